@@ -1,0 +1,66 @@
+//! The one error type of the core. The bindings map it onto Python's `ferroconnect.ConnectError`
+//! hierarchy in a single place (`rust/python/src/errors.rs`).
+
+use rdkafka::error::KafkaError;
+
+/// Everything that can go wrong in the runtime, by kind (the kind picks the Python exception).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A configuration value is missing or invalid; `key` names it.
+    #[error("Invalid value for configuration {key}: {reason}")]
+    Config { key: String, reason: String },
+    /// Several configuration errors at once (a connector's config validated as a whole).
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    ConfigErrors(Vec<Error>),
+    /// Data does not match its schema, or bytes cannot be converted.
+    #[error("{0}")]
+    Data(String),
+    /// A failure that may go away if the same operation is retried.
+    #[error("{0}")]
+    Retriable(String),
+    /// A client of Kafka (producer, consumer, admin) failed.
+    #[error("Kafka error: {0}")]
+    Kafka(#[from] KafkaError),
+    /// The local file system failed (offset store, config files).
+    #[error("{context}: {source}")]
+    Io { context: String, source: std::io::Error },
+    /// A connector or task reported a failure (for Python connectors: its exception and traceback).
+    #[error("{0}")]
+    Connector(String),
+    /// A named connector or task does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The request conflicts with the current state (e.g. a connector that already exists).
+    #[error("{0}")]
+    Conflict(String),
+}
+
+impl Error {
+    /// A configuration error for `key`.
+    pub fn config(key: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::Config { key: key.into(), reason: reason.into() }
+    }
+
+    /// A data error with a message.
+    pub fn data(message: impl Into<String>) -> Self {
+        Error::Data(message.into())
+    }
+
+    /// An I/O error with what was being done.
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io { context: context.into(), source }
+    }
+
+    /// Whether retrying the same operation may succeed.
+    pub fn is_retriable(&self) -> bool {
+        match self {
+            Error::Retriable(_) => true,
+            Error::Kafka(e) => e.rdkafka_error_code().is_some_and(crate::kafka::is_retriable_code),
+            _ => false,
+        }
+    }
+}
+
+/// The core's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

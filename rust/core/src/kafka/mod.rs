@@ -1,0 +1,47 @@
+//! Kafka clients as the runtime uses them: configuration with Kafka Connect's defaults, the
+//! producer, and the embedded mock cluster.
+
+pub mod mock;
+pub mod producer;
+
+use std::collections::HashMap;
+
+use rdkafka::config::ClientConfig;
+use rdkafka::types::RDKafkaErrorCode;
+
+/// A librdkafka client configuration from Kafka-style properties. Java-only keys that librdkafka
+/// does not know are dropped by the caller (`producer_config` / `consumer_config`), not here.
+pub fn client_config(bootstrap_servers: &str, settings: &HashMap<String, String>) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", bootstrap_servers);
+    for (key, value) in settings {
+        config.set(key, value);
+    }
+    config
+}
+
+/// Whether librdkafka reports this error code as one that a retry may clear.
+pub fn is_retriable_code(code: RDKafkaErrorCode) -> bool {
+    use RDKafkaErrorCode::*;
+    matches!(
+        code,
+        QueueFull
+            | MessageTimedOut
+            | RequestTimedOut
+            | NetworkException
+            | BrokerTransportFailure
+            | AllBrokersDown
+            | LeaderNotAvailable
+            | NotLeaderForPartition
+            | NotEnoughReplicas
+            | NotEnoughReplicasAfterAppend
+            | NotCoordinator
+            | CoordinatorNotAvailable
+            | CoordinatorLoadInProgress
+            | UnknownTopicOrPartition
+            | KafkaStorageError
+            | OperationTimedOut
+            | Transport
+            | TimedOut
+    )
+}
