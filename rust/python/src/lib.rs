@@ -1,6 +1,16 @@
+//! `ferroconnect._core`: thin pyo3 bindings over `ferroconnect-core`. Python connector objects are
+//! wrapped as the core's traits here; no runtime logic lives in this crate.
+
 use pyo3::prelude::*;
+
+mod data;
+mod errors;
+mod kafka;
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", ferroconnect_core::version())?;
+    errors::register(m)?;
+    kafka::register(m)?;
     Ok(())
 }

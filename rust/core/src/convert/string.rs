@@ -1,7 +1,7 @@
 //! Kafka Connect's `StringConverter`: values as UTF-8 text.
 
 use super::Converter;
-use crate::data::{SchemaAndValue, SchemaRef, Schema, SchemaType, Value};
+use crate::data::{Schema, SchemaAndValue, SchemaRef, SchemaType, Value};
 use crate::error::{Error, Result};
 use std::sync::Arc;
 

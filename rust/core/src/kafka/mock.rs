@@ -17,12 +17,25 @@ use crate::error::{Error, Result};
 /// A fault or topic operation applied to the running mock cluster.
 #[derive(Debug, Clone)]
 pub enum MockCommand {
-    CreateTopic { name: String, partitions: i32, replication_factor: i32 },
+    CreateTopic {
+        name: String,
+        partitions: i32,
+        replication_factor: i32,
+    },
     /// The next requests of this API (by Kafka API key number) fail with these error codes, in order.
-    RequestErrors { api_key: i32, error_codes: Vec<i32> },
-    ClearRequestErrors { api_key: i32 },
-    BrokerDown { broker_id: i32 },
-    BrokerUp { broker_id: i32 },
+    RequestErrors {
+        api_key: i32,
+        error_codes: Vec<i32>,
+    },
+    ClearRequestErrors {
+        api_key: i32,
+    },
+    BrokerDown {
+        broker_id: i32,
+    },
+    BrokerUp {
+        broker_id: i32,
+    },
 }
 
 type Reply = mpsc::Sender<Result<()>>;
@@ -71,9 +84,7 @@ impl EmbeddedCluster {
     pub fn apply(&self, command: MockCommand) -> Result<()> {
         let (tx, rx) = mpsc::channel();
         let commands = self.commands.as_ref().expect("commands live until drop");
-        commands
-            .send((command, tx))
-            .map_err(|_| Error::Connector("the mock cluster has stopped".into()))?;
+        commands.send((command, tx)).map_err(|_| Error::Connector("the mock cluster has stopped".into()))?;
         rx.recv_timeout(Duration::from_secs(30))
             .map_err(|_| Error::Connector("the mock cluster did not answer".into()))?
     }

@@ -3,6 +3,7 @@
 
 pub mod mock;
 pub mod producer;
+pub mod reader;
 
 use std::collections::HashMap;
 
@@ -41,7 +42,6 @@ pub fn is_retriable_code(code: RDKafkaErrorCode) -> bool {
             | UnknownTopicOrPartition
             | KafkaStorageError
             | OperationTimedOut
-            | Transport
-            | TimedOut
+            | TimedOutQueue
     )
 }

@@ -50,7 +50,7 @@ pub struct Delivered {
 }
 
 /// Called once per record from librdkafka's delivery thread.
-pub type DeliveryCallback = Box<dyn FnOnce(std::result::Result<Delivered, KafkaError>) + Send>;
+pub type DeliveryCallback = Box<dyn FnOnce(std::result::Result<Delivered, KafkaError>) + Send + Sync>;
 
 /// A record's serialized form, ready to send.
 #[derive(Debug, Clone, Default)]
@@ -95,14 +95,20 @@ impl Producer {
     pub fn new(bootstrap_servers: &str, settings: &HashMap<String, String>) -> Result<Self> {
         let mut merged: HashMap<String, String> =
             CONNECT_PRODUCER_DEFAULTS.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        merged.extend(settings.iter().filter(|(k, _)| !JAVA_ONLY_KEYS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())));
+        merged.extend(
+            settings.iter().filter(|(k, _)| !JAVA_ONLY_KEYS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())),
+        );
         let inner = super::client_config(bootstrap_servers, &merged).create_with_context(CallbackContext)?;
         Ok(Producer { inner })
     }
 
     /// Queues a record. When librdkafka's queue is full the record and its callback are handed
     /// back, untouched, so the caller can wait and try again (back-pressure, nothing dropped).
-    pub fn send(&self, record: &OutgoingRecord, on_delivery: DeliveryCallback) -> std::result::Result<(), (Error, DeliveryCallback)> {
+    pub fn send(
+        &self,
+        record: &OutgoingRecord,
+        on_delivery: DeliveryCallback,
+    ) -> std::result::Result<(), (Error, DeliveryCallback)> {
         let mut base: BaseRecord<'_, [u8], [u8], Box<DeliveryCallback>> =
             BaseRecord::with_opaque_to(&record.topic, Box::new(on_delivery));
         if let Some(partition) = record.partition {
@@ -118,9 +124,10 @@ impl Producer {
             base = base.timestamp(ts);
         }
         if !record.headers.is_empty() {
-            let headers = record.headers.iter().fold(OwnedHeaders::new_with_capacity(record.headers.len()), |h, (key, value)| {
-                h.insert(Header { key, value: value.as_deref() })
-            });
+            let headers =
+                record.headers.iter().fold(OwnedHeaders::new_with_capacity(record.headers.len()), |h, (key, value)| {
+                    h.insert(Header { key, value: value.as_deref() })
+                });
             base = base.headers(headers);
         }
         self.inner.send(base).map_err(|(error, base)| (Error::Kafka(error), *base.delivery_opaque))
@@ -144,7 +151,11 @@ pub fn is_queue_full(error: &Error) -> bool {
 
 /// Sends every record, waiting out a full queue, and returns each record's outcome in order.
 /// For tools and tests; the source runtime tracks acknowledgements itself.
-pub fn produce_all(producer: &Producer, records: &[OutgoingRecord], timeout: Duration) -> Result<Vec<Result<Delivered>>> {
+pub fn produce_all(
+    producer: &Producer,
+    records: &[OutgoingRecord],
+    timeout: Duration,
+) -> Result<Vec<Result<Delivered>>> {
     let (tx, rx) = mpsc::channel::<(usize, std::result::Result<Delivered, KafkaError>)>();
     for (index, record) in records.iter().enumerate() {
         let tx = tx.clone();

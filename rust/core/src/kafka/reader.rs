@@ -1,0 +1,90 @@
+//! Reads a topic from the beginning without a consumer group: for tools, tests and the quickstart.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Headers, Message};
+use rdkafka::{Offset, TopicPartitionList};
+
+use crate::error::{Error, Result};
+
+/// One record as stored in Kafka.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRecord {
+    pub partition: i32,
+    pub offset: i64,
+    pub timestamp: Option<i64>,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
+}
+
+/// Reads every partition of `topic` from its start until `max_records` were read or nothing new
+/// arrived for `idle` (after at least one record, or `timeout` overall).
+pub fn read_topic(
+    bootstrap_servers: &str,
+    topic: &str,
+    max_records: usize,
+    idle: Duration,
+    timeout: Duration,
+    settings: &HashMap<String, String>,
+) -> Result<Vec<StoredRecord>> {
+    // Defaults first so that `settings` can override them.
+    let mut merged: HashMap<String, String> = [
+        ("group.id", "ferroconnect-reader"),
+        ("enable.auto.commit", "false"),
+        // Without it a consumer of a broker that returns large fetches stalls between them.
+        ("fetch.queue.backoff.ms", "0"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    merged.extend(settings.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let config = super::client_config(bootstrap_servers, &merged);
+    let consumer: BaseConsumer = config.create()?;
+    let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
+    let partitions: Vec<i32> = metadata
+        .topics()
+        .iter()
+        .find(|t| t.name() == topic)
+        .map(|t| t.partitions().iter().map(|p| p.id()).collect())
+        .unwrap_or_default();
+    if partitions.is_empty() {
+        return Err(Error::NotFound(format!("topic {topic} has no partitions")));
+    }
+    let mut assignment = TopicPartitionList::new();
+    for p in &partitions {
+        assignment.add_partition_offset(topic, *p, Offset::Beginning)?;
+    }
+    consumer.assign(&assignment)?;
+
+    let start = Instant::now();
+    let mut last = Instant::now();
+    let mut records = Vec::new();
+    while records.len() < max_records && start.elapsed() < timeout {
+        if !records.is_empty() && last.elapsed() >= idle {
+            break;
+        }
+        match consumer.poll(Duration::from_millis(100)) {
+            Some(Ok(message)) => {
+                last = Instant::now();
+                let headers = message
+                    .headers()
+                    .map(|hs| hs.iter().map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec))).collect())
+                    .unwrap_or_default();
+                records.push(StoredRecord {
+                    partition: message.partition(),
+                    offset: message.offset(),
+                    timestamp: message.timestamp().to_millis(),
+                    key: message.key().map(<[u8]>::to_vec),
+                    value: message.payload().map(<[u8]>::to_vec),
+                    headers,
+                });
+            }
+            Some(Err(e)) => return Err(e.into()),
+            None => {}
+        }
+    }
+    Ok(records)
+}
