@@ -52,7 +52,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any
 
 PID_FILE = "tansu.pid"
 BOOTSTRAP_FILE = "bootstrap"
@@ -292,7 +292,7 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
 class _LogPump(threading.Thread):
     """Copy the broker's output into ``tansu.log``, rotating it to ``tansu.log.1`` at the cap."""
 
-    def __init__(self, stream: TextIO, path: Path, max_bytes: int = LOG_MAX_BYTES) -> None:
+    def __init__(self, stream: IO[str], path: Path, max_bytes: int = LOG_MAX_BYTES) -> None:
         super().__init__(name="tansu-log-pump", daemon=True)
         self._stream, self._path, self._max = stream, path, max_bytes
 
@@ -423,7 +423,8 @@ def _spawn(binary: str, port: int, log_path: Path) -> Broker:
         text=True,
         errors="replace",
         env=env,
-        preexec_fn=_die_with_parent(os.getpid()),  # noqa: PLW1509 - single call, before threads matter
+        # preexec_fn is unsafe only with threads holding locks across fork; it only calls prctl.
+        preexec_fn=_die_with_parent(os.getpid()),
     )
     assert process.stdout is not None
     pump = _LogPump(process.stdout, log_path / LOG_FILE)
@@ -542,7 +543,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("stop", "stop the broker recorded in --state-dir"),
     ):
         cmd = sub.add_parser(name, help=text)
-        cmd.add_argument("--state-dir", type=Path, required=True, help="holds tansu.pid, bootstrap, tansu.log")
+        cmd.add_argument(
+            "--state-dir", type=Path, required=True, help="holds tansu.pid, bootstrap, tansu.log"
+        )
         if name != "stop":
             cmd.add_argument("--owner-pid", type=int, help="stop the broker when this process dies")
         if name == "start":
