@@ -4,7 +4,10 @@ Write source and sink connectors as Python classes; the native runtime does the 
 commits, converters and task management.
 """
 
-from ferroconnect._core import __version__
+from ferroconnect._core import ConnectorContext, OffsetStorageReader, SourceRecord, SourceTaskContext, __version__
+from ferroconnect._plugins import RecordMetadata
+from ferroconnect.config import ConfigDef, Importance, NonEmptyString, Password, Range, Type, ValidString, Width
+from ferroconnect.connector import Connector, SourceConnector, SourceTask
 from ferroconnect.embedded import EmbeddedKafka
 from ferroconnect.errors import (
     ConfigError,
@@ -15,15 +18,34 @@ from ferroconnect.errors import (
     NotFoundError,
     RetriableError,
 )
+from ferroconnect.worker import ConnectorStatus, Worker
 
 __all__ = [
+    "ConfigDef",
     "ConfigError",
     "ConflictError",
     "ConnectError",
+    "Connector",
+    "ConnectorContext",
+    "ConnectorStatus",
     "DataError",
     "EmbeddedKafka",
+    "Importance",
     "KafkaError",
+    "NonEmptyString",
     "NotFoundError",
+    "OffsetStorageReader",
+    "Password",
+    "Range",
+    "RecordMetadata",
     "RetriableError",
+    "SourceConnector",
+    "SourceRecord",
+    "SourceTask",
+    "SourceTaskContext",
+    "Type",
+    "ValidString",
+    "Width",
+    "Worker",
     "__version__",
 ]

@@ -1,10 +1,13 @@
 //! ferroconnect's runtime: Kafka Connect's model (connectors, tasks, converters, offsets) over
 //! librdkafka. This crate never names Python: the bindings in `rust/python` implement its traits.
 
+pub mod config;
 pub mod convert;
 pub mod data;
 pub mod error;
 pub mod kafka;
+pub mod offsets;
+pub mod runtime;
 
 pub use error::{Error, Result};
 

@@ -3,14 +3,21 @@
 
 use pyo3::prelude::*;
 
+mod config;
 mod data;
 mod errors;
+mod failure;
 mod kafka;
+mod records;
+mod source;
+mod worker;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", ferroconnect_core::version())?;
     errors::register(m)?;
     kafka::register(m)?;
+    worker::register(m)?;
+    config::register(m)?;
     Ok(())
 }

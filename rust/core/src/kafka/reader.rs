@@ -43,23 +43,30 @@ pub fn read_topic(
     merged.extend(settings.iter().map(|(k, v)| (k.clone(), v.clone())));
     let config = super::client_config(bootstrap_servers, &merged);
     let consumer: BaseConsumer = config.create()?;
-    let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
-    let partitions: Vec<i32> = metadata
-        .topics()
-        .iter()
-        .find(|t| t.name() == topic)
-        .map(|t| t.partitions().iter().map(|p| p.id()).collect())
-        .unwrap_or_default();
-    if partitions.is_empty() {
-        return Err(Error::NotFound(format!("topic {topic} has no partitions")));
-    }
+    let start = Instant::now();
+    // The topic may not exist yet (a producer is about to create it): wait for it within `timeout`.
+    let partitions: Vec<i32> = loop {
+        let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
+        let found: Vec<i32> = metadata
+            .topics()
+            .iter()
+            .find(|t| t.name() == topic && t.error().is_none())
+            .map(|t| t.partitions().iter().map(|p| p.id()).collect())
+            .unwrap_or_default();
+        if !found.is_empty() {
+            break found;
+        }
+        if start.elapsed() >= timeout {
+            return Err(Error::NotFound(format!("topic {topic} does not exist")));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
     let mut assignment = TopicPartitionList::new();
     for p in &partitions {
         assignment.add_partition_offset(topic, *p, Offset::Beginning)?;
     }
     consumer.assign(&assignment)?;
 
-    let start = Instant::now();
     let mut last = Instant::now();
     let mut records = Vec::new();
     while records.len() < max_records && start.elapsed() < timeout {

@@ -1,0 +1,129 @@
+"""How the runtime finds and drives Python connectors (called from the compiled runtime).
+
+``connector.class`` is resolved in this order: a class registered by the in-process ``Worker``
+(given as a class object), an entry point of the group ``ferroconnect.connectors`` (our
+``plugin.path``), then a dotted path ``package.module.Class``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+from importlib.metadata import entry_points
+from typing import Any, NamedTuple
+
+from ferroconnect.errors import ConfigError
+
+ENTRY_POINT_GROUP = "ferroconnect.connectors"
+
+_registered: dict[str, type] = {}
+
+
+def class_name(cls: type) -> str:
+    """The name a class is registered and shown under: ``module.QualifiedName``."""
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def register(cls: type) -> str:
+    """Registers a connector class object so that ``connector.class`` can name it."""
+    name = class_name(cls)
+    _registered[name] = cls
+    return name
+
+
+def find_connector_class(name: str) -> type:
+    """The connector class ``name`` refers to; ConfigError naming what was looked up where."""
+    from ferroconnect.connector import Connector
+
+    looked: list[str] = []
+    cls: Any = _registered.get(name)
+    looked.append("classes passed to this Worker")
+    if cls is None:
+        matches = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
+        looked.append(f"entry points of group {ENTRY_POINT_GROUP!r}")
+        if matches:
+            cls = matches[0].load()
+    if cls is None and "." in name:
+        module_name, _, attr = name.rpartition(".")
+        looked.append(f"attribute {attr!r} of module {module_name!r}")
+        try:
+            cls = getattr(importlib.import_module(module_name), attr, None)
+        except ImportError as exc:
+            looked[-1] += f" (import failed: {exc})"
+    if cls is None:
+        raise ConfigError(
+            f"Failed to find any class that implements Connector and which name matches {name}; "
+            f"looked in: {'; '.join(looked)}"
+        )
+    if not (isinstance(cls, type) and issubclass(cls, Connector)):
+        raise ConfigError(f"{name} resolves to {cls!r}, which is not a subclass of ferroconnect.Connector")
+    return cls
+
+
+def load_connector(name: str) -> Any:
+    """A new instance of the connector class ``name``."""
+    return find_connector_class(name)()
+
+
+def overrides_commit_record(task: Any) -> bool:
+    """Whether a task implements ``commit_record`` (records are kept for it only then)."""
+    from ferroconnect.connector import SourceTask
+
+    return type(task).commit_record is not SourceTask.commit_record
+
+
+class RecordMetadata(NamedTuple):
+    """Where Kafka stored a record: given to ``SourceTask.commit_record``."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp: int | None
+
+
+class AsyncRunner:
+    """Runs a task's methods on the task's own thread; ``async def`` ones on its own asyncio loop.
+
+    Each task thread that has coroutine methods gets a private event loop, so tasks work in a
+    process that already runs a loop (Jupyter) and never block each other.
+    """
+
+    def __init__(self, task: Any) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._current: asyncio.Future[Any] | None = None
+        self._stopping = False
+
+    def call(self, method: Any, args: tuple[Any, ...]) -> Any:
+        """Calls ``method(*args)``; awaits the result on this thread's loop if it is awaitable."""
+        result = method(*args)
+        if not inspect.isawaitable(result):
+            return result
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+        if self._stopping:
+            # stop() already ran: don't start a new await that nothing will cancel.
+            result.close() if inspect.iscoroutine(result) else None
+            return None
+        future = asyncio.ensure_future(result, loop=self._loop)
+        self._current = future
+        try:
+            return self._loop.run_until_complete(future)
+        except asyncio.CancelledError:
+            return None
+        finally:
+            self._current = None
+
+    def stop(self, task: Any) -> None:
+        """Calls the task's ``stop`` (from another thread) and cancels an ``await`` in progress."""
+        self._stopping = True
+        result = task.stop()
+        if inspect.isawaitable(result):
+            asyncio.run(_awaited(result))
+        loop, current = self._loop, self._current
+        if loop is not None and current is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(current.cancel)
+
+
+async def _awaited(awaitable: Any) -> Any:
+    return await awaitable

@@ -1,0 +1,182 @@
+"""The in-process worker: runs connectors in this Python process (notebooks, scripts, tests)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+from ferroconnect import _core, _plugins
+
+#: Converters of an in-process worker unless given: schemaless JSON would need the JsonConverter;
+#: strings are Kafka Connect's simplest converter and what the FileStream examples use.
+DEFAULT_CONVERTER = "org.apache.kafka.connect.storage.StringConverter"
+
+
+class ConnectorStatus(dict[str, Any]):
+    """Kafka Connect's status document (``GET /connectors/{name}/status``), shown as a table in Jupyter."""
+
+    @property
+    def state(self) -> str:
+        """The connector's state (RUNNING, PAUSED, STOPPED, FAILED, UNASSIGNED)."""
+        return str(self["connector"]["state"])
+
+    @property
+    def task_states(self) -> list[str]:
+        """Each task's state, by task id."""
+        return [str(t["state"]) for t in self["tasks"]]
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        rows = [("connector", self["connector"])] + [(f"task {t['id']}", t) for t in self["tasks"]]
+        body = "".join(
+            f"<tr><td>{escape(name)}</td><td>{escape(s['state'])}</td><td>{escape(s['worker_id'])}</td>"
+            f"<td><pre>{escape(s.get('trace', ''))}</pre></td></tr>"
+            for name, s in rows
+        )
+        return (
+            f"<b>{escape(self['name'])}</b> ({escape(self['type'])})<table><tr><th></th><th>state</th>"
+            f"<th>worker</th><th>trace</th></tr>{body}</table>"
+        )
+
+
+class Worker:
+    """Runs connectors in this process, with Kafka Connect's worker settings.
+
+    Example:
+        >>> with EmbeddedKafka() as kafka, Worker(bootstrap_servers=kafka.bootstrap_servers) as worker:
+        ...     worker.create_connector("lines", {"connector.class": LineSource, "topic": "lines"})
+        ...     print(worker.status("lines").state)  # doctest: +SKIP
+    """
+
+    def __init__(self, bootstrap_servers: str | None = None, **settings: Any) -> None:
+        """Starts a worker.
+
+        Args:
+            bootstrap_servers: Kafka's ``host:port`` list (``bootstrap.servers``).
+            **settings: Worker properties, with dots or underscores: ``offset_flush_interval_ms=1000``
+                or ``**{"offset.flush.interval.ms": "1000"}``. Without ``offset.storage.file.filename``
+                offsets are kept in memory. Converters default to Kafka's StringConverter.
+        """
+        props: dict[str, str] = {
+            "key.converter": DEFAULT_CONVERTER,
+            "value.converter": DEFAULT_CONVERTER,
+        }
+        if bootstrap_servers is not None:
+            props["bootstrap.servers"] = bootstrap_servers
+        for key, value in settings.items():
+            props[key.replace("_", ".") if "." not in key else key] = _text(value)
+        self._worker = _core.Worker(props)
+
+    def create_connector(self, name: str, config: Mapping[str, Any]) -> None:
+        """Creates and starts a connector.
+
+        Args:
+            name: The connector's unique name.
+            config: Its config; ``connector.class`` may be a class object, a dotted path, or an
+                entry-point name of group ``ferroconnect.connectors``.
+
+        Raises:
+            ConfigError: The config is invalid or the class cannot be found (the message says where
+                it was looked for).
+            ConflictError: A connector of that name exists.
+        """
+        self._worker.create_connector(name, _config(config))
+
+    def put_connector_config(self, name: str, config: Mapping[str, Any]) -> bool:
+        """Replaces a connector's config and restarts it; creates it if absent (returns True then)."""
+        return self._worker.put_connector_config(name, _config(config))
+
+    def delete_connector(self, name: str) -> None:
+        """Stops and removes a connector (its committed offsets stay)."""
+        self._worker.delete_connector(name)
+
+    def connectors(self) -> list[str]:
+        """The connectors' names."""
+        return self._worker.connectors()
+
+    def connector_config(self, name: str) -> dict[str, str]:
+        """A connector's config, as strings."""
+        return self._worker.connector_config(name)
+
+    def task_configs(self, name: str) -> list[dict[str, str]]:
+        """The configs the connector generated for its tasks."""
+        return self._worker.task_configs(name)
+
+    def status(self, name: str) -> ConnectorStatus:
+        """Kafka Connect's status of a connector and its tasks (FAILED ones carry a ``trace``)."""
+        return ConnectorStatus(json.loads(self._worker.status_json(name)))
+
+    def pause(self, name: str) -> None:
+        """Pauses a connector's tasks (they stay assigned; ``poll`` is no longer called)."""
+        self._worker.pause(name)
+
+    def resume(self, name: str) -> None:
+        """Resumes a paused or stopped connector."""
+        self._worker.resume(name)
+
+    def stop_connector(self, name: str) -> None:
+        """Stops a connector and its tasks, keeping its config (Kafka Connect's STOPPED)."""
+        self._worker.stop_connector(name)
+
+    def restart(self, name: str, include_tasks: bool = False, only_failed: bool = False) -> None:
+        """Restarts a connector (and its tasks with ``include_tasks``; only FAILED ones with ``only_failed``)."""
+        self._worker.restart(name, include_tasks, only_failed)
+
+    def restart_task(self, name: str, task_id: int) -> None:
+        """Restarts one task."""
+        self._worker.restart_task(name, task_id)
+
+    def wait_for_state(
+        self, name: str, state: str = "RUNNING", tasks: int | None = None, timeout: float = 30.0
+    ) -> ConnectorStatus:
+        """Waits until the connector (and ``tasks`` tasks, if given) are in ``state``.
+
+        Raises:
+            TimeoutError: Not reached in time; the message holds the last status.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.status(name)
+            task_states = status.task_states
+            ok = status.state == state and all(s == state for s in task_states)
+            if ok and (tasks is None or len(task_states) == tasks):
+                return status
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{name} did not reach {state}: {dict(status)}")
+            time.sleep(0.02)
+
+    def close(self) -> None:
+        """Stops every connector gracefully (acknowledged offsets are committed)."""
+        self._worker.shutdown()
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ",".join(_text(v) for v in value)
+    return str(value)
+
+
+def _config(config: Mapping[str, Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in config.items():
+        if isinstance(value, type):
+            value = _plugins.register(value)
+        out[key] = _text(value)
+    return out
+
+
+__all__ = ["ConnectorStatus", "Worker"]

@@ -1,0 +1,37 @@
+//! Where source offsets are kept. Keys and values use Kafka Connect's offsets-topic encoding:
+//! key `["<connector>",{<source partition>}]`, value `{<source offset>}`, both compact JSON.
+
+mod file;
+mod memory;
+
+pub use file::FileOffsetStore;
+pub use memory::MemoryOffsetStore;
+
+use crate::error::Result;
+
+/// A store of committed source offsets, shared by every task of a worker.
+pub trait OffsetStore: Send + Sync {
+    /// The committed offsets of these partitions of a connector, in order.
+    fn get(&self, connector: &str, partitions: &[serde_json::Value]) -> Result<Vec<Option<serde_json::Value>>>;
+    /// Stores offsets durably; on return they survive a crash. A `None` offset deletes the entry.
+    fn put(&self, connector: &str, offsets: &[(serde_json::Value, Option<serde_json::Value>)]) -> Result<()>;
+    /// Every committed (partition, offset) of a connector.
+    fn all(&self, connector: &str) -> Result<Vec<(serde_json::Value, serde_json::Value)>>;
+}
+
+/// The offsets-topic key of a connector's source partition.
+pub fn offset_key(connector: &str, partition: &serde_json::Value) -> String {
+    serde_json::Value::Array(vec![serde_json::Value::String(connector.to_owned()), partition.clone()]).to_string()
+}
+
+/// The (connector, partition) of an offsets-topic key, if it is one.
+pub fn parse_offset_key(key: &str) -> Option<(String, serde_json::Value)> {
+    match serde_json::from_str::<serde_json::Value>(key).ok()? {
+        serde_json::Value::Array(mut parts) if parts.len() == 2 => {
+            let partition = parts.pop()?;
+            let connector = parts.pop()?.as_str()?.to_owned();
+            Some((connector, partition))
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,80 @@
+//! The framework's keys of every connector config (Kafka Connect's `ConnectorConfig`).
+
+use std::sync::OnceLock;
+
+use crate::config::{ConfigDef, ConfigKey, ConfigType, ConfigValue, Importance, Validator};
+use crate::error::{Error, Result};
+use crate::runtime::plugin::Config;
+
+/// The framework keys, parsed.
+#[derive(Debug, Clone)]
+pub struct ConnectorConfig {
+    pub name: String,
+    pub connector_class: String,
+    pub tasks_max: usize,
+    pub tasks_max_enforce: bool,
+    pub errors_tolerance_all: bool,
+}
+
+/// Kafka Connect's common connector keys, defined once (REST validation reuses them).
+pub fn connector_config_def() -> &'static ConfigDef {
+    static DEF: OnceLock<ConfigDef> = OnceLock::new();
+    DEF.get_or_init(|| {
+        let s = |v: &str| Some(ConfigValue::String(v.to_owned()));
+        let keys = [
+            ConfigKey::new("name", ConfigType::String, None, Importance::High, "Globally unique name to use for this connector.")
+                .with_validator(Validator::NonEmptyString),
+            ConfigKey::new(
+                "connector.class",
+                ConfigType::String,
+                None,
+                Importance::High,
+                "Name or alias of the class for this connector: a Python class path, or an entry point name.",
+            ),
+            ConfigKey::new("tasks.max", ConfigType::Int, Some(ConfigValue::Int(1)), Importance::High, "Maximum number of tasks to use for this connector.")
+                .with_validator(Validator::Range { min: Some(1.0), max: None }),
+            ConfigKey::new(
+                "tasks.max.enforce",
+                ConfigType::Boolean,
+                Some(ConfigValue::Boolean(true)),
+                Importance::Low,
+                "(Deprecated) Whether to fail the connector when it generates more tasks than tasks.max.",
+            ),
+            ConfigKey::new("key.converter", ConfigType::Class, Some(ConfigValue::Null), Importance::Low, "Converter for record keys; overrides the worker's."),
+            ConfigKey::new("value.converter", ConfigType::Class, Some(ConfigValue::Null), Importance::Low, "Converter for record values; overrides the worker's."),
+            ConfigKey::new("header.converter", ConfigType::Class, Some(ConfigValue::Null), Importance::Low, "Converter for record headers; overrides the worker's."),
+            ConfigKey::new("errors.retry.timeout", ConfigType::Long, Some(ConfigValue::Long(0)), Importance::Medium, "Maximum duration in milliseconds that a failed operation will be reattempted; -1 for infinite."),
+            ConfigKey::new("errors.retry.delay.max.ms", ConfigType::Long, Some(ConfigValue::Long(60_000)), Importance::Medium, "Maximum duration in milliseconds between consecutive retry attempts."),
+            ConfigKey::new("errors.tolerance", ConfigType::String, s("none"), Importance::Medium, "Behavior for tolerating errors: 'none' fails the task on the first error, 'all' skips problematic records.")
+                .with_validator(Validator::ValidString { allowed: vec!["none".into(), "all".into()], case_sensitive: false }),
+            ConfigKey::new("errors.log.enable", ConfigType::Boolean, Some(ConfigValue::Boolean(false)), Importance::Medium, "Log each error with the failed operation and record."),
+            ConfigKey::new("errors.log.include.messages", ConfigType::Boolean, Some(ConfigValue::Boolean(false)), Importance::Medium, "Include the failed record in the error log."),
+        ];
+        keys.into_iter().try_fold(ConfigDef::new(), ConfigDef::define).expect("framework keys are defined once")
+    })
+}
+
+impl ConnectorConfig {
+    /// Parses and checks the framework keys of a connector config.
+    pub fn parse(config: &Config) -> Result<Self> {
+        let values = connector_config_def().parse(config)?;
+        let string = |k: &str| match &values[k] {
+            ConfigValue::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let connector_class = string("connector.class");
+        if connector_class.is_empty() {
+            return Err(Error::config("connector.class", "must name a connector class"));
+        }
+        Ok(ConnectorConfig {
+            name: string("name"),
+            connector_class,
+            tasks_max: match values["tasks.max"] {
+                ConfigValue::Int(n) => n as usize,
+                _ => 1,
+            },
+            tasks_max_enforce: values["tasks.max.enforce"] == ConfigValue::Boolean(true),
+            errors_tolerance_all: string("errors.tolerance").eq_ignore_ascii_case("all"),
+        })
+    }
+}

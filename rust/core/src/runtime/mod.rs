@@ -1,0 +1,11 @@
+//! The runtime: connectors and tasks (as traits), the task threads that drive them, and the worker
+//! that runs them.
+
+pub mod connector_config;
+pub mod plugin;
+pub mod record;
+pub mod source_task;
+pub mod status;
+pub mod submitted;
+pub mod worker;
+pub mod worker_config;

@@ -1,0 +1,53 @@
+//! Connector and task states, in Kafka Connect's names and status shape.
+
+use serde::Serialize;
+
+/// Kafka Connect's states (`AbstractStatus.State`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum State {
+    Unassigned,
+    Running,
+    Paused,
+    Stopped,
+    Failed,
+    Restarting,
+    Destroyed,
+}
+
+/// The state of one connector or task, with the failure trace when FAILED.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Status {
+    pub state: State,
+    pub worker_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
+}
+
+impl Status {
+    pub fn new(state: State, worker_id: &str) -> Self {
+        Status { state, worker_id: worker_id.to_owned(), trace: None }
+    }
+
+    pub fn failed(worker_id: &str, trace: String) -> Self {
+        Status { state: State::Failed, worker_id: worker_id.to_owned(), trace: Some(trace) }
+    }
+}
+
+/// A task's status in `GET /connectors/{name}/status`: its id and state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TaskState {
+    pub id: u32,
+    #[serde(flatten)]
+    pub status: Status,
+}
+
+/// `GET /connectors/{name}/status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConnectorStateInfo {
+    pub name: String,
+    pub connector: Status,
+    pub tasks: Vec<TaskState>,
+    #[serde(rename = "type")]
+    pub kind: String,
+}

@@ -1,0 +1,491 @@
+//! The worker: runs connectors and their tasks, and answers for their configs and states
+//! (Kafka Connect's `Worker` and standalone herder in one).
+//!
+//! Operations take the connectors' lock for their whole duration, so they apply one at a time, as
+//! Kafka Connect's herder applies them. Requests from connectors themselves (task reconfiguration)
+//! go through a channel to a dedicated thread, never re-entering the lock from connector code.
+
+use std::collections::BTreeMap;
+use std::sync::{mpsc, Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
+
+use tracing::{error, info, warn};
+
+use crate::convert::{converter_for, Converter};
+use crate::error::{Error, Result};
+use crate::kafka::producer::Producer;
+use crate::offsets::OffsetStore;
+use crate::runtime::connector_config::ConnectorConfig;
+use crate::runtime::plugin::{Config, Connector, ConnectorContext, OffsetReader, PluginLoader, SourceTaskContext};
+use crate::runtime::source_task::{RunningSourceTask, SourceTaskSetup, TaskId};
+use crate::runtime::status::{ConnectorStateInfo, State, Status, TaskState};
+use crate::runtime::worker_config::{prefixed, WorkerConfig};
+
+/// What the user asked a connector to be (Kafka Connect's target state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetState {
+    Started,
+    Paused,
+    Stopped,
+}
+
+struct ConnectorEntry {
+    config: Config,
+    target: TargetState,
+    connector: Option<Arc<dyn Connector>>,
+    status: Arc<Mutex<Status>>,
+    task_configs: Vec<Config>,
+    tasks: BTreeMap<u32, RunningSourceTask>,
+}
+
+struct Inner {
+    config: WorkerConfig,
+    loader: Arc<dyn PluginLoader>,
+    offsets: Arc<dyn OffsetStore>,
+    connectors: Mutex<BTreeMap<String, ConnectorEntry>>,
+    reconfigure: Mutex<mpsc::Sender<String>>,
+}
+
+/// A worker. Cheap to clone; all clones are the same worker.
+#[derive(Clone)]
+pub struct Worker {
+    inner: Arc<Inner>,
+}
+
+impl Worker {
+    /// A worker with no connectors yet.
+    pub fn new(config: WorkerConfig, loader: Arc<dyn PluginLoader>, offsets: Arc<dyn OffsetStore>) -> Self {
+        let (tx, rx) = mpsc::channel::<String>();
+        let inner = Arc::new(Inner {
+            config,
+            loader,
+            offsets,
+            connectors: Mutex::new(BTreeMap::new()),
+            reconfigure: Mutex::new(tx),
+        });
+        let weak = Arc::downgrade(&inner);
+        std::thread::Builder::new()
+            .name("worker-reconfigure".into())
+            .spawn(move || reconfiguration_loop(weak, rx))
+            .expect("spawning the reconfiguration thread");
+        Worker { inner }
+    }
+
+    /// The worker's settings.
+    pub fn config(&self) -> &WorkerConfig {
+        &self.inner.config
+    }
+
+    /// The offset store shared by this worker's tasks.
+    pub fn offset_store(&self) -> &Arc<dyn OffsetStore> {
+        &self.inner.offsets
+    }
+
+    fn lock(&self) -> MutexGuard<'_, BTreeMap<String, ConnectorEntry>> {
+        self.inner.connectors.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Creates and starts a connector (or, with `initial = Paused/Stopped`, only records it so).
+    pub fn create_connector(&self, name: &str, config: Config, initial: TargetState) -> Result<()> {
+        let mut connectors = self.lock();
+        if connectors.contains_key(name) {
+            return Err(Error::Conflict(format!("Connector {name} already exists")));
+        }
+        let mut config = config;
+        config.insert("name".into(), name.to_owned());
+        ConnectorConfig::parse(&config)?;
+        let entry = ConnectorEntry {
+            config,
+            target: initial,
+            connector: None,
+            status: Arc::new(Mutex::new(Status::new(State::Unassigned, &self.inner.config.worker_id))),
+            task_configs: Vec::new(),
+            tasks: BTreeMap::new(),
+        };
+        connectors.insert(name.to_owned(), entry);
+        let entry = connectors.get_mut(name).expect("just inserted");
+        self.start_connector(name, entry);
+        Ok(())
+    }
+
+    /// Replaces a connector's config and restarts it with the new one.
+    pub fn put_connector_config(&self, name: &str, config: Config) -> Result<bool> {
+        let mut config = config;
+        config.insert("name".into(), name.to_owned());
+        ConnectorConfig::parse(&config)?;
+        let mut connectors = self.lock();
+        let Some(entry) = connectors.get_mut(name) else {
+            drop(connectors);
+            self.create_connector(name, config, TargetState::Started)?;
+            return Ok(true);
+        };
+        self.stop_connector(entry);
+        entry.config = config;
+        self.start_connector(name, entry);
+        Ok(false)
+    }
+
+    /// Stops a connector's tasks and the connector, and forgets it.
+    pub fn delete_connector(&self, name: &str) -> Result<()> {
+        let mut connectors = self.lock();
+        let mut entry = connectors.remove(name).ok_or_else(|| not_found(name))?;
+        self.stop_connector(&mut entry);
+        info!(connector = name, "connector deleted");
+        Ok(())
+    }
+
+    /// Names of the connectors, sorted.
+    pub fn connectors(&self) -> Vec<String> {
+        self.lock().keys().cloned().collect()
+    }
+
+    /// A connector's config as given.
+    pub fn connector_config(&self, name: &str) -> Result<Config> {
+        self.lock().get(name).map(|e| e.config.clone()).ok_or_else(|| not_found(name))
+    }
+
+    /// A connector's current task configs.
+    pub fn task_configs(&self, name: &str) -> Result<Vec<Config>> {
+        self.lock().get(name).map(|e| e.task_configs.clone()).ok_or_else(|| not_found(name))
+    }
+
+    /// What the user asked the connector to be.
+    pub fn target_state(&self, name: &str) -> Result<TargetState> {
+        self.lock().get(name).map(|e| e.target).ok_or_else(|| not_found(name))
+    }
+
+    /// Kafka Connect's status of a connector and its tasks.
+    pub fn status(&self, name: &str) -> Result<ConnectorStateInfo> {
+        let connectors = self.lock();
+        let entry = connectors.get(name).ok_or_else(|| not_found(name))?;
+        let kind = entry.connector.as_ref().map_or("unknown", |c| c.kind().as_str()).to_owned();
+        let connector = entry.status.lock().expect("status lock").clone();
+        let tasks = entry.tasks.iter().map(|(id, t)| TaskState { id: *id, status: t.shared.status() }).collect();
+        Ok(ConnectorStateInfo { name: name.to_owned(), connector, tasks, kind })
+    }
+
+    /// Pauses a connector: its tasks stop polling; nothing is stopped.
+    pub fn pause(&self, name: &str) -> Result<()> {
+        let mut connectors = self.lock();
+        let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
+        match entry.target {
+            TargetState::Stopped => {
+                entry.target = TargetState::Paused;
+                self.start_connector(name, entry);
+            }
+            _ => {
+                entry.target = TargetState::Paused;
+                set_running_state(entry, State::Paused);
+                entry.tasks.values().for_each(|t| t.shared.set_paused(true));
+            }
+        }
+        Ok(())
+    }
+
+    /// Resumes a paused or stopped connector.
+    pub fn resume(&self, name: &str) -> Result<()> {
+        let mut connectors = self.lock();
+        let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
+        let was = entry.target;
+        entry.target = TargetState::Started;
+        match was {
+            TargetState::Stopped => self.start_connector(name, entry),
+            _ => {
+                set_running_state(entry, State::Running);
+                entry.tasks.values().for_each(|t| t.shared.set_paused(false));
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops a connector and its tasks but keeps its config (`PUT /connectors/{name}/stop`).
+    pub fn stop(&self, name: &str) -> Result<()> {
+        let mut connectors = self.lock();
+        let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
+        self.stop_connector(entry);
+        entry.target = TargetState::Stopped;
+        entry.task_configs.clear();
+        *entry.status.lock().expect("status lock") = Status::new(State::Stopped, &self.inner.config.worker_id);
+        Ok(())
+    }
+
+    /// Restarts a connector, and with `include_tasks` its tasks; with `only_failed`, only the
+    /// instances that are FAILED.
+    pub fn restart(&self, name: &str, include_tasks: bool, only_failed: bool) -> Result<()> {
+        let mut connectors = self.lock();
+        let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
+        let connector_failed = entry.status.lock().expect("status lock").state == State::Failed;
+        if include_tasks {
+            let failed: Vec<u32> = entry
+                .tasks
+                .iter()
+                .filter(|(_, t)| !only_failed || t.shared.status().state == State::Failed)
+                .map(|(id, _)| *id)
+                .collect();
+            if !only_failed || connector_failed {
+                self.stop_connector(entry);
+                self.start_connector(name, entry);
+            } else {
+                for id in failed {
+                    self.restart_task_locked(name, entry, id)?;
+                }
+            }
+        } else if !only_failed || connector_failed {
+            // Restart the connector instance only; its tasks keep running.
+            if let Some(connector) = entry.connector.take() {
+                let _ = connector.stop();
+            }
+            self.start_connector_instance(name, entry);
+        }
+        Ok(())
+    }
+
+    /// Restarts one task with its current config.
+    pub fn restart_task(&self, name: &str, task: u32) -> Result<()> {
+        let mut connectors = self.lock();
+        let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
+        self.restart_task_locked(name, entry, task)
+    }
+
+    /// Asks the connector for task configs again; restarts the tasks if they changed.
+    pub fn reconfigure(&self, name: &str) -> Result<()> {
+        let mut connectors = self.lock();
+        let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
+        if entry.target == TargetState::Stopped || entry.connector.is_none() {
+            return Ok(());
+        }
+        let new_configs = match self.generate_task_configs(entry) {
+            Ok(configs) => configs,
+            Err(e) => {
+                self.fail_connector(entry, e.to_string());
+                return Ok(());
+            }
+        };
+        if new_configs == entry.task_configs {
+            return Ok(());
+        }
+        info!(connector = name, tasks = new_configs.len(), "task configs changed; restarting tasks");
+        self.stop_tasks(entry);
+        entry.task_configs = new_configs;
+        self.start_tasks(name, entry);
+        Ok(())
+    }
+
+    /// Stops every connector (graceful: tasks commit what Kafka acknowledged).
+    pub fn shutdown(&self) {
+        let mut connectors = self.lock();
+        for entry in connectors.values_mut() {
+            self.stop_connector(entry);
+        }
+        connectors.clear();
+    }
+
+    fn restart_task_locked(&self, name: &str, entry: &mut ConnectorEntry, task: u32) -> Result<()> {
+        let config = entry
+            .task_configs
+            .get(task as usize)
+            .cloned()
+            .ok_or_else(|| Error::NotFound(format!("Task {name}-{task} not found")))?;
+        if let Some(running) = entry.tasks.remove(&task) {
+            running.stop(self.inner.config.task_shutdown_timeout);
+        }
+        self.spawn_task(name, entry, task, config);
+        Ok(())
+    }
+
+    /// Loads and starts the connector instance, then its tasks (unless stopped).
+    fn start_connector(&self, name: &str, entry: &mut ConnectorEntry) {
+        if entry.target == TargetState::Stopped {
+            *entry.status.lock().expect("status lock") = Status::new(State::Stopped, &self.inner.config.worker_id);
+            return;
+        }
+        if !self.start_connector_instance(name, entry) {
+            return;
+        }
+        match self.generate_task_configs(entry) {
+            Ok(configs) => {
+                entry.task_configs = configs;
+                self.start_tasks(name, entry);
+            }
+            Err(e) => self.fail_connector(entry, e.to_string()),
+        }
+    }
+
+    /// Loads, instantiates and starts the connector object; false if it failed.
+    fn start_connector_instance(&self, name: &str, entry: &mut ConnectorEntry) -> bool {
+        let worker_id = &self.inner.config.worker_id;
+        let class = entry.config.get("connector.class").cloned().unwrap_or_default();
+        let connector = match self.inner.loader.load_connector(&class) {
+            Ok(connector) => connector,
+            Err(e) => {
+                self.fail_connector(entry, e.to_string());
+                return false;
+            }
+        };
+        let context = self.connector_context(name, entry.status.clone());
+        if let Err(e) = connector.start(&entry.config, context) {
+            self.fail_connector(entry, e.to_string());
+            return false;
+        }
+        let state = if entry.target == TargetState::Paused { State::Paused } else { State::Running };
+        *entry.status.lock().expect("status lock") = Status::new(state, worker_id);
+        entry.connector = Some(connector);
+        info!(connector = name, "connector started");
+        true
+    }
+
+    fn generate_task_configs(&self, entry: &ConnectorEntry) -> Result<Vec<Config>> {
+        let connector = entry.connector.as_ref().expect("started connector");
+        let parsed = ConnectorConfig::parse(&entry.config)?;
+        let configs = connector.task_configs(parsed.tasks_max)?;
+        if configs.len() > parsed.tasks_max && parsed.tasks_max_enforce {
+            return Err(Error::Connector(format!(
+                "The connector {} has generated {} tasks, which is greater than {}, the maximum number of tasks it is configured to create.",
+                parsed.name,
+                configs.len(),
+                parsed.tasks_max
+            )));
+        }
+        Ok(configs)
+    }
+
+    fn start_tasks(&self, name: &str, entry: &mut ConnectorEntry) {
+        let configs = entry.task_configs.clone();
+        for (index, config) in configs.into_iter().enumerate() {
+            self.spawn_task(name, entry, index as u32, config);
+        }
+    }
+
+    fn spawn_task(&self, name: &str, entry: &mut ConnectorEntry, index: u32, task_config: Config) {
+        let id = TaskId { connector: name.to_owned(), task: index };
+        match self.source_task_setup(&id, entry, task_config).and_then(RunningSourceTask::spawn) {
+            Ok(running) => {
+                if entry.target == TargetState::Paused {
+                    running.shared.set_paused(true);
+                }
+                entry.tasks.insert(index, running);
+            }
+            Err(e) => {
+                error!(task = %id, "task could not start: {e}");
+                // A task that cannot be created still shows, FAILED, in the status.
+                entry.tasks.insert(index, RunningSourceTask::failed(id, &self.inner.config.worker_id, e.to_string()));
+            }
+        }
+    }
+
+    fn source_task_setup(&self, id: &TaskId, entry: &ConnectorEntry, task_config: Config) -> Result<SourceTaskSetup> {
+        let worker = &self.inner.config;
+        let connector = entry.connector.as_ref().expect("started connector");
+        let parsed = ConnectorConfig::parse(&entry.config)?;
+        let task = Arc::from(connector.create_source_task()?);
+        let mut producer_settings = worker.prefixed("producer.");
+        producer_settings.insert("client.id".into(), format!("connector-producer-{}-{}", id.connector, id.task));
+        producer_settings.extend(prefixed(&entry.config, "producer.override."));
+        let producer = Producer::new(&worker.bootstrap_servers, &producer_settings)?;
+        let reader: Arc<dyn OffsetReader> =
+            Arc::new(ConnectorOffsets { connector: id.connector.clone(), store: self.inner.offsets.clone() });
+        Ok(SourceTaskSetup {
+            id: id.clone(),
+            worker_id: worker.worker_id.clone(),
+            task,
+            context: SourceTaskContext { config: task_config, offset_reader: reader },
+            producer,
+            key_converter: self.converter(&entry.config, "key.converter", true)?,
+            value_converter: self.converter(&entry.config, "value.converter", false)?,
+            offset_store: self.inner.offsets.clone(),
+            flush_interval: worker.offset_flush_interval,
+            flush_timeout: worker.offset_flush_timeout,
+            tolerate_errors: parsed.errors_tolerance_all,
+        })
+    }
+
+    /// The connector's converter if it names one, else the worker's (settings from the same place).
+    fn converter(&self, config: &Config, key: &str, is_key: bool) -> Result<Arc<dyn Converter>> {
+        let (source, class) = match config.get(key) {
+            Some(class) => (config, class),
+            None => {
+                let props = &self.inner.config.props;
+                let class =
+                    props.get(key).ok_or_else(|| Error::config(key, "no converter configured for the worker"))?;
+                (props, class)
+            }
+        };
+        converter_for(class, &prefixed(source, &format!("{key}.")), is_key)
+    }
+
+    fn stop_tasks(&self, entry: &mut ConnectorEntry) {
+        let timeout = self.inner.config.task_shutdown_timeout;
+        let tasks = std::mem::take(&mut entry.tasks);
+        // Ask every task to stop first, then wait: the timeout covers all of them together.
+        for task in tasks.values() {
+            task.shared.request_stop();
+        }
+        let deadline = std::time::Instant::now() + timeout;
+        for (_, task) in tasks {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            task.stop(left.max(Duration::from_millis(10)));
+        }
+    }
+
+    fn stop_connector(&self, entry: &mut ConnectorEntry) {
+        self.stop_tasks(entry);
+        if let Some(connector) = entry.connector.take() {
+            if let Err(e) = connector.stop() {
+                warn!("connector stop() failed: {e}");
+            }
+        }
+    }
+
+    fn fail_connector(&self, entry: &mut ConnectorEntry, trace: String) {
+        error!(connector = entry.config.get("name").map(String::as_str), "connector failed: {trace}");
+        *entry.status.lock().expect("status lock") = Status::failed(&self.inner.config.worker_id, trace);
+    }
+
+    fn connector_context(&self, name: &str, status: Arc<Mutex<Status>>) -> ConnectorContext {
+        let sender = self.inner.reconfigure.lock().expect("reconfigure lock").clone();
+        let connector = name.to_owned();
+        let sender = Mutex::new(sender);
+        let worker_id = self.inner.config.worker_id.clone();
+        ConnectorContext {
+            request_task_reconfiguration: Arc::new(move || {
+                let _ = sender.lock().expect("sender lock").send(connector.clone());
+            }),
+            raise_error: Arc::new(move |trace| {
+                *status.lock().expect("status lock") = Status::failed(&worker_id, trace);
+            }),
+        }
+    }
+}
+
+fn set_running_state(entry: &mut ConnectorEntry, state: State) {
+    let mut status = entry.status.lock().expect("status lock");
+    if matches!(status.state, State::Running | State::Paused) {
+        status.state = state;
+    }
+}
+
+fn not_found(name: &str) -> Error {
+    Error::NotFound(format!("Connector {name} not found"))
+}
+
+fn reconfiguration_loop(worker: Weak<Inner>, requests: mpsc::Receiver<String>) {
+    while let Ok(name) = requests.recv() {
+        let Some(inner) = worker.upgrade() else { return };
+        let worker = Worker { inner };
+        if let Err(e) = worker.reconfigure(&name) {
+            warn!(connector = name, "task reconfiguration failed: {e}");
+        }
+    }
+}
+
+/// One connector's view of the offset store.
+struct ConnectorOffsets {
+    connector: String,
+    store: Arc<dyn OffsetStore>,
+}
+
+impl OffsetReader for ConnectorOffsets {
+    fn offsets(&self, partitions: &[serde_json::Value]) -> Result<Vec<Option<serde_json::Value>>> {
+        self.store.get(&self.connector, partitions)
+    }
+}

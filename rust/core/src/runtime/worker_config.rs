@@ -1,0 +1,62 @@
+//! The worker's settings (Kafka Connect's `WorkerConfig` and `StandaloneConfig` keys).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::runtime::plugin::Config;
+
+/// Settings of one worker, parsed from Kafka Connect's worker properties.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub bootstrap_servers: String,
+    /// `host:port` of the worker's REST listener, as Kafka Connect names workers.
+    pub worker_id: String,
+    pub offset_flush_interval: Duration,
+    pub offset_flush_timeout: Duration,
+    pub task_shutdown_timeout: Duration,
+    /// `offset.storage.file.filename` (standalone); `None` keeps offsets in memory.
+    pub offsets_file: Option<String>,
+    /// Every key as given, for converter settings and client prefixes.
+    pub props: Config,
+}
+
+impl WorkerConfig {
+    /// Parses worker properties; errors name the key.
+    pub fn from_props(props: Config) -> Result<Self> {
+        Ok(WorkerConfig {
+            bootstrap_servers: props.get("bootstrap.servers").cloned().unwrap_or_else(|| "localhost:9092".into()),
+            worker_id: props.get("rest.advertised.host.name").map_or_else(
+                || "127.0.0.1:8083".to_owned(),
+                |h| format!("{h}:{}", props.get("rest.advertised.port").map_or("8083", String::as_str)),
+            ),
+            offset_flush_interval: millis(&props, "offset.flush.interval.ms", 60_000)?,
+            offset_flush_timeout: millis(&props, "offset.flush.timeout.ms", 5_000)?,
+            task_shutdown_timeout: millis(&props, "task.shutdown.graceful.timeout.ms", 5_000)?,
+            offsets_file: props.get("offset.storage.file.filename").cloned(),
+            props,
+        })
+    }
+
+    /// Worker-wide settings under `prefix` (e.g. `producer.`), prefix removed.
+    pub fn prefixed(&self, prefix: &str) -> HashMap<String, String> {
+        prefixed(&self.props, prefix)
+    }
+}
+
+/// The keys of `props` under `prefix`, with the prefix removed.
+pub fn prefixed(props: &Config, prefix: &str) -> HashMap<String, String> {
+    props.iter().filter_map(|(k, v)| k.strip_prefix(prefix).map(|k| (k.to_owned(), v.clone()))).collect()
+}
+
+/// A non-negative duration in milliseconds.
+pub fn millis(props: &Config, key: &str, default: u64) -> Result<Duration> {
+    match props.get(key) {
+        None => Ok(Duration::from_millis(default)),
+        Some(v) => v
+            .trim()
+            .parse::<u64>()
+            .map(Duration::from_millis)
+            .map_err(|_| Error::config(key, format!("expected a non-negative number of milliseconds, got {v:?}"))),
+    }
+}

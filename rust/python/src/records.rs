@@ -1,0 +1,182 @@
+//! `SourceRecord` as a compiled class, and the batch conversion of a task's records to the core's
+//! (one GIL hold per batch; converters then run in Rust without the GIL).
+
+use std::sync::Arc;
+
+use ferroconnect_core::data::SchemaRef;
+use ferroconnect_core::runtime::record::{Header, SourceRecord};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+
+use crate::errors::DataError;
+
+/// A record from a source task (Kafka Connect's `SourceRecord`).
+#[pyclass(name = "SourceRecord", module = "ferroconnect._core", get_all, set_all)]
+pub struct PySourceRecord {
+    pub source_partition: Py<PyAny>,
+    pub source_offset: Py<PyAny>,
+    pub topic: String,
+    pub kafka_partition: Option<i32>,
+    pub key_schema: Py<PyAny>,
+    pub key: Py<PyAny>,
+    pub value_schema: Py<PyAny>,
+    pub value: Py<PyAny>,
+    pub timestamp: Option<i64>,
+    pub headers: Py<PyAny>,
+}
+
+#[pymethods]
+impl PySourceRecord {
+    #[new]
+    #[pyo3(signature = (source_partition, source_offset, topic, partition = None, key_schema = None, key = None,
+                        value_schema = None, value = None, timestamp = None, headers = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        source_partition: Py<PyAny>,
+        source_offset: Py<PyAny>,
+        topic: String,
+        partition: Option<i32>,
+        key_schema: Option<Py<PyAny>>,
+        key: Option<Py<PyAny>>,
+        value_schema: Option<Py<PyAny>>,
+        value: Option<Py<PyAny>>,
+        timestamp: Option<i64>,
+        headers: Option<Py<PyAny>>,
+    ) -> Self {
+        let none = || py.None();
+        PySourceRecord {
+            source_partition,
+            source_offset,
+            topic,
+            kafka_partition: partition,
+            key_schema: key_schema.unwrap_or_else(none),
+            key: key.unwrap_or_else(none),
+            value_schema: value_schema.unwrap_or_else(none),
+            value: value.unwrap_or_else(none),
+            timestamp,
+            headers: headers.unwrap_or_else(none),
+        }
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "SourceRecord(source_partition={}, source_offset={}, topic={:?}, partition={:?}, key={}, value={}, timestamp={:?})",
+            self.source_partition.bind(py).repr()?,
+            self.source_offset.bind(py).repr()?,
+            self.topic,
+            self.kafka_partition,
+            self.key.bind(py).repr()?,
+            self.value.bind(py).repr()?,
+            self.timestamp
+        ))
+    }
+}
+
+/// The schema object of a record field, as the core's schema (None for schemaless).
+fn schema_of(obj: &Bound<'_, PyAny>) -> PyResult<Option<SchemaRef>> {
+    crate::data::schema_ref(obj)
+}
+
+/// Converts a task's batch. `keep` stores each Python record in the core record (for `commit_record`).
+pub fn to_core_batch(batch: &Bound<'_, PyAny>, keep: bool) -> PyResult<Vec<SourceRecord>> {
+    let list = batch.cast::<PyList>().map_err(|_| {
+        DataError::new_err(format!("poll() must return a list of SourceRecord or None, not {}", batch.get_type()))
+    })?;
+    let mut out = Vec::with_capacity(list.len());
+    for item in list.iter() {
+        let record = item.cast::<PySourceRecord>().map_err(|_| {
+            DataError::new_err(format!("poll() returned a {} where a SourceRecord was expected", item.get_type()))
+        })?;
+        let r = record.borrow();
+        let py = item.py();
+        let key_schema = schema_of(r.key_schema.bind(py))?;
+        let value_schema = schema_of(r.value_schema.bind(py))?;
+        out.push(SourceRecord {
+            source_partition: to_json(r.source_partition.bind(py))?,
+            source_offset: to_json(r.source_offset.bind(py))?,
+            topic: r.topic.clone(),
+            partition: r.kafka_partition,
+            key: crate::data::to_value(r.key.bind(py), key_schema.as_ref())?,
+            key_schema,
+            value: crate::data::to_value(r.value.bind(py), value_schema.as_ref())?,
+            value_schema,
+            timestamp: r.timestamp,
+            headers: headers(r.headers.bind(py))?,
+            handle: keep.then(|| Arc::new(item.clone().unbind()) as Arc<dyn std::any::Any + Send + Sync>),
+        });
+    }
+    Ok(out)
+}
+
+/// Headers given as a dict or a list of `(key, value)` pairs.
+fn headers(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Header>> {
+    if obj.is_none() {
+        return Ok(Vec::new());
+    }
+    let pairs: Vec<(String, Bound<'_, PyAny>)> = match obj.cast::<PyDict>() {
+        Ok(dict) => dict.iter().map(|(k, v)| Ok((k.extract()?, v))).collect::<PyResult<_>>()?,
+        Err(_) => obj.try_iter()?.map(|item| item?.extract()).collect::<PyResult<_>>()?,
+    };
+    pairs
+        .into_iter()
+        .map(|(key, value)| Ok(Header { key, schema: None, value: crate::data::to_value(&value, None)? }))
+        .collect()
+}
+
+/// Source partitions and offsets: JSON-like Python values (as Kafka stores them in JSON).
+pub fn to_json(obj: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
+    use serde_json::Value as J;
+    Ok(if obj.is_none() {
+        J::Null
+    } else if let Ok(s) = obj.cast::<PyString>() {
+        J::String(s.to_str()?.to_owned())
+    } else if obj.is_instance_of::<PyBool>() {
+        J::Bool(obj.extract()?)
+    } else if obj.is_instance_of::<PyInt>() {
+        J::from(obj.extract::<i64>()?)
+    } else if obj.is_instance_of::<PyFloat>() {
+        serde_json::Number::from_f64(obj.extract()?).map_or(J::Null, J::Number)
+    } else if let Ok(dict) = obj.cast::<PyDict>() {
+        let mut map = serde_json::Map::new();
+        for (k, v) in dict.iter() {
+            let key =
+                k.cast::<PyString>().map_err(|_| DataError::new_err("source partition/offset keys must be str"))?;
+            map.insert(key.to_str()?.to_owned(), to_json(&v)?);
+        }
+        J::Object(map)
+    } else if let Ok(list) = obj.cast::<PyList>() {
+        J::Array(list.iter().map(|v| to_json(&v)).collect::<PyResult<_>>()?)
+    } else if let Ok(tuple) = obj.cast::<PyTuple>() {
+        J::Array(tuple.iter().map(|v| to_json(&v)).collect::<PyResult<_>>()?)
+    } else {
+        return Err(DataError::new_err(format!(
+            "source partitions and offsets hold str, int, float, bool, None, list and dict values, not {}",
+            obj.get_type()
+        )));
+    })
+}
+
+/// A JSON value as a Python object (offsets read back for a task).
+pub fn from_json(py: Python<'_>, value: &serde_json::Value) -> PyResult<Py<PyAny>> {
+    use serde_json::Value as J;
+    Ok(match value {
+        J::Null => py.None(),
+        J::Bool(b) => PyBool::new(py, *b).to_owned().into_any().unbind(),
+        J::Number(n) => match n.as_i64() {
+            Some(i) => i.into_pyobject(py)?.into_any().unbind(),
+            None => n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any().unbind(),
+        },
+        J::String(s) => PyString::new(py, s).into_any().unbind(),
+        J::Array(items) => {
+            PyList::new(py, items.iter().map(|v| from_json(py, v)).collect::<PyResult<Vec<_>>>()?)?.into_any().unbind()
+        }
+        J::Object(map) => {
+            let dict = PyDict::new(py);
+            for (k, v) in map {
+                dict.set_item(k, from_json(py, v)?)?;
+            }
+            dict.into_any().unbind()
+        }
+    })
+}

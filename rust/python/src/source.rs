@@ -1,0 +1,259 @@
+//! Python connectors and source tasks as the core's `Connector` and `SourceTask`.
+
+use std::sync::Arc;
+
+use ferroconnect_core::kafka::producer::Delivered;
+use ferroconnect_core::runtime::plugin::{
+    Config, Connector, ConnectorContext, ConnectorKind, OffsetReader, PluginLoader, SourceTask, SourceTaskContext,
+};
+use ferroconnect_core::runtime::record::SourceRecord;
+use ferroconnect_core::{Error, Result};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyList, PyTuple};
+
+use crate::errors::ConfigError;
+use crate::failure::{call, from_py};
+use crate::records::{from_json, to_core_batch, to_json};
+
+/// A config map as a Python dict.
+pub fn config_dict<'py>(py: Python<'py>, config: &Config) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    for (k, v) in config {
+        dict.set_item(k, v)?;
+    }
+    Ok(dict)
+}
+
+/// A Python mapping as a config map; non-string values are written as Kafka would print them.
+pub fn config_from(obj: &Bound<'_, PyAny>) -> PyResult<Config> {
+    let dict = obj.cast::<PyDict>()?;
+    dict.iter()
+        .map(|(k, v)| {
+            let value = if let Ok(b) = v.extract::<bool>() { b.to_string() } else { v.str()?.to_string() };
+            Ok((k.str()?.to_string(), value))
+        })
+        .collect()
+}
+
+/// Resolves `connector.class` through `ferroconnect._plugins.load_connector`.
+pub struct PyPluginLoader;
+
+impl PluginLoader for PyPluginLoader {
+    fn load_connector(&self, class: &str) -> Result<Arc<dyn Connector>> {
+        Python::attach(|py| {
+            let loaded = py.import("ferroconnect._plugins").and_then(|m| m.call_method1("load_connector", (class,)));
+            let obj = match loaded {
+                Ok(obj) => obj,
+                // Not found / not a connector: a config error that names what was looked up.
+                Err(e) if e.is_instance_of::<ConfigError>(py) => {
+                    return Err(Error::config("connector.class", e.value(py).to_string()))
+                }
+                Err(e) => return Err(from_py(py, e)),
+            };
+            let kind: String =
+                obj.getattr("_ferroconnect_kind").and_then(|k| k.extract()).map_err(|e| from_py(py, e))?;
+            let kind = if kind == "sink" { ConnectorKind::Sink } else { ConnectorKind::Source };
+            Ok(Arc::new(PyConnector { obj: obj.unbind(), kind }) as Arc<dyn Connector>)
+        })
+    }
+}
+
+/// A Python `Connector` instance.
+pub struct PyConnector {
+    obj: Py<PyAny>,
+    kind: ConnectorKind,
+}
+
+impl Connector for PyConnector {
+    fn kind(&self) -> ConnectorKind {
+        self.kind
+    }
+
+    fn version(&self) -> String {
+        call(|py| self.obj.bind(py).call_method0("version")?.extract()).unwrap_or_else(|_| "unknown".into())
+    }
+
+    fn start(&self, config: &Config, context: ConnectorContext) -> Result<()> {
+        call(|py| {
+            let obj = self.obj.bind(py);
+            obj.setattr("context", PyConnectorContext { inner: context })?;
+            obj.call_method1("start", (config_dict(py, config)?,))?;
+            Ok(())
+        })
+    }
+
+    fn task_configs(&self, max_tasks: usize) -> Result<Vec<Config>> {
+        call(|py| {
+            let configs = self.obj.bind(py).call_method1("task_configs", (max_tasks,))?;
+            configs.try_iter()?.map(|c| config_from(&c?)).collect()
+        })
+    }
+
+    fn stop(&self) -> Result<()> {
+        call(|py| self.obj.bind(py).call_method0("stop").map(drop))
+    }
+
+    fn create_source_task(&self) -> Result<Box<dyn SourceTask>> {
+        call(|py| {
+            let class = self.obj.bind(py).call_method0("task_class")?;
+            let task = class.call0()?;
+            let wants_commit_record: bool =
+                py.import("ferroconnect._plugins")?.call_method1("overrides_commit_record", (&task,))?.extract()?;
+            Ok(Box::new(PySourceTask { obj: task.unbind(), runner: PyOnceLock::new(), wants_commit_record })
+                as Box<dyn SourceTask>)
+        })
+    }
+}
+
+/// A Python `SourceTask` instance. `async def` methods run on an asyncio loop owned by the task's
+/// thread (`ferroconnect._plugins.AsyncRunner`), created at start when the task has one.
+pub struct PySourceTask {
+    obj: Py<PyAny>,
+    runner: PyOnceLock<Py<PyAny>>,
+    wants_commit_record: bool,
+}
+
+impl PySourceTask {
+    /// Calls a method, awaiting it on the task's loop if it is a coroutine function.
+    fn invoke<'py>(&self, py: Python<'py>, method: &str, args: Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyAny>> {
+        let runner = self.runner.get(py).expect("runner set at start").bind(py);
+        runner.call_method1("call", (self.obj.bind(py).getattr(method)?, args))
+    }
+}
+
+impl SourceTask for PySourceTask {
+    fn version(&self) -> String {
+        call(|py| self.obj.bind(py).call_method0("version")?.extract()).unwrap_or_else(|_| "unknown".into())
+    }
+
+    fn start(&self, context: SourceTaskContext) -> Result<()> {
+        call(|py| {
+            let obj = self.obj.bind(py);
+            let runner = py.import("ferroconnect._plugins")?.getattr("AsyncRunner")?.call1((obj,))?;
+            let _ = self.runner.set(py, runner.unbind());
+            let config = config_dict(py, &context.config)?;
+            obj.setattr(
+                "context",
+                PySourceTaskContext { config: context.config.clone(), reader: context.offset_reader },
+            )?;
+            self.invoke(py, "start", PyTuple::new(py, [config])?)?;
+            Ok(())
+        })
+    }
+
+    fn poll(&self) -> Result<Option<Vec<SourceRecord>>> {
+        call(|py| {
+            let batch = self.invoke(py, "poll", PyTuple::empty(py))?;
+            if batch.is_none() {
+                return Ok(None);
+            }
+            to_core_batch(&batch, self.wants_commit_record).map(Some)
+        })
+    }
+
+    fn commit(&self) -> Result<()> {
+        call(|py| self.invoke(py, "commit", PyTuple::empty(py)).map(drop))
+    }
+
+    fn wants_commit_record(&self) -> bool {
+        self.wants_commit_record
+    }
+
+    fn commit_records(&self, acked: Vec<(SourceRecord, Delivered)>) -> Result<()> {
+        call(|py| {
+            let metadata_class = py.import("ferroconnect._plugins")?.getattr("RecordMetadata")?;
+            let method = self.obj.bind(py).getattr("commit_record")?;
+            for (record, delivered) in acked {
+                let Some(handle) = record.handle.as_ref().and_then(|h| h.downcast_ref::<Py<PyAny>>()) else { continue };
+                let metadata = metadata_class.call1((
+                    delivered.topic,
+                    delivered.partition,
+                    delivered.offset,
+                    delivered.timestamp,
+                ))?;
+                method.call1((handle.bind(py), metadata))?;
+            }
+            Ok(())
+        })
+    }
+
+    fn stop(&self) -> Result<()> {
+        call(|py| match self.runner.get(py) {
+            Some(runner) => runner.bind(py).call_method1("stop", (self.obj.bind(py),)).map(drop),
+            None => self.obj.bind(py).call_method0("stop").map(drop),
+        })
+    }
+}
+
+/// `Connector.context`: talk back to the runtime.
+#[pyclass(name = "ConnectorContext", module = "ferroconnect._core", frozen)]
+pub struct PyConnectorContext {
+    inner: ConnectorContext,
+}
+
+#[pymethods]
+impl PyConnectorContext {
+    /// Asks the runtime to call `task_configs` again and restart the tasks if their configs changed.
+    fn request_task_reconfiguration(&self) {
+        (self.inner.request_task_reconfiguration)();
+    }
+
+    /// Puts the connector in FAILED with this exception's traceback.
+    fn raise_error(&self, py: Python<'_>, exc: Bound<'_, PyAny>) {
+        let err = PyErr::from_value(exc);
+        (self.inner.raise_error)(crate::failure::traceback_text(py, &err));
+    }
+}
+
+/// `SourceTask.context`: the task's config and the offsets committed for it.
+#[pyclass(name = "SourceTaskContext", module = "ferroconnect._core", frozen)]
+pub struct PySourceTaskContext {
+    config: Config,
+    reader: Arc<dyn OffsetReader>,
+}
+
+#[pymethods]
+impl PySourceTaskContext {
+    /// The task's configuration.
+    #[getter]
+    fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        config_dict(py, &self.config)
+    }
+
+    /// Reads committed offsets of this connector's source partitions.
+    #[getter]
+    fn offset_storage_reader(&self) -> PyOffsetStorageReader {
+        PyOffsetStorageReader { reader: self.reader.clone() }
+    }
+}
+
+/// Kafka Connect's `OffsetStorageReader`.
+#[pyclass(name = "OffsetStorageReader", module = "ferroconnect._core", frozen)]
+pub struct PyOffsetStorageReader {
+    reader: Arc<dyn OffsetReader>,
+}
+
+#[pymethods]
+impl PyOffsetStorageReader {
+    /// The committed offset of one source partition, or None.
+    fn offset(&self, py: Python<'_>, partition: Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let partition = to_json(&partition)?;
+        let mut found = py.detach(|| self.reader.offsets(&[partition])).map_err(crate::errors::to_py)?;
+        match found.pop().flatten() {
+            Some(offset) => from_json(py, &offset),
+            None => Ok(py.None()),
+        }
+    }
+
+    /// The committed offsets of several partitions: a list in the same order (None where absent).
+    fn offsets(&self, py: Python<'_>, partitions: Bound<'_, PyAny>) -> PyResult<Py<PyList>> {
+        let partitions = partitions.try_iter()?.map(|p| to_json(&p?)).collect::<PyResult<Vec<_>>>()?;
+        let found = py.detach(|| self.reader.offsets(&partitions)).map_err(crate::errors::to_py)?;
+        let items = found
+            .iter()
+            .map(|o| o.as_ref().map_or_else(|| Ok(py.None()), |o| from_json(py, o)))
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(PyList::new(py, items)?.unbind())
+    }
+}
