@@ -3,14 +3,16 @@
 use super::Converter;
 use crate::data::{Schema, SchemaAndValue, SchemaRef, SchemaType, Value};
 use crate::error::{Error, Result};
-use std::sync::Arc;
 
-/// Passes BYTES values through; anything else is a `DataError`, as in Kafka.
+/// Passes BYTES values through; another schema type or value is a `DataError`, as in Kafka.
 #[derive(Debug, Default, Clone)]
 pub struct ByteArrayConverter;
 
 impl Converter for ByteArrayConverter {
-    fn from_connect_data(&self, topic: &str, _schema: Option<&SchemaRef>, value: &Value) -> Result<Option<Vec<u8>>> {
+    fn from_connect_data(&self, topic: &str, schema: Option<&SchemaRef>, value: &Value) -> Result<Option<Vec<u8>>> {
+        if let Some(schema) = schema.filter(|s| s.schema_type != SchemaType::Bytes) {
+            return Err(Error::data(format!("Invalid schema type for ByteArrayConverter: {}", schema.schema_type)));
+        }
         match value {
             Value::Null => Ok(None),
             Value::Bytes(b) => Ok(Some(b.clone())),
@@ -22,7 +24,7 @@ impl Converter for ByteArrayConverter {
     }
 
     fn to_connect_data(&self, _topic: &str, data: Option<&[u8]>) -> Result<SchemaAndValue> {
-        let schema = Some(Arc::new(Schema { optional: true, ..Schema::primitive(SchemaType::Bytes) }));
-        Ok(SchemaAndValue { schema, value: data.map_or(Value::Null, |b| Value::Bytes(b.to_vec())) })
+        let schema = Some(Schema::optional_of(SchemaType::Bytes));
+        Ok(SchemaAndValue::new(schema, data.map_or(Value::Null, |b| Value::Bytes(b.to_vec()))))
     }
 }

@@ -281,7 +281,8 @@ mod tests {
         assert!(SchemaBuilder::int32().name("a").name("a").build().is_ok());
         assert!(SchemaBuilder::int32().default_value("x").build().unwrap_err().to_string().contains("Invalid default"));
         assert!(SchemaBuilder::int32().field("x", Schema::of(SchemaType::Int8)).build().is_err());
-        let dup = SchemaBuilder::struct_().field("x", Schema::of(SchemaType::Int8)).field("x", Schema::of(SchemaType::Int8));
+        let dup =
+            SchemaBuilder::struct_().field("x", Schema::of(SchemaType::Int8)).field("x", Schema::of(SchemaType::Int8));
         assert!(dup.build().unwrap_err().to_string().contains("duplication"));
         assert!(SchemaBuilder::new(SchemaType::Array).build().is_err());
         assert!(SchemaBuilder::int32().optional().required().build().is_err());

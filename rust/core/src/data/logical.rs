@@ -60,7 +60,12 @@ impl LogicalType {
 }
 
 fn logical_schema(logical: LogicalType, optional: bool) -> Schema {
-    Schema { name: Some(logical.name().to_owned()), version: Some(1), optional, ..Schema::primitive(logical.base_type()) }
+    Schema {
+        name: Some(logical.name().to_owned()),
+        version: Some(1),
+        optional,
+        ..Schema::primitive(logical.base_type())
+    }
 }
 
 /// `Decimal.schema(scale)`: BYTES named `org.apache.kafka.connect.data.Decimal`, version 1,

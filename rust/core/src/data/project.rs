@@ -153,7 +153,9 @@ fn project_at(source: &Schema, value: &Value, target: &SchemaRef, path: &str) ->
                 } else if let Some(default) = &field.schema.default {
                     out.put(&field.name, default.clone())?;
                 } else {
-                    return Err(Error::data(format!("Required field `{field_path}` is missing from source schema: {source}")));
+                    return Err(Error::data(format!(
+                        "Required field `{field_path}` is missing from source schema: {source}"
+                    )));
                 }
             }
             Ok(Value::Struct(out))

@@ -1,0 +1,206 @@
+//! Kafka Connect's `JsonConverter`, byte-compatible: with `schemas.enable=true` (the default) each
+//! message is `{"schema":...,"payload":...}`; without, just the payload. Settings (the keys under
+//! `key.converter.` / `value.converter.`): `schemas.enable`, `schemas.cache.size`, `decimal.format`
+//! (`BASE64` or `NUMERIC`), `replace.null.with.default`.
+//!
+//! - `parse.rs`: JSON text → nodes (Jackson's leniencies);
+//! - `read.rs`: nodes → schemas and values;
+//! - `write.rs`: schemas and values → JSON bytes.
+//!
+//! Schemas are cached both ways, as Kafka does: written schema JSON by schema identity (the cache
+//! holds the `Arc`, so an address is never reused while cached), read schemas by their exact JSON
+//! text. A source that changes its schema mid-stream gets a new entry; nothing goes stale.
+
+mod parse;
+mod read;
+mod write;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use super::{parse_bool, Converter};
+use crate::data::{SchemaAndValue, SchemaRef, Value};
+use crate::error::{Error, Result};
+
+pub use parse::{parse as parse_json, Node};
+
+/// How Decimal values are written (`decimal.format`); both are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecimalFormat {
+    /// The unscaled integer's bytes in base64 (Kafka's default).
+    Base64,
+    /// A JSON number (`1.56`).
+    Numeric,
+}
+
+/// JsonConverter settings.
+#[derive(Debug, Clone)]
+pub struct JsonConfig {
+    pub schemas_enable: bool,
+    pub schemas_cache_size: usize,
+    pub decimal_format: DecimalFormat,
+    pub replace_null_with_default: bool,
+}
+
+impl Default for JsonConfig {
+    fn default() -> Self {
+        JsonConfig {
+            schemas_enable: true,
+            schemas_cache_size: 1000,
+            decimal_format: DecimalFormat::Base64,
+            replace_null_with_default: true,
+        }
+    }
+}
+
+impl JsonConfig {
+    /// Reads the converter's settings (prefix removed); unknown keys are ignored, as Kafka does.
+    pub fn from_settings(settings: &HashMap<String, String>) -> Result<Self> {
+        let mut config = JsonConfig::default();
+        if let Some(v) = settings.get("schemas.enable") {
+            config.schemas_enable = parse_bool("schemas.enable", v)?;
+        }
+        if let Some(v) = settings.get("schemas.cache.size") {
+            config.schemas_cache_size = v
+                .trim()
+                .parse()
+                .map_err(|_| Error::config("schemas.cache.size", format!("{v:?} is not an integer")))?;
+        }
+        if let Some(v) = settings.get("decimal.format") {
+            config.decimal_format = match v.trim().to_ascii_uppercase().as_str() {
+                "BASE64" => DecimalFormat::Base64,
+                "NUMERIC" => DecimalFormat::Numeric,
+                _ => return Err(Error::config("decimal.format", format!("{v:?} is not one of BASE64, NUMERIC"))),
+            };
+        }
+        if let Some(v) = settings.get("replace.null.with.default") {
+            config.replace_null_with_default = parse_bool("replace.null.with.default", v)?;
+        }
+        Ok(config)
+    }
+}
+
+/// Kafka's JsonConverter. Shared by task threads; the caches are behind mutexes held briefly.
+pub struct JsonConverter {
+    config: JsonConfig,
+    written: Mutex<HashMap<usize, (SchemaRef, Arc<[u8]>)>>,
+    read: Mutex<HashMap<Box<[u8]>, Option<SchemaRef>>>,
+}
+
+impl std::fmt::Debug for JsonConverter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsonConverter").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl JsonConverter {
+    pub fn new(config: JsonConfig) -> Self {
+        JsonConverter { config, written: Mutex::default(), read: Mutex::default() }
+    }
+
+    pub fn config(&self) -> &JsonConfig {
+        &self.config
+    }
+
+    /// The JSON of a schema (`asJsonSchema`), from the cache when this schema was written before.
+    pub fn schema_json(&self, schema: &SchemaRef) -> Result<Arc<[u8]>> {
+        let key = Arc::as_ptr(schema) as usize;
+        if let Some((_, json)) = self.written.lock().expect("schema cache poisoned").get(&key) {
+            return Ok(json.clone());
+        }
+        let mut out = Vec::with_capacity(256);
+        write::write_schema(&mut out, Some(schema), None, &self.config)?;
+        let json: Arc<[u8]> = out.into();
+        let mut cache = self.written.lock().expect("schema cache poisoned");
+        if cache.len() >= self.config.schemas_cache_size {
+            cache.clear();
+        }
+        if self.config.schemas_cache_size > 0 {
+            cache.insert(key, (schema.clone(), json.clone()));
+        }
+        Ok(json)
+    }
+
+    /// Appends one value's JSON (envelope or not) to `out`; `false` for a tombstone (nothing written).
+    pub fn write_into(&self, out: &mut Vec<u8>, schema: Option<&SchemaRef>, value: &Value) -> Result<bool> {
+        if schema.is_none() && value.is_null() {
+            return Ok(false);
+        }
+        if self.config.schemas_enable {
+            out.extend_from_slice(b"{\"schema\":");
+            match schema {
+                Some(s) => out.extend_from_slice(&self.schema_json(s)?),
+                None => out.extend_from_slice(b"null"),
+            }
+            out.extend_from_slice(b",\"payload\":");
+            write::write_value(out, schema.map(|s| &**s), value, &self.config)?;
+            out.push(b'}');
+        } else {
+            write::write_value(out, schema.map(|s| &**s), value, &self.config)?;
+        }
+        Ok(true)
+    }
+
+    fn cached_schema(&self, raw: &[u8], node: &Node<'_>) -> Result<Option<SchemaRef>> {
+        if let Some(schema) = self.read.lock().expect("schema cache poisoned").get(raw) {
+            return Ok(schema.clone());
+        }
+        let schema = read::read_schema(node, &self.config)?;
+        let mut cache = self.read.lock().expect("schema cache poisoned");
+        if cache.len() >= self.config.schemas_cache_size {
+            cache.clear();
+        }
+        if self.config.schemas_cache_size > 0 {
+            cache.insert(raw.into(), schema.clone());
+        }
+        Ok(schema)
+    }
+}
+
+const ENVELOPE_ERROR: &str = "JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields and may not \
+contain additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter \
+configuration.";
+
+impl Converter for JsonConverter {
+    fn from_connect_data(&self, topic: &str, schema: Option<&SchemaRef>, value: &Value) -> Result<Option<Vec<u8>>> {
+        let mut out = Vec::with_capacity(128);
+        let written = self.write_into(&mut out, schema, value).map_err(|e| {
+            Error::data(format!("Converting Kafka Connect data to byte[] failed for topic {topic}: {e}"))
+        })?;
+        Ok(written.then_some(out))
+    }
+
+    fn to_connect_data(&self, topic: &str, data: Option<&[u8]>) -> Result<SchemaAndValue> {
+        let Some(data) = data else {
+            return Ok(SchemaAndValue::NULL);
+        };
+        let failed = |e: Error| {
+            Error::data(format!(
+                "Converting byte[] to Kafka Connect data failed due to serialization error of topic {topic}: {e}"
+            ))
+        };
+        let document = parse::parse(data).map_err(failed)?;
+        if !self.config.schemas_enable {
+            let value = read::read_value(None, document.root.as_ref(), &self.config)?;
+            return Ok(SchemaAndValue::new(None, value));
+        }
+        let Some(Node::Object(members)) = &document.root else {
+            return Err(Error::data(ENVELOPE_ERROR));
+        };
+        let (mut schema_at, mut payload_at) = (None, None);
+        for (i, (key, _)) in members.iter().enumerate() {
+            match key.as_ref() {
+                "schema" => schema_at = Some(i),
+                "payload" => payload_at = Some(i),
+                _ => return Err(Error::data(ENVELOPE_ERROR)),
+            }
+        }
+        let (Some(schema_at), Some(payload_at)) = (schema_at, payload_at) else {
+            return Err(Error::data(ENVELOPE_ERROR));
+        };
+        let (start, end) = document.member_spans[schema_at];
+        let schema = self.cached_schema(&data[start..end], &members[schema_at].1)?;
+        let value = read::read_value(schema.as_ref(), Some(&members[payload_at].1), &self.config)?;
+        Ok(SchemaAndValue::new(schema, value))
+    }
+}
