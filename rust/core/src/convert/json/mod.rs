@@ -121,6 +121,13 @@ impl JsonConverter {
         Ok(json)
     }
 
+    /// Kafka's `asConnectSchema`: a schema from its JSON text (`null` gives `None`).
+    pub fn as_connect_schema(&self, json: &[u8]) -> Result<Option<SchemaRef>> {
+        let document = parse::parse(json)?;
+        let root = document.root.ok_or_else(|| Error::data("Empty schema JSON"))?;
+        read::read_schema(&root, &self.config)
+    }
+
     /// Appends one value's JSON (envelope or not) to `out`; `false` for a tombstone (nothing written).
     pub fn write_into(&self, out: &mut Vec<u8>, schema: Option<&SchemaRef>, value: &Value) -> Result<bool> {
         if schema.is_none() && value.is_null() {
