@@ -1,15 +1,101 @@
 //! Python objects ↔ the core's data model. Runs once per batch under one GIL hold.
+//!
+//! With a schema, conversion is guided by it: integer widths are range-checked, Structs keep
+//! their schema, and logical types map to Python's own types (`decimal.Decimal`, `datetime.date`,
+//! `datetime.time`, `datetime.datetime`; timestamps come back timezone-aware in UTC, naive ones
+//! are taken as UTC). Errors are `DataError`s naming the field path (`address.zip`, `tags[2]`).
+//! The Python classes of the model live in `data/` (schema, struct, logical helpers).
 
-use ferroconnect_core::data::{SchemaRef, Value};
+mod logical;
+mod schema;
+mod structs;
+
+use std::sync::Arc;
+
+use ferroconnect_core::data::logical::{self as core_logical, LogicalType, MILLIS_PER_DAY};
+use ferroconnect_core::data::{BigDecimal, Schema, SchemaRef, SchemaType, Struct, Value};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
 
-use crate::errors::DataError;
+use crate::errors::{DataError, IntoPyResult};
+
+pub use logical::PySchemaAndValue;
+pub use schema::{PySchema, PySchemaBuilder};
+pub use structs::PyStruct;
+
+/// The ordinal (days since 0001-01-01, plus one) of 1970-01-01 in Python's `date.toordinal()`.
+const EPOCH_ORDINAL: i64 = 719_163;
+
+static DECIMAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static DATE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static TIME: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static DATETIME: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static TIMEDELTA: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static UTC: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+fn decimal_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    DECIMAL.import(py, "decimal", "Decimal")
+}
+fn date_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    DATE.import(py, "datetime", "date")
+}
+fn time_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    TIME.import(py, "datetime", "time")
+}
+fn datetime_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    DATETIME.import(py, "datetime", "datetime")
+}
+fn utc(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    UTC.get_or_try_init(py, || Ok::<_, PyErr>(py.import("datetime")?.getattr("timezone")?.getattr("utc")?.unbind()))
+        .map(|u| u.bind(py))
+}
+
+/// The core schema behind a Python `Schema` (or `SchemaBuilder`, built); `None` for Python's None.
+pub fn schema_ref(obj: &Bound<'_, PyAny>) -> PyResult<Option<SchemaRef>> {
+    if obj.is_none() {
+        return Ok(None);
+    }
+    if let Ok(schema) = obj.cast::<PySchema>() {
+        return Ok(Some(schema.get().inner.clone()));
+    }
+    if let Ok(builder) = obj.cast::<PySchemaBuilder>() {
+        return builder.borrow().inner.build().py_err().map(Some);
+    }
+    Err(DataError::new_err(format!("expected a Schema or None, got {}", obj.get_type().name()?)))
+}
 
 /// A Python value → a core value, guided by `schema` when there is one.
-/// Schemaless: `None`, `bool`, `int` (INT64), `float` (FLOAT64), `str`, `bytes`, `list`/`tuple`, `dict`.
+/// Schemaless: `None`, `bool`, `int` (INT64), `float` (FLOAT64), `str`, `bytes`, `list`/`tuple`,
+/// `dict`, `Struct`.
 pub fn to_value(obj: &Bound<'_, PyAny>, schema: Option<&SchemaRef>) -> PyResult<Value> {
-    let _ = schema; // schema-guided conversion (structs, logical types, widths) comes with the schema model
+    match schema {
+        Some(schema) => guided(obj, schema, ""),
+        None => schemaless(obj, ""),
+    }
+}
+
+fn place(path: &str) -> String {
+    if path.is_empty() {
+        String::new()
+    } else {
+        format!(" for field \"{path}\"")
+    }
+}
+
+fn join(path: &str, name: &str) -> String {
+    if path.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type().name().map_or_else(|_| "?".to_owned(), |n| n.to_string())
+}
+
+fn schemaless(obj: &Bound<'_, PyAny>, path: &str) -> PyResult<Value> {
     if obj.is_none() {
         Ok(Value::Null)
     } else if let Ok(s) = obj.cast::<PyString>() {
@@ -19,26 +105,274 @@ pub fn to_value(obj: &Bound<'_, PyAny>, schema: Option<&SchemaRef>) -> PyResult<
     } else if obj.is_instance_of::<PyBool>() {
         Ok(Value::Boolean(obj.extract()?))
     } else if obj.is_instance_of::<PyInt>() {
-        Ok(Value::Int64(obj.extract().map_err(|_| DataError::new_err(format!("integer {obj} does not fit in INT64")))?))
+        Ok(Value::Int64(
+            obj.extract()
+                .map_err(|_| DataError::new_err(format!("Value {obj} is out of range for INT64{}", place(path))))?,
+        ))
     } else if obj.is_instance_of::<PyFloat>() {
         Ok(Value::Float64(obj.extract()?))
     } else if let Ok(list) = obj.cast::<PyList>() {
-        list.iter().map(|item| to_value(&item, None)).collect::<PyResult<_>>().map(Value::Array)
+        let items = list.iter().enumerate().map(|(i, item)| schemaless(&item, &format!("{path}[{i}]")));
+        items.collect::<PyResult<_>>().map(Value::Array)
     } else if let Ok(tuple) = obj.cast::<PyTuple>() {
-        tuple.iter().map(|item| to_value(&item, None)).collect::<PyResult<_>>().map(Value::Array)
+        let items = tuple.iter().enumerate().map(|(i, item)| schemaless(&item, &format!("{path}[{i}]")));
+        items.collect::<PyResult<_>>().map(Value::Array)
     } else if let Ok(dict) = obj.cast::<PyDict>() {
-        dict.iter()
-            .map(|(k, v)| Ok((to_value(&k, None)?, to_value(&v, None)?)))
-            .collect::<PyResult<_>>()
-            .map(Value::Map)
+        let entries = dict.iter().map(|(k, v)| {
+            let item_path = format!("{path}[{k}]");
+            Ok((schemaless(&k, &item_path)?, schemaless(&v, &item_path)?))
+        });
+        entries.collect::<PyResult<_>>().map(Value::Map)
+    } else if let Ok(b) = obj.cast::<PyByteArray>() {
+        Ok(Value::Bytes(b.to_vec()))
+    } else if let Ok(s) = obj.cast::<PyStruct>() {
+        Ok(Value::Struct(s.borrow().inner.clone()))
     } else {
-        Err(DataError::new_err(format!("cannot convert a value of type {} without a schema", obj.get_type().name()?)))
+        Err(DataError::new_err(format!(
+            "cannot convert a value of type {} without a schema{}",
+            type_name(obj),
+            place(path)
+        )))
     }
 }
 
-/// A core value → a Python object.
+fn mismatch(schema: &Schema, obj: &Bound<'_, PyAny>, path: &str) -> PyErr {
+    let named = schema.name.as_ref().map(|n| format!(" \"{n}\"")).unwrap_or_default();
+    DataError::new_err(format!(
+        "Invalid value for schema{named} with type {}: {}{}",
+        schema.schema_type,
+        type_name(obj),
+        place(path)
+    ))
+}
+
+fn int_in(obj: &Bound<'_, PyAny>, schema: &Schema, path: &str, min: i64, max: i64) -> PyResult<i64> {
+    if !obj.is_instance_of::<PyInt>() || obj.is_instance_of::<PyBool>() {
+        return Err(mismatch(schema, obj, path));
+    }
+    match obj.extract::<i64>() {
+        Ok(v) if (min..=max).contains(&v) => Ok(v),
+        _ => Err(DataError::new_err(format!("Value {obj} is out of range for {}{}", schema.schema_type, place(path)))),
+    }
+}
+
+fn guided(obj: &Bound<'_, PyAny>, schema: &SchemaRef, path: &str) -> PyResult<Value> {
+    if obj.is_none() {
+        return Ok(Value::Null);
+    }
+    if let Some(logical) = LogicalType::of(schema) {
+        return from_logical(obj, schema, logical, path);
+    }
+    Ok(match schema.schema_type {
+        SchemaType::Int8 => Value::Int8(int_in(obj, schema, path, i8::MIN.into(), i8::MAX.into())? as i8),
+        SchemaType::Int16 => Value::Int16(int_in(obj, schema, path, i16::MIN.into(), i16::MAX.into())? as i16),
+        SchemaType::Int32 => Value::Int32(int_in(obj, schema, path, i32::MIN.into(), i32::MAX.into())? as i32),
+        SchemaType::Int64 => Value::Int64(int_in(obj, schema, path, i64::MIN, i64::MAX)?),
+        SchemaType::Float32 | SchemaType::Float64 => {
+            if !(obj.is_instance_of::<PyFloat>() || obj.is_instance_of::<PyInt>()) || obj.is_instance_of::<PyBool>() {
+                return Err(mismatch(schema, obj, path));
+            }
+            let v: f64 = obj.extract()?;
+            if schema.schema_type == SchemaType::Float32 {
+                Value::Float32(v as f32)
+            } else {
+                Value::Float64(v)
+            }
+        }
+        SchemaType::Boolean => match obj.cast::<PyBool>() {
+            Ok(b) => Value::Boolean(b.is_true()),
+            Err(_) => return Err(mismatch(schema, obj, path)),
+        },
+        SchemaType::String => match obj.cast::<PyString>() {
+            Ok(s) => Value::String(s.to_str()?.to_owned()),
+            Err(_) => return Err(mismatch(schema, obj, path)),
+        },
+        SchemaType::Bytes => bytes_of(obj).ok_or_else(|| mismatch(schema, obj, path))?,
+        SchemaType::Array => {
+            let element = schema.value_schema.as_ref();
+            let items: Vec<Bound<'_, PyAny>> = if let Ok(list) = obj.cast::<PyList>() {
+                list.iter().collect()
+            } else if let Ok(tuple) = obj.cast::<PyTuple>() {
+                tuple.iter().collect()
+            } else {
+                return Err(mismatch(schema, obj, path));
+            };
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                let item_path = format!("{path}[{i}]");
+                out.push(match element {
+                    Some(e) => guided(item, e, &item_path)?,
+                    None => schemaless(item, &item_path)?,
+                });
+            }
+            Value::Array(out)
+        }
+        SchemaType::Map => {
+            let dict = obj.cast::<PyDict>().map_err(|_| mismatch(schema, obj, path))?;
+            let mut out = Vec::with_capacity(dict.len());
+            for (k, v) in dict.iter() {
+                let item_path = format!("{path}[{k}]");
+                let convert = |x: &Bound<'_, PyAny>, s: Option<&SchemaRef>| match s {
+                    Some(s) => guided(x, s, &item_path),
+                    None => schemaless(x, &item_path),
+                };
+                out.push((convert(&k, schema.key_schema.as_ref())?, convert(&v, schema.value_schema.as_ref())?));
+            }
+            Value::Map(out)
+        }
+        SchemaType::Struct => struct_of(obj, schema, path)?,
+    })
+}
+
+fn bytes_of(obj: &Bound<'_, PyAny>) -> Option<Value> {
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        Some(Value::Bytes(b.as_bytes().to_vec()))
+    } else if let Ok(b) = obj.cast::<PyByteArray>() {
+        Some(Value::Bytes(b.to_vec()))
+    } else if obj.get_type().name().is_ok_and(|n| n == "memoryview") {
+        obj.call_method0("tobytes").ok()?.extract::<Vec<u8>>().ok().map(Value::Bytes)
+    } else {
+        None
+    }
+}
+
+/// A `Struct` (same schema required) or a dict of field values (validated).
+fn struct_of(obj: &Bound<'_, PyAny>, schema: &SchemaRef, path: &str) -> PyResult<Value> {
+    if let Ok(s) = obj.cast::<PyStruct>() {
+        let s = s.borrow();
+        if *s.inner.schema != **schema {
+            return Err(DataError::new_err(format!("Struct schemas do not match{}.", place(path))));
+        }
+        return Ok(Value::Struct(s.inner.clone()));
+    }
+    let dict = obj.cast::<PyDict>().map_err(|_| mismatch(schema, obj, path))?;
+    let mut out = Struct::new(schema.clone()).py_err()?;
+    for (k, v) in dict.iter() {
+        let name: String = k.extract().map_err(|_| mismatch(schema, obj, path))?;
+        let field = schema.field(&name).ok_or_else(|| {
+            DataError::new_err(format!("{} is not a valid field name{}", join(path, &name), place(path)))
+        })?;
+        out.values[field.index] = guided(&v, &field.schema, &join(path, &name))?;
+    }
+    out.validate().map_err(|e| DataError::new_err(format!("{e}{}", place(path))))?;
+    Ok(Value::Struct(out))
+}
+
+fn from_logical(obj: &Bound<'_, PyAny>, schema: &SchemaRef, logical: LogicalType, path: &str) -> PyResult<Value> {
+    let py = obj.py();
+    let is_int = obj.is_instance_of::<PyInt>() && !obj.is_instance_of::<PyBool>();
+    let wrap = |e: ferroconnect_core::Error| DataError::new_err(format!("{e}{}", place(path)));
+    match logical {
+        LogicalType::Decimal => {
+            if let Some(bytes) = bytes_of(obj) {
+                return Ok(bytes);
+            }
+            let decimal = if obj.is_instance(decimal_type(py)?)? {
+                let (sign, digits, exponent): (i32, Vec<u8>, Bound<'_, PyAny>) =
+                    obj.call_method0("as_tuple")?.extract()?;
+                let exponent: i32 = exponent
+                    .extract()
+                    .map_err(|_| DataError::new_err(format!("Decimal {obj} is not a finite number{}", place(path))))?;
+                let digits: String = digits.iter().map(|d| char::from(b'0' + d)).collect();
+                BigDecimal::new(sign == 1, &digits, -exponent).map_err(wrap)?
+            } else if is_int || obj.is_instance_of::<PyFloat>() {
+                BigDecimal::parse(&obj.str()?.to_string()).map_err(wrap)?
+            } else {
+                return Err(mismatch(schema, obj, path));
+            };
+            core_logical::decimal_to_value(schema, &decimal).map_err(wrap)
+        }
+        LogicalType::Date => {
+            if is_int {
+                return Ok(Value::Int32(int_in(obj, schema, path, i32::MIN.into(), i32::MAX.into())? as i32));
+            }
+            if !obj.is_instance(date_type(py)?)? {
+                return Err(mismatch(schema, obj, path));
+            }
+            if obj.is_instance(datetime_type(py)?)? {
+                let (_, ms) = datetime_millis(obj)?;
+                if ms.rem_euclid(MILLIS_PER_DAY) != 0 {
+                    return Err(DataError::new_err(format!(
+                        "Kafka Connect Date type should not have any time fields set to non-zero values{}",
+                        place(path)
+                    )));
+                }
+                return Ok(Value::Int32(ms.div_euclid(MILLIS_PER_DAY) as i32));
+            }
+            let ordinal: i64 = obj.call_method0("toordinal")?.extract()?;
+            Ok(Value::Int32((ordinal - EPOCH_ORDINAL) as i32))
+        }
+        LogicalType::Time => {
+            let ms = if is_int {
+                int_in(obj, schema, path, i32::MIN.into(), i32::MAX.into())?
+            } else if obj.is_instance(time_type(py)?)? {
+                let (h, m, s, us): (i64, i64, i64, i64) = (
+                    obj.getattr("hour")?.extract()?,
+                    obj.getattr("minute")?.extract()?,
+                    obj.getattr("second")?.extract()?,
+                    obj.getattr("microsecond")?.extract()?,
+                );
+                let offset = utc_offset_millis(obj)?;
+                (((h * 60 + m) * 60 + s) * 1000 + us / 1000 - offset).rem_euclid(MILLIS_PER_DAY)
+            } else {
+                return Err(mismatch(schema, obj, path));
+            };
+            core_logical::check_time_millis(ms as i32).map_err(wrap)?;
+            Ok(Value::Int32(ms as i32))
+        }
+        LogicalType::Timestamp => {
+            if is_int {
+                return Ok(Value::Int64(int_in(obj, schema, path, i64::MIN, i64::MAX)?));
+            }
+            if obj.is_instance(datetime_type(py)?)? {
+                return Ok(Value::Int64(datetime_millis(obj)?.1));
+            }
+            if obj.is_instance(date_type(py)?)? {
+                let ordinal: i64 = obj.call_method0("toordinal")?.extract()?;
+                return Ok(Value::Int64((ordinal - EPOCH_ORDINAL) * MILLIS_PER_DAY));
+            }
+            Err(mismatch(schema, obj, path))
+        }
+    }
+}
+
+/// `utcoffset()` of a time or datetime, in milliseconds (0 when naive).
+fn utc_offset_millis(obj: &Bound<'_, PyAny>) -> PyResult<i64> {
+    let offset = obj.call_method0("utcoffset")?;
+    if offset.is_none() {
+        return Ok(0);
+    }
+    let (days, seconds, us): (i64, i64, i64) = (
+        offset.getattr("days")?.extract()?,
+        offset.getattr("seconds")?.extract()?,
+        offset.getattr("microseconds")?.extract()?,
+    );
+    Ok((days * 86_400 + seconds) * 1000 + us / 1000)
+}
+
+/// (days, milliseconds) since the epoch of a datetime; naive datetimes are taken as UTC.
+fn datetime_millis(obj: &Bound<'_, PyAny>) -> PyResult<(i64, i64)> {
+    let ordinal: i64 = obj.call_method0("toordinal")?.extract()?;
+    let (h, m, s, us): (i64, i64, i64, i64) = (
+        obj.getattr("hour")?.extract()?,
+        obj.getattr("minute")?.extract()?,
+        obj.getattr("second")?.extract()?,
+        obj.getattr("microsecond")?.extract()?,
+    );
+    let days = ordinal - EPOCH_ORDINAL;
+    // Floor division keeps instants before the epoch on the right millisecond.
+    let ms = days * MILLIS_PER_DAY + ((h * 60 + m) * 60 + s) * 1000 + us.div_euclid(1000) - utc_offset_millis(obj)?;
+    Ok((days, ms))
+}
+
+/// A core value → a Python object (logical types as Python's types when the schema says so).
 pub fn to_py(py: Python<'_>, value: &Value, schema: Option<&SchemaRef>) -> PyResult<Py<PyAny>> {
-    let _ = schema;
+    if value.is_null() {
+        return Ok(py.None());
+    }
+    if let Some(logical) = schema.and_then(|s| LogicalType::of(s)) {
+        return to_logical(py, value, schema.expect("logical type has a schema"), logical);
+    }
     Ok(match value {
         Value::Null => py.None(),
         Value::Boolean(b) => PyBool::new(py, *b).to_owned().into_any().unbind(),
@@ -46,22 +380,74 @@ pub fn to_py(py: Python<'_>, value: &Value, schema: Option<&SchemaRef>) -> PyRes
         Value::Int16(v) => v.into_pyobject(py)?.into_any().unbind(),
         Value::Int32(v) => v.into_pyobject(py)?.into_any().unbind(),
         Value::Int64(v) => v.into_pyobject(py)?.into_any().unbind(),
-        Value::Float32(v) => v.into_pyobject(py)?.into_any().unbind(),
+        Value::Float32(v) => f64::from(*v).into_pyobject(py)?.into_any().unbind(),
         Value::Float64(v) => v.into_pyobject(py)?.into_any().unbind(),
         Value::String(s) => PyString::new(py, s).into_any().unbind(),
         Value::Bytes(b) => PyBytes::new(py, b).into_any().unbind(),
         Value::Array(items) => {
-            PyList::new(py, items.iter().map(|v| to_py(py, v, None)).collect::<PyResult<Vec<_>>>()?)?
+            let element = schema.and_then(|s| s.value_schema.as_ref());
+            PyList::new(py, items.iter().map(|v| to_py(py, v, element)).collect::<PyResult<Vec<_>>>()?)?
                 .into_any()
                 .unbind()
         }
         Value::Map(entries) => {
+            let (ks, vs) = (schema.and_then(|s| s.key_schema.as_ref()), schema.and_then(|s| s.value_schema.as_ref()));
             let dict = PyDict::new(py);
             for (k, v) in entries {
-                dict.set_item(to_py(py, k, None)?, to_py(py, v, None)?)?;
+                dict.set_item(to_py(py, k, ks)?, to_py(py, v, vs)?)?;
             }
             dict.into_any().unbind()
         }
-        Value::Struct(_) => return Err(DataError::new_err("structs need the schema model")),
+        Value::Struct(s) => Py::new(py, PyStruct { inner: s.clone() })?.into_any(),
     })
+}
+
+fn to_logical(py: Python<'_>, value: &Value, schema: &SchemaRef, logical: LogicalType) -> PyResult<Py<PyAny>> {
+    let wrong = || DataError::new_err(format!("Invalid {} value: {}", logical.name(), value.type_name()));
+    let out_of_range = |e: PyErr| DataError::new_err(format!("{} value out of Python's range: {e}", logical.name()));
+    Ok(match (logical, value) {
+        (LogicalType::Decimal, Value::Bytes(_)) => {
+            let decimal = core_logical::decimal_from_value(schema, value).py_err()?;
+            decimal_type(py)?.call1((decimal.to_string(),))?.unbind()
+        }
+        (LogicalType::Date, Value::Int32(days)) => date_type(py)?
+            .call_method1("fromordinal", (i64::from(*days) + EPOCH_ORDINAL,))
+            .map_err(out_of_range)?
+            .unbind(),
+        (LogicalType::Time, Value::Int32(ms)) => {
+            core_logical::check_time_millis(*ms).py_err()?;
+            if i64::from(*ms) == MILLIS_PER_DAY {
+                return Err(DataError::new_err("Time 24:00:00.000 cannot be represented as a datetime.time"));
+            }
+            let ms = i64::from(*ms);
+            let args = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000 * 1000);
+            time_type(py)?.call1(args)?.unbind()
+        }
+        (LogicalType::Timestamp, Value::Int64(ms)) => {
+            let epoch = datetime_type(py)?.call1((1970, 1, 1, 0, 0, 0, 0, utc(py)?))?;
+            let delta = TIMEDELTA.import(py, "datetime", "timedelta")?;
+            let kwargs = PyDict::new(py);
+            kwargs.set_item("milliseconds", *ms)?;
+            epoch.add(delta.call((), Some(&kwargs))?).map_err(out_of_range)?.unbind()
+        }
+        _ => return Err(wrong()),
+    })
+}
+
+/// Adds the data model's classes to the module.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    schema::register(m)?;
+    structs::register(m)?;
+    logical::register(m)?;
+    Ok(())
+}
+
+/// `Arc` a freshly built schema for the Python side.
+pub(crate) fn py_schema(py: Python<'_>, schema: SchemaRef) -> PyResult<Py<PySchema>> {
+    Py::new(py, PySchema { inner: schema })
+}
+
+/// An optional Python `Schema` for an optional core schema.
+pub(crate) fn py_schema_opt(py: Python<'_>, schema: Option<&SchemaRef>) -> PyResult<Option<Py<PySchema>>> {
+    schema.map(|s| py_schema(py, Arc::clone(s))).transpose()
 }

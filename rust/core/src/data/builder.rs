@@ -102,11 +102,12 @@ impl SchemaBuilder {
         SchemaBuilder { key_schema: Some(key_schema), value_schema: Some(value_schema), ..Self::new(SchemaType::Map) }
     }
 
-    /// A builder holding every attribute of `schema` (to derive a variant of it).
+    /// A builder holding every attribute of `schema` (to derive a variant of it). A required
+    /// schema's optionality is left unset, so `.optional()` can still be called.
     pub fn from_schema(schema: &Schema) -> Self {
         SchemaBuilder {
             schema_type: schema.schema_type,
-            optional: Some(schema.optional),
+            optional: schema.optional.then_some(true),
             default: schema.default.clone(),
             name: schema.name.clone(),
             version: schema.version,
