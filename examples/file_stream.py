@@ -18,7 +18,13 @@ import ferroconnect as fc
 
 CONFIG_DEF = (
     fc.ConfigDef()
-    .define("file", fc.Type.STRING, None, fc.Importance.HIGH, "Source filename. If not set, the source reads nothing.")
+    .define(
+        "file",
+        fc.Type.STRING,
+        None,
+        fc.Importance.HIGH,
+        "Source filename. If not set, the source reads nothing.",
+    )
     .define("topic", fc.Type.LIST, importance=fc.Importance.HIGH, doc="The topic to publish data to.")
     .define(
         "batch.size",
@@ -42,15 +48,17 @@ class FileStreamSource(fc.SourceConnector):
     def start(self, config: dict[str, str]) -> None:
         parsed = CONFIG_DEF.parse(config)
         if len(parsed["topic"]) != 1:
-            raise fc.ConfigError("Invalid value for configuration topic: 'topic' in FileStreamSource must be a single topic")
-        self.config = dict(config)
+            raise fc.ConfigError(
+                "Invalid value for configuration topic: 'topic' in FileStreamSource must be a single topic"
+            )
+        self.settings = dict(config)
 
     def task_class(self) -> type[fc.SourceTask]:
         return FileStreamSourceTask
 
     def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
         # One file, one task: only one reader can own the file's position.
-        return [dict(self.config)]
+        return [dict(self.settings)]
 
 
 class FileStreamSourceTask(fc.SourceTask):
@@ -65,7 +73,7 @@ class FileStreamSourceTask(fc.SourceTask):
         self.stopping = threading.Event()
         saved: dict[str, Any] | None = self.context.offset_storage_reader.offset(self.partition)
         self.position = int(saved["position"]) if saved else 0
-        self.stream = open(self.filename, "rb")  # noqa: SIM115 - closed in stop()
+        self.stream = open(self.filename, "rb")
         self.stream.seek(self.position)
         self.pending = b""
 

@@ -15,3 +15,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # Fixtures: bootstrap_servers (session), broker (session, parametrized), unique_topic (function).
 pytest_plugins = ["fixtures_broker"]
 # --- end independent test broker
+
+# --- embedded broker and shared helpers
+import uuid  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+
+import ferroconnect as fc  # noqa: E402
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def embedded_kafka() -> Iterator[fc.EmbeddedKafka]:
+    """librdkafka's mock cluster in a child process, for the whole session."""
+    with fc.EmbeddedKafka() as kafka:
+        yield kafka
+
+
+@pytest.fixture
+def topic_name() -> str:
+    """A fresh topic name."""
+    return f"t-{uuid.uuid4().hex[:10]}"
+
+
+# --- end embedded broker

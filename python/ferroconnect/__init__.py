@@ -4,9 +4,24 @@ Write source and sink connectors as Python classes; the native runtime does the 
 commits, converters and task management.
 """
 
-from ferroconnect._core import ConnectorContext, OffsetStorageReader, SourceRecord, SourceTaskContext, __version__
+from ferroconnect._core import (
+    ConnectorContext,
+    OffsetStorageReader,
+    SourceRecord,
+    SourceTaskContext,
+    __version__,
+)
 from ferroconnect._plugins import RecordMetadata
-from ferroconnect.config import ConfigDef, Importance, NonEmptyString, Password, Range, Type, ValidString, Width
+from ferroconnect.config import (
+    ConfigDef,
+    Importance,
+    NonEmptyString,
+    Password,
+    Range,
+    Type,
+    ValidString,
+    Width,
+)
 from ferroconnect.connector import Connector, SourceConnector, SourceTask
 from ferroconnect.embedded import EmbeddedKafka
 from ferroconnect.errors import (

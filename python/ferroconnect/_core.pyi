@@ -1,5 +1,10 @@
 """Type stubs of the compiled module ``ferroconnect._core`` (checked by mypy.stubtest)."""
 
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any, final
+
+
 __version__: str
 
 class ConnectError(Exception): ...
@@ -10,6 +15,7 @@ class KafkaError(ConnectError): ...
 class NotFoundError(ConnectError): ...
 class ConflictError(ConnectError): ...
 
+@final
 class MockCluster:
     def __new__(cls, num_brokers: int = 1) -> MockCluster: ...
     @property
@@ -24,12 +30,105 @@ class MockCluster:
 def produce(
     bootstrap_servers: str,
     topic: str,
-    records: list[tuple[bytes | None, bytes | None]]
-    | list[tuple[bytes | None, bytes | None, list[tuple[str, bytes | None]]]],
+    records: list[Any],
     config: dict[str, str] | None = None,
     partition: int | None = None,
     timeout: float = 30.0,
 ) -> list[tuple[int, int]]: ...
+def read_topic(
+    bootstrap_servers: str,
+    topic: str,
+    max_records: int,
+    idle: float = 1.0,
+    timeout: float = 30.0,
+    config: dict[str, str] | None = None,
+) -> list[tuple[int, int, int | None, bytes | None, bytes | None, list[tuple[str, bytes | None]]]]: ...
+def read_properties(path: str | os.PathLike[str]) -> dict[str, str]: ...
+def init_logging(level: str) -> None: ...
+
+@final
+class SourceRecord:
+    source_partition: Any
+    source_offset: Any
+    topic: str
+    kafka_partition: int | None
+    key_schema: Any
+    key: Any
+    value_schema: Any
+    value: Any
+    timestamp: int | None
+    headers: Any
+    def __new__(
+        cls,
+        source_partition: Mapping[str, Any],
+        source_offset: Mapping[str, Any],
+        topic: str,
+        partition: int | None = None,
+        key_schema: Any = None,
+        key: Any = None,
+        value_schema: Any = None,
+        value: Any = None,
+        timestamp: int | None = None,
+        headers: Any = None,
+    ) -> SourceRecord: ...
+
+@final
+class ConnectorContext:
+    def request_task_reconfiguration(self) -> None: ...
+    def raise_error(self, exc: BaseException) -> None: ...
+
+@final
+class OffsetStorageReader:
+    def offset(self, partition: Mapping[str, Any]) -> Any: ...
+    def offsets(self, partitions: Iterable[Mapping[str, Any]]) -> list[Any]: ...
+
+@final
+class SourceTaskContext:
+    @property
+    def config(self) -> dict[str, str]: ...
+    @property
+    def offset_storage_reader(self) -> OffsetStorageReader: ...
+
+@final
+class ConfigDef:
+    def __new__(cls) -> ConfigDef: ...
+    def define(
+        self,
+        name: str,
+        type_name: str,
+        has_default: bool,
+        default: Any,
+        importance_name: str,
+        doc: str,
+        group: str | None,
+        order_in_group: int,
+        width_name: str,
+        display_name: str | None,
+        validator_obj: Any,
+        dependents: list[str],
+    ) -> None: ...
+    def names(self) -> list[str]: ...
+    def parse(self, props: Mapping[str, Any]) -> dict[str, Any]: ...
+    def validate(self, props: Mapping[str, Any]) -> dict[str, list[str]]: ...
+
+@final
+class Worker:
+    def __new__(cls, props: Mapping[str, str]) -> Worker: ...
+    def create_connector(
+        self, name: str, config: Mapping[str, str], initial_state: str = "RUNNING"
+    ) -> None: ...
+    def put_connector_config(self, name: str, config: Mapping[str, str]) -> bool: ...
+    def delete_connector(self, name: str) -> None: ...
+    def connectors(self) -> list[str]: ...
+    def connector_config(self, name: str) -> dict[str, str]: ...
+    def task_configs(self, name: str) -> list[dict[str, str]]: ...
+    def status_json(self, name: str) -> str: ...
+    def pause(self, name: str) -> None: ...
+    def resume(self, name: str) -> None: ...
+    def stop_connector(self, name: str) -> None: ...
+    def restart(self, name: str, include_tasks: bool = False, only_failed: bool = False) -> None: ...
+    def restart_task(self, name: str, task: int) -> None: ...
+    def shutdown(self) -> None: ...
 
 # --- data model and converters (begin) ---
 # Values of a schema in Python: INT8..INT64 -> int, FLOAT32/FLOAT64 -> float, BOOLEAN -> bool,

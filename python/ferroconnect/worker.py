@@ -123,7 +123,7 @@ class Worker:
         self._worker.stop_connector(name)
 
     def restart(self, name: str, include_tasks: bool = False, only_failed: bool = False) -> None:
-        """Restarts a connector (and its tasks with ``include_tasks``; only FAILED ones with ``only_failed``)."""
+        """Restarts a connector; with ``include_tasks`` its tasks; ``only_failed``: FAILED ones only."""
         self._worker.restart(name, include_tasks, only_failed)
 
     def restart_task(self, name: str, task_id: int) -> None:

@@ -19,7 +19,7 @@ pub fn from_py(py: Python<'_>, err: PyErr) -> Error {
 pub fn traceback_text(py: Python<'_>, err: &PyErr) -> String {
     let formatted = py
         .import("traceback")
-        .and_then(|tb| tb.call_method1("format_exception", (err.value(py),)))
+        .and_then(|tb| tb.call_method1("format_exception", (err.get_type(py), err.value(py), err.traceback(py))))
         .and_then(|lines| lines.cast_into::<PyList>().map_err(PyErr::from))
         .map(|lines| lines.iter().filter_map(|l| l.extract::<String>().ok()).collect::<String>());
     formatted.unwrap_or_else(|_| err.to_string())

@@ -138,6 +138,9 @@ impl ConfigValue {
     }
 }
 
+/// A user-supplied check: `(name, value)` → the reason when invalid.
+pub type CustomCheck = Arc<dyn Fn(&str, &ConfigValue) -> std::result::Result<(), String> + Send + Sync>;
+
 /// A check of a parsed value; the error is the reason, Kafka-style.
 #[derive(Clone)]
 pub enum Validator {
@@ -148,7 +151,7 @@ pub enum Validator {
     /// A non-empty string.
     NonEmptyString,
     /// Any other check: returns the reason when the value is invalid.
-    Custom(Arc<dyn Fn(&str, &ConfigValue) -> std::result::Result<(), String> + Send + Sync>),
+    Custom(CustomCheck),
 }
 
 impl fmt::Debug for Validator {
@@ -162,7 +165,7 @@ impl Validator {
     pub fn describe(&self) -> String {
         match self {
             Validator::Range { min, max } => {
-                let n = |v: &Option<f64>| v.map_or("...".to_owned(), |v| trim_number(v));
+                let n = |v: &Option<f64>| v.map_or("...".to_owned(), trim_number);
                 format!("[{},{}]", n(min), n(max))
             }
             Validator::ValidString { allowed, .. } => format!("[{}]", allowed.join(", ")),

@@ -93,7 +93,9 @@ impl Worker {
         }
         let mut config = config;
         config.insert("name".into(), name.to_owned());
-        ConnectorConfig::parse(&config)?;
+        let parsed = ConnectorConfig::parse(&config)?;
+        // An unknown class is the user's error, answered now, not a FAILED connector later.
+        self.inner.loader.load_connector(&parsed.connector_class)?;
         let entry = ConnectorEntry {
             config,
             target: initial,

@@ -1,0 +1,86 @@
+"""The ``ferroconnect`` command: Kafka Connect's standalone mode with its own config files.
+
+Usage::
+
+    ferroconnect standalone worker.properties connector1.properties [connector2.json ...]
+
+Worker and connector files use Kafka Connect's keys. A connector file is a ``.properties`` file, or
+a ``.json`` file holding ``{"name": ..., "config": {...}}`` or a flat config. SIGINT and SIGTERM
+stop the worker gracefully: tasks commit the offsets of what Kafka acknowledged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from ferroconnect import _core
+from ferroconnect.errors import ConnectError
+
+
+def _connector_file(path: Path) -> tuple[str, dict[str, str]]:
+    if path.suffix == ".json":
+        data: dict[str, Any] = json.loads(path.read_text())
+        config = data.get("config", data)
+        name = data.get("name", config.get("name"))
+    else:
+        config = _core.read_properties(path)
+        name = config.get("name")
+    if not name:
+        raise ConnectError(f"{path}: a connector config needs a 'name'")
+    return str(name), {str(k): str(v) for k, v in config.items()}
+
+
+def standalone(worker_file: Path, connector_files: list[Path]) -> int:
+    """Runs a standalone worker until SIGINT/SIGTERM; returns the exit code."""
+    from ferroconnect.worker import Worker
+
+    props = _core.read_properties(worker_file)
+    if "offset.storage.file.filename" not in props:
+        print(
+            "error: Missing required configuration"
+            ' "offset.storage.file.filename" which has no default value.',
+            file=sys.stderr,
+        )
+        return 2
+    # Connector modules next to the config files are importable, as with Kafka's plugin.path.
+    sys.path.insert(0, os.getcwd())
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    with Worker(**props) as worker:
+        for path in connector_files:
+            name, config = _connector_file(path)
+            worker.create_connector(name, config)
+            print(f"Created connector {name}", file=sys.stderr)
+        stop.wait()
+        print("Stopping ferroconnect standalone", file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``ferroconnect`` command."""
+    parser = argparse.ArgumentParser(prog="ferroconnect", description="Kafka Connect with Python connectors.")
+    parser.add_argument("--version", action="version", version=f"ferroconnect {_core.__version__}")
+    parser.add_argument("--log-level", default="info", help="error, warn, info, debug or a tracing filter")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("standalone", help="run a standalone worker")
+    run.add_argument("worker_properties", type=Path)
+    run.add_argument("connector_configs", type=Path, nargs="*")
+    args = parser.parse_args(argv)
+    _core.init_logging(args.log_level)
+    try:
+        sys.exit(standalone(args.worker_properties, args.connector_configs))
+    except ConnectError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

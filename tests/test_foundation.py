@@ -1,0 +1,106 @@
+"""The package itself: import, version, static linking, and records round-tripping through our
+producer to both test brokers, read back by an unrelated client (confluent-kafka)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import ferroconnect as fc
+import ferroconnect._core as core
+import pytest
+from confluent_kafka import Consumer, TopicPartition
+from ferroconnect.testing import produce
+from kafka_settings import CONSUMER_TEST_SETTINGS
+
+
+def test_version_comes_from_the_crate() -> None:
+    assert fc.__version__ == core.__version__
+    assert fc.__version__.count(".") == 2
+
+
+def test_extension_links_no_kafka_ssl_or_compression_library() -> None:
+    out = subprocess.run(["ldd", core.__file__], capture_output=True, text=True, check=True).stdout
+    print(out)
+    for lib in ("librdkafka", "libssl", "libcrypto", "libzstd", "liblz4", "libz.so", "libsasl"):
+        assert lib not in out, f"{lib} is linked dynamically:\n{out}"
+
+
+def _read_with_confluent(bootstrap: str, topic: str, count: int, partitions: int) -> list[tuple]:
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"check-{topic}",
+            "enable.auto.commit": False,
+            **CONSUMER_TEST_SETTINGS,
+        }
+    )
+    consumer.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
+    got: list[tuple] = []
+    deadline = time.monotonic() + 30
+    while len(got) < count and time.monotonic() < deadline:
+        msg = consumer.poll(0.5)
+        if msg is None or msg.error():
+            continue
+        got.append((msg.key(), msg.value(), msg.headers()))
+    consumer.close()
+    return got
+
+
+@pytest.mark.parametrize("compression", ["none", "gzip", "lz4", "zstd"])
+@pytest.mark.parametrize("where", ["embedded", "independent"])
+def test_our_producer_round_trips_through_both_brokers(
+    where: str, compression: str, request: pytest.FixtureRequest, topic_name: str
+) -> None:
+    if where == "embedded":
+        kafka: fc.EmbeddedKafka = request.getfixturevalue("embedded_kafka")
+        bootstrap = kafka.bootstrap_servers
+        kafka.create_topic(topic_name, 1)
+    else:
+        bootstrap = request.getfixturevalue("bootstrap_servers")
+    records = [(f"k{i}".encode(), f"value {i}".encode() * 5, [("h", f"{i}".encode())]) for i in range(500)]
+    placed = produce(bootstrap, topic_name, records, {"compression.type": compression}, partition=0)
+    assert [offset for _, offset in placed] == list(range(500))
+    got = _read_with_confluent(bootstrap, topic_name, 500, 1)
+    assert [(k, v) for k, v, _ in got] == [(k, v) for k, v, _ in records]
+    assert [h for _, _, h in got] == [[("h", f"{i}".encode())] for i in range(500)]
+
+
+def test_embedded_kafka_child_dies_with_its_parent(tmp_path) -> None:
+    script = (
+        "import os, sys, ferroconnect as fc\n"
+        "k = fc.EmbeddedKafka()\n"
+        "print(k._child.pid, flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert parent.stdout is not None
+    child_pid = int(parent.stdout.readline())
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child_pid, 0)
+        except ProcessLookupError:
+            return
+        # Reap it if it is ours (it is not: it was the killed parent's); just wait.
+        time.sleep(0.05)
+    pytest.fail(f"embedded broker process {child_pid} outlived its parent")
+
+
+def test_embedded_kafka_in_process_and_fault_injection(topic_name: str) -> None:
+    with fc.EmbeddedKafka(in_process=True) as kafka:
+        kafka.create_topic(topic_name, 2)
+        kafka.request_errors("Produce", [6, 6])
+        placed = produce(kafka.bootstrap_servers, topic_name, [(None, b"x")] * 10, partition=1)
+        assert [o for _, o in placed] == list(range(10))
+        kafka.broker_down(1)
+        kafka.broker_up(1)
+    with pytest.raises(fc.ConnectError):
+        kafka.create_topic("closed", 1)
