@@ -69,7 +69,9 @@ class EmbeddedKafka:
             first = self._child.stdout.readline()
             if not first:
                 self._child.wait(timeout=5)
-                raise ConnectError(f"the embedded broker exited during start-up (code {self._child.returncode})")
+                raise ConnectError(
+                    f"the embedded broker exited during start-up (code {self._child.returncode})"
+                )
             self._bootstrap = json.loads(first)["bootstrap_servers"]
 
     @property

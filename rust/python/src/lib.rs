@@ -3,7 +3,9 @@
 
 use pyo3::prelude::*;
 
+mod cli;
 mod config;
+mod convert;
 mod data;
 mod errors;
 mod failure;
@@ -16,8 +18,11 @@ mod worker;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", ferroconnect_core::version())?;
     errors::register(m)?;
+    data::register(m)?;
+    convert::register(m)?;
     kafka::register(m)?;
     worker::register(m)?;
     config::register(m)?;
+    cli::register(m)?;
     Ok(())
 }
