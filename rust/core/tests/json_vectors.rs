@@ -74,10 +74,9 @@ fn build(schema: Option<&SchemaRef>, v: &J) -> Value {
             Value::Array(v.as_array().unwrap().iter().map(|x| build(schema.value_schema.as_ref(), x)).collect())
         }
         SchemaType::Map => Value::Map(match v {
-            J::Object(o) => o
-                .iter()
-                .map(|(k, x)| (Value::from(k.as_str()), build(schema.value_schema.as_ref(), x)))
-                .collect(),
+            J::Object(o) => {
+                o.iter().map(|(k, x)| (Value::from(k.as_str()), build(schema.value_schema.as_ref(), x))).collect()
+            }
             J::Array(pairs) => pairs
                 .iter()
                 .map(|p| (build(schema.key_schema.as_ref(), &p[0]), build(schema.value_schema.as_ref(), &p[1])))
@@ -125,8 +124,12 @@ fn json_converter_matches_the_vector_table() {
     let mut failures = Vec::new();
     for case in cases {
         let name = case["name"].as_str().unwrap();
-        let settings: HashMap<String, String> =
-            case["config"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned())).collect();
+        let settings: HashMap<String, String> = case["config"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+            .collect();
         let converter = JsonConverter::new(JsonConfig::from_settings(&settings).unwrap());
         let schema: Option<SchemaRef> = match &case["schema"] {
             J::Null => None,

@@ -85,6 +85,8 @@ pub struct JsonConverter {
     config: JsonConfig,
     written: Mutex<HashMap<usize, (SchemaRef, Arc<[u8]>)>>,
     read: Mutex<HashMap<Box<[u8]>, Option<SchemaRef>>>,
+    /// The schema text read last: a stream of one schema compares bytes instead of hashing them.
+    last_read: Mutex<Option<(Box<[u8]>, Option<SchemaRef>)>>,
 }
 
 impl std::fmt::Debug for JsonConverter {
@@ -95,7 +97,7 @@ impl std::fmt::Debug for JsonConverter {
 
 impl JsonConverter {
     pub fn new(config: JsonConfig) -> Self {
-        JsonConverter { config, written: Mutex::default(), read: Mutex::default() }
+        JsonConverter { config, written: Mutex::default(), read: Mutex::default(), last_read: Mutex::default() }
     }
 
     pub fn config(&self) -> &JsonConfig {
@@ -148,11 +150,25 @@ impl JsonConverter {
         Ok(true)
     }
 
-    fn cached_schema(&self, raw: &[u8], node: &Node<'_>) -> Result<Option<SchemaRef>> {
-        if let Some(schema) = self.read.lock().expect("schema cache poisoned").get(raw) {
-            return Ok(schema.clone());
+    fn cached_schema(&self, raw: &[u8]) -> Result<Option<SchemaRef>> {
+        if let Some((text, schema)) = self.last_read.lock().expect("schema cache poisoned").as_ref() {
+            if **text == *raw {
+                return Ok(schema.clone());
+            }
         }
-        let schema = read::read_schema(node, &self.config)?;
+        let cached = self.read.lock().expect("schema cache poisoned").get(raw).cloned();
+        let schema = match cached {
+            Some(schema) => schema,
+            None => self.parse_schema(raw)?,
+        };
+        *self.last_read.lock().expect("schema cache poisoned") = Some((raw.into(), schema.clone()));
+        Ok(schema)
+    }
+
+    fn parse_schema(&self, raw: &[u8]) -> Result<Option<SchemaRef>> {
+        let document = parse::parse(raw)?;
+        let node = document.root.ok_or_else(|| Error::data("Empty schema"))?;
+        let schema = read::read_schema(&node, &self.config)?;
         let mut cache = self.read.lock().expect("schema cache poisoned");
         if cache.len() >= self.config.schemas_cache_size {
             cache.clear();
@@ -186,11 +202,12 @@ impl Converter for JsonConverter {
                 "Converting byte[] to Kafka Connect data failed due to serialization error of topic {topic}: {e}"
             ))
         };
-        let document = parse::parse(data).map_err(failed)?;
         if !self.config.schemas_enable {
+            let document = parse::parse(data).map_err(failed)?;
             let value = read::read_value(None, document.root.as_ref(), &self.config)?;
             return Ok(SchemaAndValue::new(None, value));
         }
+        let document = parse::parse_skipping(data, Some("schema")).map_err(failed)?;
         let Some(Node::Object(members)) = &document.root else {
             return Err(Error::data(ENVELOPE_ERROR));
         };
@@ -206,7 +223,7 @@ impl Converter for JsonConverter {
             return Err(Error::data(ENVELOPE_ERROR));
         };
         let (start, end) = document.member_spans[schema_at];
-        let schema = self.cached_schema(&data[start..end], &members[schema_at].1)?;
+        let schema = self.cached_schema(&data[start..end]).map_err(failed)?;
         let value = read::read_value(schema.as_ref(), Some(&members[payload_at].1), &self.config)?;
         Ok(SchemaAndValue::new(schema, value))
     }

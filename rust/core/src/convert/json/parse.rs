@@ -58,7 +58,14 @@ pub struct Document<'a> {
 
 /// Parses the first JSON value of `input`.
 pub fn parse(input: &[u8]) -> Result<Document<'_>> {
-    let mut p = Parser { input, pos: 0, depth: 0 };
+    parse_skipping(input, None)
+}
+
+/// Like `parse`, but the value of the top-level member called `skip` is only scanned for its
+/// end (its node is `Null`; its span is recorded): the envelope's schema, which is usually
+/// found in the cache by its text and so need not be built.
+pub fn parse_skipping<'a>(input: &'a [u8], skip: Option<&'a str>) -> Result<Document<'a>> {
+    let mut p = Parser { input, pos: 0, depth: 0, skip_key: skip };
     p.skip_ws();
     if p.pos == input.len() {
         return Ok(Document { root: None, member_spans: Vec::new() });
@@ -80,6 +87,7 @@ struct Parser<'a> {
     input: &'a [u8],
     pos: usize,
     depth: usize,
+    skip_key: Option<&'a str>,
 }
 
 impl<'a> Parser<'a> {
@@ -218,7 +226,8 @@ impl<'a> Parser<'a> {
             self.pos += 1;
             self.skip_ws();
             let start = self.pos;
-            let value = self.value(None)?;
+            let skip = spans.is_some() && self.skip_key.is_some_and(|k| k == key);
+            let value = if skip { self.skip_value().map(|()| Node::Null)? } else { self.value(None)? };
             if let Some(spans) = spans.as_deref_mut() {
                 spans.push((start, self.pos));
             }
@@ -292,6 +301,66 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Moves past one value without building it (strings, brackets and escapes are tracked so
+    /// the end is found; the value is fully parsed later if it is needed).
+    fn skip_value(&mut self) -> Result<()> {
+        let mut depth = 0usize;
+        loop {
+            self.skip_ws();
+            match self.peek() {
+                None => return Err(self.error("Unexpected end of input")),
+                Some(b'"') => {
+                    self.pos += 1;
+                    loop {
+                        match self.peek() {
+                            None => return Err(self.error("Unexpected end of input in a string")),
+                            Some(b'\\') => self.pos += 2,
+                            Some(b'"') => {
+                                self.pos += 1;
+                                break;
+                            }
+                            Some(_) => self.pos += 1,
+                        }
+                    }
+                }
+                Some(b'{' | b'[') => {
+                    depth += 1;
+                    self.pos += 1;
+                    continue;
+                }
+                Some(b'}' | b']') => {
+                    if depth == 0 {
+                        return Err(self.error("Unexpected close marker"));
+                    }
+                    depth -= 1;
+                    self.pos += 1;
+                }
+                Some(_) => {
+                    while self.peek().is_some_and(|b| !b" \t\r\n,:]}".contains(&b)) {
+                        self.pos += 1;
+                    }
+                }
+            }
+            // Between values inside containers: separators.
+            loop {
+                self.skip_ws();
+                match self.peek() {
+                    Some(b',' | b':') if depth > 0 => {
+                        self.pos += 1;
+                        break;
+                    }
+                    Some(b'}' | b']') if depth > 0 => {
+                        depth -= 1;
+                        self.pos += 1;
+                    }
+                    _ if depth == 0 => return Ok(()),
+                    None => return Err(self.error("Unexpected end of input")),
+                    _ => return Err(self.error("Unexpected character")),
+                }
+            }
+        }
+    }
+
     fn hex4(&mut self) -> Result<u32> {
         let text = self.input.get(self.pos..self.pos + 4).ok_or_else(|| self.error("Truncated \\u escape"))?;
         let text = std::str::from_utf8(text).map_err(|_| self.error("Invalid \\u escape"))?;
@@ -338,6 +407,11 @@ mod tests {
         assert!(parse(b"1.").is_err());
         assert!(parse(b"\"a\nb\"").is_err());
         assert_eq!(root("{\"a\":1,\"a\":2}").get("a"), Some(&root("2")));
+        let text = b"{\"schema\":{\"a\":[1,\"]}\\\"\",{}]},\"payload\":3}";
+        let doc = parse_skipping(text, Some("schema")).unwrap();
+        let (start, end) = doc.member_spans[0];
+        assert_eq!(&text[start..end], &b"{\"a\":[1,\"]}\\\"\",{}]}"[..]);
+        assert_eq!(doc.root.unwrap().get("payload"), Some(&root("3")));
     }
 
     #[test]
