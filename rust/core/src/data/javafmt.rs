@@ -33,7 +33,7 @@ pub fn write_double(out: &mut String, v: f64) {
     let _ = write!(sci, "{abs:e}");
     // A one-digit shortest form may have a closer two-digit neighbour (only where doubles are
     // sparse: exact small integers never do).
-    if !sci.contains('.') && !(abs.fract() == 0.0 && abs < 9.0e15) {
+    if !sci.contains('.') && (abs.fract() != 0.0 || abs >= 9.0e15) {
         let mut two = String::with_capacity(24);
         let _ = write!(two, "{abs:.1e}");
         if !two.contains(".0e") && two.parse::<f64>() == Ok(abs) {
@@ -55,7 +55,7 @@ pub fn write_float(out: &mut String, v: f32) {
     let abs = v.abs();
     let mut sci = String::with_capacity(16);
     let _ = write!(sci, "{abs:e}");
-    if !sci.contains('.') && !(abs.fract() == 0.0 && abs < 1.6e7) {
+    if !sci.contains('.') && (abs.fract() != 0.0 || abs >= 1.6e7) {
         let mut two = String::with_capacity(16);
         let _ = write!(two, "{abs:.1e}");
         if !two.contains(".0e") && two.parse::<f32>() == Ok(abs) {
@@ -144,7 +144,7 @@ mod tests {
             (f64::NAN, "NaN"),
             (f64::INFINITY, "Infinity"),
             (f64::NEG_INFINITY, "-Infinity"),
-            (3.14159, "3.14159"),
+            (4.25781, "4.25781"),
             (1e-3, "0.001"),
             (9999999.999, "9999999.999"),
         ];

@@ -484,7 +484,7 @@ fn exact_integer(decimal: &BigDecimal) -> Option<i64> {
     let digits = &decimal.digits;
     let int_digits = if decimal.scale >= 0 {
         let cut = usize::try_from(decimal.scale).ok()?;
-        let keep = digits.len().checked_sub(cut).unwrap_or(0);
+        let keep = digits.len().saturating_sub(cut);
         if digits[keep..].bytes().any(|b| b != b'0') && digits != "0" {
             return None;
         }

@@ -81,12 +81,19 @@ impl JsonConfig {
 }
 
 /// Kafka's JsonConverter. Shared by task threads; the caches are behind mutexes held briefly.
+/// Written schemas by the address of their `Arc` (held, so the address stays theirs) → JSON.
+type WrittenCache = Mutex<HashMap<usize, (SchemaRef, Arc<[u8]>)>>;
+/// Read schemas by their exact JSON text (`None` for `"schema":null`).
+type ReadCache = Mutex<HashMap<Box<[u8]>, Option<SchemaRef>>>;
+/// The last schema text read and its schema.
+type LastRead = Mutex<Option<(Box<[u8]>, Option<SchemaRef>)>>;
+
 pub struct JsonConverter {
     config: JsonConfig,
-    written: Mutex<HashMap<usize, (SchemaRef, Arc<[u8]>)>>,
-    read: Mutex<HashMap<Box<[u8]>, Option<SchemaRef>>>,
+    written: WrittenCache,
+    read: ReadCache,
     /// The schema text read last: a stream of one schema compares bytes instead of hashing them.
-    last_read: Mutex<Option<(Box<[u8]>, Option<SchemaRef>)>>,
+    last_read: LastRead,
 }
 
 impl std::fmt::Debug for JsonConverter {

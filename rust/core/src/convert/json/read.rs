@@ -147,7 +147,7 @@ fn base64(text: &str, what: &str) -> Result<Vec<u8>> {
 /// Kafka's `convertToConnect`: a JSON value (or a missing one) as a value of `schema`.
 pub fn read_value(schema: Option<&SchemaRef>, node: Option<&Node<'_>>, config: &JsonConfig) -> Result<Value> {
     let Some(schema) = schema else {
-        return Ok(node.map_or(Ok(Value::Null), schemaless)?);
+        return node.map_or(Ok(Value::Null), schemaless);
     };
     let node = match node {
         None | Some(Node::Null) => {
