@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -62,6 +62,24 @@ KNOWN_GAPS: dict[str, dict[str, str]] = {
         ),
         "transactions.read_committed": "Tansu 0.6.0 serves aborted records to read_committed consumers",
     },
+    # librdkafka 2.12.1's mock cluster (ferroconnect.EmbeddedKafka), measured with confluent-kafka 2.16.
+    "embedded": {
+        "admin.create_topic": (
+            "the mock cluster does not answer CreateTopics (use EmbeddedKafka.create_topic)"
+        ),
+        "admin.create_topic.exists_error": "the mock cluster does not answer CreateTopics",
+        "admin.create_topic.compact": "the mock cluster does not answer CreateTopics (and has no compaction)",
+        "admin.describe_configs.cleanup_policy": (
+            "the mock cluster does not answer CreateTopics/DescribeConfigs"
+        ),
+        "admin.delete_topic": "the mock cluster does not answer DeleteTopics",
+        "list_offsets.timestamp": "the mock cluster answers ListOffsets by timestamp with -1",
+        "transactions.read_committed": "the mock cluster serves aborted records to read_committed consumers",
+        "transactions.send_offsets": (
+            "offsets sent in a mock-cluster transaction are not committed for the group"
+        ),
+        "delete_records": "the mock cluster does not support DeleteRecords (UNSUPPORTED_FEATURE)",
+    },
     "external": {},
 }
 """Broker kind -> feature -> measured reason it is missing. A listed feature runs as a strict
@@ -77,12 +95,15 @@ class BrokerUnderTest:
         kind: key into :data:`KNOWN_GAPS` (``tansu``, ``external``, ``embedded``...).
         bootstrap_servers: ``host:port`` for Kafka clients.
         gaps: feature -> reason for the features this broker lacks.
+        handle: the fixture's value (e.g. ``EmbeddedKafka``), for broker-specific helpers such as
+            its ``create_topic``; None for a plain address.
     """
 
     name: str
     kind: str
     bootstrap_servers: str
     gaps: dict[str, str] = field(default_factory=dict)
+    handle: Any = field(default=None, compare=False, repr=False)
 
 
 def _independent_kind() -> str:
@@ -130,7 +151,13 @@ def broker(request: pytest.FixtureRequest) -> BrokerUnderTest:
     value: Any = request.getfixturevalue(BROKERS_UNDER_TEST[name])
     address = value if isinstance(value, str) else str(value.bootstrap_servers)
     kind = _independent_kind() if name == "independent" else name
-    return BrokerUnderTest(name=name, kind=kind, bootstrap_servers=address, gaps=KNOWN_GAPS.get(kind, {}))
+    return BrokerUnderTest(
+        name=name,
+        kind=kind,
+        bootstrap_servers=address,
+        gaps=KNOWN_GAPS.get(kind, {}),
+        handle=None if isinstance(value, str) else value,
+    )
 
 
 @pytest.fixture
@@ -206,7 +233,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     for key, value in report.user_properties:
         if key != "conformance":
             continue
-        feature, name, kind = (str(part) for part in value)  # type: ignore[attr-defined]
+        feature, name, kind = cast("tuple[str, str, str]", value)
         outcome = _outcome(report)
         label = f"{name} ({kind})"
         if outcome is not None and not _RESULTS.get((feature, label), "").startswith(("FAILED", "ERROR")):
@@ -214,19 +241,32 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Print feature -> outcome per broker for the conformance tests that ran."""
+    """Print the conformance table: one row per feature, one column per broker, reasons below."""
     if not _RESULTS:
         return
-    labels = sorted({label for _, label in _RESULTS})
+    labels = list(dict.fromkeys(label for _, label in _RESULTS))
     features = list(dict.fromkeys(feature for feature, _ in _RESULTS))
+    notes: dict[str, int] = {}
+    rows: list[list[str]] = [["feature", *labels]]
+    for feature in features:
+        row = [feature]
+        for label in labels:
+            outcome = _RESULTS.get((feature, label), "-")
+            word, _, detail = outcome.partition(": ")
+            if detail:
+                number = notes.setdefault(f"{label}: {detail}", len(notes) + 1)
+                word = f"{word} [{number}]"
+            row.append(word)
+        rows.append(row)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     terminalreporter.section("broker conformance")
     if "tansu_log" in _STATE:
         terminalreporter.write_line(f"tansu log: {_STATE['tansu_log']}")
-    for label in labels:
-        width = max(len(feature) for feature in features)
-        terminalreporter.write_line(f"{'feature'.ljust(width)} | {label}")
-        terminalreporter.write_line(f"{'-' * width}-+-{'-' * len(label)}")
-        for feature in features:
-            outcome = _RESULTS.get((feature, label))
-            if outcome is not None:
-                terminalreporter.write_line(f"{feature.ljust(width)} | {outcome}")
+    for index, row in enumerate(rows):
+        terminalreporter.write_line(
+            " | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+        if index == 0:
+            terminalreporter.write_line("-+-".join("-" * width for width in widths))
+    for note, number in notes.items():
+        terminalreporter.write_line(f"[{number}] {note}")

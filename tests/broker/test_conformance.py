@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -50,16 +50,28 @@ def _admin(broker: BrokerUnderTest) -> AdminClient:
 
 
 def _create_topic(
-    broker: BrokerUnderTest, topic: str, partitions: int = 1, config: dict[str, str] | None = None
+    broker: BrokerUnderTest,
+    topic: str,
+    partitions: int = 1,
+    config: dict[str, str] | None = None,
+    via_admin: bool = False,
 ) -> None:
-    """Create ``topic`` and wait until the metadata shows all its partitions."""
+    """Create ``topic`` and wait until the metadata shows all its partitions.
+
+    Uses CreateTopics through the AdminClient, except on a broker whose handle has its own
+    ``create_topic`` (the embedded mock cluster) when neither ``config`` nor ``via_admin`` is given.
+    """
     admin = _admin(broker)
-    futures = admin.create_topics(
-        [NewTopic(topic, num_partitions=partitions, replication_factor=1, config=config or {})],
-        operation_timeout=OP_TIMEOUT_S,
-        request_timeout=OP_TIMEOUT_S,
-    )
-    futures[topic].result(timeout=OP_TIMEOUT_S)
+    native = getattr(broker.handle, "create_topic", None)
+    if native is not None and not config and not via_admin:
+        native(topic, partitions)
+    else:
+        futures = admin.create_topics(
+            [NewTopic(topic, num_partitions=partitions, replication_factor=1, config=config or {})],
+            operation_timeout=OP_TIMEOUT_S,
+            request_timeout=OP_TIMEOUT_S,
+        )
+        futures[topic].result(timeout=OP_TIMEOUT_S)
     deadline = time.monotonic() + OP_TIMEOUT_S
     while True:
         meta = admin.list_topics(topic, timeout=OP_TIMEOUT_S).topics.get(topic)
@@ -90,9 +102,20 @@ def _produce(
                 break
             except BufferError:
                 producer.poll(0.1)
-    assert producer.flush(OP_TIMEOUT_S) == 0, "records still in flight after flush"
+    try:
+        assert producer.flush(OP_TIMEOUT_S) == 0, "records still in flight after flush"
+    finally:
+        _close(producer)
     assert not errors, f"delivery failed: {errors[:3]}"
     return acked
+
+
+def _close(producer: Producer) -> None:
+    """Close ``producer`` now (confluent-kafka >= 2.13 has ``close``; older ones close on GC)."""
+    producer.purge()
+    close = getattr(producer, "close", None)
+    if close is not None:
+        close()
 
 
 def _read(
@@ -227,7 +250,7 @@ def test_idempotent_producer(broker: BrokerUnderTest, unique_topic: str) -> None
 @pytest.mark.conformance("admin.create_topic")
 def test_create_topic_with_partitions(broker: BrokerUnderTest, unique_topic: str) -> None:
     """CreateTopics with 4 partitions shows 4 partitions with a leader in the metadata."""
-    _create_topic(broker, unique_topic, partitions=4)
+    _create_topic(broker, unique_topic, partitions=4, via_admin=True)
     meta = _admin(broker).list_topics(unique_topic, timeout=OP_TIMEOUT_S).topics[unique_topic]
     assert sorted(meta.partitions) == [0, 1, 2, 3]
     assert all(p.leader >= 0 for p in meta.partitions.values())
@@ -236,7 +259,7 @@ def test_create_topic_with_partitions(broker: BrokerUnderTest, unique_topic: str
 @pytest.mark.conformance("admin.create_topic.exists_error")
 def test_create_existing_topic_fails(broker: BrokerUnderTest, unique_topic: str) -> None:
     """Creating a topic twice fails with TOPIC_ALREADY_EXISTS (Connect relies on it at start-up)."""
-    _create_topic(broker, unique_topic)
+    _create_topic(broker, unique_topic, via_admin=True)
     admin = _admin(broker)  # keep the client alive until its futures resolve
     future = admin.create_topics([NewTopic(unique_topic, 1, 1)], request_timeout=OP_TIMEOUT_S)
     with pytest.raises(KafkaException) as raised:
@@ -267,7 +290,7 @@ def test_describe_configs_reports_compaction(broker: BrokerUnderTest, unique_top
 @pytest.mark.conformance("admin.delete_topic")
 def test_delete_topic(broker: BrokerUnderTest, unique_topic: str) -> None:
     """DeleteTopics removes the topic from the metadata."""
-    _create_topic(broker, unique_topic)
+    _create_topic(broker, unique_topic, via_admin=True)
     admin = _admin(broker)
     admin.delete_topics([unique_topic], request_timeout=OP_TIMEOUT_S)[unique_topic].result(
         timeout=OP_TIMEOUT_S
@@ -461,10 +484,23 @@ def test_group_rebalances(broker: BrokerUnderTest, unique_topic: str, strategy: 
 # --- transactions ---------------------------------------------------------------------------------
 
 
+_OPEN_PRODUCERS: list[Producer] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_transactional_producers() -> Iterator[None]:
+    """Close the test's transactional producers, so none outlives the broker (a failed test's
+    traceback would keep them alive, reconnecting, until the end of the session)."""
+    yield
+    while _OPEN_PRODUCERS:
+        _close(_OPEN_PRODUCERS.pop())
+
+
 def _transactional_producer(broker: BrokerUnderTest) -> Producer:
     producer = Producer(
         producer_settings(broker.bootstrap_servers, transactional_id=f"tx-{uuid.uuid4().hex[:8]}")
     )
+    _OPEN_PRODUCERS.append(producer)
     producer.init_transactions(OP_TIMEOUT_S)
     return producer
 
