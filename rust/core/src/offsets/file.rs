@@ -5,19 +5,18 @@
 //! file. The content is JSON: `{"<offsets-topic key>": <offset value>, ...}` (Kafka's own file store
 //! uses Java serialization, which nothing outside the JVM reads; the keys and values are Kafka's).
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use super::{offset_key, parse_offset_key, OffsetStore};
+use super::{apply, entries_of, lookup, OffsetMap, OffsetStore};
 use crate::error::{Error, Result};
 
 /// Offsets in a local file, loaded at start and rewritten atomically on each `put`.
 pub struct FileOffsetStore {
     path: PathBuf,
-    entries: Mutex<BTreeMap<String, serde_json::Value>>,
+    entries: Mutex<OffsetMap>,
 }
 
 impl FileOffsetStore {
@@ -25,17 +24,17 @@ impl FileOffsetStore {
     pub fn open(path: impl Into<PathBuf>) -> Result<Self> {
         let path = path.into();
         let entries = match fs::read(&path) {
-            Ok(bytes) if bytes.is_empty() => BTreeMap::new(),
+            Ok(bytes) if bytes.is_empty() => OffsetMap::new(),
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
                 Error::config("offset.storage.file.filename", format!("{} is not an offsets file: {e}", path.display()))
             })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => OffsetMap::new(),
             Err(e) => return Err(Error::io(format!("reading offsets file {}", path.display()), e)),
         };
         Ok(FileOffsetStore { path, entries: Mutex::new(entries) })
     }
 
-    fn write(&self, entries: &BTreeMap<String, serde_json::Value>) -> Result<()> {
+    fn write(&self, entries: &OffsetMap) -> Result<()> {
         let io = |what: &str, e| Error::io(format!("{what} offsets file {}", self.path.display()), e);
         let dir = self.path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let tmp = self.path.with_extension("tmp");
@@ -52,31 +51,21 @@ impl FileOffsetStore {
 
 impl OffsetStore for FileOffsetStore {
     fn get(&self, connector: &str, partitions: &[serde_json::Value]) -> Result<Vec<Option<serde_json::Value>>> {
-        let entries = self.entries.lock().expect("offset store lock");
-        Ok(partitions.iter().map(|p| entries.get(&offset_key(connector, p)).cloned()).collect())
+        Ok(lookup(&self.entries.lock().expect("offset store lock"), connector, partitions))
     }
 
     fn put(&self, connector: &str, offsets: &[(serde_json::Value, Option<serde_json::Value>)]) -> Result<()> {
         let mut entries = self.entries.lock().expect("offset store lock");
+        // The new map is written before it replaces the old one: a failed write changes nothing.
         let mut next = entries.clone();
-        for (partition, offset) in offsets {
-            let key = offset_key(connector, partition);
-            match offset {
-                Some(offset) => next.insert(key, offset.clone()),
-                None => next.remove(&key),
-            };
-        }
+        apply(&mut next, connector, offsets);
         self.write(&next)?;
         *entries = next;
         Ok(())
     }
 
     fn all(&self, connector: &str) -> Result<Vec<(serde_json::Value, serde_json::Value)>> {
-        let entries = self.entries.lock().expect("offset store lock");
-        Ok(entries
-            .iter()
-            .filter_map(|(k, v)| parse_offset_key(k).filter(|(c, _)| c == connector).map(|(_, p)| (p, v.clone())))
-            .collect())
+        Ok(entries_of(&self.entries.lock().expect("offset store lock"), connector))
     }
 }
 

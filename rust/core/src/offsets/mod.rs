@@ -19,6 +19,36 @@ pub trait OffsetStore: Send + Sync {
     fn all(&self, connector: &str) -> Result<Vec<(serde_json::Value, serde_json::Value)>>;
 }
 
+/// Offsets by offsets-topic key: the map both stores keep, with the operations they share.
+pub(crate) type OffsetMap = std::collections::BTreeMap<String, serde_json::Value>;
+
+/// The stored offset of each partition, in order.
+pub(crate) fn lookup(
+    map: &OffsetMap,
+    connector: &str,
+    partitions: &[serde_json::Value],
+) -> Vec<Option<serde_json::Value>> {
+    partitions.iter().map(|p| map.get(&offset_key(connector, p)).cloned()).collect()
+}
+
+/// Sets (or, for `None`, removes) offsets in the map.
+pub(crate) fn apply(map: &mut OffsetMap, connector: &str, offsets: &[(serde_json::Value, Option<serde_json::Value>)]) {
+    for (partition, offset) in offsets {
+        let key = offset_key(connector, partition);
+        match offset {
+            Some(offset) => map.insert(key, offset.clone()),
+            None => map.remove(&key),
+        };
+    }
+}
+
+/// Every (partition, offset) of one connector.
+pub(crate) fn entries_of(map: &OffsetMap, connector: &str) -> Vec<(serde_json::Value, serde_json::Value)> {
+    map.iter()
+        .filter_map(|(k, v)| parse_offset_key(k).filter(|(c, _)| c == connector).map(|(_, p)| (p, v.clone())))
+        .collect()
+}
+
 /// The offsets-topic key of a connector's source partition.
 pub fn offset_key(connector: &str, partition: &serde_json::Value) -> String {
     serde_json::Value::Array(vec![serde_json::Value::String(connector.to_owned()), partition.clone()]).to_string()
