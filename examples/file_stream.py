@@ -4,13 +4,19 @@
 ``{"filename": <file>}``, source offset ``{"position": <byte offset after the line>}``; on restart it
 seeks to the committed position, so nothing is read twice after a graceful stop.
 
-Run it with ``ferroconnect standalone examples/connect-standalone.properties
-examples/connect-file-source.properties`` (``connector.class=file_stream.FileStreamSource`` with
-``examples/`` on ``PYTHONPATH``), or in process with ``ferroconnect.Worker``.
+``FileStreamSink`` appends each record's value to a file as a line; ``flush`` fsyncs the file,
+so the offsets the runtime commits after it are durable in the file too.
+
+Run them with ``ferroconnect standalone examples/connect-standalone.properties
+examples/connect-file-source.properties examples/connect-file-sink.properties``
+(``connector.class=file_stream.FileStreamSource`` with ``examples/`` on ``PYTHONPATH``), or in
+process with ``ferroconnect.Worker``.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from typing import Any
 
@@ -110,3 +116,47 @@ class FileStreamSourceTask(fc.SourceTask):
         stream = getattr(self, "stream", None)
         if stream is not None:
             stream.close()
+
+
+SINK_CONFIG_DEF = fc.ConfigDef().define(
+    "file", fc.Type.STRING, None, fc.Importance.HIGH, "Destination filename. If not set, standard output is used."
+)
+
+
+class FileStreamSink(fc.SinkConnector):
+    """Appends the values of the records of its topics to one file."""
+
+    config_def = SINK_CONFIG_DEF
+
+    def version(self) -> str:
+        return fc.__version__
+
+    def start(self, config: dict[str, str]) -> None:
+        self.settings = dict(config)
+
+    def task_class(self) -> type[fc.SinkTask]:
+        return FileStreamSinkTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        # Every task appends to the same file, as Kafka's FileStreamSink does.
+        return [dict(self.settings) for _ in range(max_tasks)]
+
+
+class FileStreamSinkTask(fc.SinkTask):
+    """Writes each value as a line; ``flush`` makes the lines durable before offsets are committed."""
+
+    def start(self, config: dict[str, str]) -> None:
+        filename = SINK_CONFIG_DEF.parse(config)["file"]
+        self.stream = open(filename, "a", encoding="utf-8") if filename else sys.stdout
+
+    def put(self, records: list[fc.SinkRecord]) -> None:
+        self.stream.write("".join(f"{record.value}\n" for record in records))
+
+    def flush(self, current_offsets: dict[fc.TopicPartition, int]) -> None:
+        self.stream.flush()
+        if self.stream is not sys.stdout:
+            os.fsync(self.stream.fileno())
+
+    def stop(self) -> None:
+        if self.stream is not sys.stdout:
+            self.stream.close()

@@ -5,10 +5,29 @@ commits, converters and task management.
 """
 
 from ferroconnect._core import (
+    ByteArrayConverter,
     ConnectorContext,
+    Converter,
+    Date,
+    Decimal,
+    ErrantRecordReporter,
+    Field,
+    HeaderConverter,
+    JsonConverter,
     OffsetStorageReader,
+    Schema,
+    SchemaAndValue,
+    SchemaBuilder,
+    SchemaProjector,
+    SimpleHeaderConverter,
+    SinkRecord,
+    SinkTaskContext,
     SourceRecord,
     SourceTaskContext,
+    StringConverter,
+    Struct,
+    Time,
+    Timestamp,
     __version__,
 )
 from ferroconnect._plugins import RecordMetadata
@@ -22,7 +41,14 @@ from ferroconnect.config import (
     ValidString,
     Width,
 )
-from ferroconnect.connector import Connector, SourceConnector, SourceTask
+from ferroconnect.connector import (
+    Connector,
+    SinkConnector,
+    SinkTask,
+    SourceConnector,
+    SourceTask,
+    TopicPartition,
+)
 from ferroconnect.embedded import EmbeddedKafka
 from ferroconnect.errors import (
     ConfigError,
@@ -36,6 +62,7 @@ from ferroconnect.errors import (
 from ferroconnect.worker import ConnectorStatus, Worker
 
 __all__ = [
+    "ByteArrayConverter",
     "ConfigDef",
     "ConfigError",
     "ConflictError",
@@ -43,9 +70,16 @@ __all__ = [
     "Connector",
     "ConnectorContext",
     "ConnectorStatus",
+    "Converter",
     "DataError",
+    "Date",
+    "Decimal",
     "EmbeddedKafka",
+    "ErrantRecordReporter",
+    "Field",
+    "HeaderConverter",
     "Importance",
+    "JsonConverter",
     "KafkaError",
     "NonEmptyString",
     "NotFoundError",
@@ -54,10 +88,24 @@ __all__ = [
     "Range",
     "RecordMetadata",
     "RetriableError",
+    "Schema",
+    "SchemaAndValue",
+    "SchemaBuilder",
+    "SchemaProjector",
+    "SimpleHeaderConverter",
+    "SinkConnector",
+    "SinkRecord",
+    "SinkTask",
+    "SinkTaskContext",
     "SourceConnector",
     "SourceRecord",
     "SourceTask",
     "SourceTaskContext",
+    "StringConverter",
+    "Struct",
+    "Time",
+    "Timestamp",
+    "TopicPartition",
     "Type",
     "ValidString",
     "Width",

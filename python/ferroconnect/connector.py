@@ -1,16 +1,18 @@
 """The classes connector authors subclass: Kafka Connect's ``Connector``, ``SourceConnector``,
-``SourceTask`` (and, with the sink runtime, ``SinkConnector``/``SinkTask``), in Python style.
+``SourceTask``, ``SinkConnector`` and ``SinkTask``, in Python style.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+import inspect
 
-from ferroconnect._core import SourceRecord
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+
+from ferroconnect._core import SinkRecord, SourceRecord
 from ferroconnect.config import ConfigDef
 
 if TYPE_CHECKING:
-    from ferroconnect._core import ConnectorContext, SourceTaskContext
+    from ferroconnect._core import ConnectorContext, SinkTaskContext, SourceTaskContext
     from ferroconnect._plugins import RecordMetadata
 
 
@@ -100,4 +102,94 @@ class SourceTask:
         """Signals the task to stop; called from another thread while ``poll`` may be blocked."""
 
 
-__all__ = ["Connector", "SourceConnector", "SourceRecord", "SourceTask"]
+class SinkConnector(Connector):
+    """A connector that copies data from Kafka topics into an external system.
+
+    Its config names the topics with ``topics`` (a comma-separated list) or ``topics.regex``.
+    """
+
+    _ferroconnect_kind: ClassVar[str] = "sink"
+
+
+class TopicPartition(NamedTuple):
+    """A topic and one of its partitions (Kafka's ``TopicPartition``); hashable, usable as a key."""
+
+    topic: str
+    partition: int
+
+
+class SinkTask:
+    """A sink task: the runtime hands it batches of :class:`SinkRecord` through :meth:`put`.
+
+    Every method is called from the task's own thread. Consumer offsets are committed only for
+    what :meth:`pre_commit` returns (by default: :meth:`flush`, then every offset :meth:`put`
+    received), every ``offset.flush.interval.ms``, before partitions are taken away and on a
+    graceful stop. ``put`` and ``flush`` (and the others) may be ``async def``.
+
+    Raise :class:`~ferroconnect.RetriableError` from ``put`` to have the same batch handed again
+    after ``context.timeout(ms)``; any other exception fails the task with its traceback.
+
+    Attributes:
+        context: Assignment, pause/resume, rewinds, commit requests and the errant record reporter.
+    """
+
+    context: SinkTaskContext
+
+    def version(self) -> str:
+        """The task's version."""
+        return "unknown"
+
+    def start(self, config: dict[str, str]) -> None:
+        """Starts the task with one of the configs its connector's ``task_configs`` returned."""
+
+    def open(self, partitions: list[TopicPartition]) -> None:
+        """Partitions newly assigned to this task; records of them follow."""
+
+    def put(self, records: list[SinkRecord]) -> None:
+        """Writes a batch (possibly empty) to the external system, or buffers it until :meth:`flush`."""
+        raise NotImplementedError("sink tasks must implement put(records)")
+
+    def flush(self, current_offsets: dict[TopicPartition, int]) -> None:
+        """Makes everything :meth:`put` received durable (``current_offsets``: next offset per partition)."""
+
+    def pre_commit(self, current_offsets: dict[TopicPartition, int]) -> dict[TopicPartition, int] | None:
+        """The offsets that may be committed: by default, :meth:`flush` then ``current_offsets``.
+
+        Return fewer (or smaller) offsets to commit only what is durable; None or ``{}`` skips
+        this commit. Offsets beyond what :meth:`put` received are ignored.
+        """
+        result = self.flush(current_offsets)
+        if inspect.isawaitable(result):
+            # An ``async def flush`` with the default pre_commit: awaited on the task's loop.
+            return _AwaitThen(result, current_offsets)  # type: ignore[return-value]
+        return current_offsets
+
+    def close(self, partitions: list[TopicPartition]) -> None:
+        """Partitions taken from this task (their offsets were committed first); release their resources."""
+
+    def stop(self) -> None:
+        """Called last, after the partitions were closed."""
+
+
+class _AwaitThen:
+    """Awaits a coroutine, then gives a value (an ``async def flush`` under the default pre_commit)."""
+
+    def __init__(self, awaitable: Any, value: Any) -> None:
+        self._awaitable = awaitable
+        self._value = value
+
+    def __await__(self) -> Any:
+        yield from self._awaitable.__await__()
+        return self._value
+
+
+__all__ = [
+    "Connector",
+    "SinkConnector",
+    "SinkRecord",
+    "SinkTask",
+    "SourceConnector",
+    "SourceRecord",
+    "SourceTask",
+    "TopicPartition",
+]

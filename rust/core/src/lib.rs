@@ -5,6 +5,7 @@ pub mod config;
 pub mod convert;
 pub mod data;
 pub mod error;
+pub mod errors;
 pub mod kafka;
 pub mod offsets;
 pub mod runtime;

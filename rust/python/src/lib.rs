@@ -11,6 +11,7 @@ mod errors;
 mod failure;
 mod kafka;
 mod records;
+mod sink;
 mod source;
 mod worker;
 
@@ -22,6 +23,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     convert::register(m)?;
     kafka::register(m)?;
     worker::register(m)?;
+    sink::register(m)?;
     config::register(m)?;
     cli::register(m)?;
     Ok(())

@@ -94,6 +94,14 @@ impl Connector for PyConnector {
         call(|py| self.obj.bind(py).call_method0("stop").map(drop))
     }
 
+    fn create_sink_task(&self) -> Result<Box<dyn ferroconnect_core::runtime::plugin::SinkTask>> {
+        call(|py| {
+            let task = self.obj.bind(py).call_method0("task_class")?.call0()?;
+            Ok(Box::new(crate::sink::PySinkTask { obj: task.unbind(), runner: PyOnceLock::new() })
+                as Box<dyn ferroconnect_core::runtime::plugin::SinkTask>)
+        })
+    }
+
     fn create_source_task(&self) -> Result<Box<dyn SourceTask>> {
         call(|py| {
             let class = self.obj.bind(py).call_method0("task_class")?;

@@ -2,8 +2,12 @@
 
 use std::sync::OnceLock;
 
+use std::collections::BTreeMap;
+
 use crate::config::{ConfigDef, ConfigKey, ConfigType, ConfigValue, Importance, Validator};
 use crate::error::{Error, Result};
+use crate::errors::ErrorSettings;
+use crate::kafka::consumer::Subscription;
 use crate::runtime::plugin::Config;
 
 /// The framework keys, parsed.
@@ -14,6 +18,76 @@ pub struct ConnectorConfig {
     pub tasks_max: usize,
     pub tasks_max_enforce: bool,
     pub errors_tolerance_all: bool,
+    /// Every framework key, typed (for the `errors.*` settings).
+    pub values: BTreeMap<String, ConfigValue>,
+}
+
+impl ConnectorConfig {
+    /// The `errors.*` settings.
+    pub fn error_settings(&self) -> ErrorSettings {
+        ErrorSettings::from_values(&self.values)
+    }
+}
+
+/// A sink connector's own framework keys (Kafka Connect's `SinkConnectorConfig`), parsed.
+#[derive(Debug, Clone)]
+pub struct SinkConfig {
+    pub subscription: Subscription,
+    pub errors: ErrorSettings,
+}
+
+/// The framework keys of sink connectors: the common ones plus `topics`, `topics.regex` and the
+/// dead letter queue's.
+pub fn sink_config_def() -> &'static ConfigDef {
+    static DEF: OnceLock<ConfigDef> = OnceLock::new();
+    DEF.get_or_init(|| {
+        let s = |v: &str| Some(ConfigValue::String(v.to_owned()));
+        let keys = [
+            ConfigKey::new("topics", ConfigType::List, Some(ConfigValue::List(vec![])), Importance::High, "List of topics to consume, separated by commas."),
+            ConfigKey::new("topics.regex", ConfigType::String, s(""), Importance::High, "Regular expression giving topics to consume. Topics created later that match it are consumed too."),
+            ConfigKey::new("errors.deadletterqueue.topic.name", ConfigType::String, s(""), Importance::Medium, "The name of the topic to be used as the dead letter queue (DLQ) for messages that result in an error when processed by this sink connector, or its transformations or converters. The topic name is blank by default, which means that no messages are to be recorded in the DLQ."),
+            ConfigKey::new("errors.deadletterqueue.topic.replication.factor", ConfigType::Short, Some(ConfigValue::Short(3)), Importance::Medium, "Replication factor used to create the dead letter queue topic when it doesn't already exist."),
+            ConfigKey::new("errors.deadletterqueue.context.headers.enable", ConfigType::Boolean, Some(ConfigValue::Boolean(false)), Importance::Medium, "If true, add headers containing error context to the messages written to the dead letter queue."),
+        ];
+        keys.into_iter().try_fold(connector_config_def().clone(), ConfigDef::define).expect("sink keys are defined once")
+    })
+}
+
+impl SinkConfig {
+    /// Parses a sink connector's config; errors as Kafka Connect words them.
+    pub fn parse(config: &Config) -> Result<Self> {
+        let values = sink_config_def().parse(config)?;
+        let topics = match &values["topics"] {
+            ConfigValue::List(topics) => topics.iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect(),
+            _ => Vec::new(),
+        };
+        let regex = match &values["topics.regex"] {
+            ConfigValue::String(r) => r.trim().to_owned(),
+            _ => String::new(),
+        };
+        let subscription = match (topics.is_empty(), regex.is_empty()) {
+            (false, false) => {
+                return Err(Error::config("topics", "topics and topics.regex are mutually exclusive options, but both are set."))
+            }
+            (true, true) => return Err(Error::config("topics", "Must configure one of topics or topics.regex")),
+            (false, true) => Subscription::Topics(topics),
+            (true, false) => Subscription::Pattern(regex),
+        };
+        let errors = ErrorSettings::from_values(&values);
+        if let Some(dlq) = &errors.dlq_topic {
+            let clash = match &subscription {
+                Subscription::Topics(topics) => topics.contains(dlq),
+                Subscription::Pattern(_) => false,
+            };
+            if clash {
+                return Err(Error::config(
+                    "errors.deadletterqueue.topic.name",
+                    format!("The DLQ topic '{dlq}' may not be included in the list of topics ('topics=...') consumed by the connector"),
+                ));
+            }
+        }
+        Ok(SinkConfig { subscription, errors })
+    }
 }
 
 /// Kafka Connect's common connector keys, defined once (REST validation reuses them).
@@ -75,6 +149,7 @@ impl ConnectorConfig {
             },
             tasks_max_enforce: values["tasks.max.enforce"] == ConfigValue::Boolean(true),
             errors_tolerance_all: string("errors.tolerance").eq_ignore_ascii_case("all"),
+            values,
         })
     }
 }

@@ -4,8 +4,11 @@
 pub mod connector_config;
 pub mod plugin;
 pub mod record;
+pub mod sink_record;
+pub mod sink_task;
 pub mod source_task;
 pub mod status;
 pub mod submitted;
+pub mod task_control;
 pub mod worker;
 pub mod worker_config;

@@ -3,10 +3,12 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::kafka::producer::Delivered;
 use crate::runtime::record::SourceRecord;
+use crate::runtime::sink_record::{SinkRecord, TopicPartition};
 
 /// A connector's or task's configuration: Kafka Connect's string map.
 pub type Config = BTreeMap<String, String>;
@@ -44,8 +46,14 @@ pub trait Connector: Send + Sync {
     fn start(&self, config: &Config, context: ConnectorContext) -> Result<()>;
     fn task_configs(&self, max_tasks: usize) -> Result<Vec<Config>>;
     fn stop(&self) -> Result<()>;
-    /// A new, unstarted task of this connector's task class.
-    fn create_source_task(&self) -> Result<Box<dyn SourceTask>>;
+    /// A new, unstarted source task of this connector's task class.
+    fn create_source_task(&self) -> Result<Box<dyn SourceTask>> {
+        Err(Error::Connector("this connector has no source tasks".into()))
+    }
+    /// A new, unstarted sink task of this connector's task class.
+    fn create_sink_task(&self) -> Result<Box<dyn SinkTask>> {
+        Err(Error::Connector("this connector has no sink tasks".into()))
+    }
 }
 
 /// Reads the offsets committed for this connector's source partitions.
@@ -78,6 +86,70 @@ pub trait SourceTask: Send + Sync {
     fn commit_records(&self, _acked: Vec<(SourceRecord, Delivered)>) -> Result<()> {
         Ok(())
     }
+    fn stop(&self) -> Result<()>;
+}
+
+/// Next offsets to read, by partition (what a sink task has taken, or lets the runtime commit).
+pub type SinkOffsets = BTreeMap<TopicPartition, i64>;
+
+/// A sink task's requests to the runtime (Kafka Connect's `SinkTaskContext`). Called from the
+/// task's own thread, during `open`/`put`/`pre_commit`.
+pub trait SinkControl: Send + Sync {
+    /// The partitions currently assigned to the task.
+    fn assignment(&self) -> Vec<TopicPartition>;
+    /// Stops fetching these partitions until `resume`.
+    fn pause(&self, partitions: &[TopicPartition]);
+    fn resume(&self, partitions: &[TopicPartition]);
+    /// Rewinds or skips: the next records of each partition start at the given offset.
+    fn offset(&self, offsets: SinkOffsets);
+    /// How long to wait before handing back a batch whose `put` raised a retriable error.
+    fn timeout(&self, timeout: Duration);
+    /// Asks for an offset commit as soon as possible.
+    fn request_commit(&self);
+    /// The errant record reporter, when the connector's config enables one.
+    fn errant_record_reporter(&self) -> Option<Arc<dyn ErrantRecordReporter>>;
+}
+
+/// Completion of one errant-record report.
+pub type ReportDone = Box<dyn FnOnce(Result<()>) + Send + Sync>;
+
+/// Kafka Connect's `ErrantRecordReporter`: sends a record the task could not handle to the dead
+/// letter queue and/or the log, and counts it against `errors.tolerance`.
+pub trait ErrantRecordReporter: Send + Sync {
+    /// Reports `record` with the error's class, message and trace; `done` runs once the report
+    /// is written (the dead letter queue acknowledged it). An error means tolerance was exceeded.
+    fn report(&self, record: &SinkRecord, error: ReportedError, done: ReportDone) -> Result<()>;
+}
+
+/// An error as reported with a record: Kafka Connect's exception class, message and stack trace.
+#[derive(Debug, Clone, Default)]
+pub struct ReportedError {
+    pub class_name: String,
+    pub message: String,
+    pub trace: String,
+}
+
+/// What a sink task is given at start.
+#[derive(Clone)]
+pub struct SinkTaskContext {
+    pub config: Config,
+    pub control: Arc<dyn SinkControl>,
+}
+
+/// A sink task (Kafka Connect's `SinkTask`). Every method is called from the task's own thread.
+pub trait SinkTask: Send + Sync {
+    fn version(&self) -> String;
+    fn start(&self, context: SinkTaskContext) -> Result<()>;
+    /// Partitions newly assigned to the task.
+    fn open(&self, partitions: &[TopicPartition]) -> Result<()>;
+    /// A batch of records (possibly empty: `put` is called on every iteration, as in Kafka).
+    /// `Error::Retriable` makes the runtime hand the same batch again after the context's timeout.
+    fn put(&self, records: &[SinkRecord]) -> Result<()>;
+    /// Makes what `put` received durable and returns the offsets that may be committed
+    /// (Kafka's default: `flush`, then `offsets` unchanged).
+    fn pre_commit(&self, offsets: &SinkOffsets) -> Result<SinkOffsets>;
+    /// Partitions taken away from the task (after their offsets were committed).
+    fn close(&self, partitions: &[TopicPartition]) -> Result<()>;
     fn stop(&self) -> Result<()>;
 }
 

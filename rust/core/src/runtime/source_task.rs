@@ -7,32 +7,20 @@
 //! flag and calls the task's `stop`, which must make a blocked `poll` return.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tracing::{debug, error, info, warn};
+use tracing::{debug, info, warn};
 
-use crate::convert::{Converter, StringConverter};
+use crate::convert::{Converter, HeaderConverter};
 use crate::error::{Error, Result};
 use crate::kafka::producer::{is_queue_full, Delivered, DeliveryCallback, OutgoingRecord, Producer};
 use crate::offsets::OffsetStore;
 use crate::runtime::plugin::{SourceTask, SourceTaskContext};
 use crate::runtime::record::SourceRecord;
-use crate::runtime::status::{State, Status};
+pub use crate::runtime::task_control::TaskId;
+use crate::runtime::task_control::{join_within, TaskControl};
 use crate::runtime::submitted::{SubmittedRecords, Ticket};
-
-/// Identifies a task: its connector and its index.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TaskId {
-    pub connector: String,
-    pub task: u32,
-}
-
-impl std::fmt::Display for TaskId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}-{}", self.connector, self.task)
-    }
-}
 
 /// Everything a source task's thread needs.
 pub struct SourceTaskSetup {
@@ -43,6 +31,7 @@ pub struct SourceTaskSetup {
     pub producer: Producer,
     pub key_converter: Arc<dyn Converter>,
     pub value_converter: Arc<dyn Converter>,
+    pub header_converter: Arc<dyn HeaderConverter>,
     pub offset_store: Arc<dyn OffsetStore>,
     pub flush_interval: Duration,
     pub flush_timeout: Duration,
@@ -50,19 +39,9 @@ pub struct SourceTaskSetup {
     pub tolerate_errors: bool,
 }
 
-#[derive(Default)]
-struct Control {
-    stopping: bool,
-    paused: bool,
-}
-
 /// State shared by the task's thread, the producer's delivery callbacks and the worker.
 pub struct TaskShared {
-    pub id: TaskId,
-    worker_id: String,
-    status: Mutex<Status>,
-    control: Mutex<Control>,
-    wake: Condvar,
+    pub control: TaskControl,
     submitted: Mutex<SubmittedRecords>,
     acked: Mutex<Vec<(SourceRecord, Delivered)>>,
     failure: Mutex<Option<String>>,
@@ -72,62 +51,12 @@ pub struct TaskShared {
 impl TaskShared {
     fn new(id: TaskId, worker_id: &str, tolerate_errors: bool) -> Arc<Self> {
         Arc::new(TaskShared {
-            id,
-            worker_id: worker_id.to_owned(),
-            status: Mutex::new(Status::new(State::Unassigned, worker_id)),
-            control: Mutex::new(Control::default()),
-            wake: Condvar::new(),
+            control: TaskControl::new(id, worker_id),
             submitted: Mutex::new(SubmittedRecords::default()),
             acked: Mutex::new(Vec::new()),
             failure: Mutex::new(None),
             tolerate_errors,
         })
-    }
-
-    /// The task's current status.
-    pub fn status(&self) -> Status {
-        self.status.lock().expect("status lock").clone()
-    }
-
-    fn set_state(&self, state: State) {
-        let mut status = self.status.lock().expect("status lock");
-        if status.state != State::Failed {
-            *status = Status::new(state, &self.worker_id);
-        }
-    }
-
-    fn fail(&self, trace: String) {
-        error!(task = %self.id, "task failed: {trace}");
-        *self.status.lock().expect("status lock") = Status::failed(&self.worker_id, trace);
-    }
-
-    /// Asks the loop to stop after its current call.
-    pub fn request_stop(&self) {
-        self.control.lock().expect("control lock").stopping = true;
-        self.wake.notify_all();
-    }
-
-    /// Pauses or resumes polling.
-    pub fn set_paused(&self, paused: bool) {
-        self.control.lock().expect("control lock").paused = paused;
-        let status = self.status().state;
-        if status == State::Running || status == State::Paused {
-            self.set_state(if paused { State::Paused } else { State::Running });
-        }
-        self.wake.notify_all();
-    }
-
-    fn stopping(&self) -> bool {
-        self.control.lock().expect("control lock").stopping
-    }
-
-    /// Blocks while paused; returns false when the task should stop.
-    fn wait_while_paused(&self) -> bool {
-        let mut control = self.control.lock().expect("control lock");
-        while control.paused && !control.stopping {
-            control = self.wake.wait_timeout(control, Duration::from_millis(500)).expect("control lock").0;
-        }
-        !control.stopping
     }
 
     fn on_delivery(
@@ -146,7 +75,7 @@ impl TaskShared {
             Err(e) if self.tolerate_errors => {
                 // Kafka Connect with errors.tolerance=all: the failure is reported and the record
                 // counts as done so that its offset can be committed.
-                warn!(task = %self.id, "skipping a record Kafka rejected (errors.tolerance=all): {e}");
+                warn!(task = %self.control.id, "skipping a record Kafka rejected (errors.tolerance=all): {e}");
                 self.submitted.lock().expect("submitted lock").ack(ticket);
             }
             Err(e) => {
@@ -168,7 +97,7 @@ impl RunningSourceTask {
     /// A task that could not even be created: no thread, FAILED with `trace`.
     pub fn failed(id: TaskId, worker_id: &str, trace: String) -> Self {
         let shared = TaskShared::new(id, worker_id, false);
-        shared.fail(trace);
+        shared.control.fail(trace);
         RunningSourceTask { shared, task: None, thread: None }
     }
 
@@ -185,24 +114,16 @@ impl RunningSourceTask {
     }
 
     /// Stops the task: flags the loop, calls the task's `stop` (which must unblock `poll`), and
-    /// waits for the thread up to `timeout`. Returns false when the thread did not finish in time
-    /// (Kafka Connect's "Graceful stop of task failed"); the thread is then left to finish alone.
+    /// waits for the thread up to `timeout`; false when it did not finish in time.
     pub fn stop(mut self, timeout: Duration) -> bool {
-        self.shared.request_stop();
+        self.shared.control.request_stop();
         if let Some(Err(e)) = self.task.as_ref().map(|t| t.stop()) {
-            warn!(task = %self.shared.id, "task stop() failed: {e}");
+            warn!(task = %self.shared.control.id, "task stop() failed: {e}");
         }
-        let Some(thread) = self.thread.take() else { return true };
-        let deadline = Instant::now() + timeout;
-        while !thread.is_finished() {
-            if Instant::now() >= deadline {
-                error!(task = %self.shared.id, "Graceful stop of task {} failed.", self.shared.id);
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(5));
+        match self.thread.take() {
+            Some(thread) => join_within(&self.shared.control.id, thread, timeout),
+            None => true,
         }
-        let _ = thread.join();
-        true
     }
 }
 
@@ -215,7 +136,6 @@ struct Driver {
     unstored: HashMap<String, (serde_json::Value, serde_json::Value)>,
     last_flush: Instant,
     wants_records: bool,
-    header_converter: StringConverter,
 }
 
 impl Driver {
@@ -228,17 +148,15 @@ impl Driver {
             unstored: HashMap::new(),
             last_flush: Instant::now(),
             wants_records,
-            header_converter: StringConverter,
         }
     }
 
     fn run(mut self) {
         if let Err(e) = self.setup.task.start(self.setup.context.clone()) {
-            self.shared.fail(e.to_string());
+            self.shared.control.fail(e.to_string());
             return;
         }
-        let paused = self.shared.control.lock().expect("control lock").paused;
-        self.shared.set_state(if paused { State::Paused } else { State::Running });
+        self.shared.control.set_started();
         info!(task = %self.setup.id, "source task started");
         let outcome = self.run_loop();
         // Graceful stop or failure: store what Kafka acknowledged, never more.
@@ -249,14 +167,14 @@ impl Driver {
             warn!(task = %self.setup.id, "offset commit at shutdown failed: {e}");
         }
         match outcome {
-            Err(e) => self.shared.fail(e.to_string()),
+            Err(e) => self.shared.control.fail(e.to_string()),
             Ok(()) => debug!(task = %self.setup.id, "source task stopped"),
         }
     }
 
     fn run_loop(&mut self) -> Result<()> {
         loop {
-            if self.shared.stopping() {
+            if self.shared.control.stopping() {
                 return Ok(());
             }
             if let Some(failure) = self.shared.failure.lock().expect("failure lock").take() {
@@ -266,7 +184,7 @@ impl Driver {
                 self.commit_offsets()?;
             }
             self.deliver_commit_records()?;
-            if !self.shared.wait_while_paused() {
+            if !self.shared.control.wait_while_paused() {
                 return Ok(());
             }
             if !self.unsent.is_empty() {
@@ -307,7 +225,7 @@ impl Driver {
         let headers = record
             .headers
             .iter()
-            .map(|h| Ok((h.key.clone(), self.header_converter.from_connect_data(topic, h.schema.as_ref(), &h.value)?)))
+            .map(|h| Ok((h.key.clone(), self.setup.header_converter.to_bytes(topic, &h.key, h.schema.as_ref(), &h.value)?)))
             .collect::<Result<Vec<_>>>()?;
         Ok(OutgoingRecord {
             topic: topic.clone(),

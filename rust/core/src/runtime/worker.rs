@@ -11,14 +11,20 @@ use std::time::Duration;
 
 use tracing::{error, info, warn};
 
-use crate::convert::{converter_for, Converter};
+use crate::convert::{converter_for, header_converter_for, Converter, HeaderConverter};
 use crate::error::{Error, Result};
+use crate::errors::{DeadLetterQueue, ErrorReporter};
+use crate::kafka::consumer::ConsumerSetup;
 use crate::kafka::producer::Producer;
 use crate::offsets::OffsetStore;
-use crate::runtime::connector_config::ConnectorConfig;
-use crate::runtime::plugin::{Config, Connector, ConnectorContext, OffsetReader, PluginLoader, SourceTaskContext};
-use crate::runtime::source_task::{RunningSourceTask, SourceTaskSetup, TaskId};
+use crate::runtime::connector_config::{ConnectorConfig, SinkConfig};
+use crate::runtime::plugin::{
+    Config, Connector, ConnectorContext, ConnectorKind, OffsetReader, PluginLoader, SourceTaskContext,
+};
+use crate::runtime::sink_task::{RunningSinkTask, SinkConverters, SinkTaskSetup};
+use crate::runtime::source_task::{RunningSourceTask, SourceTaskSetup};
 use crate::runtime::status::{ConnectorStateInfo, State, Status, TaskState};
+use crate::runtime::task_control::{TaskControl, TaskId};
 use crate::runtime::worker_config::{prefixed, WorkerConfig};
 
 /// What the user asked a connector to be (Kafka Connect's target state).
@@ -35,8 +41,42 @@ struct ConnectorEntry {
     connector: Option<Arc<dyn Connector>>,
     status: Arc<Mutex<Status>>,
     task_configs: Vec<Config>,
-    tasks: BTreeMap<u32, RunningSourceTask>,
+    tasks: BTreeMap<u32, RunningTask>,
 }
+
+/// A task of either kind, as the worker manages it.
+enum RunningTask {
+    Source(RunningSourceTask),
+    Sink(RunningSinkTask),
+}
+
+impl RunningTask {
+    fn control(&self) -> &TaskControl {
+        match self {
+            RunningTask::Source(task) => &task.shared.control,
+            RunningTask::Sink(task) => &task.control,
+        }
+    }
+
+    fn stop(self, timeout: Duration) -> bool {
+        match self {
+            RunningTask::Source(task) => task.stop(timeout),
+            RunningTask::Sink(task) => task.stop(timeout),
+        }
+    }
+
+    fn failed(kind: ConnectorKind, id: TaskId, worker_id: &str, trace: String) -> Self {
+        match kind {
+            ConnectorKind::Source => RunningTask::Source(RunningSourceTask::failed(id, worker_id, trace)),
+            ConnectorKind::Sink => RunningTask::Sink(RunningSinkTask::failed(id, worker_id, trace)),
+        }
+    }
+}
+
+/// Kafka's `max.poll.records` default: the most records in one `put`.
+const DEFAULT_MAX_POLL_RECORDS: usize = 500;
+/// The worker's header converter unless configured (Kafka Connect's default).
+const DEFAULT_HEADER_CONVERTER: &str = "org.apache.kafka.connect.storage.SimpleHeaderConverter";
 
 struct Inner {
     config: WorkerConfig,
@@ -94,8 +134,12 @@ impl Worker {
         let mut config = config;
         config.insert("name".into(), name.to_owned());
         let parsed = ConnectorConfig::parse(&config)?;
-        // An unknown class is the user's error, answered now, not a FAILED connector later.
-        self.inner.loader.load_connector(&parsed.connector_class)?;
+        // An unknown class or a bad sink subscription is the user's error, answered now, not a
+        // FAILED connector later.
+        let connector = self.inner.loader.load_connector(&parsed.connector_class)?;
+        if connector.kind() == ConnectorKind::Sink {
+            SinkConfig::parse(&config)?;
+        }
         let entry = ConnectorEntry {
             config,
             target: initial,
@@ -114,7 +158,10 @@ impl Worker {
     pub fn put_connector_config(&self, name: &str, config: Config) -> Result<bool> {
         let mut config = config;
         config.insert("name".into(), name.to_owned());
-        ConnectorConfig::parse(&config)?;
+        let parsed = ConnectorConfig::parse(&config)?;
+        if self.inner.loader.load_connector(&parsed.connector_class)?.kind() == ConnectorKind::Sink {
+            SinkConfig::parse(&config)?;
+        }
         let mut connectors = self.lock();
         let Some(entry) = connectors.get_mut(name) else {
             drop(connectors);
@@ -162,7 +209,7 @@ impl Worker {
         let entry = connectors.get(name).ok_or_else(|| not_found(name))?;
         let kind = entry.connector.as_ref().map_or("unknown", |c| c.kind().as_str()).to_owned();
         let connector = entry.status.lock().expect("status lock").clone();
-        let tasks = entry.tasks.iter().map(|(id, t)| TaskState { id: *id, status: t.shared.status() }).collect();
+        let tasks = entry.tasks.iter().map(|(id, t)| TaskState { id: *id, status: t.control().status() }).collect();
         Ok(ConnectorStateInfo { name: name.to_owned(), connector, tasks, kind })
     }
 
@@ -178,7 +225,7 @@ impl Worker {
             _ => {
                 entry.target = TargetState::Paused;
                 set_running_state(entry, State::Paused);
-                entry.tasks.values().for_each(|t| t.shared.set_paused(true));
+                entry.tasks.values().for_each(|t| t.control().set_paused(true));
             }
         }
         Ok(())
@@ -194,7 +241,7 @@ impl Worker {
             TargetState::Stopped => self.start_connector(name, entry),
             _ => {
                 set_running_state(entry, State::Running);
-                entry.tasks.values().for_each(|t| t.shared.set_paused(false));
+                entry.tasks.values().for_each(|t| t.control().set_paused(false));
             }
         }
         Ok(())
@@ -221,7 +268,7 @@ impl Worker {
             let failed: Vec<u32> = entry
                 .tasks
                 .iter()
-                .filter(|(_, t)| !only_failed || t.shared.status().state == State::Failed)
+                .filter(|(_, t)| !only_failed || t.control().status().state == State::Failed)
                 .map(|(id, _)| *id)
                 .collect();
             if !only_failed || connector_failed {
@@ -360,19 +407,87 @@ impl Worker {
 
     fn spawn_task(&self, name: &str, entry: &mut ConnectorEntry, index: u32, task_config: Config) {
         let id = TaskId { connector: name.to_owned(), task: index };
-        match self.source_task_setup(&id, entry, task_config).and_then(RunningSourceTask::spawn) {
+        let kind = entry.connector.as_ref().map_or(ConnectorKind::Source, |c| c.kind());
+        let spawned = match kind {
+            ConnectorKind::Source => self
+                .source_task_setup(&id, entry, task_config)
+                .and_then(RunningSourceTask::spawn)
+                .map(RunningTask::Source),
+            ConnectorKind::Sink => {
+                self.sink_task_setup(&id, entry, task_config).and_then(RunningSinkTask::spawn).map(RunningTask::Sink)
+            }
+        };
+        match spawned {
             Ok(running) => {
                 if entry.target == TargetState::Paused {
-                    running.shared.set_paused(true);
+                    running.control().set_paused(true);
                 }
                 entry.tasks.insert(index, running);
             }
             Err(e) => {
                 error!(task = %id, "task could not start: {e}");
                 // A task that cannot be created still shows, FAILED, in the status.
-                entry.tasks.insert(index, RunningSourceTask::failed(id, &self.inner.config.worker_id, e.to_string()));
+                entry.tasks.insert(index, RunningTask::failed(kind, id, &self.inner.config.worker_id, e.to_string()));
             }
         }
+    }
+
+    fn sink_task_setup(&self, id: &TaskId, entry: &ConnectorEntry, task_config: Config) -> Result<SinkTaskSetup> {
+        let worker = &self.inner.config;
+        let connector = entry.connector.as_ref().expect("started connector");
+        let parsed = SinkConfig::parse(&entry.config)?;
+        let task = Arc::from(connector.create_sink_task()?);
+        let mut consumer_settings = worker.prefixed("consumer.");
+        consumer_settings.extend(prefixed(&entry.config, "consumer.override."));
+        let max_batch = match consumer_settings.get("max.poll.records") {
+            Some(v) => v.trim().parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                Error::config("consumer.max.poll.records", format!("expected a positive integer, got {v:?}"))
+            })?,
+            None => DEFAULT_MAX_POLL_RECORDS,
+        };
+        let dlq = match &parsed.errors.dlq_topic {
+            Some(topic) => {
+                let mut producer_settings = worker.prefixed("producer.");
+                producer_settings.extend(prefixed(&entry.config, "producer.override."));
+                producer_settings.insert("client.id".into(), format!("connector-dlq-producer-{}-{}", id.connector, id.task));
+                let mut admin_settings = worker.prefixed("admin.");
+                admin_settings.extend(prefixed(&entry.config, "admin.override."));
+                Some(DeadLetterQueue::open(
+                    &worker.bootstrap_servers,
+                    topic,
+                    parsed.errors.dlq_replication_factor,
+                    parsed.errors.dlq_context_headers,
+                    &producer_settings,
+                    &admin_settings,
+                )?)
+            }
+            None => None,
+        };
+        let converters = SinkConverters {
+            key: self.converter(&entry.config, "key.converter", true)?,
+            value: self.converter(&entry.config, "value.converter", false)?,
+            header: self.header_converter(&entry.config)?,
+            names: ["key.converter", "value.converter", "header.converter"].map(|k| self.converter_class(&entry.config, k)),
+        };
+        Ok(SinkTaskSetup {
+            id: id.clone(),
+            worker_id: worker.worker_id.clone(),
+            task,
+            config: task_config,
+            consumer: ConsumerSetup {
+                bootstrap_servers: worker.bootstrap_servers.clone(),
+                group_id: format!("connect-{}", id.connector),
+                client_id: format!("connector-consumer-{}-{}", id.connector, id.task),
+                settings: consumer_settings,
+                subscription: parsed.subscription,
+                queue_capacity: max_batch * 2,
+            },
+            converters,
+            errors: Arc::new(ErrorReporter::new(id.clone(), parsed.errors, dlq)),
+            flush_interval: worker.offset_flush_interval,
+            flush_timeout: worker.offset_flush_timeout,
+            max_batch,
+        })
     }
 
     fn source_task_setup(&self, id: &TaskId, entry: &ConnectorEntry, task_config: Config) -> Result<SourceTaskSetup> {
@@ -394,6 +509,7 @@ impl Worker {
             producer,
             key_converter: self.converter(&entry.config, "key.converter", true)?,
             value_converter: self.converter(&entry.config, "value.converter", false)?,
+            header_converter: self.header_converter(&entry.config)?,
             offset_store: self.inner.offsets.clone(),
             flush_interval: worker.offset_flush_interval,
             flush_timeout: worker.offset_flush_timeout,
@@ -415,12 +531,29 @@ impl Worker {
         converter_for(class, &prefixed(source, &format!("{key}.")), is_key)
     }
 
+    /// The connector's header converter if it names one, else the worker's, else Kafka's default.
+    fn header_converter(&self, config: &Config) -> Result<Arc<dyn HeaderConverter>> {
+        let key = "header.converter";
+        let source = if config.contains_key(key) { config } else { &self.inner.config.props };
+        let class = source.get(key).map_or(DEFAULT_HEADER_CONVERTER, String::as_str);
+        header_converter_for(class, &prefixed(source, "header.converter."))
+    }
+
+    /// The class name a converter key resolves to (for error reports).
+    fn converter_class(&self, config: &Config, key: &str) -> String {
+        config
+            .get(key)
+            .or_else(|| self.inner.config.props.get(key))
+            .cloned()
+            .unwrap_or_else(|| DEFAULT_HEADER_CONVERTER.to_owned())
+    }
+
     fn stop_tasks(&self, entry: &mut ConnectorEntry) {
         let timeout = self.inner.config.task_shutdown_timeout;
         let tasks = std::mem::take(&mut entry.tasks);
         // Ask every task to stop first, then wait: the timeout covers all of them together.
         for task in tasks.values() {
-            task.shared.request_stop();
+            task.control().request_stop();
         }
         let deadline = std::time::Instant::now() + timeout;
         for (_, task) in tasks {

@@ -1,0 +1,202 @@
+//! Kafka Connect's error handling for records (KIP-298): retries of retriable failures, the
+//! `errors.tolerance` decision, the error log and, for sink connectors, the dead letter queue.
+//!
+//! A task owns one [`ErrorReporter`]. Every failure of a per-record stage (converters, the task's
+//! own errant-record reports) goes through `report`, which logs and writes to the dead letter queue
+//! first and then answers whether the failure is tolerated, as Kafka's
+//! `RetryWithToleranceOperator` does.
+
+pub mod dlq;
+
+use std::time::{Duration, Instant};
+
+use tracing::{error, warn};
+
+use crate::config::ConfigValue;
+use crate::error::{Error, Result};
+use crate::kafka::consumer::ConsumedMessage;
+use crate::runtime::plugin::{ReportDone, ReportedError};
+use crate::runtime::task_control::TaskId;
+
+pub use self::dlq::DeadLetterQueue;
+
+/// Where a record failed (Kafka's `Stage` enum; the names go into `__connect.errors.stage`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    TaskPut,
+    KeyConverter,
+    ValueConverter,
+    HeaderConverter,
+    KafkaProduce,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::TaskPut => "TASK_PUT",
+            Stage::KeyConverter => "KEY_CONVERTER",
+            Stage::ValueConverter => "VALUE_CONVERTER",
+            Stage::HeaderConverter => "HEADER_CONVERTER",
+            Stage::KafkaProduce => "KAFKA_PRODUCE",
+        }
+    }
+}
+
+/// The `errors.*` keys of a connector config, parsed.
+#[derive(Debug, Clone)]
+pub struct ErrorSettings {
+    pub tolerate_all: bool,
+    /// `errors.retry.timeout`: `None` retries forever (`-1`).
+    pub retry_timeout: Option<Duration>,
+    pub retry_delay_max: Duration,
+    pub log_enable: bool,
+    pub log_include_messages: bool,
+    /// `errors.deadletterqueue.topic.name`, when set (sink connectors only).
+    pub dlq_topic: Option<String>,
+    pub dlq_replication_factor: i16,
+    pub dlq_context_headers: bool,
+}
+
+impl ErrorSettings {
+    /// Reads the settings from a connector config parsed by the framework's `ConfigDef`.
+    pub fn from_values(values: &std::collections::BTreeMap<String, ConfigValue>) -> Self {
+        let long = |k: &str| match values.get(k) {
+            Some(ConfigValue::Long(n)) => *n,
+            Some(ConfigValue::Int(n)) => i64::from(*n),
+            Some(ConfigValue::Short(n)) => i64::from(*n),
+            _ => 0,
+        };
+        let flag = |k: &str| values.get(k) == Some(&ConfigValue::Boolean(true));
+        let string = |k: &str| match values.get(k) {
+            Some(ConfigValue::String(s)) => s.clone(),
+            _ => String::new(),
+        };
+        let retry = long("errors.retry.timeout");
+        let dlq_topic = string("errors.deadletterqueue.topic.name").trim().to_owned();
+        ErrorSettings {
+            tolerate_all: string("errors.tolerance").eq_ignore_ascii_case("all"),
+            retry_timeout: (retry >= 0).then(|| Duration::from_millis(retry as u64)),
+            retry_delay_max: Duration::from_millis(long("errors.retry.delay.max.ms").max(0) as u64),
+            log_enable: flag("errors.log.enable"),
+            log_include_messages: flag("errors.log.include.messages"),
+            dlq_replication_factor: long("errors.deadletterqueue.topic.replication.factor") as i16,
+            dlq_context_headers: flag("errors.deadletterqueue.context.headers.enable"),
+            dlq_topic: (!dlq_topic.is_empty()).then_some(dlq_topic),
+        }
+    }
+}
+
+/// One task's error handling: log, dead letter queue, tolerance.
+pub struct ErrorReporter {
+    task: TaskId,
+    settings: ErrorSettings,
+    dlq: Option<DeadLetterQueue>,
+}
+
+impl ErrorReporter {
+    pub fn new(task: TaskId, settings: ErrorSettings, dlq: Option<DeadLetterQueue>) -> Self {
+        ErrorReporter { task, settings, dlq }
+    }
+
+    /// Whether a sink task gets an errant record reporter (Kafka: a DLQ topic or the error log).
+    pub fn enables_errant_reporter(&self) -> bool {
+        self.dlq.is_some() || self.settings.log_enable
+    }
+
+    pub fn tolerates_all(&self) -> bool {
+        self.settings.tolerate_all
+    }
+
+    /// Reports a failed record: logs it (with `errors.log.enable`), writes its original bytes to
+    /// the dead letter queue (if any; `done` runs when Kafka acknowledged it), then returns an
+    /// error unless `errors.tolerance=all`.
+    pub fn report(
+        &self,
+        stage: Stage,
+        class_name: &str,
+        message: Option<&ConsumedMessage>,
+        failure: &ReportedError,
+        done: Option<ReportDone>,
+    ) -> Result<()> {
+        if self.settings.log_enable {
+            self.log(stage, class_name, message, failure);
+        }
+        let mut done = done;
+        if let (Some(dlq), Some(message)) = (&self.dlq, message) {
+            let context = dlq::ErrorContext { task: &self.task, stage, class_name, failure };
+            dlq.send(message, &context, done.take())?;
+        }
+        if let Some(done) = done {
+            done(Ok(()));
+        }
+        if self.settings.tolerate_all {
+            Ok(())
+        } else {
+            Err(Error::Connector(format!(
+                "Tolerance exceeded in error handler: {} failed in stage {}: {}",
+                class_name,
+                stage.as_str(),
+                failure.message
+            )))
+        }
+    }
+
+    /// Waits until every report sent to the dead letter queue is acknowledged (before offsets
+    /// are committed past the reported records).
+    pub fn flush(&self, timeout: Duration) -> Result<()> {
+        match &self.dlq {
+            Some(dlq) => dlq.flush(timeout),
+            None => Ok(()),
+        }
+    }
+
+    /// Runs `operation`, retrying `Error::Retriable` failures until `errors.retry.timeout`
+    /// elapses, with Kafka's back-off (300 ms doubling, at most `errors.retry.delay.max.ms`).
+    pub fn retry<T>(&self, mut operation: impl FnMut() -> Result<T>) -> Result<T> {
+        let started = Instant::now();
+        let mut attempt: u32 = 0;
+        loop {
+            match operation() {
+                Err(Error::Retriable(reason)) => {
+                    attempt += 1;
+                    let delay = Duration::from_millis(300u64.saturating_mul(1 << (attempt - 1).min(20)))
+                        .min(self.settings.retry_delay_max);
+                    let within = match self.settings.retry_timeout {
+                        None => true,
+                        Some(limit) => started.elapsed() + delay < limit,
+                    };
+                    if !within {
+                        return Err(Error::Retriable(reason));
+                    }
+                    warn!(task = %self.task, attempt, "retrying after a retriable failure: {reason}");
+                    std::thread::sleep(delay);
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn log(&self, stage: Stage, class_name: &str, message: Option<&ConsumedMessage>, failure: &ReportedError) {
+        let record = match message {
+            Some(m) if self.settings.log_include_messages => format!(
+                ", where consumed record is {{topic='{}', partition={}, offset={}, timestamp={}, timestampType={}}}",
+                m.topic,
+                m.partition,
+                m.offset,
+                m.timestamp.unwrap_or(-1),
+                m.timestamp_type.as_str()
+            ),
+            _ => String::new(),
+        };
+        error!(
+            task = %self.task,
+            "Error encountered in task {}. Executing stage '{}' with class '{}'{}. {}: {}",
+            self.task,
+            stage.as_str(),
+            class_name,
+            record,
+            failure.class_name,
+            failure.message
+        );
+    }
+}

@@ -1,0 +1,559 @@
+//! The consumer a sink task reads with, polled on a thread of its own (a "fetcher").
+//!
+//! Kafka Connect polls its consumer from the task's thread, so a `put` slower than
+//! `max.poll.interval.ms` makes the task leave its group. Here a fetcher thread keeps polling while
+//! the task works: it hands messages and rebalance events to the task through one ordered queue,
+//! and when the queue is full it pauses every assigned partition instead of letting the consumer
+//! starve. Rebalances are cooperative (`cooperative-sticky`): a revocation waits until the task
+//! has committed and closed the revoked partitions, as `onPartitionsRevoked` does in Java.
+//!
+//! Seeks requested by the task (`SinkTaskContext.offset`) are carried out by the fetcher between
+//! two polls, so that no message fetched before the seek reaches the task after it.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::message::{Headers, Message};
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use tracing::{debug, warn};
+
+use crate::error::{Error, Result};
+
+/// Kafka Connect's framework consumer settings (`Worker.baseConsumerConfigs`) in librdkafka's
+/// terms; `group.id` and `client.id` are set per task. Worker `consumer.*` and connector
+/// `consumer.override.*` settings are laid over these.
+pub const CONNECT_CONSUMER_DEFAULTS: &[(&str, &str)] = &[
+    ("enable.auto.commit", "false"),
+    ("auto.offset.reset", "earliest"),
+    ("partition.assignment.strategy", "cooperative-sticky"),
+    // librdkafka keeps the partitions' positions itself; offsets are committed explicitly.
+    ("enable.auto.offset.store", "false"),
+];
+
+/// Java consumer settings with no librdkafka equivalent, accepted and ignored so that Kafka
+/// Connect's `.properties` files work unchanged. (`max.poll.records` is read by the runtime.)
+const JAVA_ONLY_CONSUMER_KEYS: &[&str] = &[
+    "key.deserializer",
+    "value.deserializer",
+    "max.poll.records",
+    "interceptor.classes",
+    "metric.reporters",
+    "default.api.timeout.ms",
+    "exclude.internal.topics",
+];
+
+/// A topic and one of its partitions.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TopicPartition {
+    pub topic: String,
+    pub partition: i32,
+}
+
+impl TopicPartition {
+    pub fn new(topic: impl Into<String>, partition: i32) -> Self {
+        TopicPartition { topic: topic.into(), partition }
+    }
+}
+
+impl std::fmt::Display for TopicPartition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.topic, self.partition)
+    }
+}
+
+/// Kafka's record timestamp types, named as Java prints them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimestampType {
+    NoTimestampType,
+    CreateTime,
+    LogAppendTime,
+}
+
+impl TimestampType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimestampType::NoTimestampType => "NoTimestampType",
+            TimestampType::CreateTime => "CreateTime",
+            TimestampType::LogAppendTime => "LogAppendTime",
+        }
+    }
+}
+
+/// A record as read from Kafka: its coordinates and its bytes, before conversion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsumedMessage {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+    pub timestamp: Option<i64>,
+    pub timestamp_type: TimestampType,
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
+}
+
+impl ConsumedMessage {
+    fn from_kafka(message: &impl Message) -> Self {
+        let (timestamp, timestamp_type) = match message.timestamp() {
+            rdkafka::Timestamp::NotAvailable => (None, TimestampType::NoTimestampType),
+            rdkafka::Timestamp::CreateTime(t) => (Some(t), TimestampType::CreateTime),
+            rdkafka::Timestamp::LogAppendTime(t) => (Some(t), TimestampType::LogAppendTime),
+        };
+        let headers = message
+            .headers()
+            .map(|hs| hs.iter().map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec))).collect())
+            .unwrap_or_default();
+        ConsumedMessage {
+            topic: message.topic().to_owned(),
+            partition: message.partition(),
+            offset: message.offset(),
+            key: message.key().map(<[u8]>::to_vec),
+            value: message.payload().map(<[u8]>::to_vec),
+            timestamp,
+            timestamp_type,
+            headers,
+        }
+    }
+
+    pub fn topic_partition(&self) -> TopicPartition {
+        TopicPartition::new(self.topic.clone(), self.partition)
+    }
+}
+
+/// What the fetcher hands the task, in the order it happened.
+pub enum Fetched {
+    Message(ConsumedMessage),
+    Assigned(Vec<TopicPartition>),
+    /// The task must commit (unless `lost`) and close these partitions, then answer on `done`;
+    /// the consumer gives them up only after that (or once the task is gone).
+    Revoked {
+        partitions: Vec<TopicPartition>,
+        lost: bool,
+        done: mpsc::SyncSender<()>,
+    },
+}
+
+/// What subscribes the consumer: Kafka Connect's `topics` or `topics.regex`.
+#[derive(Debug, Clone)]
+pub enum Subscription {
+    Topics(Vec<String>),
+    Pattern(String),
+}
+
+/// Settings of one sink task's consumer.
+#[derive(Clone)]
+pub struct ConsumerSetup {
+    pub bootstrap_servers: String,
+    pub group_id: String,
+    pub client_id: String,
+    /// Worker `consumer.*` then connector `consumer.override.*`, prefixes removed.
+    pub settings: HashMap<String, String>,
+    pub subscription: Subscription,
+    /// Messages queued for the task before the fetcher pauses the partitions.
+    pub queue_capacity: usize,
+}
+
+#[derive(Default)]
+struct Queue {
+    items: VecDeque<Fetched>,
+    messages: usize,
+    assigned: BTreeSet<TopicPartition>,
+    /// Seeks the task asked for, not yet carried out; their partitions' messages are held back.
+    seeks: BTreeMap<TopicPartition, i64>,
+    paused_by_task: BTreeSet<TopicPartition>,
+    closed: bool,
+}
+
+struct Shared {
+    queue: Mutex<Queue>,
+    changed: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Turns librdkafka's rebalance callbacks (run inside `poll`, on the fetcher thread) into queue items.
+struct RebalanceContext {
+    shared: Arc<Shared>,
+}
+
+impl ClientContext for RebalanceContext {}
+
+impl ConsumerContext for RebalanceContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let Rebalance::Revoke(tpl) = rebalance else {
+            if let Rebalance::Error(e) = rebalance {
+                warn!("consumer rebalance error: {e}");
+            }
+            return;
+        };
+        let partitions = partitions_of(tpl);
+        let (done, answered) = mpsc::sync_channel(1);
+        {
+            let mut queue = self.shared.lock();
+            for tp in &partitions {
+                queue.assigned.remove(tp);
+            }
+            if queue.closed || partitions.is_empty() {
+                return;
+            }
+            let lost = consumer.assignment_lost();
+            queue.items.push_back(Fetched::Revoked { partitions, lost, done });
+        }
+        self.shared.changed.notify_all();
+        // Wait for the task to commit and close; an error means it stopped (closing drops the item).
+        let _ = answered.recv();
+    }
+
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let Rebalance::Assign(tpl) = rebalance else { return };
+        let partitions = partitions_of(tpl);
+        if partitions.is_empty() {
+            return;
+        }
+        let mut queue = self.shared.lock();
+        queue.assigned.extend(partitions.iter().cloned());
+        if !queue.closed {
+            queue.items.push_back(Fetched::Assigned(partitions));
+        }
+        drop(queue);
+        self.shared.changed.notify_all();
+    }
+}
+
+fn partitions_of(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
+    tpl.elements().iter().map(|e| TopicPartition::new(e.topic(), e.partition())).collect()
+}
+
+fn tpl_of<'a>(partitions: impl IntoIterator<Item = &'a TopicPartition>) -> TopicPartitionList {
+    let mut tpl = TopicPartitionList::new();
+    for tp in partitions {
+        tpl.add_partition(&tp.topic, tp.partition);
+    }
+    tpl
+}
+
+/// A subscribed consumer polled on its own thread. Dropping it (or `close`) stops the thread,
+/// which then closes the consumer and leaves the group.
+pub struct Fetcher {
+    shared: Arc<Shared>,
+    consumer: Arc<BaseConsumer<RebalanceContext>>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Fetcher {
+    /// Creates the consumer, subscribes it and starts polling.
+    pub fn start(setup: ConsumerSetup, thread_name: String) -> Result<Self> {
+        let mut settings: HashMap<String, String> =
+            CONNECT_CONSUMER_DEFAULTS.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        settings.insert("group.id".into(), setup.group_id.clone());
+        settings.insert("client.id".into(), setup.client_id.clone());
+        for (key, value) in &setup.settings {
+            if JAVA_ONLY_CONSUMER_KEYS.contains(&key.as_str()) || super::producer::JAVA_ONLY_KEYS.contains(&key.as_str())
+            {
+                continue;
+            }
+            let value = if key == "partition.assignment.strategy" { assignor_name(value) } else { value.clone() };
+            settings.insert(key.clone(), value);
+        }
+        let shared = Arc::new(Shared { queue: Mutex::new(Queue::default()), changed: Condvar::new() });
+        let consumer: BaseConsumer<RebalanceContext> = super::client_config(&setup.bootstrap_servers, &settings)
+            .create_with_context(RebalanceContext { shared: shared.clone() })?;
+        match &setup.subscription {
+            Subscription::Topics(topics) => {
+                let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
+                consumer.subscribe(&topics)?;
+            }
+            // librdkafka treats a subscription starting with `^` as a regex; Java's matches the
+            // whole name, hence the anchors.
+            Subscription::Pattern(pattern) => consumer.subscribe(&[&format!("^({pattern})$")])?,
+        }
+        let consumer = Arc::new(consumer);
+        let (thread_shared, thread_consumer) = (shared.clone(), consumer.clone());
+        let capacity = setup.queue_capacity.max(1);
+        let thread = std::thread::Builder::new()
+            .name(thread_name)
+            .spawn(move || fetch_loop(&thread_shared, &thread_consumer, capacity))
+            .map_err(|e| Error::io("starting a consumer thread", e))?;
+        Ok(Fetcher { shared, consumer, thread: Mutex::new(Some(thread)) })
+    }
+
+    /// Takes up to `max_messages` messages, or one rebalance event, waiting at most `timeout` for
+    /// the first. Messages of partitions with a pending seek are dropped (the seek supersedes them).
+    pub fn next_batch(&self, max_messages: usize, timeout: Duration) -> Batch {
+        let deadline = Instant::now() + timeout;
+        let mut queue = self.shared.lock();
+        while queue.items.is_empty() && !queue.closed {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            queue = self.shared.changed.wait_timeout(queue, left).unwrap_or_else(|p| p.into_inner()).0;
+        }
+        let mut messages = Vec::new();
+        while messages.len() < max_messages {
+            match queue.items.front() {
+                Some(Fetched::Message(_)) => {
+                    let Some(Fetched::Message(message)) = queue.items.pop_front() else { unreachable!() };
+                    queue.messages -= 1;
+                    if !queue.seeks.contains_key(&message.topic_partition()) {
+                        messages.push(message);
+                    }
+                }
+                Some(_) if messages.is_empty() => {
+                    let event = queue.items.pop_front();
+                    drop(queue);
+                    self.shared.changed.notify_all();
+                    return Batch { messages, event };
+                }
+                _ => break,
+            }
+        }
+        drop(queue);
+        self.shared.changed.notify_all();
+        Batch { messages, event: None }
+    }
+
+    /// Takes the first rebalance event, waiting at most `timeout`, and leaves messages queued
+    /// (a paused task). Messages of revoked partitions are dropped: their next owner reads them.
+    pub fn next_event(&self, timeout: Duration) -> Option<Fetched> {
+        let deadline = Instant::now() + timeout;
+        let mut queue = self.shared.lock();
+        loop {
+            if let Some(index) = queue.items.iter().position(|item| !matches!(item, Fetched::Message(_))) {
+                let event = queue.items.remove(index);
+                if let Some(Fetched::Revoked { partitions, .. }) = &event {
+                    let before = queue.items.len();
+                    queue.items.retain(
+                        |item| !matches!(item, Fetched::Message(m) if partitions.contains(&m.topic_partition())),
+                    );
+                    queue.messages -= before - queue.items.len();
+                }
+                drop(queue);
+                self.shared.changed.notify_all();
+                return event;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || queue.closed {
+                return None;
+            }
+            queue = self.shared.changed.wait_timeout(queue, left).unwrap_or_else(|p| p.into_inner()).0;
+        }
+    }
+
+    /// The partitions currently assigned to this consumer.
+    pub fn assignment(&self) -> BTreeSet<TopicPartition> {
+        self.shared.lock().assigned.clone()
+    }
+
+    /// Moves the positions of partitions (the task's `context.offset`); applied by the fetcher.
+    pub fn seek(&self, offsets: &BTreeMap<TopicPartition, i64>) {
+        self.shared.lock().seeks.extend(offsets.iter().map(|(tp, o)| (tp.clone(), *o)));
+        self.shared.changed.notify_all();
+    }
+
+    /// Pauses or resumes fetching of partitions for the task (`context.pause/resume`).
+    pub fn set_paused_by_task(&self, partitions: &[TopicPartition], paused: bool) {
+        let mut queue = self.shared.lock();
+        for tp in partitions {
+            if paused {
+                queue.paused_by_task.insert(tp.clone());
+            } else {
+                queue.paused_by_task.remove(tp);
+            }
+        }
+        drop(queue);
+        self.shared.changed.notify_all();
+    }
+
+    /// Commits `offsets` (each the next offset to read) and waits for the broker's answer.
+    pub fn commit(&self, offsets: &BTreeMap<TopicPartition, i64>) -> Result<()> {
+        if offsets.is_empty() {
+            return Ok(());
+        }
+        let mut tpl = TopicPartitionList::new();
+        for (tp, offset) in offsets {
+            tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*offset))?;
+        }
+        self.consumer.commit(&tpl, CommitMode::Sync).map_err(Error::from)
+    }
+
+    /// The committed offsets of partitions, as the group coordinator has them.
+    pub fn committed(&self, partitions: &[TopicPartition], timeout: Duration) -> Result<BTreeMap<TopicPartition, i64>> {
+        let tpl = self.consumer.committed_offsets(tpl_of(partitions), timeout)?;
+        Ok(tpl
+            .elements()
+            .iter()
+            .filter_map(|e| match e.offset() {
+                Offset::Offset(o) => Some((TopicPartition::new(e.topic(), e.partition()), o)),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Stops polling and closes the consumer (leaving the group). Pending events are dropped.
+    pub fn close(&self) {
+        {
+            let mut queue = self.shared.lock();
+            queue.closed = true;
+            queue.items.clear();
+            queue.messages = 0;
+        }
+        self.shared.changed.notify_all();
+        let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(thread) = thread {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Fetcher {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// What `next_batch` returns: messages, or (alone) a rebalance event.
+pub struct Batch {
+    pub messages: Vec<ConsumedMessage>,
+    pub event: Option<Fetched>,
+}
+
+/// Java assignor class names, as Kafka Connect files give them, to librdkafka's names.
+fn assignor_name(value: &str) -> String {
+    value
+        .split(',')
+        .map(|name| match name.trim().rsplit('.').next().unwrap_or("") {
+            "CooperativeStickyAssignor" => "cooperative-sticky",
+            "RangeAssignor" => "range",
+            "RoundRobinAssignor" => "roundrobin",
+            _ => name.trim(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// How long a full queue may stay full before the fetcher pauses the partitions.
+const FULL_BEFORE_PAUSE: Duration = Duration::from_millis(500);
+/// How many messages the fetcher takes from librdkafka per lock of the queue.
+const FETCH_CHUNK: usize = 500;
+
+fn fetch_loop(shared: &Shared, consumer: &BaseConsumer<RebalanceContext>, capacity: usize) {
+    let mut paused: BTreeSet<TopicPartition> = BTreeSet::new();
+    let mut full_since: Option<Instant> = None;
+    loop {
+        let (seeks, want_paused) = {
+            let mut queue = shared.lock();
+            if queue.closed {
+                break;
+            }
+            if queue.messages >= capacity {
+                let since = *full_since.get_or_insert_with(Instant::now);
+                if since.elapsed() < FULL_BEFORE_PAUSE && queue.seeks.is_empty() {
+                    let _ = shared.changed.wait_timeout(queue, Duration::from_millis(50));
+                    continue;
+                }
+            } else if queue.messages <= capacity / 2 {
+                full_since = None;
+            }
+            let seeks = std::mem::take(&mut queue.seeks);
+            let want: BTreeSet<TopicPartition> = if full_since.is_some() {
+                queue.assigned.clone()
+            } else {
+                queue.paused_by_task.intersection(&queue.assigned).cloned().collect()
+            };
+            // Keep the seeks' partitions held back until they are carried out below.
+            queue.seeks.extend(seeks.iter().map(|(tp, o)| (tp.clone(), *o)));
+            (seeks, want)
+        };
+        for (tp, offset) in &seeks {
+            if let Err(e) = consumer.seek(&tp.topic, tp.partition, Offset::Offset(*offset), Duration::from_secs(10)) {
+                warn!(partition = %tp, "seek to offset {offset} failed: {e}");
+            }
+        }
+        if !seeks.is_empty() {
+            let mut queue = shared.lock();
+            let before = queue.items.len();
+            queue.items.retain(|item| !matches!(item, Fetched::Message(m) if seeks.contains_key(&m.topic_partition())));
+            queue.messages -= before - queue.items.len();
+            for tp in seeks.keys() {
+                queue.seeks.remove(tp);
+            }
+        }
+        update_paused(consumer, &mut paused, want_paused);
+        let mut fetched = Vec::new();
+        let mut timeout = Duration::from_millis(100);
+        while fetched.len() < FETCH_CHUNK {
+            match consumer.poll(timeout) {
+                Some(Ok(message)) => fetched.push(ConsumedMessage::from_kafka(&message)),
+                Some(Err(e)) => {
+                    debug!("consumer poll: {e}");
+                    break;
+                }
+                None => break,
+            }
+            timeout = Duration::ZERO;
+        }
+        if !fetched.is_empty() {
+            let mut queue = shared.lock();
+            if queue.closed {
+                break;
+            }
+            queue.messages += fetched.len();
+            queue.items.extend(fetched.into_iter().map(Fetched::Message));
+            drop(queue);
+            shared.changed.notify_all();
+        }
+    }
+    debug!("consumer thread stopping");
+}
+
+/// Pauses and resumes partitions so that exactly `want` are paused.
+fn update_paused(
+    consumer: &BaseConsumer<RebalanceContext>,
+    paused: &mut BTreeSet<TopicPartition>,
+    want: BTreeSet<TopicPartition>,
+) {
+    if want == *paused {
+        return;
+    }
+    // Partitions that left the assignment are no longer paused in librdkafka either.
+    let assigned: BTreeSet<TopicPartition> =
+        consumer.assignment().map(|tpl| partitions_of(&tpl).into_iter().collect()).unwrap_or_default();
+    paused.retain(|tp| assigned.contains(tp));
+    let to_pause: Vec<_> = want.difference(paused).filter(|tp| assigned.contains(tp)).cloned().collect();
+    let to_resume: Vec<_> = paused.difference(&want).cloned().collect();
+    if !to_pause.is_empty() {
+        match consumer.pause(&tpl_of(&to_pause)) {
+            Ok(()) => paused.extend(to_pause),
+            Err(e) => warn!("pausing partitions failed: {e}"),
+        }
+    }
+    if !to_resume.is_empty() {
+        match consumer.resume(&tpl_of(&to_resume)) {
+            Ok(()) => to_resume.iter().for_each(|tp| {
+                paused.remove(tp);
+            }),
+            Err(e) => warn!("resuming partitions failed: {e}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn java_assignor_names_map_to_librdkafka_names() {
+        assert_eq!(
+            assignor_name("org.apache.kafka.clients.consumer.RangeAssignor, org.apache.kafka.clients.consumer.CooperativeStickyAssignor"),
+            "range,cooperative-sticky"
+        );
+        assert_eq!(assignor_name("roundrobin"), "roundrobin");
+    }
+}

@@ -1,0 +1,472 @@
+//! Runs one sink task on its own OS thread (Kafka Connect's `WorkerSinkTask`).
+//!
+//! The loop: take a batch from the consumer's fetcher (see `kafka::consumer`), convert each
+//! record's key, value and headers, hand the batch to `put` (every iteration, an empty batch
+//! included, as Kafka does), and advance the task's current offsets past it. Every
+//! `offset.flush.interval.ms`, on `request_commit`, before partitions are revoked and on a graceful
+//! stop: wait for the dead letter queue, ask `pre_commit` which offsets are safe, and commit those
+//! (never beyond what `put` accepted). A failed task commits nothing more.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use tracing::{debug, info, warn};
+
+use crate::convert::{Converter, HeaderConverter};
+use crate::error::{Error, Result};
+use crate::errors::{ErrorReporter, Stage};
+use crate::kafka::consumer::{ConsumedMessage, ConsumerSetup, Fetched, Fetcher, TopicPartition};
+use crate::runtime::plugin::{
+    Config, ErrantRecordReporter, ReportDone, ReportedError, SinkControl, SinkOffsets, SinkTask, SinkTaskContext,
+};
+use crate::runtime::record::Header;
+use crate::runtime::sink_record::SinkRecord;
+use crate::runtime::task_control::{join_within, TaskControl, TaskId};
+
+/// Kafka's class of conversion failures, as the dead letter queue's headers name it.
+const DATA_EXCEPTION: &str = "org.apache.kafka.connect.errors.DataException";
+/// Kafka's name of the stage's class for errant records reported by a task.
+const SINK_TASK_CLASS: &str = "org.apache.kafka.connect.sink.SinkTask";
+/// Longest wait for records before `put` is called with an empty batch (and a stop is noticed).
+const MAX_IDLE_WAIT: Duration = Duration::from_millis(500);
+
+/// The converters of one connector, with the class names its config gave them.
+#[derive(Clone)]
+pub struct SinkConverters {
+    pub key: Arc<dyn Converter>,
+    pub value: Arc<dyn Converter>,
+    pub header: Arc<dyn HeaderConverter>,
+    /// Class names for error reports: key, value, header.
+    pub names: [String; 3],
+}
+
+/// Everything a sink task's thread needs.
+pub struct SinkTaskSetup {
+    pub id: TaskId,
+    pub worker_id: String,
+    pub task: Arc<dyn SinkTask>,
+    pub config: Config,
+    pub consumer: ConsumerSetup,
+    pub converters: SinkConverters,
+    pub errors: Arc<ErrorReporter>,
+    pub flush_interval: Duration,
+    pub flush_timeout: Duration,
+    /// Kafka's `max.poll.records`: the most records handed to one `put`.
+    pub max_batch: usize,
+}
+
+/// A running sink task: its thread and its status.
+pub struct RunningSinkTask {
+    pub control: Arc<TaskControl>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl RunningSinkTask {
+    /// A task that could not even be created: no thread, FAILED with `trace`.
+    pub fn failed(id: TaskId, worker_id: &str, trace: String) -> Self {
+        let control = Arc::new(TaskControl::new(id, worker_id));
+        control.fail(trace);
+        RunningSinkTask { control, thread: None }
+    }
+
+    /// Starts the task on a new thread.
+    pub fn spawn(setup: SinkTaskSetup) -> Result<Self> {
+        let control = Arc::new(TaskControl::new(setup.id.clone(), &setup.worker_id));
+        let thread_control = control.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("task-{}", setup.id))
+            .spawn(move || run(setup, thread_control))
+            .map_err(|e| Error::io("starting a task thread", e))?;
+        Ok(RunningSinkTask { control, thread: Some(thread) })
+    }
+
+    /// Stops the task: its loop ends after the current `put`, commits, closes its partitions and
+    /// calls the task's `stop`. Waits up to `timeout`; false when the thread did not finish.
+    pub fn stop(mut self, timeout: Duration) -> bool {
+        self.control.request_stop();
+        match self.thread.take() {
+            Some(thread) => join_within(&self.control.id, thread, timeout),
+            None => true,
+        }
+    }
+}
+
+/// Requests a task made through its context, applied by the loop between calls.
+#[derive(Default)]
+struct Requests {
+    offsets: SinkOffsets,
+    timeout: Option<Duration>,
+    commit: bool,
+}
+
+/// The task's `SinkTaskContext`, as the runtime implements it.
+struct ContextState {
+    fetcher: Weak<Fetcher>,
+    requests: Mutex<Requests>,
+    reporter: Option<Arc<dyn ErrantRecordReporter>>,
+}
+
+impl ContextState {
+    fn requests(&self) -> std::sync::MutexGuard<'_, Requests> {
+        self.requests.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl SinkControl for ContextState {
+    fn assignment(&self) -> Vec<TopicPartition> {
+        self.fetcher.upgrade().map(|f| f.assignment().into_iter().collect()).unwrap_or_default()
+    }
+
+    fn pause(&self, partitions: &[TopicPartition]) {
+        if let Some(fetcher) = self.fetcher.upgrade() {
+            fetcher.set_paused_by_task(partitions, true);
+        }
+    }
+
+    fn resume(&self, partitions: &[TopicPartition]) {
+        if let Some(fetcher) = self.fetcher.upgrade() {
+            fetcher.set_paused_by_task(partitions, false);
+        }
+    }
+
+    fn offset(&self, offsets: SinkOffsets) {
+        self.requests().offsets.extend(offsets);
+    }
+
+    fn timeout(&self, timeout: Duration) {
+        self.requests().timeout = Some(timeout);
+    }
+
+    fn request_commit(&self) {
+        self.requests().commit = true;
+    }
+
+    fn errant_record_reporter(&self) -> Option<Arc<dyn ErrantRecordReporter>> {
+        self.reporter.clone()
+    }
+}
+
+/// Errant records reported by the task: the original bytes go to the error reporter; a failure
+/// beyond tolerance fails the task once `put` returns (Kafka's `maybeThrowAsyncError`).
+struct TaskErrantReporter {
+    errors: Arc<ErrorReporter>,
+    converters: SinkConverters,
+    exceeded: Arc<Mutex<Option<String>>>,
+}
+
+impl ErrantRecordReporter for TaskErrantReporter {
+    fn report(&self, record: &SinkRecord, error: ReportedError, done: ReportDone) -> Result<()> {
+        let message = match &record.original {
+            Some(original) => (**original).clone(),
+            None => reserialize(record, &self.converters)?,
+        };
+        let outcome = self.errors.report(Stage::TaskPut, SINK_TASK_CLASS, Some(&message), &error, Some(done));
+        if let Err(e) = &outcome {
+            self.exceeded.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(|| e.to_string());
+        }
+        outcome
+    }
+}
+
+/// A record the task built itself, serialized with the connector's converters for the DLQ.
+fn reserialize(record: &SinkRecord, converters: &SinkConverters) -> Result<ConsumedMessage> {
+    let topic = &record.topic;
+    let headers = record
+        .headers
+        .iter()
+        .map(|h| Ok((h.key.clone(), converters.header.to_bytes(topic, &h.key, h.schema.as_ref(), &h.value)?)))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(ConsumedMessage {
+        topic: topic.clone(),
+        partition: record.partition,
+        offset: record.offset,
+        key: converters.key.from_connect_data(topic, record.key_schema.as_ref(), &record.key)?,
+        value: converters.value.from_connect_data(topic, record.value_schema.as_ref(), &record.value)?,
+        timestamp: record.timestamp,
+        timestamp_type: record.timestamp_type,
+        headers,
+    })
+}
+
+fn run(setup: SinkTaskSetup, control: Arc<TaskControl>) {
+    let id = setup.id.clone();
+    let fetcher = match Fetcher::start(setup.consumer.clone(), format!("consumer-{id}")) {
+        Ok(fetcher) => Arc::new(fetcher),
+        Err(e) => return control.fail(format!("Failed to create the consumer of task {id}: {e}")),
+    };
+    let exceeded = Arc::new(Mutex::new(None));
+    let reporter = setup.errors.enables_errant_reporter().then(|| {
+        Arc::new(TaskErrantReporter {
+            errors: setup.errors.clone(),
+            converters: setup.converters.clone(),
+            exceeded: exceeded.clone(),
+        }) as Arc<dyn ErrantRecordReporter>
+    });
+    let context = Arc::new(ContextState {
+        fetcher: Arc::downgrade(&fetcher),
+        requests: Mutex::new(Requests::default()),
+        reporter,
+    });
+    let mut driver = Driver {
+        setup,
+        control: control.clone(),
+        fetcher,
+        context,
+        exceeded,
+        current: SinkOffsets::new(),
+        committed: SinkOffsets::new(),
+        last_commit: Instant::now(),
+    };
+    let task_context = SinkTaskContext { config: driver.setup.config.clone(), control: driver.context.clone() };
+    if let Err(e) = driver.setup.task.start(task_context) {
+        control.fail(e.to_string());
+        driver.shut_down(false);
+        return;
+    }
+    control.set_started();
+    info!(task = %id, "sink task started");
+    let outcome = driver.run_loop();
+    if let Err(e) = &outcome {
+        control.fail(e.to_string());
+    }
+    driver.shut_down(outcome.is_ok());
+    debug!(task = %id, "sink task stopped");
+}
+
+/// The task thread's own state.
+struct Driver {
+    setup: SinkTaskSetup,
+    control: Arc<TaskControl>,
+    fetcher: Arc<Fetcher>,
+    context: Arc<ContextState>,
+    exceeded: Arc<Mutex<Option<String>>>,
+    /// Next offset after the last record `put` accepted (or skipped), by partition.
+    current: SinkOffsets,
+    /// What was last committed, by partition (to rewind to when `pre_commit` fails).
+    committed: SinkOffsets,
+    last_commit: Instant,
+}
+
+impl Driver {
+    fn run_loop(&mut self) -> Result<()> {
+        loop {
+            if self.control.stopping() {
+                return Ok(());
+            }
+            let commit_requested = std::mem::take(&mut self.context.requests().commit);
+            if commit_requested || self.last_commit.elapsed() >= self.setup.flush_interval {
+                self.commit(None);
+            }
+            if self.control.paused() {
+                // A paused connector delivers nothing but still answers rebalances.
+                if let Some(event) = self.fetcher.next_event(MAX_IDLE_WAIT) {
+                    self.handle_event(event)?;
+                }
+                continue;
+            }
+            let wait = self.setup.flush_interval.saturating_sub(self.last_commit.elapsed()).min(MAX_IDLE_WAIT);
+            let batch = self.fetcher.next_batch(self.setup.max_batch, wait);
+            if let Some(event) = batch.event {
+                self.handle_event(event)?;
+                continue;
+            }
+            self.deliver(batch.messages)?;
+        }
+    }
+
+    fn handle_event(&mut self, event: Fetched) -> Result<()> {
+        match event {
+            Fetched::Message(_) => unreachable!("messages come in batches"),
+            Fetched::Assigned(partitions) => {
+                debug!(task = %self.setup.id, ?partitions, "partitions assigned");
+                self.setup.task.open(&partitions)?;
+                self.apply_rewinds();
+            }
+            Fetched::Revoked { partitions, lost, done } => {
+                debug!(task = %self.setup.id, ?partitions, lost, "partitions revoked");
+                if !lost {
+                    self.commit(Some(&partitions));
+                }
+                let closed = self.setup.task.close(&partitions);
+                for tp in &partitions {
+                    self.current.remove(tp);
+                    self.committed.remove(tp);
+                }
+                let _ = done.send(());
+                closed?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Converts a batch, hands it to `put` (again after a retriable failure), and advances the
+    /// current offsets past it.
+    fn deliver(&mut self, messages: Vec<ConsumedMessage>) -> Result<()> {
+        let mut next: SinkOffsets = BTreeMap::new();
+        let mut records = Vec::with_capacity(messages.len());
+        for message in messages {
+            next.insert(message.topic_partition(), message.offset + 1);
+            if let Some(record) = self.convert(message)? {
+                records.push(record);
+            }
+        }
+        loop {
+            match self.setup.task.put(&records) {
+                Ok(()) => break,
+                Err(Error::Retriable(reason)) => {
+                    let timeout = self.context.requests().timeout.take().unwrap_or(Duration::ZERO);
+                    debug!(task = %self.setup.id, "put asked for a retry in {timeout:?}: {reason}");
+                    // Kafka pauses every partition meanwhile; here the fetcher does once its queue fills.
+                    if !self.control.sleep(timeout) {
+                        return Ok(()); // stopping: the batch's offsets are not advanced
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if let Some(failure) = self.exceeded.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            return Err(Error::Connector(failure));
+        }
+        self.current.extend(next);
+        self.apply_rewinds();
+        Ok(())
+    }
+
+    /// Converts one message; `None` when it failed and `errors.tolerance=all` skips it.
+    fn convert(&self, message: ConsumedMessage) -> Result<Option<SinkRecord>> {
+        let converters = &self.setup.converters;
+        let topic = message.topic.as_str();
+        let where_ = || format!("topic {}, partition {}, offset {}", message.topic, message.partition, message.offset);
+        let key = self.setup.errors.retry(|| converters.key.to_connect_data(topic, message.key.as_deref()));
+        let key = match key {
+            Ok(key) => key,
+            Err(e) => return self.conversion_failed(Stage::KeyConverter, &converters.names[0], &message, &e, where_()),
+        };
+        let value = self.setup.errors.retry(|| converters.value.to_connect_data(topic, message.value.as_deref()));
+        let value = match value {
+            Ok(value) => value,
+            Err(e) => return self.conversion_failed(Stage::ValueConverter, &converters.names[1], &message, &e, where_()),
+        };
+        let mut headers = Vec::with_capacity(message.headers.len());
+        for (name, bytes) in &message.headers {
+            match converters.header.to_connect_header(topic, name, bytes.as_deref()) {
+                Ok(converted) => {
+                    headers.push(Header { key: name.clone(), schema: converted.schema, value: converted.value })
+                }
+                Err(e) => {
+                    return self.conversion_failed(Stage::HeaderConverter, &converters.names[2], &message, &e, where_())
+                }
+            }
+        }
+        Ok(Some(SinkRecord {
+            topic: message.topic.clone(),
+            partition: message.partition,
+            offset: message.offset,
+            key_schema: key.schema,
+            key: key.value,
+            value_schema: value.schema,
+            value: value.value,
+            timestamp: message.timestamp,
+            timestamp_type: message.timestamp_type,
+            headers,
+            original: Some(Arc::new(message)),
+        }))
+    }
+
+    fn conversion_failed(
+        &self,
+        stage: Stage,
+        class_name: &str,
+        message: &ConsumedMessage,
+        error: &Error,
+        where_: String,
+    ) -> Result<Option<SinkRecord>> {
+        let text = format!("{error} ({where_})");
+        let failure = ReportedError {
+            class_name: DATA_EXCEPTION.to_owned(),
+            message: text.clone(),
+            trace: format!("{DATA_EXCEPTION}: {text}"),
+        };
+        self.setup.errors.report(stage, class_name, Some(message), &failure, None).map_err(|e| Error::Data(e.to_string()))?;
+        warn!(task = %self.setup.id, "skipped a record that failed conversion (errors.tolerance=all): {text}");
+        Ok(None)
+    }
+
+    /// Carries out `context.offset(...)` requests: seeks, and moves the current offsets there.
+    fn apply_rewinds(&mut self) {
+        let offsets = std::mem::take(&mut self.context.requests().offsets);
+        if offsets.is_empty() {
+            return;
+        }
+        let assigned = self.fetcher.assignment();
+        let offsets: SinkOffsets = offsets.into_iter().filter(|(tp, _)| assigned.contains(tp)).collect();
+        debug!(task = %self.setup.id, ?offsets, "rewinding partitions as the task asked");
+        self.fetcher.seek(&offsets);
+        self.current.extend(offsets);
+    }
+
+    /// Commits what `pre_commit` allows, for `only` these partitions or all assigned ones.
+    fn commit(&mut self, only: Option<&[TopicPartition]>) {
+        self.last_commit = Instant::now();
+        if let Err(e) = self.setup.errors.flush(self.setup.flush_timeout) {
+            warn!(task = %self.setup.id, "dead letter queue not flushed; offsets not committed: {e}");
+            return;
+        }
+        let offsets: SinkOffsets = self
+            .current
+            .iter()
+            .filter(|(tp, _)| only.is_none_or(|only| only.contains(tp)))
+            .map(|(tp, o)| (tp.clone(), *o))
+            .collect();
+        if offsets.is_empty() {
+            return;
+        }
+        let allowed = match self.setup.task.pre_commit(&offsets) {
+            Ok(allowed) => allowed,
+            Err(e) => {
+                // Kafka rewinds to the last committed offsets so that nothing unflushed is lost.
+                warn!(task = %self.setup.id, "pre_commit failed; rewinding to the last committed offsets: {e}");
+                let rewind: SinkOffsets =
+                    self.committed.iter().filter(|(tp, _)| offsets.contains_key(tp)).map(|(t, o)| (t.clone(), *o)).collect();
+                self.fetcher.seek(&rewind);
+                self.current.extend(rewind);
+                return;
+            }
+        };
+        // Only partitions asked about, and never past what `put` accepted.
+        let commit: SinkOffsets = allowed
+            .into_iter()
+            .filter(|(tp, o)| offsets.get(tp).is_some_and(|consumed| o <= consumed))
+            .filter(|(tp, o)| self.committed.get(tp) != Some(o))
+            .collect();
+        if commit.is_empty() {
+            return;
+        }
+        match self.fetcher.commit(&commit) {
+            Ok(()) => {
+                debug!(task = %self.setup.id, ?commit, "committed consumer offsets");
+                self.committed.extend(commit);
+            }
+            Err(e) => warn!(task = %self.setup.id, "offset commit failed, will retry: {e}"),
+        }
+    }
+
+    /// Graceful: commit and close every partition, then `stop`. After a failure: close and stop
+    /// without committing.
+    fn shut_down(&mut self, graceful: bool) {
+        let assigned: Vec<TopicPartition> = self.fetcher.assignment().into_iter().collect();
+        if graceful {
+            self.commit(Some(&assigned));
+        }
+        if !assigned.is_empty() {
+            if let Err(e) = self.setup.task.close(&assigned) {
+                warn!(task = %self.setup.id, "close() failed: {e}");
+            }
+        }
+        if let Err(e) = self.setup.task.stop() {
+            warn!(task = %self.setup.id, "stop() failed: {e}");
+        }
+        self.fetcher.close();
+    }
+}

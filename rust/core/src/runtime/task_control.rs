@@ -1,0 +1,136 @@
+//! What the worker and a task's thread share, for source and sink tasks alike: the task's status
+//! and the stop and pause flags, with a condition variable to wake a waiting thread.
+
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use tracing::error;
+
+use crate::runtime::status::{State, Status};
+
+/// Identifies a task: its connector and its index.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskId {
+    pub connector: String,
+    pub task: u32,
+}
+
+impl std::fmt::Display for TaskId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.connector, self.task)
+    }
+}
+
+#[derive(Default)]
+struct Flags {
+    stopping: bool,
+    paused: bool,
+}
+
+/// A task's status and control flags.
+pub struct TaskControl {
+    pub id: TaskId,
+    worker_id: String,
+    status: Mutex<Status>,
+    flags: Mutex<Flags>,
+    wake: Condvar,
+}
+
+impl TaskControl {
+    pub fn new(id: TaskId, worker_id: &str) -> Self {
+        TaskControl {
+            id,
+            worker_id: worker_id.to_owned(),
+            status: Mutex::new(Status::new(State::Unassigned, worker_id)),
+            flags: Mutex::new(Flags::default()),
+            wake: Condvar::new(),
+        }
+    }
+
+    /// The task's current status.
+    pub fn status(&self) -> Status {
+        self.status.lock().expect("status lock").clone()
+    }
+
+    /// Moves to `state` unless the task already FAILED (a failure stays until a restart).
+    pub fn set_state(&self, state: State) {
+        let mut status = self.status.lock().expect("status lock");
+        if status.state != State::Failed {
+            *status = Status::new(state, &self.worker_id);
+        }
+    }
+
+    /// RUNNING or PAUSED, as the pause flag says.
+    pub fn set_started(&self) {
+        let paused = self.paused();
+        self.set_state(if paused { State::Paused } else { State::Running });
+    }
+
+    /// FAILED with `trace` (Kafka Connect's status `trace`).
+    pub fn fail(&self, trace: String) {
+        error!(task = %self.id, "task failed: {trace}");
+        *self.status.lock().expect("status lock") = Status::failed(&self.worker_id, trace);
+    }
+
+    /// Asks the task's loop to stop after its current call.
+    pub fn request_stop(&self) {
+        self.flags.lock().expect("flags lock").stopping = true;
+        self.wake.notify_all();
+    }
+
+    /// Pauses or resumes the task.
+    pub fn set_paused(&self, paused: bool) {
+        self.flags.lock().expect("flags lock").paused = paused;
+        let state = self.status().state;
+        if state == State::Running || state == State::Paused {
+            self.set_state(if paused { State::Paused } else { State::Running });
+        }
+        self.wake.notify_all();
+    }
+
+    pub fn stopping(&self) -> bool {
+        self.flags.lock().expect("flags lock").stopping
+    }
+
+    pub fn paused(&self) -> bool {
+        self.flags.lock().expect("flags lock").paused
+    }
+
+    /// Blocks while paused; returns false when the task should stop.
+    pub fn wait_while_paused(&self) -> bool {
+        let mut flags = self.flags.lock().expect("flags lock");
+        while flags.paused && !flags.stopping {
+            flags = self.wake.wait_timeout(flags, Duration::from_millis(500)).expect("flags lock").0;
+        }
+        !flags.stopping
+    }
+
+    /// Sleeps up to `timeout`, waking early when the task is asked to stop; false if stopping.
+    pub fn sleep(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut flags = self.flags.lock().expect("flags lock");
+        while !flags.stopping {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            flags = self.wake.wait_timeout(flags, left).expect("flags lock").0;
+        }
+        !flags.stopping
+    }
+}
+
+/// Waits for a task's thread up to `timeout`. False when it did not finish in time (Kafka
+/// Connect's "Graceful stop of task failed"); the thread is then left to finish alone.
+pub fn join_within(id: &TaskId, thread: std::thread::JoinHandle<()>, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    while !thread.is_finished() {
+        if Instant::now() >= deadline {
+            error!(task = %id, "Graceful stop of task {id} failed.");
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let _ = thread.join();
+    true
+}
