@@ -25,7 +25,9 @@ def main(line_count: int = 1000, timeout: float = 60.0) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         source, sink = Path(tmp) / "input.txt", Path(tmp) / "output.txt"
         source.write_text("".join(f"{line}\n" for line in lines))
-        with fc.EmbeddedKafka() as kafka, fc.Worker(kafka.bootstrap_servers) as worker:
+        # Offsets are committed (and the sink's file flushed) every second instead of every minute.
+        settings = {"offset.flush.interval.ms": "1000"}
+        with fc.EmbeddedKafka() as kafka, fc.Worker(kafka.bootstrap_servers, **settings) as worker:
             kafka.create_topic("quickstart", 1)
             worker.create_connector(
                 "file-source", {"connector.class": FileStreamSource, "file": str(source), "topic": "quickstart"}

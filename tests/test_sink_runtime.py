@@ -1,0 +1,327 @@
+"""The sink runtime on the independent broker: exactly-once copies across graceful restarts,
+no loss across kill -9, partition ownership and rebalances, pause/resume and rewinds, retries,
+failures, the dead letter queue, and regex subscriptions."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import ferroconnect as fc
+import pytest
+from ferroconnect.testing import produce
+from sink_helpers import SINK_WORKER_SETTINGS, RecordingSink, probe, wait_for
+from source_helpers import create_topic
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+LINES = 100_000
+
+
+def _committed(bootstrap: str, group: str, topic: str, partitions: int = 1) -> dict[int, int]:
+    """The group's committed offsets, read with confluent-kafka's admin client (an unrelated client)."""
+    from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    request = ConsumerGroupTopicPartitions(group, [TopicPartition(topic, p) for p in range(partitions)])
+    result = admin.list_consumer_group_offsets([request])[group].result(30)
+    return {tp.partition: tp.offset for tp in result.topic_partitions if tp.offset >= 0}
+
+
+def _standalone(tmp: Path, bootstrap: str, topic: str, source: Path, sink: Path) -> subprocess.Popen[bytes]:
+    worker = tmp / "worker.properties"
+    worker.write_text(
+        f"bootstrap.servers={bootstrap}\n"
+        "key.converter=org.apache.kafka.connect.storage.StringConverter\n"
+        "value.converter=org.apache.kafka.connect.storage.StringConverter\n"
+        f"offset.storage.file.filename={tmp / 'offsets.json'}\n"
+        + "".join(f"{k}={v}\n" for k, v in SINK_WORKER_SETTINGS.items())
+    )
+    (tmp / "source.properties").write_text(
+        f"name=file-source\nconnector.class=file_stream.FileStreamSource\nfile={source}\ntopic={topic}\n"
+    )
+    (tmp / "sink.properties").write_text(
+        f"name=file-sink\nconnector.class=file_stream.FileStreamSink\nfile={sink}\ntopics={topic}\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(EXAMPLES)}
+    log = (tmp / "worker.log").open("ab")
+    files = [str(worker), str(tmp / "source.properties"), str(tmp / "sink.properties")]
+    return subprocess.Popen(
+        [sys.executable, "-m", "ferroconnect.cli", "standalone", *files], env=env, stdout=log, stderr=log
+    )
+
+
+def _write_lines(path: Path, start: int, stop: int) -> None:
+    with path.open("a") as f:
+        f.writelines(f"line {i}\n" for i in range(start, stop))
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def _stop(worker: subprocess.Popen[bytes], tmp: Path) -> None:
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(60) == 0, (tmp / "worker.log").read_text()[-3000:]
+
+
+def test_source_to_sink_copies_exactly_and_resumes_after_graceful_stop(
+    tmp_path: Path, bootstrap_servers: str, topic_name: str
+) -> None:
+    create_topic(bootstrap_servers, topic_name)
+    source, sink = tmp_path / "in.txt", tmp_path / "out.txt"
+    _write_lines(source, 0, LINES)
+    started = time.monotonic()
+    worker = _standalone(tmp_path, bootstrap_servers, topic_name, source, sink)
+    try:
+        wait_for(lambda: len(_lines(sink)) >= LINES, timeout=180, what="the sink file to fill")
+        print(f"{LINES} lines file → Kafka → file in {time.monotonic() - started:.1f}s (standalone)")
+        wait_for(
+            lambda: _committed(bootstrap_servers, "connect-file-sink", topic_name).get(0) == LINES,
+            what="the sink's offsets committed",
+        )
+    finally:
+        _stop(worker, tmp_path)
+    assert _lines(sink) == [f"line {i}" for i in range(LINES)]
+    _write_lines(source, LINES, LINES + 1000)
+    worker = _standalone(tmp_path, bootstrap_servers, topic_name, source, sink)
+    try:
+        wait_for(lambda: len(_lines(sink)) >= LINES + 1000, timeout=60, what="the new lines")
+        time.sleep(2)  # anything re-delivered would show up by now
+    finally:
+        _stop(worker, tmp_path)
+    assert _lines(sink) == [f"line {i}" for i in range(LINES + 1000)], "re-delivered or skipped after a restart"
+
+
+def test_kill_9_of_the_sink_loses_nothing(tmp_path: Path, bootstrap_servers: str, topic_name: str) -> None:
+    create_topic(bootstrap_servers, topic_name)
+    source, sink = tmp_path / "in.txt", tmp_path / "out.txt"
+    _write_lines(source, 0, LINES)
+    worker = _standalone(tmp_path, bootstrap_servers, topic_name, source, sink)
+    wait_for(
+        lambda: _committed(bootstrap_servers, "connect-file-sink", topic_name).get(0, 0) > 0,
+        timeout=120,
+        what="a first sink commit",
+    )
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait()
+    committed = _committed(bootstrap_servers, "connect-file-sink", topic_name).get(0, 0)
+    before = len(_lines(sink))
+    worker = _standalone(tmp_path, bootstrap_servers, topic_name, source, sink)
+    try:
+        wait_for(lambda: set(_lines(sink)) >= {f"line {i}" for i in range(LINES)}, timeout=180, what="every line")
+        time.sleep(2)
+    finally:
+        _stop(worker, tmp_path)
+    lines = _lines(sink)
+    counts = Counter(lines)
+    duplicated = sorted(int(line.split()[1]) for line, n in counts.items() if n > 1)
+    print(
+        f"kill -9 with {committed} sink offsets committed and {before} lines in the file: "
+        f"{len(lines) - LINES} re-deliveries (lines {duplicated[:1]}..{duplicated[-1:]})"
+    )
+    assert set(lines) == {f"line {i}" for i in range(LINES)}, "lines were lost"
+    assert all(i >= committed for i in duplicated), "a line before the committed offset was re-delivered"
+
+
+def test_two_tasks_own_disjoint_partitions_and_rebalance_cooperatively(
+    bootstrap_servers: str, topic_name: str
+) -> None:
+    create_topic(bootstrap_servers, topic_name, 4)
+    produce(bootstrap_servers, topic_name, [(None, f"{p}-{i}".encode()) for p in range(4) for i in range(10)])
+    seen = probe(topic_name)
+    config = {"connector.class": RecordingSink, "topics": topic_name, "probe": topic_name}
+    # Two workers in one group, as two processes would be: the second joins while the first runs.
+    with fc.Worker(bootstrap_servers, **SINK_WORKER_SETTINGS) as first:
+        first.create_connector("pair", config)
+        wait_for(lambda: sum(len(p) for p in seen.owned().values()) == 4, what="the first task to own 4 partitions")
+        assert len(seen.owned()[0]) == 4
+        with fc.Worker(bootstrap_servers, **SINK_WORKER_SETTINGS) as second:
+            seen_before = len(seen.events)
+            second.create_connector("pair", config)
+            wait_for(
+                lambda: any(k == "close" for k, _, _ in seen.events[seen_before:]),
+                what="a partition revoked from the first task",
+            )
+            wait_for(
+                lambda: sum(1 for k, _, _ in seen.events[seen_before:] if k == "open") >= 1
+                and sum(len(p) for p in seen.owned().values()) == 4,
+                what="the revoked partitions opened again",
+            )
+            wait_for(lambda: len(seen.records) >= 40, what="all records")
+            assert sorted(seen.values()) == sorted(f"{p}-{i}" for p in range(4) for i in range(10))
+    close_events = [e for e in seen.events if e[0] == "close"]
+    assert close_events, "close() was never called"
+    # Before the revocation, every partition had one owner; flushes preceded each close.
+    kinds = [k for k, _, _ in seen.events]
+    assert kinds.index("flush") < kinds.index("close")
+
+
+def test_pause_resume_and_rewind_from_the_task(bootstrap_servers: str, topic_name: str) -> None:
+    create_topic(bootstrap_servers, topic_name, 2)
+    for partition in (0, 1):
+        produce(bootstrap_servers, topic_name, [(None, f"{partition}-{i}".encode()) for i in range(20)], partition=partition)
+    seen = probe(topic_name)
+    seen.commands.update(pause_on_open=True, rewind_at=9)
+    config = {"connector.class": RecordingSink, "topics": topic_name, "probe": topic_name}
+    with fc.Worker(bootstrap_servers, **SINK_WORKER_SETTINGS) as worker:
+        worker.create_connector("pauser", config)
+        # Partition 1 is rewound once at offset 9: 10 records, then all 20 again.
+        wait_for(lambda: sum(1 for r in seen.records if r[2] == 1) >= 30, what="partition 1 and its rewind")
+        time.sleep(1.5)
+        assert not [r for r in seen.records if r[2] == 0], "a paused partition delivered records"
+        seen.commands["resume"] = True
+        wait_for(lambda: sum(1 for r in seen.records if r[2] == 0) >= 20, what="partition 0 after resume")
+    p1 = [r[3] for r in seen.records if r[2] == 1]
+    assert p1 == list(range(10)) + list(range(20)), p1
+
+
+def test_retriable_put_redelivers_and_a_raising_put_fails_the_task(bootstrap_servers: str, topic_name: str) -> None:
+    create_topic(bootstrap_servers, topic_name)
+    produce(bootstrap_servers, topic_name, [(None, f"v{i}".encode()) for i in range(10)])
+    seen = probe(topic_name)
+    seen.commands.update(retry_once=True)
+    config = {"connector.class": RecordingSink, "topics": topic_name, "probe": topic_name}
+    with fc.Worker(bootstrap_servers, **SINK_WORKER_SETTINGS) as worker:
+        worker.create_connector("retrier", config)
+        wait_for(lambda: len(seen.records) >= 10, what="the batch after a retry")
+        assert seen.values() == [f"v{i}" for i in range(10)]
+        assert [e for e in seen.events if e[0] == "retriable"]
+        seen.commands.update(fail_on="v12")
+        produce(bootstrap_servers, topic_name, [(None, f"v{i}".encode()) for i in range(10, 15)])
+        wait_for(lambda: worker.status("retrier")["tasks"][0]["state"] == "FAILED", what="the task to fail")
+        trace = worker.status("retrier")["tasks"][0]["trace"]
+        assert "ValueError: cannot write 'v12'" in trace and "Traceback" in trace
+        assert worker.status("retrier")["connector"]["state"] == "RUNNING"
+
+
+def _dlq_records(bootstrap: str, topic: str, count: int) -> list[tuple[bytes | None, dict[str, bytes]]]:
+    from ferroconnect import _core
+
+    records = _core.read_topic(bootstrap, topic, count, 3.0, 60.0, {"fetch.queue.backoff.ms": "0"})
+    return [(r[4], {k: v for k, v in r[5] if v is not None}) for r in records]
+
+
+def test_dead_letter_queue_gets_bad_bytes_and_reported_records_with_context_headers(
+    bootstrap_servers: str, topic_name: str
+) -> None:
+    create_topic(bootstrap_servers, topic_name)
+    values = [b'{"n": 0}', b"{not json", b'{"n": 2, "reject": true}', b'{"n": 3}']
+    produce(bootstrap_servers, topic_name, [(None, v, [("origin", b"test")]) for v in values])
+    seen = probe(topic_name)
+    dlq = f"{topic_name}-dlq"
+    config = {
+        "connector.class": RecordingSink,
+        "topics": topic_name,
+        "probe": topic_name,
+        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "value.converter.schemas.enable": "false",
+        "errors.tolerance": "all",
+        "errors.log.enable": "true",
+        "errors.deadletterqueue.topic.name": dlq,
+        "errors.deadletterqueue.topic.replication.factor": "1",
+        "errors.deadletterqueue.context.headers.enable": "true",
+    }
+    with fc.Worker(bootstrap_servers, **SINK_WORKER_SETTINGS) as worker:
+        worker.create_connector("dlq-sink", config)
+        wait_for(lambda: len(seen.records) >= 2, what="the good records")
+        wait_for(
+            lambda: _committed(bootstrap_servers, "connect-dlq-sink", topic_name).get(0) == 4,
+            what="offsets committed past the reported records",
+        )
+        assert worker.status("dlq-sink")["tasks"][0]["state"] == "RUNNING"
+    assert seen.values() == [{"n": 0}, {"n": 3}]
+    dead = _dlq_records(bootstrap_servers, dlq, 2)
+    assert [value for value, _ in dead] == [b"{not json", b'{"n": 2, "reject": true}']
+    converter_failure, reported = (headers for _, headers in dead)
+    assert converter_failure["origin"] == b"test", "the original headers are kept"
+    assert converter_failure["__connect.errors.topic"] == topic_name.encode()
+    assert converter_failure["__connect.errors.partition"] == b"0"
+    assert converter_failure["__connect.errors.offset"] == b"1"
+    assert converter_failure["__connect.errors.connector.name"] == b"dlq-sink"
+    assert converter_failure["__connect.errors.task.id"] == b"0"
+    assert converter_failure["__connect.errors.stage"] == b"VALUE_CONVERTER"
+    assert converter_failure["__connect.errors.class.name"] == b"org.apache.kafka.connect.json.JsonConverter"
+    assert converter_failure["__connect.errors.exception.class.name"] == b"org.apache.kafka.connect.errors.DataException"
+    assert f"topic {topic_name}, partition 0, offset 1".encode() in converter_failure["__connect.errors.exception.message"]
+    assert reported["__connect.errors.stage"] == b"TASK_PUT"
+    assert reported["__connect.errors.offset"] == b"2"
+    assert reported["__connect.errors.class.name"] == b"org.apache.kafka.connect.sink.SinkTask"
+    assert reported["__connect.errors.exception.class.name"] == b"builtins.ValueError"
+    assert reported["__connect.errors.exception.message"] == b"rejected by the sink"
+
+
+def test_tolerance_none_fails_the_task_and_commits_nothing_past_the_bad_record(
+    bootstrap_servers: str, topic_name: str
+) -> None:
+    create_topic(bootstrap_servers, topic_name)
+    seen = probe(topic_name)
+    config = {
+        "connector.class": RecordingSink,
+        "topics": topic_name,
+        "probe": topic_name,
+        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "value.converter.schemas.enable": "false",
+    }
+    with fc.Worker(bootstrap_servers, **SINK_WORKER_SETTINGS) as worker:
+        worker.create_connector("strict", config)
+        produce(bootstrap_servers, topic_name, [(None, b'{"n": 0}'), (None, b'{"n": 1}')])
+        wait_for(
+            lambda: _committed(bootstrap_servers, "connect-strict", topic_name).get(0) == 2, what="a first commit"
+        )
+        produce(bootstrap_servers, topic_name, [(None, b"{broken"), (None, b'{"n": 3}')])
+        wait_for(lambda: worker.status("strict")["tasks"][0]["state"] == "FAILED", what="the task to fail")
+        trace = worker.status("strict")["tasks"][0]["trace"]
+        assert "Tolerance exceeded" in trace and f"topic {topic_name}, partition 0, offset 2" in trace
+        time.sleep(1.5)  # a commit would have happened by now
+        assert _committed(bootstrap_servers, "connect-strict", topic_name).get(0) == 2
+    assert seen.values() == [{"n": 0}, {"n": 1}]
+
+
+def test_topics_regex_picks_up_a_topic_created_later(bootstrap_servers: str, topic_name: str) -> None:
+    create_topic(bootstrap_servers, f"{topic_name}-a")
+    produce(bootstrap_servers, f"{topic_name}-a", [(None, b"from a")])
+    seen = probe(topic_name)
+    config = {"connector.class": RecordingSink, "topics.regex": f"{topic_name}-.*", "probe": topic_name}
+    with fc.Worker(bootstrap_servers, **SINK_WORKER_SETTINGS) as worker:
+        worker.create_connector("regex", config)
+        wait_for(lambda: seen.values() == ["from a"], what="the first topic")
+        create_topic(bootstrap_servers, f"{topic_name}-b")
+        produce(bootstrap_servers, f"{topic_name}-b", [(None, b"from b")])
+        wait_for(lambda: len(seen.records) >= 2, timeout=60, what="the topic created later")
+    assert sorted(seen.values()) == ["from a", "from b"]
+
+
+@pytest.mark.parametrize(
+    ("subscription", "message"),
+    [
+        ({"topics": "a", "topics.regex": "b.*"}, "topics and topics.regex are mutually exclusive options, but both are set."),
+        ({}, "Must configure one of topics or topics.regex"),
+        (
+            {"topics": "a,dlq", "errors.deadletterqueue.topic.name": "dlq"},
+            "may not be included in the list of topics",
+        ),
+    ],
+)
+def test_sink_subscription_errors_name_the_key(
+    embedded_kafka: fc.EmbeddedKafka, subscription: dict[str, str], message: str
+) -> None:
+    with fc.Worker(embedded_kafka.bootstrap_servers) as worker:
+        with pytest.raises(fc.ConfigError, match="configuration") as raised:
+            worker.create_connector("bad", {"connector.class": RecordingSink, **subscription})
+        assert message in str(raised.value)
+        assert worker.connectors() == []
+
+
+def test_sink_record_is_built_by_hand_too() -> None:
+    record = fc.SinkRecord("t", 3, None, b"k", fc.Schema.STRING, "v", 42, 1000, "CreateTime", [("h", "x")])
+    assert (record.topic, record.kafka_partition, record.kafka_offset) == ("t", 3, 42)
+    assert (record.key, record.value, record.timestamp, record.timestamp_type) == (b"k", "v", 1000, "CreateTime")
+    assert record.topic_partition == fc.TopicPartition("t", 3)
+    assert json.dumps(record.headers) == '[["h", "x"]]'
