@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -34,7 +35,10 @@ def _committed(bootstrap: str, group: str, topic: str, partitions: int = 1) -> d
     return {tp.partition: tp.offset for tp in result.topic_partitions if tp.offset >= 0}
 
 
-def _standalone(tmp: Path, bootstrap: str, topic: str, source: Path, sink: Path) -> subprocess.Popen[bytes]:
+def _standalone(
+    tmp: Path, bootstrap: str, topic: str, source: Path | None, sink: Path
+) -> subprocess.Popen[bytes]:
+    """``ferroconnect standalone`` with the FileStream sink, and the FileStream source unless None."""
     worker = tmp / "worker.properties"
     worker.write_text(
         f"bootstrap.servers={bootstrap}\n"
@@ -43,15 +47,16 @@ def _standalone(tmp: Path, bootstrap: str, topic: str, source: Path, sink: Path)
         f"offset.storage.file.filename={tmp / 'offsets.json'}\n"
         + "".join(f"{k}={v}\n" for k, v in SINK_WORKER_SETTINGS.items())
     )
-    (tmp / "source.properties").write_text(
-        f"name=file-source\nconnector.class=file_stream.FileStreamSource\nfile={source}\ntopic={topic}\n"
-    )
+    if source is not None:
+        (tmp / "source.properties").write_text(
+            f"name=file-source\nconnector.class=file_stream.FileStreamSource\nfile={source}\ntopic={topic}\n"
+        )
     (tmp / "sink.properties").write_text(
         f"name=file-sink\nconnector.class=file_stream.FileStreamSink\nfile={sink}\ntopics={topic}\n"
     )
     env = {**os.environ, "PYTHONPATH": str(EXAMPLES)}
     log = (tmp / "worker.log").open("ab")
-    files = [str(worker), str(tmp / "source.properties"), str(tmp / "sink.properties")]
+    files = [str(worker), *([str(tmp / "source.properties")] if source else []), str(tmp / "sink.properties")]
     return subprocess.Popen(
         [sys.executable, "-m", "ferroconnect.cli", "standalone", *files], env=env, stdout=log, stderr=log
     )
@@ -100,21 +105,33 @@ def test_source_to_sink_copies_exactly_and_resumes_after_graceful_stop(
 
 
 def test_kill_9_of_the_sink_loses_nothing(tmp_path: Path, bootstrap_servers: str, topic_name: str) -> None:
+    # Only the sink runs (a source would re-produce lines after its own crash): line i is at offset i.
     create_topic(bootstrap_servers, topic_name)
-    source, sink = tmp_path / "in.txt", tmp_path / "out.txt"
-    _write_lines(source, 0, LINES)
-    worker = _standalone(tmp_path, bootstrap_servers, topic_name, source, sink)
+    sink = tmp_path / "out.txt"
+
+    def produce_lines(start: int, stop: int) -> None:
+        produce(bootstrap_servers, topic_name, [(None, f"line {i}".encode()) for i in range(start, stop)])
+
+    produce_lines(0, 500)
+    # The topic grows (about 10,000 records/s) while the sink runs, so that the kill lands mid-stream.
+    writer = threading.Thread(
+        target=lambda: [(produce_lines(i, i + 500), time.sleep(0.05)) for i in range(500, LINES, 500)]
+    )
+    worker = _standalone(tmp_path, bootstrap_servers, topic_name, None, sink)
+    wait_for(lambda: _lines(sink), timeout=60, what="the sink's first line")
+    writer.start()
     wait_for(
-        lambda: _committed(bootstrap_servers, "connect-file-sink", topic_name).get(0, 0) > 0,
+        lambda: _committed(bootstrap_servers, "connect-file-sink", topic_name).get(0, 0) >= 20_000,
         timeout=120,
-        what="a first sink commit",
+        what="20,000 lines committed by the sink",
     )
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait()
     committed = _committed(bootstrap_servers, "connect-file-sink", topic_name).get(0, 0)
     before = len(_lines(sink))
-    worker = _standalone(tmp_path, bootstrap_servers, topic_name, source, sink)
+    worker = _standalone(tmp_path, bootstrap_servers, topic_name, None, sink)
     try:
+        writer.join()
         wait_for(lambda: set(_lines(sink)) >= {f"line {i}" for i in range(LINES)}, timeout=180, what="every line")
         time.sleep(2)
     finally:
@@ -126,6 +143,7 @@ def test_kill_9_of_the_sink_loses_nothing(tmp_path: Path, bootstrap_servers: str
         f"kill -9 with {committed} sink offsets committed and {before} lines in the file: "
         f"{len(lines) - LINES} re-deliveries (lines {duplicated[:1]}..{duplicated[-1:]})"
     )
+    assert committed < LINES, "the kill did not land mid-stream"
     assert set(lines) == {f"line {i}" for i in range(LINES)}, "lines were lost"
     assert all(i >= committed for i in duplicated), "a line before the committed offset was re-delivered"
 
