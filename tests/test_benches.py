@@ -19,3 +19,15 @@ def test_source_throughput_benchmark_smoke_runs() -> None:
     ).stdout
     print(out)
     assert "a/c = " in out and "a/d = " in out
+
+
+def test_sink_throughput_benchmark_smoke_runs() -> None:
+    out = subprocess.run(
+        [sys.executable, str(BENCHES / "sink_throughput.py"), "--records", "20000"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    ).stdout
+    print(out)
+    assert "a/c = " in out and "a/d = " in out

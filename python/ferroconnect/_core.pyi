@@ -43,6 +43,13 @@ def read_topic(
     timeout: float = 30.0,
     config: dict[str, str] | None = None,
 ) -> list[tuple[int, int, int | None, bytes | None, bytes | None, list[tuple[str, bytes | None]]]]: ...
+def consume_count(
+    bootstrap_servers: str,
+    topic: str,
+    count: int,
+    timeout: float = 600.0,
+    config: dict[str, str] | None = None,
+) -> float: ...
 def read_properties(path: str | os.PathLike[str]) -> dict[str, str]: ...
 def init_logging(level: str) -> None: ...
 

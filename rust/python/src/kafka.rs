@@ -160,5 +160,23 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyMockCluster>()?;
     m.add_function(wrap_pyfunction!(produce, m)?)?;
     m.add_function(wrap_pyfunction!(read_topic, m)?)?;
+    m.add_function(wrap_pyfunction!(consume_count, m)?)?;
     Ok(())
+}
+
+/// Consumes `count` records of a topic in a consumer group and keeps nothing; returns the seconds
+/// between the first and the last record (the sink benchmark's librdkafka ceiling).
+#[pyfunction]
+#[pyo3(signature = (bootstrap_servers, topic, count, timeout = 600.0, config = None))]
+pub fn consume_count(
+    py: Python<'_>,
+    bootstrap_servers: &str,
+    topic: &str,
+    count: usize,
+    timeout: f64,
+    config: Option<HashMap<String, String>>,
+) -> PyResult<f64> {
+    let config = config.unwrap_or_default();
+    py.detach(|| reader::consume_count(bootstrap_servers, topic, count, Duration::from_secs_f64(timeout), &config))
+        .py_err()
 }

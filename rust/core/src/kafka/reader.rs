@@ -95,3 +95,38 @@ pub fn read_topic(
     }
     Ok(records)
 }
+
+/// Consumes `count` records of `topic` in a consumer group (`group.id` in `settings`), touching
+/// each record's bytes and keeping nothing: the raw librdkafka ceiling of the sink benchmark.
+/// Returns the seconds between the first and the last record.
+pub fn consume_count(
+    bootstrap_servers: &str,
+    topic: &str,
+    count: usize,
+    timeout: Duration,
+    settings: &HashMap<String, String>,
+) -> Result<f64> {
+    let mut merged: HashMap<String, String> =
+        [("enable.auto.commit", "false"), ("auto.offset.reset", "earliest"), ("fetch.queue.backoff.ms", "0")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+    merged.extend(settings.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let consumer: BaseConsumer = super::client_config(bootstrap_servers, &merged).create()?;
+    consumer.subscribe(&[topic])?;
+    let deadline = Instant::now() + timeout;
+    let (mut seen, mut bytes, mut first) = (0usize, 0usize, None);
+    while seen < count {
+        if Instant::now() >= deadline {
+            return Err(Error::Retriable(format!("only {seen} of {count} records before the timeout")));
+        }
+        if let Some(message) = consumer.poll(Duration::from_millis(100)) {
+            let message = message?;
+            first.get_or_insert_with(Instant::now);
+            bytes += message.payload().map_or(0, <[u8]>::len);
+            seen += 1;
+        }
+    }
+    std::hint::black_box(bytes);
+    Ok(first.map_or(0.0, |t| t.elapsed().as_secs_f64()))
+}

@@ -1,0 +1,171 @@
+"""Sink throughput, side by side in one run on one broker (the Tansu test broker: the embedded mock
+cluster keeps only ~5 MiB per partition, too little for 1M records).
+
+The topic is pre-filled with N records of 100 B (one partition). Variants, each in its own child
+process so CPU seconds and peak RSS are its own; each consumes in a consumer group and is timed
+from its first record to its last (group joins are not counted):
+  a  a Python ``SinkTask`` with a no-op ``put``, through the Worker (ByteArrayConverter)
+  c  the ceiling: a raw librdkafka consumer (Rust) that touches every record's bytes
+  d  what a Python user would write instead: a confluent-kafka ``consume(num_messages=500)`` loop
+Not yet measured: b, a native Rust sink through the same runtime.
+
+Usage: ``python benches/sink_throughput.py [--records N] [--bootstrap HOST:PORT]`` (CI smoke-runs
+it with a small N; without --bootstrap it starts Tansu with scripts/tansu.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+RECORD = b"x" * 100
+# Tansu's quirks (docs/brokers.md): a 3 s JoinGroup at this session timeout, and no fetch backoff.
+CONSUMER = {"session.timeout.ms": "6000", "heartbeat.interval.ms": "500", "fetch.queue.backoff.ms": "0"}
+
+
+def run_a(bootstrap: str, topic: str, n: int) -> float:
+    import ferroconnect as fc
+
+    done = threading.Event()
+    times: list[float] = []
+
+    class BenchTask(fc.SinkTask):
+        def start(self, config: dict[str, str]) -> None:
+            self.seen = 0
+
+        def put(self, records: list[fc.SinkRecord]) -> None:
+            if records and not times:
+                times.append(time.perf_counter())
+            self.seen += len(records)
+            if self.seen >= n and not done.is_set():
+                times.append(time.perf_counter())
+                done.set()
+
+    class BenchSink(fc.SinkConnector):
+        def task_class(self) -> type[fc.SinkTask]:
+            return BenchTask
+
+        def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+            return [{}]
+
+    converter = "org.apache.kafka.connect.converters.ByteArrayConverter"
+    settings = {f"consumer.{k}": v for k, v in CONSUMER.items()}
+    with fc.Worker(bootstrap, key_converter=converter, value_converter=converter, **settings) as worker:
+        worker.create_connector("bench-a", {"connector.class": BenchSink, "topics": topic})
+        if not done.wait(600):
+            raise TimeoutError("variant a did not see every record")
+    return times[1] - times[0]
+
+
+def run_c(bootstrap: str, topic: str, n: int) -> float:
+    from ferroconnect import _core
+
+    return _core.consume_count(bootstrap, topic, n, 600.0, {"group.id": "bench-c", **CONSUMER})
+
+
+def run_d(bootstrap: str, topic: str, n: int) -> float:
+    from confluent_kafka import Consumer
+
+    consumer = Consumer(
+        {"bootstrap.servers": bootstrap, "group.id": "bench-d", "auto.offset.reset": "earliest",
+         "enable.auto.commit": False, **CONSUMER}
+    )
+    consumer.subscribe([topic])
+    seen, first = 0, 0.0
+    deadline = time.monotonic() + 600
+    while seen < n and time.monotonic() < deadline:
+        batch = consumer.consume(num_messages=500, timeout=1.0)
+        if batch and not first:
+            first = time.perf_counter()
+        seen += sum(1 for m in batch if m.error() is None and m.value() is not None)
+    consumer.close()
+    if seen < n:
+        raise TimeoutError("variant d did not see every record")
+    return time.perf_counter() - first
+
+
+def child(variant: str, bootstrap: str, topic: str, n: int) -> None:
+    if variant == "prefill":
+        prefill(bootstrap, topic, n)
+        print(json.dumps({"seconds": 0.0}))
+        return
+    seconds = {"a": run_a, "c": run_c, "d": run_d}[variant](bootstrap, topic, n)
+    print(json.dumps({"seconds": seconds}))
+
+
+def measure(variant: str, bootstrap: str, topic: str, n: int) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--child", variant, "--bootstrap", bootstrap, "--topic", topic,
+               "--records", str(n)]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    # wait4 gives this child's own CPU time and peak RSS.
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"variant {variant} failed")
+    seconds = json.loads(out.strip().splitlines()[-1])["seconds"]
+    return {"records_per_s": n / seconds, "cpu_s": usage.ru_utime + usage.ru_stime,
+            "peak_rss_mib": usage.ru_maxrss / 1024}
+
+
+def prefill(bootstrap: str, topic: str, n: int) -> None:
+    from confluent_kafka.admin import AdminClient, NewTopic
+    from ferroconnect import _core
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})  # kept alive until the result arrives
+    admin.create_topics([NewTopic(topic, 1, 1)])[topic].result(30)
+    chunk = 100_000
+    for start in range(0, n, chunk):
+        records = [(None, RECORD)] * min(chunk, n - start)
+        _core.produce(bootstrap, topic, records, {"linger.ms": "20", "batch.size": "1000000"}, None, 600.0)
+
+
+def run(bootstrap: str, n: int, broker: str) -> None:
+    topic = f"bench-sink-{uuid.uuid4().hex[:8]}"
+    started = time.monotonic()
+    # In a child too: Linux keeps a parent's peak RSS in its children's ru_maxrss across exec.
+    measure("prefill", bootstrap, topic, n)
+    print(f"# sink throughput: {n} records of {len(RECORD)} B, one partition, {broker}")
+    print(f"# machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}; "
+          f"pre-filled in {time.monotonic() - started:.1f}s")
+    results = {v: measure(v, bootstrap, topic, n) for v in ("a", "c", "d")}
+    names = {"a": "a Python SinkTask (Worker)", "c": "c raw librdkafka consumer", "d": "d confluent-kafka loop"}
+    print(f"{'variant':<34}{'records/s':>12}{'CPU s':>8}{'peak RSS MiB':>14}")
+    for v, r in results.items():
+        print(f"{names[v]:<34}{r['records_per_s']:>12,.0f}{r['cpu_s']:>8.2f}{r['peak_rss_mib']:>14.1f}")
+    a, c, d = (results[v]["records_per_s"] for v in "acd")
+    print(f"a/c = {a / c:.2f} (target >= 0.5)   a/d = {a / d:.2f} (target >= 2)   b: not measured yet")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--bootstrap")
+    parser.add_argument("--child")
+    parser.add_argument("--topic")
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.bootstrap, args.topic, args.records)
+        return
+    if args.bootstrap:
+        run(args.bootstrap, args.records, f"broker at {args.bootstrap}")
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    import tansu
+
+    with tempfile.TemporaryDirectory() as state, tansu.start(state) as broker:
+        run(broker.bootstrap_servers, args.records, "Tansu (memory storage)")
+
+
+if __name__ == "__main__":
+    main()
