@@ -77,8 +77,13 @@ def run_d(bootstrap: str, topic: str, n: int) -> float:
     from confluent_kafka import Consumer
 
     consumer = Consumer(
-        {"bootstrap.servers": bootstrap, "group.id": "bench-d", "auto.offset.reset": "earliest",
-         "enable.auto.commit": False, **CONSUMER}
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": "bench-d",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+            **CONSUMER,
+        }
     )
     consumer.subscribe([topic])
     seen, first = 0, 0.0
@@ -104,8 +109,18 @@ def child(variant: str, bootstrap: str, topic: str, n: int) -> None:
 
 
 def measure(variant: str, bootstrap: str, topic: str, n: int) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--child", variant, "--bootstrap", bootstrap, "--topic", topic,
-               "--records", str(n)]
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        variant,
+        "--bootstrap",
+        bootstrap,
+        "--topic",
+        topic,
+        "--records",
+        str(n),
+    ]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     out = proc.stdout.read()
@@ -114,8 +129,11 @@ def measure(variant: str, bootstrap: str, topic: str, n: int) -> dict[str, Any]:
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"variant {variant} failed")
     seconds = json.loads(out.strip().splitlines()[-1])["seconds"]
-    return {"records_per_s": n / seconds, "cpu_s": usage.ru_utime + usage.ru_stime,
-            "peak_rss_mib": usage.ru_maxrss / 1024}
+    return {
+        "records_per_s": n / seconds,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mib": usage.ru_maxrss / 1024,
+    }
 
 
 def prefill(bootstrap: str, topic: str, n: int) -> None:
@@ -136,10 +154,16 @@ def run(bootstrap: str, n: int, broker: str) -> None:
     # In a child too: Linux keeps a parent's peak RSS in its children's ru_maxrss across exec.
     measure("prefill", bootstrap, topic, n)
     print(f"# sink throughput: {n} records of {len(RECORD)} B, one partition, {broker}")
-    print(f"# machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}; "
-          f"pre-filled in {time.monotonic() - started:.1f}s")
+    print(
+        f"# machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}; "
+        f"pre-filled in {time.monotonic() - started:.1f}s"
+    )
     results = {v: measure(v, bootstrap, topic, n) for v in ("a", "c", "d")}
-    names = {"a": "a Python SinkTask (Worker)", "c": "c raw librdkafka consumer", "d": "d confluent-kafka loop"}
+    names = {
+        "a": "a Python SinkTask (Worker)",
+        "c": "c raw librdkafka consumer",
+        "d": "d confluent-kafka loop",
+    }
     print(f"{'variant':<34}{'records/s':>12}{'CPU s':>8}{'peak RSS MiB':>14}")
     for v, r in results.items():
         print(f"{names[v]:<34}{r['records_per_s']:>12,.0f}{r['cpu_s']:>8.2f}{r['peak_rss_mib']:>14.1f}")
@@ -148,7 +172,9 @@ def run(bootstrap: str, n: int, broker: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--bootstrap")
     parser.add_argument("--child")

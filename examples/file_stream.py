@@ -119,7 +119,11 @@ class FileStreamSourceTask(fc.SourceTask):
 
 
 SINK_CONFIG_DEF = fc.ConfigDef().define(
-    "file", fc.Type.STRING, None, fc.Importance.HIGH, "Destination filename. If not set, standard output is used."
+    "file",
+    fc.Type.STRING,
+    None,
+    fc.Importance.HIGH,
+    "Destination filename. If not set, standard output is used.",
 )
 
 

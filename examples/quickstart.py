@@ -30,7 +30,8 @@ def main(line_count: int = 1000, timeout: float = 60.0) -> int:
         with fc.EmbeddedKafka() as kafka, fc.Worker(kafka.bootstrap_servers, **settings) as worker:
             kafka.create_topic("quickstart", 1)
             worker.create_connector(
-                "file-source", {"connector.class": FileStreamSource, "file": str(source), "topic": "quickstart"}
+                "file-source",
+                {"connector.class": FileStreamSource, "file": str(source), "topic": "quickstart"},
             )
             worker.create_connector(
                 "file-sink", {"connector.class": FileStreamSink, "file": str(sink), "topics": "quickstart"}

@@ -16,7 +16,13 @@ SINK_WORKER_SETTINGS: dict[str, str] = {
     **{
         f"consumer.{key}": str(value).lower() if isinstance(value, bool) else str(value)
         for key, value in CONSUMER_TEST_SETTINGS.items()
-        if key in ("session.timeout.ms", "heartbeat.interval.ms", "fetch.queue.backoff.ms", "topic.metadata.refresh.interval.ms")
+        if key
+        in (
+            "session.timeout.ms",
+            "heartbeat.interval.ms",
+            "fetch.queue.backoff.ms",
+            "topic.metadata.refresh.interval.ms",
+        )
     },
 }
 

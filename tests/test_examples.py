@@ -23,11 +23,17 @@ def test_quickstart_notebook_runs_on_a_real_kernel() -> None:
     import nbformat
 
     notebook = nbformat.read(EXAMPLES / "quickstart.ipynb", as_version=4)
-    client = nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(EXAMPLES)}})
+    client = nbclient.NotebookClient(
+        notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(EXAMPLES)}}
+    )
     client.execute()
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
     assert "input lines: 1000, output lines: 1000" in text
     # The status renders as an HTML table in Jupyter.
-    html = [o["data"]["text/html"] for o in outputs if o.get("output_type") == "execute_result" and "text/html" in o.get("data", {})]
+    html = [
+        o["data"]["text/html"]
+        for o in outputs
+        if o.get("output_type") == "execute_result" and "text/html" in o.get("data", {})
+    ]
     assert any("RUNNING" in h and "<table>" in h for h in html)

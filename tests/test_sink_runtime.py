@@ -101,7 +101,9 @@ def test_source_to_sink_copies_exactly_and_resumes_after_graceful_stop(
         time.sleep(2)  # anything re-delivered would show up by now
     finally:
         _stop(worker, tmp_path)
-    assert _lines(sink) == [f"line {i}" for i in range(LINES + 1000)], "re-delivered or skipped after a restart"
+    assert _lines(sink) == [f"line {i}" for i in range(LINES + 1000)], (
+        "re-delivered or skipped after a restart"
+    )
 
 
 def test_kill_9_of_the_sink_loses_nothing(tmp_path: Path, bootstrap_servers: str, topic_name: str) -> None:
@@ -132,7 +134,9 @@ def test_kill_9_of_the_sink_loses_nothing(tmp_path: Path, bootstrap_servers: str
     worker = _standalone(tmp_path, bootstrap_servers, topic_name, None, sink)
     try:
         writer.join()
-        wait_for(lambda: set(_lines(sink)) >= {f"line {i}" for i in range(LINES)}, timeout=180, what="every line")
+        wait_for(
+            lambda: set(_lines(sink)) >= {f"line {i}" for i in range(LINES)}, timeout=180, what="every line"
+        )
         time.sleep(2)
     finally:
         _stop(worker, tmp_path)
@@ -158,7 +162,9 @@ def test_two_tasks_own_disjoint_partitions_and_rebalance_cooperatively(
     # Two workers in one group, as two processes would be: the second joins while the first runs.
     with fc.Worker(bootstrap_servers, **SINK_WORKER_SETTINGS) as first:
         first.create_connector("pair", config)
-        wait_for(lambda: sum(len(p) for p in seen.owned().values()) == 4, what="the first task to own 4 partitions")
+        wait_for(
+            lambda: sum(len(p) for p in seen.owned().values()) == 4, what="the first task to own 4 partitions"
+        )
         assert len(seen.owned()[0]) == 4
         with fc.Worker(bootstrap_servers, **SINK_WORKER_SETTINGS) as second:
             seen_before = len(seen.events)
@@ -168,8 +174,10 @@ def test_two_tasks_own_disjoint_partitions_and_rebalance_cooperatively(
                 what="a partition revoked from the first task",
             )
             wait_for(
-                lambda: sum(1 for k, _, _ in seen.events[seen_before:] if k == "open") >= 1
-                and sum(len(p) for p in seen.owned().values()) == 4,
+                lambda: (
+                    sum(1 for k, _, _ in seen.events[seen_before:] if k == "open") >= 1
+                    and sum(len(p) for p in seen.owned().values()) == 4
+                ),
                 what="the revoked partitions opened again",
             )
             wait_for(lambda: len(seen.records) >= 40, what="all records")
@@ -184,7 +192,12 @@ def test_two_tasks_own_disjoint_partitions_and_rebalance_cooperatively(
 def test_pause_resume_and_rewind_from_the_task(bootstrap_servers: str, topic_name: str) -> None:
     create_topic(bootstrap_servers, topic_name, 2)
     for partition in (0, 1):
-        produce(bootstrap_servers, topic_name, [(None, f"{partition}-{i}".encode()) for i in range(20)], partition=partition)
+        produce(
+            bootstrap_servers,
+            topic_name,
+            [(None, f"{partition}-{i}".encode()) for i in range(20)],
+            partition=partition,
+        )
     seen = probe(topic_name)
     seen.commands.update(pause_on_open=True, rewind_at=9)
     config = {"connector.class": RecordingSink, "topics": topic_name, "probe": topic_name}
@@ -200,7 +213,9 @@ def test_pause_resume_and_rewind_from_the_task(bootstrap_servers: str, topic_nam
     assert p1 == list(range(10)) + list(range(20)), p1
 
 
-def test_retriable_put_redelivers_and_a_raising_put_fails_the_task(bootstrap_servers: str, topic_name: str) -> None:
+def test_retriable_put_redelivers_and_a_raising_put_fails_the_task(
+    bootstrap_servers: str, topic_name: str
+) -> None:
     create_topic(bootstrap_servers, topic_name)
     produce(bootstrap_servers, topic_name, [(None, f"v{i}".encode()) for i in range(10)])
     seen = probe(topic_name)
@@ -266,8 +281,14 @@ def test_dead_letter_queue_gets_bad_bytes_and_reported_records_with_context_head
     assert converter_failure["__connect.errors.task.id"] == b"0"
     assert converter_failure["__connect.errors.stage"] == b"VALUE_CONVERTER"
     assert converter_failure["__connect.errors.class.name"] == b"org.apache.kafka.connect.json.JsonConverter"
-    assert converter_failure["__connect.errors.exception.class.name"] == b"org.apache.kafka.connect.errors.DataException"
-    assert f"topic {topic_name}, partition 0, offset 1".encode() in converter_failure["__connect.errors.exception.message"]
+    assert (
+        converter_failure["__connect.errors.exception.class.name"]
+        == b"org.apache.kafka.connect.errors.DataException"
+    )
+    assert (
+        f"topic {topic_name}, partition 0, offset 1".encode()
+        in converter_failure["__connect.errors.exception.message"]
+    )
     assert reported["__connect.errors.stage"] == b"TASK_PUT"
     assert reported["__connect.errors.offset"] == b"2"
     assert reported["__connect.errors.class.name"] == b"org.apache.kafka.connect.sink.SinkTask"
@@ -291,7 +312,8 @@ def test_tolerance_none_fails_the_task_and_commits_nothing_past_the_bad_record(
         worker.create_connector("strict", config)
         produce(bootstrap_servers, topic_name, [(None, b'{"n": 0}'), (None, b'{"n": 1}')])
         wait_for(
-            lambda: _committed(bootstrap_servers, "connect-strict", topic_name).get(0) == 2, what="a first commit"
+            lambda: _committed(bootstrap_servers, "connect-strict", topic_name).get(0) == 2,
+            what="a first commit",
         )
         produce(bootstrap_servers, topic_name, [(None, b"{broken"), (None, b'{"n": 3}')])
         wait_for(lambda: worker.status("strict")["tasks"][0]["state"] == "FAILED", what="the task to fail")
@@ -319,7 +341,10 @@ def test_topics_regex_picks_up_a_topic_created_later(bootstrap_servers: str, top
 @pytest.mark.parametrize(
     ("subscription", "message"),
     [
-        ({"topics": "a", "topics.regex": "b.*"}, "topics and topics.regex are mutually exclusive options, but both are set."),
+        (
+            {"topics": "a", "topics.regex": "b.*"},
+            "topics and topics.regex are mutually exclusive options, but both are set.",
+        ),
         ({}, "Must configure one of topics or topics.regex"),
         (
             {"topics": "a,dlq", "errors.deadletterqueue.topic.name": "dlq"},
@@ -340,6 +365,11 @@ def test_sink_subscription_errors_name_the_key(
 def test_sink_record_is_built_by_hand_too() -> None:
     record = fc.SinkRecord("t", 3, None, b"k", fc.Schema.STRING, "v", 42, 1000, "CreateTime", [("h", "x")])
     assert (record.topic, record.kafka_partition, record.kafka_offset) == ("t", 3, 42)
-    assert (record.key, record.value, record.timestamp, record.timestamp_type) == (b"k", "v", 1000, "CreateTime")
+    assert (record.key, record.value, record.timestamp, record.timestamp_type) == (
+        b"k",
+        "v",
+        1000,
+        "CreateTime",
+    )
     assert record.topic_partition == fc.TopicPartition("t", 3)
     assert json.dumps(record.headers) == '[["h", "x"]]'

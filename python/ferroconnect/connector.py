@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import inspect
-
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from ferroconnect._core import SinkRecord, SourceRecord
@@ -158,10 +157,11 @@ class SinkTask:
         Return fewer (or smaller) offsets to commit only what is durable; None or ``{}`` skips
         this commit. Offsets beyond what :meth:`put` received are ignored.
         """
-        result = self.flush(current_offsets)
+        result: Any = self.flush(current_offsets)  # type: ignore[func-returns-value]
         if inspect.isawaitable(result):
             # An ``async def flush`` with the default pre_commit: awaited on the task's loop.
-            return _AwaitThen(result, current_offsets)  # type: ignore[return-value]
+            awaiting: Any = _AwaitThen(result, current_offsets)
+            return awaiting  # type: ignore[no-any-return]
         return current_offsets
 
     def close(self, partitions: list[TopicPartition]) -> None:

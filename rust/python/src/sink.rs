@@ -182,7 +182,10 @@ fn py_batch<'py>(py: Python<'py>, records: &[SinkRecord]) -> PyResult<Bound<'py,
                 py,
                 r.headers
                     .iter()
-                    .map(|h| Ok(PyTuple::new(py, [h.key.clone().into_pyobject(py)?.into_any(), crate::data::to_py(py, &h.value, h.schema.as_ref())?.into_bound(py)])?))
+                    .map(|h| {
+                        let value = crate::data::to_py(py, &h.value, h.schema.as_ref())?.into_bound(py);
+                        PyTuple::new(py, [h.key.clone().into_pyobject(py)?.into_any(), value])
+                    })
                     .collect::<PyResult<Vec<_>>>()?,
             )?;
             Py::new(
@@ -223,7 +226,11 @@ fn core_record(record: &Bound<'_, PySinkRecord>) -> PyResult<SinkRecord> {
         topic: r.topic.clone(),
         partition: r.kafka_partition,
         offset: r.kafka_offset,
-        key: if r.original.is_some() { Value::Null } else { crate::data::to_value(r.key.bind(py), key_schema.as_ref())? },
+        key: if r.original.is_some() {
+            Value::Null
+        } else {
+            crate::data::to_value(r.key.bind(py), key_schema.as_ref())?
+        },
         key_schema,
         value: if r.original.is_some() {
             Value::Null

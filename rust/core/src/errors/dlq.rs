@@ -122,9 +122,9 @@ fn create_topic(
         .map_err(|e| Error::io("starting a runtime for the admin client", e))?;
     let new_topic = NewTopic::new(topic, 1, TopicReplication::Fixed(i32::from(replication_factor)));
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
-    let results = runtime.block_on(admin.create_topics([&new_topic], &options)).map_err(|e| {
-        Error::Connector(format!("Could not initialize dead letter queue with topic={topic}: {e}"))
-    })?;
+    let results = runtime
+        .block_on(admin.create_topics([&new_topic], &options))
+        .map_err(|e| Error::Connector(format!("Could not initialize dead letter queue with topic={topic}: {e}")))?;
     for result in results {
         match result {
             Ok(_) => info!(topic, "created the dead letter queue topic"),

@@ -254,7 +254,8 @@ impl Fetcher {
         settings.insert("group.id".into(), setup.group_id.clone());
         settings.insert("client.id".into(), setup.client_id.clone());
         for (key, value) in &setup.settings {
-            if JAVA_ONLY_CONSUMER_KEYS.contains(&key.as_str()) || super::producer::JAVA_ONLY_KEYS.contains(&key.as_str())
+            if JAVA_ONLY_CONSUMER_KEYS.contains(&key.as_str())
+                || super::producer::JAVA_ONLY_KEYS.contains(&key.as_str())
             {
                 continue;
             }

@@ -67,7 +67,10 @@ impl SinkConfig {
         };
         let subscription = match (topics.is_empty(), regex.is_empty()) {
             (false, false) => {
-                return Err(Error::config("topics", "topics and topics.regex are mutually exclusive options, but both are set."))
+                return Err(Error::config(
+                    "topics",
+                    "topics and topics.regex are mutually exclusive options, but both are set.",
+                ))
             }
             (true, true) => return Err(Error::config("topics", "Must configure one of topics or topics.regex")),
             (false, true) => Subscription::Topics(topics),

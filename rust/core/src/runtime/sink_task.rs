@@ -346,7 +346,9 @@ impl Driver {
         let value = self.setup.errors.retry(|| converters.value.to_connect_data(topic, message.value.as_deref()));
         let value = match value {
             Ok(value) => value,
-            Err(e) => return self.conversion_failed(Stage::ValueConverter, &converters.names[1], &message, &e, where_()),
+            Err(e) => {
+                return self.conversion_failed(Stage::ValueConverter, &converters.names[1], &message, &e, where_())
+            }
         };
         let mut headers = Vec::with_capacity(message.headers.len());
         for (name, bytes) in &message.headers {
@@ -388,7 +390,10 @@ impl Driver {
             message: text.clone(),
             trace: format!("{DATA_EXCEPTION}: {text}"),
         };
-        self.setup.errors.report(stage, class_name, Some(message), &failure, None).map_err(|e| Error::Data(e.to_string()))?;
+        self.setup
+            .errors
+            .report(stage, class_name, Some(message), &failure, None)
+            .map_err(|e| Error::Data(e.to_string()))?;
         warn!(task = %self.setup.id, "skipped a record that failed conversion (errors.tolerance=all): {text}");
         Ok(None)
     }
@@ -427,8 +432,12 @@ impl Driver {
             Err(e) => {
                 // Kafka rewinds to the last committed offsets so that nothing unflushed is lost.
                 warn!(task = %self.setup.id, "pre_commit failed; rewinding to the last committed offsets: {e}");
-                let rewind: SinkOffsets =
-                    self.committed.iter().filter(|(tp, _)| offsets.contains_key(tp)).map(|(t, o)| (t.clone(), *o)).collect();
+                let rewind: SinkOffsets = self
+                    .committed
+                    .iter()
+                    .filter(|(tp, _)| offsets.contains_key(tp))
+                    .map(|(t, o)| (t.clone(), *o))
+                    .collect();
                 self.fetcher.seek(&rewind);
                 self.current.extend(rewind);
                 return;

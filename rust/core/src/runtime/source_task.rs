@@ -18,9 +18,9 @@ use crate::kafka::producer::{is_queue_full, Delivered, DeliveryCallback, Outgoin
 use crate::offsets::OffsetStore;
 use crate::runtime::plugin::{SourceTask, SourceTaskContext};
 use crate::runtime::record::SourceRecord;
+use crate::runtime::submitted::{SubmittedRecords, Ticket};
 pub use crate::runtime::task_control::TaskId;
 use crate::runtime::task_control::{join_within, TaskControl};
-use crate::runtime::submitted::{SubmittedRecords, Ticket};
 
 /// Everything a source task's thread needs.
 pub struct SourceTaskSetup {
@@ -225,7 +225,9 @@ impl Driver {
         let headers = record
             .headers
             .iter()
-            .map(|h| Ok((h.key.clone(), self.setup.header_converter.to_bytes(topic, &h.key, h.schema.as_ref(), &h.value)?)))
+            .map(|h| {
+                Ok((h.key.clone(), self.setup.header_converter.to_bytes(topic, &h.key, h.schema.as_ref(), &h.value)?))
+            })
             .collect::<Result<Vec<_>>>()?;
         Ok(OutgoingRecord {
             topic: topic.clone(),

@@ -449,7 +449,8 @@ impl Worker {
             Some(topic) => {
                 let mut producer_settings = worker.prefixed("producer.");
                 producer_settings.extend(prefixed(&entry.config, "producer.override."));
-                producer_settings.insert("client.id".into(), format!("connector-dlq-producer-{}-{}", id.connector, id.task));
+                producer_settings
+                    .insert("client.id".into(), format!("connector-dlq-producer-{}-{}", id.connector, id.task));
                 let mut admin_settings = worker.prefixed("admin.");
                 admin_settings.extend(prefixed(&entry.config, "admin.override."));
                 Some(DeadLetterQueue::open(
@@ -467,7 +468,8 @@ impl Worker {
             key: self.converter(&entry.config, "key.converter", true)?,
             value: self.converter(&entry.config, "value.converter", false)?,
             header: self.header_converter(&entry.config)?,
-            names: ["key.converter", "value.converter", "header.converter"].map(|k| self.converter_class(&entry.config, k)),
+            names: ["key.converter", "value.converter", "header.converter"]
+                .map(|k| self.converter_class(&entry.config, k)),
         };
         Ok(SinkTaskSetup {
             id: id.clone(),
