@@ -31,3 +31,15 @@ def test_sink_throughput_benchmark_smoke_runs() -> None:
     ).stdout
     print(out)
     assert "a/c = " in out and "a/d = " in out
+
+
+def test_struct_records_benchmark_smoke_runs() -> None:
+    out = subprocess.run(
+        [sys.executable, str(BENCHES / "struct_records.py"), "--records", "2000"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    ).stdout
+    print(out)
+    assert "source: SourceRecord(Struct)" in out and "sink:   Kafka" in out
