@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
-from ferroconnect import _core, _plugins
+from ferroconnect import _core, _logging, _plugins
 
 #: Converters of an in-process worker unless given: schemaless JSON would need the JsonConverter;
 #: strings are Kafka Connect's simplest converter and what the FileStream examples use.
@@ -69,6 +69,7 @@ class Worker:
             props["bootstrap.servers"] = bootstrap_servers
         for key, value in settings.items():
             props[key.replace("_", ".") if "." not in key else key] = _text(value)
+        _logging.forward()
         self._worker = _core.Worker(props)
 
     def create_connector(self, name: str, config: Mapping[str, Any]) -> None:

@@ -10,6 +10,7 @@ mod data;
 mod errors;
 mod failure;
 mod kafka;
+mod logging;
 mod records;
 mod sink;
 mod source;
@@ -26,5 +27,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     sink::register(m)?;
     config::register(m)?;
     cli::register(m)?;
+    logging::register(m)?;
     Ok(())
 }

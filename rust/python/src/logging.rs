@@ -1,0 +1,123 @@
+//! The runtime's `tracing` events forwarded to Python's `logging` (embedded use: notebooks,
+//! scripts, tests). The CLI logs to stderr instead (`cli::init_logging`).
+//!
+//! Runtime threads never take the GIL to log: events go into a bounded channel (dropped, and
+//! counted, if Python falls behind), and a Python daemon thread (`ferroconnect._logging`) drains it
+//! with the GIL released while it waits.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
+
+/// Events waiting for Python: (Python level number, logger name, message).
+type Record = (u8, String, String);
+
+const CAPACITY: usize = 10_000;
+
+static RECEIVER: OnceLock<Mutex<Receiver<Record>>> = OnceLock::new();
+static DROPPED: AtomicU64 = AtomicU64::new(0);
+
+struct ForwardLayer {
+    sender: SyncSender<Record>,
+}
+
+/// Collects an event's message and its other fields as `key=value`.
+#[derive(Default)]
+struct Fields {
+    message: String,
+    rest: Vec<String>,
+}
+
+impl Visit for Fields {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.message = format!("{value:?}");
+        } else {
+            self.rest.push(format!("{}={value:?}", field.name()));
+        }
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.message = value.to_owned();
+        } else {
+            self.rest.push(format!("{}={value}", field.name()));
+        }
+    }
+}
+
+impl<S: Subscriber> Layer<S> for ForwardLayer {
+    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        let mut text = fields.message;
+        if !fields.rest.is_empty() {
+            text = format!("{text} [{}]", fields.rest.join(" "));
+        }
+        let level = match *event.metadata().level() {
+            Level::ERROR => 40,
+            Level::WARN => 30,
+            Level::INFO => 20,
+            _ => 10,
+        };
+        // `ferroconnect_core::runtime::worker` → `ferroconnect.runtime.worker`;
+        // `rdkafka::client` → `ferroconnect.rdkafka.client`.
+        let target = event.metadata().target();
+        let module = target.strip_prefix("ferroconnect_core").unwrap_or(target).trim_start_matches("::");
+        let name = match module {
+            "" => "ferroconnect".to_owned(),
+            module => format!("ferroconnect.{}", module.replace("::", ".")),
+        };
+        if let Err(TrySendError::Full(_)) = self.sender.try_send((level, name, text)) {
+            DROPPED.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Installs the forwarding subscriber (level filter from `FERROCONNECT_LOG`, else `level`).
+/// False if a subscriber was already installed (e.g. the CLI's, or an earlier call).
+#[pyfunction]
+pub fn forward_logs(level: &str) -> bool {
+    let (sender, receiver) = sync_channel(CAPACITY);
+    let filter = std::env::var("FERROCONNECT_LOG").unwrap_or_else(|_| level.to_owned());
+    let installed = tracing_subscriber::registry()
+        .with(ForwardLayer { sender }.with_filter(EnvFilter::new(filter)))
+        .try_init()
+        .is_ok();
+    if installed {
+        let _ = RECEIVER.set(Mutex::new(receiver));
+    }
+    installed
+}
+
+/// Waits up to `timeout` seconds for log events; returns them (and how many were dropped since
+/// the last call because Python fell behind).
+#[pyfunction]
+pub fn next_log_records(py: Python<'_>, timeout: f64) -> (Vec<Record>, u64) {
+    let Some(receiver) = RECEIVER.get() else { return (Vec::new(), 0) };
+    let records = py.detach(|| {
+        let receiver = receiver.lock().unwrap_or_else(|p| p.into_inner());
+        let mut records = Vec::new();
+        match receiver.recv_timeout(Duration::from_secs_f64(timeout.max(0.0))) {
+            Ok(first) => records.push(first),
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return records,
+        }
+        records.extend(receiver.try_iter().take(1000));
+        records
+    });
+    (records, DROPPED.swap(0, Ordering::Relaxed))
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(forward_logs, m)?)?;
+    m.add_function(wrap_pyfunction!(next_log_records, m)?)?;
+    Ok(())
+}
