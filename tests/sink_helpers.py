@@ -101,6 +101,11 @@ class RecordingTask(fc.SinkTask):
             self.probe.event("retriable", self.index, records[0].kafka_offset)
             self.context.timeout(200)
             raise fc.RetriableError("the external system is busy")
+        slow = commands.get("slow_put_s")
+        if slow and records and not getattr(self, "slept", False):
+            self.slept = True
+            self.probe.event("slow_put", self.index, slow)
+            time.sleep(slow)
         if commands.get("fail_on") is not None:
             for record in records:
                 if record.value == commands["fail_on"]:

@@ -234,6 +234,50 @@ def test_retriable_put_redelivers_and_a_raising_put_fails_the_task(
         assert worker.status("retrier")["connector"]["state"] == "RUNNING"
 
 
+def test_a_put_slower_than_max_poll_interval_keeps_the_group(bootstrap_servers: str, topic_name: str) -> None:
+    create_topic(bootstrap_servers, topic_name)
+    produce(bootstrap_servers, topic_name, [(None, f"v{i}".encode()) for i in range(10)])
+    seen = probe(topic_name)
+    seen.commands.update(slow_put_s=9.0)
+    config = {
+        "connector.class": RecordingSink,
+        "topics": topic_name,
+        "probe": topic_name,
+        # librdkafka's smallest allowed value (it must be >= session.timeout.ms); the put takes longer.
+        "consumer.override.max.poll.interval.ms": "6000",
+    }
+    with fc.Worker(bootstrap_servers, **SINK_WORKER_SETTINGS) as worker:
+        worker.create_connector("slow", config)
+        wait_for(lambda: len(seen.records) >= 10, timeout=60, what="the slow batch")
+        produce(bootstrap_servers, topic_name, [(None, f"v{i}".encode()) for i in range(10, 20)])
+        wait_for(lambda: len(seen.records) >= 20, timeout=30, what="the next records")
+        time.sleep(1)
+        assert worker.status("slow")["tasks"][0]["state"] == "RUNNING"
+    assert [e for e in seen.events if e[0] == "slow_put"]
+    assert [k for k, _, _ in seen.events if k in ("open", "close")] == ["open", "close"], (
+        "the consumer lost its partitions during the slow put"
+    )
+    assert seen.values() == [f"v{i}" for i in range(20)], "re-delivered or lost records"
+
+
+def test_pausing_the_connector_stops_delivery_until_resume(bootstrap_servers: str, topic_name: str) -> None:
+    create_topic(bootstrap_servers, topic_name)
+    seen = probe(topic_name)
+    config = {"connector.class": RecordingSink, "topics": topic_name, "probe": topic_name}
+    with fc.Worker(bootstrap_servers, **SINK_WORKER_SETTINGS) as worker:
+        worker.create_connector("paused", config)
+        produce(bootstrap_servers, topic_name, [(None, b"before")])
+        wait_for(lambda: seen.values() == ["before"], what="the first record")
+        worker.pause("paused")
+        assert worker.status("paused")["tasks"][0]["state"] == "PAUSED"
+        produce(bootstrap_servers, topic_name, [(None, b"while paused")])
+        time.sleep(2)
+        assert seen.values() == ["before"], "a paused connector delivered records"
+        worker.resume("paused")
+        wait_for(lambda: len(seen.records) >= 2, what="delivery after resume")
+    assert seen.values() == ["before", "while paused"]
+
+
 def _dlq_records(bootstrap: str, topic: str, count: int) -> list[tuple[bytes | None, dict[str, bytes]]]:
     from ferroconnect import _core
 

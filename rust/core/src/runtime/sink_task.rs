@@ -217,6 +217,7 @@ fn run(setup: SinkTaskSetup, control: Arc<TaskControl>) {
         current: SinkOffsets::new(),
         committed: SinkOffsets::new(),
         last_commit: Instant::now(),
+        held: Vec::new(),
     };
     let task_context = SinkTaskContext { config: driver.setup.config.clone(), control: driver.context.clone() };
     if let Err(e) = driver.setup.task.start(task_context) {
@@ -246,6 +247,8 @@ struct Driver {
     /// What was last committed, by partition (to rewind to when `pre_commit` fails).
     committed: SinkOffsets,
     last_commit: Instant,
+    /// A batch taken just as the connector was paused, delivered after the resume.
+    held: Vec<ConsumedMessage>,
 }
 
 impl Driver {
@@ -258,6 +261,11 @@ impl Driver {
             if commit_requested || self.last_commit.elapsed() >= self.setup.flush_interval {
                 self.commit(None);
             }
+            if !self.held.is_empty() && !self.control.paused() {
+                let held = std::mem::take(&mut self.held);
+                self.deliver(held)?;
+                continue;
+            }
             if self.control.paused() {
                 // A paused connector delivers nothing but still answers rebalances.
                 if let Some(event) = self.fetcher.next_event(MAX_IDLE_WAIT) {
@@ -269,6 +277,11 @@ impl Driver {
             let batch = self.fetcher.next_batch(self.setup.max_batch, wait);
             if let Some(event) = batch.event {
                 self.handle_event(event)?;
+                continue;
+            }
+            if self.control.paused() {
+                // Paused while waiting for this batch: it is delivered after the resume.
+                self.held = batch.messages;
                 continue;
             }
             self.deliver(batch.messages)?;
@@ -289,6 +302,8 @@ impl Driver {
                     self.commit(Some(&partitions));
                 }
                 let closed = self.setup.task.close(&partitions);
+                // Records held back while paused belong to the partitions' next owner now.
+                self.held.retain(|m| !partitions.contains(&m.topic_partition()));
                 for tp in &partitions {
                     self.current.remove(tp);
                     self.committed.remove(tp);
