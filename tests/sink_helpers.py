@@ -32,17 +32,17 @@ class Probe:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.events: list[tuple[str, int, Any]] = []
-        self.records: list[tuple[int, str, int, int, Any]] = []
+        self.events: list[tuple[str, str, Any]] = []
+        self.records: list[tuple[str, str, int, int, Any]] = []
         self.commands: dict[str, Any] = {}
 
-    def event(self, kind: str, task: int, detail: Any) -> None:
+    def event(self, kind: str, task: str, detail: Any) -> None:
         with self.lock:
             self.events.append((kind, task, detail))
 
-    def owned(self) -> dict[int, set[fc.TopicPartition]]:
+    def owned(self) -> dict[str, set[fc.TopicPartition]]:
         """Partitions each task owns now, replaying its open/close events."""
-        owned: dict[int, set[fc.TopicPartition]] = defaultdict(set)
+        owned: dict[str, set[fc.TopicPartition]] = defaultdict(set)
         with self.lock:
             for kind, task, detail in self.events:
                 if kind == "open":
@@ -82,7 +82,8 @@ class RecordingTask(fc.SinkTask):
 
     def start(self, config: dict[str, str]) -> None:
         self.probe = probe(config["probe"])
-        self.index = int(config.get("task.index", "0"))
+        # Unique across workers: two workers may each run task 0 of the same connector.
+        self.index = f"{config.get('task.index', '0')}@{id(self):x}"
         self.reporter = self.context.errant_record_reporter()
         self.rewound = False
         self.failed_once = False

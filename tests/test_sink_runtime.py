@@ -165,7 +165,7 @@ def test_two_tasks_own_disjoint_partitions_and_rebalance_cooperatively(
         wait_for(
             lambda: sum(len(p) for p in seen.owned().values()) == 4, what="the first task to own 4 partitions"
         )
-        assert len(seen.owned()[0]) == 4
+        assert [len(p) for p in seen.owned().values()] == [4]
         with fc.Worker(bootstrap_servers, **SINK_WORKER_SETTINGS) as second:
             seen_before = len(seen.events)
             second.create_connector("pair", config)
@@ -181,6 +181,10 @@ def test_two_tasks_own_disjoint_partitions_and_rebalance_cooperatively(
                 what="the revoked partitions opened again",
             )
             wait_for(lambda: len(seen.records) >= 40, what="all records")
+            owned = [p for p in seen.owned().values() if p]
+            assert len(owned) == 2, owned
+            assert not owned[0] & owned[1], "a partition owned by both tasks"
+            assert len(owned[0] | owned[1]) == 4
             assert sorted(seen.values()) == sorted(f"{p}-{i}" for p in range(4) for i in range(10))
     close_events = [e for e in seen.events if e[0] == "close"]
     assert close_events, "close() was never called"
