@@ -61,7 +61,7 @@ def run_a(bootstrap: str, topic: str, n: int) -> float:
     converter = "org.apache.kafka.connect.converters.ByteArrayConverter"
     settings = {f"consumer.{k}": v for k, v in CONSUMER.items()}
     with fc.Worker(bootstrap, key_converter=converter, value_converter=converter, **settings) as worker:
-        worker.create_connector("bench-a", {"connector.class": BenchSink, "topics": topic})
+        worker.create_connector(f"bench-a-{uuid.uuid4().hex[:8]}", {"connector.class": BenchSink, "topics": topic})
         if not done.wait(600):
             raise TimeoutError("variant a did not see every record")
     return times[1] - times[0]
@@ -70,7 +70,7 @@ def run_a(bootstrap: str, topic: str, n: int) -> float:
 def run_c(bootstrap: str, topic: str, n: int) -> float:
     from ferroconnect import _core
 
-    return _core.consume_count(bootstrap, topic, n, 600.0, {"group.id": "bench-c", **CONSUMER})
+    return _core.consume_count(bootstrap, topic, n, 600.0, {"group.id": f"bench-c-{uuid.uuid4().hex[:8]}", **CONSUMER})
 
 
 def run_d(bootstrap: str, topic: str, n: int) -> float:
@@ -79,7 +79,7 @@ def run_d(bootstrap: str, topic: str, n: int) -> float:
     consumer = Consumer(
         {
             "bootstrap.servers": bootstrap,
-            "group.id": "bench-d",
+            "group.id": f"bench-d-{uuid.uuid4().hex[:8]}",
             "auto.offset.reset": "earliest",
             "enable.auto.commit": False,
             **CONSUMER,

@@ -96,7 +96,13 @@ class AsyncRunner:
 
     def call(self, method: Any, args: tuple[Any, ...]) -> Any:
         """Calls ``method(*args)``; awaits the result on this thread's loop if it is awaitable."""
-        result = method(*args)
+        return self.resolve(method(*args))
+
+    def resolve(self, result: Any) -> Any:
+        """``result``, or what it gives once awaited on this thread's loop if it is awaitable.
+
+        The runtime calls task methods itself and hands their result here unless it is None.
+        """
         if not inspect.isawaitable(result):
             return result
         if self._loop is None:

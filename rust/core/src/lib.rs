@@ -2,6 +2,7 @@
 //! librdkafka. This crate never names Python: the bindings in `rust/python` implement its traits.
 
 pub mod config;
+pub mod connectors;
 pub mod convert;
 pub mod data;
 pub mod error;

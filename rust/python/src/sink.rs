@@ -1,6 +1,7 @@
 //! Python sink tasks as the core's `SinkTask`; `SinkRecord`, the task context and the errant
-//! record reporter as compiled classes. A batch becomes Python objects in one pass under one GIL
-//! hold; the original bytes stay in Rust (shared, not copied) for dead letter queue reports.
+//! record reporter as compiled classes. A batch becomes a list of small `SinkRecord` objects under
+//! one GIL hold; each converts its key, value and headers to Python when first read, and the
+//! original bytes stay in Rust (shared, not copied) for dead letter queue reports.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -11,11 +12,12 @@ use ferroconnect_core::runtime::plugin::{
     ErrantRecordReporter, ReportedError, SinkControl, SinkOffsets, SinkTask, SinkTaskContext,
 };
 use ferroconnect_core::runtime::record::Header;
-use ferroconnect_core::runtime::sink_record::{ConsumedMessage, SinkRecord, TimestampType, TopicPartition};
+use ferroconnect_core::runtime::sink_record::{SinkBatch, SinkRecord, TimestampType, TopicPartition};
 use ferroconnect_core::Result;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyList, PyTuple};
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
 use crate::errors::{ConnectError, DataError};
 use crate::failure::{call, traceback_text};
@@ -68,30 +70,61 @@ fn parse_timestamp_type(name: &str) -> PyResult<TimestampType> {
 }
 
 /// A record read from Kafka (Kafka Connect's `SinkRecord`).
+///
+/// Records the runtime hands to `put` keep the converted core record in Rust (shared with the rest
+/// of their batch) and make the Python key, value, schemas and headers on first access, once: a
+/// batch costs one small object per record, whatever the records hold.
 #[pyclass(name = "SinkRecord", module = "ferroconnect._core", frozen)]
 pub struct PySinkRecord {
-    #[pyo3(get)]
-    topic: String,
-    #[pyo3(get)]
-    kafka_partition: i32,
-    #[pyo3(get)]
-    kafka_offset: i64,
-    #[pyo3(get)]
-    key_schema: Py<PyAny>,
-    #[pyo3(get)]
-    key: Py<PyAny>,
-    #[pyo3(get)]
-    value_schema: Py<PyAny>,
-    #[pyo3(get)]
-    value: Py<PyAny>,
-    #[pyo3(get)]
-    timestamp: Option<i64>,
-    #[pyo3(get)]
-    timestamp_type: &'static str,
-    #[pyo3(get)]
-    headers: Py<PyAny>,
-    /// The bytes it came from (not for Python; the dead letter queue writes them).
-    original: Option<Arc<ConsumedMessage>>,
+    core: CoreRecord,
+    key: PyOnceLock<Py<PyAny>>,
+    value: PyOnceLock<Py<PyAny>>,
+    key_schema: PyOnceLock<Py<PyAny>>,
+    value_schema: PyOnceLock<Py<PyAny>>,
+    headers: PyOnceLock<Py<PyAny>>,
+}
+
+/// Where a `SinkRecord`'s fields come from.
+enum CoreRecord {
+    /// The `index`-th record of a batch handed to `put`.
+    Batch(Arc<Vec<SinkRecord>>, usize),
+    /// Built in Python: the scalar fields (the others are set as given).
+    Own(Box<SinkRecord>),
+}
+
+impl PySinkRecord {
+    fn core(&self) -> &SinkRecord {
+        match &self.core {
+            CoreRecord::Batch(batch, index) => &batch[*index],
+            CoreRecord::Own(record) => record,
+        }
+    }
+
+    fn from_batch(batch: Arc<Vec<SinkRecord>>, index: usize) -> Self {
+        PySinkRecord {
+            core: CoreRecord::Batch(batch, index),
+            key: PyOnceLock::new(),
+            value: PyOnceLock::new(),
+            key_schema: PyOnceLock::new(),
+            value_schema: PyOnceLock::new(),
+            headers: PyOnceLock::new(),
+        }
+    }
+}
+
+/// A Python object made at most once per record.
+fn cached<'py>(
+    py: Python<'py>,
+    cell: &PyOnceLock<Py<PyAny>>,
+    make: impl FnOnce() -> PyResult<Py<PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    Ok(cell.get_or_try_init(py, make)?.bind(py).clone())
+}
+
+fn set_once(py: Python<'_>, value: Py<PyAny>) -> PyOnceLock<Py<PyAny>> {
+    let cell = PyOnceLock::new();
+    let _ = cell.set(py, value);
+    cell
 }
 
 #[pymethods]
@@ -102,7 +135,7 @@ impl PySinkRecord {
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
-        topic: String,
+        topic: &str,
         partition: i32,
         key_schema: Py<PyAny>,
         key: Py<PyAny>,
@@ -113,148 +146,183 @@ impl PySinkRecord {
         timestamp_type: &str,
         headers: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
-        Ok(PySinkRecord {
-            topic,
-            kafka_partition: partition,
-            kafka_offset,
-            key_schema,
-            key,
-            value_schema,
-            value,
+        let core = SinkRecord {
+            topic: Arc::from(topic),
+            partition,
+            offset: kafka_offset,
+            key_schema: None,
+            key: Value::Null,
+            value_schema: None,
+            value: Value::Null,
             timestamp,
-            timestamp_type: timestamp_type_name(parse_timestamp_type(timestamp_type)?),
-            headers: headers.unwrap_or_else(|| PyList::empty(py).into_any().unbind()),
+            timestamp_type: parse_timestamp_type(timestamp_type)?,
+            headers: Vec::new(),
             original: None,
+        };
+        Ok(PySinkRecord {
+            core: CoreRecord::Own(Box::new(core)),
+            key: set_once(py, key),
+            value: set_once(py, value),
+            key_schema: set_once(py, key_schema),
+            value_schema: set_once(py, value_schema),
+            headers: set_once(py, headers.unwrap_or_else(|| PyList::empty(py).into_any().unbind())),
+        })
+    }
+
+    #[getter]
+    fn topic<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
+        PyString::new(py, &self.core().topic)
+    }
+
+    #[getter]
+    fn kafka_partition(&self) -> i32 {
+        self.core().partition
+    }
+
+    #[getter]
+    fn kafka_offset(&self) -> i64 {
+        self.core().offset
+    }
+
+    #[getter]
+    fn key_schema<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        cached(py, &self.key_schema, || schema_object(py, self.core().key_schema.as_ref()))
+    }
+
+    #[getter]
+    fn key<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        cached(py, &self.key, || {
+            let core = self.core();
+            crate::data::to_py(py, &core.key, core.key_schema.as_ref())
+        })
+    }
+
+    #[getter]
+    fn value_schema<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        cached(py, &self.value_schema, || schema_object(py, self.core().value_schema.as_ref()))
+    }
+
+    #[getter]
+    fn value<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        cached(py, &self.value, || {
+            let core = self.core();
+            crate::data::to_py(py, &core.value, core.value_schema.as_ref())
+        })
+    }
+
+    #[getter]
+    fn timestamp(&self) -> Option<i64> {
+        self.core().timestamp
+    }
+
+    #[getter]
+    fn timestamp_type(&self) -> &'static str {
+        self.core().timestamp_type.as_str()
+    }
+
+    /// ``(name, value)`` pairs, in order.
+    #[getter]
+    fn headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        cached(py, &self.headers, || {
+            let items = self
+                .core()
+                .headers
+                .iter()
+                .map(|h| {
+                    let value = crate::data::to_py(py, &h.value, h.schema.as_ref())?;
+                    Ok(PyTuple::new(py, [PyString::new(py, &h.key).into_any(), value.into_bound(py)])?)
+                })
+                .collect::<PyResult<Vec<_>>>()?;
+            Ok(PyList::new(py, items)?.into_any().unbind())
         })
     }
 
     /// The record's topic and partition.
     #[getter]
     fn topic_partition<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        topic_partition_class(py)?.call1((&self.topic, self.kafka_partition))
+        topic_partition_class(py)?.call1((self.topic(py), self.kafka_partition()))
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let core = self.core();
         Ok(format!(
             "SinkRecord(topic={:?}, partition={}, offset={}, key={}, value={}, timestamp={:?})",
-            self.topic,
-            self.kafka_partition,
-            self.kafka_offset,
-            self.key.bind(py).repr()?,
-            self.value.bind(py).repr()?,
-            self.timestamp
+            &*core.topic,
+            core.partition,
+            core.offset,
+            self.key(py)?.repr()?,
+            self.value(py)?.repr()?,
+            core.timestamp
         ))
     }
 }
 
-fn timestamp_type_name(t: TimestampType) -> &'static str {
-    t.as_str()
+fn schema_object(py: Python<'_>, schema: Option<&SchemaRef>) -> PyResult<Py<PyAny>> {
+    Ok(match schema {
+        Some(schema) => crate::data::py_schema(py, schema.clone())?.into_any(),
+        None => py.None(),
+    })
 }
 
-/// Python schema objects for a batch, made once per distinct schema (records usually share one).
-#[derive(Default)]
-struct SchemaCache {
-    last: Vec<(SchemaRef, Py<PyAny>)>,
-}
-
-impl SchemaCache {
-    fn get(&mut self, py: Python<'_>, schema: Option<&SchemaRef>) -> PyResult<Py<PyAny>> {
-        let Some(schema) = schema else { return Ok(py.None()) };
-        if let Some((_, obj)) = self.last.iter().find(|(s, _)| Arc::ptr_eq(s, schema)) {
-            return Ok(obj.clone_ref(py));
-        }
-        let obj = crate::data::py_schema(py, schema.clone())?.into_any();
-        if self.last.len() >= 8 {
-            self.last.remove(0);
-        }
-        self.last.push((schema.clone(), obj.clone_ref(py)));
-        Ok(obj)
-    }
-}
-
-/// A batch of core records as a Python list of `SinkRecord`.
-fn py_batch<'py>(py: Python<'py>, records: &[SinkRecord]) -> PyResult<Bound<'py, PyList>> {
-    let mut schemas = SchemaCache::default();
-    let items = records
-        .iter()
-        .map(|r| {
-            let headers = PyList::new(
-                py,
-                r.headers
-                    .iter()
-                    .map(|h| {
-                        let value = crate::data::to_py(py, &h.value, h.schema.as_ref())?.into_bound(py);
-                        PyTuple::new(py, [h.key.clone().into_pyobject(py)?.into_any(), value])
-                    })
-                    .collect::<PyResult<Vec<_>>>()?,
-            )?;
-            Py::new(
-                py,
-                PySinkRecord {
-                    topic: r.topic.clone(),
-                    kafka_partition: r.partition,
-                    kafka_offset: r.offset,
-                    key_schema: schemas.get(py, r.key_schema.as_ref())?,
-                    key: crate::data::to_py(py, &r.key, r.key_schema.as_ref())?,
-                    value_schema: schemas.get(py, r.value_schema.as_ref())?,
-                    value: crate::data::to_py(py, &r.value, r.value_schema.as_ref())?,
-                    timestamp: r.timestamp,
-                    timestamp_type: timestamp_type_name(r.timestamp_type),
-                    headers: headers.into_any().unbind(),
-                    original: r.original.clone(),
-                },
-            )
-        })
+/// A batch of core records as a Python list of `SinkRecord`: one small object per record, the
+/// records' data staying in Rust until the task reads it.
+fn py_batch<'py>(py: Python<'py>, batch: &SinkBatch) -> PyResult<Bound<'py, PyList>> {
+    let shared = batch.shared();
+    let items = (0..shared.len())
+        .map(|index| Bound::new(py, PySinkRecord::from_batch(shared.clone(), index)))
         .collect::<PyResult<Vec<_>>>()?;
     PyList::new(py, items)
 }
 
-/// A Python `SinkRecord` back as a core record (for a report of a record the task built).
+/// A Python `SinkRecord` back as a core record (for an errant-record report).
 fn core_record(record: &Bound<'_, PySinkRecord>) -> PyResult<SinkRecord> {
-    let py = record.py();
     let r = record.get();
-    let key_schema = crate::data::schema_ref(r.key_schema.bind(py))?;
-    let value_schema = crate::data::schema_ref(r.value_schema.bind(py))?;
+    if let CoreRecord::Batch(batch, index) = &r.core {
+        // Read from Kafka: the report writes its original bytes.
+        return Ok(batch[*index].clone());
+    }
+    let py = record.py();
+    let key_schema = crate::data::schema_ref(&r.key_schema(py)?)?;
+    let value_schema = crate::data::schema_ref(&r.value_schema(py)?)?;
     let mut headers = Vec::new();
-    if !r.headers.bind(py).is_none() {
-        for item in r.headers.bind(py).try_iter()? {
+    let py_headers = r.headers(py)?;
+    if !py_headers.is_none() {
+        for item in py_headers.try_iter()? {
             let (key, value): (String, Bound<'_, PyAny>) = item?.extract()?;
             headers.push(Header { key, schema: None, value: crate::data::to_value(&value, None)? });
         }
     }
+    let core = r.core();
     Ok(SinkRecord {
-        topic: r.topic.clone(),
-        partition: r.kafka_partition,
-        offset: r.kafka_offset,
-        key: if r.original.is_some() {
-            Value::Null
-        } else {
-            crate::data::to_value(r.key.bind(py), key_schema.as_ref())?
-        },
+        key: crate::data::to_value(&r.key(py)?, key_schema.as_ref())?,
         key_schema,
-        value: if r.original.is_some() {
-            Value::Null
-        } else {
-            crate::data::to_value(r.value.bind(py), value_schema.as_ref())?
-        },
+        value: crate::data::to_value(&r.value(py)?, value_schema.as_ref())?,
         value_schema,
-        timestamp: r.timestamp,
-        timestamp_type: parse_timestamp_type(r.timestamp_type)?,
         headers,
-        original: r.original.clone(),
+        ..core.clone()
     })
 }
 
-/// A Python `SinkTask` instance; `async def` methods run on the task thread's own loop.
+/// A Python `SinkTask` instance. Methods are called directly; a result that is awaitable (an
+/// `async def` method) is run to completion on the task thread's own loop.
 pub struct PySinkTask {
     pub obj: Py<PyAny>,
     pub runner: PyOnceLock<Py<PyAny>>,
 }
 
 impl PySinkTask {
-    fn invoke<'py>(&self, py: Python<'py>, method: &str, args: Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyAny>> {
+    fn invoke<'py>(
+        &self,
+        py: Python<'py>,
+        method: &Bound<'py, PyString>,
+        args: Bound<'py, PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let result = self.obj.bind(py).call_method1(method, args)?;
+        if result.is_none() {
+            return Ok(result);
+        }
         let runner = self.runner.get(py).expect("runner set at start").bind(py);
-        runner.call_method1("call", (self.obj.bind(py).getattr(method)?, args))
+        runner.call_method1(intern!(py, "resolve"), (result,))
     }
 }
 
@@ -270,30 +338,32 @@ impl SinkTask for PySinkTask {
             let _ = self.runner.set(py, runner.unbind());
             let config = config_dict(py, &context.config)?;
             obj.setattr("context", PySinkTaskContext { config: context.config.clone(), control: context.control })?;
-            self.invoke(py, "start", PyTuple::new(py, [config])?)?;
+            self.invoke(py, intern!(py, "start"), PyTuple::new(py, [config])?)?;
             Ok(())
         })
     }
 
     fn open(&self, partitions: &[TopicPartition]) -> Result<()> {
-        call(|py| self.invoke(py, "open", PyTuple::new(py, [py_partitions(py, partitions)?])?).map(drop))
+        call(|py| self.invoke(py, intern!(py, "open"), PyTuple::new(py, [py_partitions(py, partitions)?])?).map(drop))
     }
 
-    fn put(&self, records: &[SinkRecord]) -> Result<()> {
-        call(|py| self.invoke(py, "put", PyTuple::new(py, [py_batch(py, records)?])?).map(drop))
+    fn put(&self, records: &SinkBatch) -> Result<()> {
+        call(|py| self.invoke(py, intern!(py, "put"), PyTuple::new(py, [py_batch(py, records)?])?).map(drop))
     }
 
     fn pre_commit(&self, offsets: &SinkOffsets) -> Result<SinkOffsets> {
-        call(|py| core_offsets(&self.invoke(py, "pre_commit", PyTuple::new(py, [py_offsets(py, offsets)?])?)?))
+        call(|py| {
+            core_offsets(&self.invoke(py, intern!(py, "pre_commit"), PyTuple::new(py, [py_offsets(py, offsets)?])?)?)
+        })
     }
 
     fn close(&self, partitions: &[TopicPartition]) -> Result<()> {
-        call(|py| self.invoke(py, "close", PyTuple::new(py, [py_partitions(py, partitions)?])?).map(drop))
+        call(|py| self.invoke(py, intern!(py, "close"), PyTuple::new(py, [py_partitions(py, partitions)?])?).map(drop))
     }
 
     fn stop(&self) -> Result<()> {
         call(|py| match self.runner.get(py) {
-            Some(_) => self.invoke(py, "stop", PyTuple::empty(py)).map(drop),
+            Some(_) => self.invoke(py, intern!(py, "stop"), PyTuple::empty(py)).map(drop),
             None => self.obj.bind(py).call_method0("stop").map(drop),
         })
     }
@@ -420,7 +490,17 @@ impl PyErrantRecordReporter {
     }
 }
 
+/// What the built-in ``CountingSinkConnector`` named ``connector`` counted in this process:
+/// ``(records, bytes, seconds from its first non-empty put to its last)``, or None if no such
+/// connector started here.
+#[pyfunction]
+fn counting_sink_stats(connector: &str) -> Option<(u64, u64, f64)> {
+    ferroconnect_core::connectors::counting_sink::counted(connector)
+        .map(|c| (c.records, c.bytes, c.elapsed.as_secs_f64()))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(counting_sink_stats, m)?)?;
     m.add_class::<PySinkRecord>()?;
     m.add_class::<PySinkTaskContext>()?;
     m.add_class::<PyErrantRecordReporter>()?;

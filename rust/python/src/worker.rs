@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use ferroconnect_core::connectors::BuiltinsFirst;
 use ferroconnect_core::offsets::{FileOffsetStore, MemoryOffsetStore, OffsetStore};
 use ferroconnect_core::runtime::worker::{TargetState, Worker};
 use ferroconnect_core::runtime::worker_config::WorkerConfig;
@@ -37,7 +38,7 @@ impl PyWorker {
             Some(path) => Arc::new(py.detach(|| FileOffsetStore::open(path)).py_err()?),
             None => Arc::new(MemoryOffsetStore::default()),
         };
-        Ok(PyWorker { worker: Worker::new(config, Arc::new(PyPluginLoader), offsets) })
+        Ok(PyWorker { worker: Worker::new(config, Arc::new(BuiltinsFirst::new(Arc::new(PyPluginLoader))), offsets) })
     }
 
     #[pyo3(signature = (name, config, initial_state = "RUNNING"))]

@@ -153,11 +153,13 @@ impl ErrorReporter {
     /// Runs `operation`, retrying `Error::Retriable` failures until `errors.retry.timeout`
     /// elapses, with Kafka's back-off (300 ms doubling, at most `errors.retry.delay.max.ms`).
     pub fn retry<T>(&self, mut operation: impl FnMut() -> Result<T>) -> Result<T> {
-        let started = Instant::now();
+        // Taken at the first failure (the hot path never fails): the operation itself is quick.
+        let mut started: Option<Instant> = None;
         let mut attempt: u32 = 0;
         loop {
             match operation() {
                 Err(Error::Retriable(reason)) => {
+                    let started = *started.get_or_insert_with(Instant::now);
                     attempt += 1;
                     let delay = Duration::from_millis(300u64.saturating_mul(1 << (attempt - 1).min(20)))
                         .min(self.settings.retry_delay_max);

@@ -15,10 +15,10 @@ use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
-use rdkafka::message::{Headers, Message};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use tracing::{debug, warn};
 
+use super::chunk::{ChunkBuilder, ChunkSlice, MessageRef};
 use crate::error::{Error, Result};
 
 /// Kafka Connect's framework consumer settings (`Worker.baseConsumerConfigs`) in librdkafka's
@@ -81,7 +81,9 @@ impl TimestampType {
     }
 }
 
-/// A record as read from Kafka: its coordinates and its bytes, before conversion.
+/// A record as read from Kafka, owned: its coordinates and its bytes, before conversion. The
+/// consumer hands messages over in chunks ([`ChunkSlice`]); this is the form errors and the dead
+/// letter queue take.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConsumedMessage {
     pub topic: String,
@@ -95,28 +97,6 @@ pub struct ConsumedMessage {
 }
 
 impl ConsumedMessage {
-    fn from_kafka(message: &impl Message) -> Self {
-        let (timestamp, timestamp_type) = match message.timestamp() {
-            rdkafka::Timestamp::NotAvailable => (None, TimestampType::NoTimestampType),
-            rdkafka::Timestamp::CreateTime(t) => (Some(t), TimestampType::CreateTime),
-            rdkafka::Timestamp::LogAppendTime(t) => (Some(t), TimestampType::LogAppendTime),
-        };
-        let headers = message
-            .headers()
-            .map(|hs| hs.iter().map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec))).collect())
-            .unwrap_or_default();
-        ConsumedMessage {
-            topic: message.topic().to_owned(),
-            partition: message.partition(),
-            offset: message.offset(),
-            key: message.key().map(<[u8]>::to_vec),
-            value: message.payload().map(<[u8]>::to_vec),
-            timestamp,
-            timestamp_type,
-            headers,
-        }
-    }
-
     pub fn topic_partition(&self) -> TopicPartition {
         TopicPartition::new(self.topic.clone(), self.partition)
     }
@@ -124,7 +104,8 @@ impl ConsumedMessage {
 
 /// What the fetcher hands the task, in the order it happened.
 pub enum Fetched {
-    Message(ConsumedMessage),
+    /// Messages in the order librdkafka returned them (at most a chunk's worth).
+    Messages(ChunkSlice),
     Assigned(Vec<TopicPartition>),
     /// The task must commit (unless `lost`) and close these partitions, then answer on `done`;
     /// the consumer gives them up only after that (or once the task is gone).
@@ -164,6 +145,25 @@ struct Queue {
     seeks: BTreeMap<TopicPartition, i64>,
     paused_by_task: BTreeSet<TopicPartition>,
     closed: bool,
+}
+
+impl Queue {
+    /// Removes the queued messages for which `drop` holds; events stay where they are.
+    fn drop_messages(&mut self, drop: impl Fn(&MessageRef<'_>) -> bool) {
+        let mut kept = VecDeque::with_capacity(self.items.len());
+        for item in self.items.drain(..) {
+            match item {
+                Fetched::Messages(slice) => {
+                    let before = slice.len();
+                    let runs = slice.retain(|m| !drop(m));
+                    self.messages -= before - runs.iter().map(ChunkSlice::len).sum::<usize>();
+                    kept.extend(runs.into_iter().map(Fetched::Messages));
+                }
+                event => kept.push_back(event),
+            }
+        }
+        self.items = kept;
+    }
 }
 
 struct Shared {
@@ -244,6 +244,8 @@ pub struct Fetcher {
     shared: Arc<Shared>,
     consumer: Arc<BaseConsumer<RebalanceContext>>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// Messages queued before the fetcher stops fetching.
+    capacity: usize,
 }
 
 impl Fetcher {
@@ -281,43 +283,56 @@ impl Fetcher {
             .name(thread_name)
             .spawn(move || fetch_loop(&thread_shared, &thread_consumer, capacity))
             .map_err(|e| Error::io("starting a consumer thread", e))?;
-        Ok(Fetcher { shared, consumer, thread: Mutex::new(Some(thread)) })
+        Ok(Fetcher { shared, consumer, thread: Mutex::new(Some(thread)), capacity })
     }
 
     /// Takes up to `max_messages` messages, or one rebalance event, waiting at most `timeout` for
     /// the first. Messages of partitions with a pending seek are dropped (the seek supersedes them).
     pub fn next_batch(&self, max_messages: usize, timeout: Duration) -> Batch {
-        let deadline = Instant::now() + timeout;
         let mut queue = self.shared.lock();
-        while queue.items.is_empty() && !queue.closed {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            queue = self.shared.changed.wait_timeout(queue, left).unwrap_or_else(|p| p.into_inner()).0;
-        }
-        let mut messages = Vec::new();
-        while messages.len() < max_messages {
-            match queue.items.front() {
-                Some(Fetched::Message(_)) => {
-                    let Some(Fetched::Message(message)) = queue.items.pop_front() else { unreachable!() };
-                    queue.messages -= 1;
-                    if !queue.seeks.contains_key(&message.topic_partition()) {
-                        messages.push(message);
-                    }
+        if queue.items.is_empty() && !queue.closed {
+            let deadline = Instant::now() + timeout;
+            while queue.items.is_empty() && !queue.closed {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break;
                 }
-                Some(_) if messages.is_empty() => {
-                    let event = queue.items.pop_front();
-                    drop(queue);
-                    self.shared.changed.notify_all();
-                    return Batch { messages, event };
+                queue = self.shared.changed.wait_timeout(queue, left).unwrap_or_else(|p| p.into_inner()).0;
+            }
+        }
+        if !queue.seeks.is_empty() {
+            let seeks = std::mem::take(&mut queue.seeks);
+            queue.drop_messages(|m| seeks.keys().any(|tp| m.is_of(tp)));
+            queue.seeks = seeks;
+        }
+        let mut batch = Batch { messages: Vec::new(), count: 0, event: None };
+        while batch.count < max_messages {
+            match queue.items.front_mut() {
+                Some(Fetched::Messages(slice)) => {
+                    let taken = if slice.len() <= max_messages - batch.count {
+                        let Some(Fetched::Messages(slice)) = queue.items.pop_front() else { unreachable!() };
+                        slice
+                    } else {
+                        slice.take_front(max_messages - batch.count)
+                    };
+                    queue.messages -= taken.len();
+                    batch.count += taken.len();
+                    batch.messages.push(taken);
+                }
+                Some(_) if batch.count == 0 => {
+                    batch.event = queue.items.pop_front();
+                    break;
                 }
                 _ => break,
             }
         }
+        let was_full = queue.messages + batch.count >= self.capacity;
         drop(queue);
-        self.shared.changed.notify_all();
-        Batch { messages, event: None }
+        // The fetcher waits on a full queue only; the task is the only other waiter.
+        if was_full || batch.event.is_some() {
+            self.shared.changed.notify_all();
+        }
+        batch
     }
 
     /// Takes the first rebalance event, waiting at most `timeout`, and leaves messages queued
@@ -326,14 +341,10 @@ impl Fetcher {
         let deadline = Instant::now() + timeout;
         let mut queue = self.shared.lock();
         loop {
-            if let Some(index) = queue.items.iter().position(|item| !matches!(item, Fetched::Message(_))) {
+            if let Some(index) = queue.items.iter().position(|item| !matches!(item, Fetched::Messages(_))) {
                 let event = queue.items.remove(index);
                 if let Some(Fetched::Revoked { partitions, .. }) = &event {
-                    let before = queue.items.len();
-                    queue.items.retain(
-                        |item| !matches!(item, Fetched::Message(m) if partitions.contains(&m.topic_partition())),
-                    );
-                    queue.messages -= before - queue.items.len();
+                    queue.drop_messages(|m| partitions.iter().any(|tp| m.is_of(tp)));
                 }
                 drop(queue);
                 self.shared.changed.notify_all();
@@ -421,7 +432,10 @@ impl Drop for Fetcher {
 
 /// What `next_batch` returns: messages, or (alone) a rebalance event.
 pub struct Batch {
-    pub messages: Vec<ConsumedMessage>,
+    /// The messages, as consecutive runs of the chunks they were fetched in.
+    pub messages: Vec<ChunkSlice>,
+    /// How many messages `messages` holds.
+    pub count: usize,
     pub event: Option<Fetched>,
 }
 
@@ -447,6 +461,7 @@ const FETCH_CHUNK: usize = 500;
 fn fetch_loop(shared: &Shared, consumer: &BaseConsumer<RebalanceContext>, capacity: usize) {
     let mut paused: BTreeSet<TopicPartition> = BTreeSet::new();
     let mut full_since: Option<Instant> = None;
+    let mut chunk = ChunkBuilder::default();
     loop {
         let (seeks, want_paused) = {
             let mut queue = shared.lock();
@@ -479,19 +494,16 @@ fn fetch_loop(shared: &Shared, consumer: &BaseConsumer<RebalanceContext>, capaci
         }
         if !seeks.is_empty() {
             let mut queue = shared.lock();
-            let before = queue.items.len();
-            queue.items.retain(|item| !matches!(item, Fetched::Message(m) if seeks.contains_key(&m.topic_partition())));
-            queue.messages -= before - queue.items.len();
+            queue.drop_messages(|m| seeks.keys().any(|tp| m.is_of(tp)));
             for tp in seeks.keys() {
                 queue.seeks.remove(tp);
             }
         }
         update_paused(consumer, &mut paused, want_paused);
-        let mut fetched = Vec::new();
         let mut timeout = Duration::from_millis(100);
-        while fetched.len() < FETCH_CHUNK {
+        while chunk.len() < FETCH_CHUNK {
             match consumer.poll(timeout) {
-                Some(Ok(message)) => fetched.push(ConsumedMessage::from_kafka(&message)),
+                Some(Ok(message)) => chunk.push(&message),
                 Some(Err(e)) => {
                     debug!("consumer poll: {e}");
                     break;
@@ -500,15 +512,20 @@ fn fetch_loop(shared: &Shared, consumer: &BaseConsumer<RebalanceContext>, capaci
             }
             timeout = Duration::ZERO;
         }
-        if !fetched.is_empty() {
+        if !chunk.is_empty() {
+            let fetched = chunk.take();
             let mut queue = shared.lock();
             if queue.closed {
                 break;
             }
+            let was_empty = queue.items.is_empty();
             queue.messages += fetched.len();
-            queue.items.extend(fetched.into_iter().map(Fetched::Message));
+            queue.items.push_back(Fetched::Messages(fetched));
             drop(queue);
-            shared.changed.notify_all();
+            // Only a task waiting for its next batch waits on an empty queue.
+            if was_empty {
+                shared.changed.notify_all();
+            }
         }
     }
     debug!("consumer thread stopping");

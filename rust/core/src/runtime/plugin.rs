@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::kafka::producer::Delivered;
 use crate::runtime::record::SourceRecord;
-use crate::runtime::sink_record::{SinkRecord, TopicPartition};
+use crate::runtime::sink_record::{SinkBatch, SinkRecord, TopicPartition};
 
 /// A connector's or task's configuration: Kafka Connect's string map.
 pub type Config = BTreeMap<String, String>;
@@ -142,9 +142,10 @@ pub trait SinkTask: Send + Sync {
     fn start(&self, context: SinkTaskContext) -> Result<()>;
     /// Partitions newly assigned to the task.
     fn open(&self, partitions: &[TopicPartition]) -> Result<()>;
-    /// A batch of records (possibly empty: `put` is called on every iteration, as in Kafka).
+    /// A batch of records (possibly empty: `put` is called on every iteration, as in Kafka); it
+    /// dereferences to `[SinkRecord]`, and can be kept (cloned: shared, not copied).
     /// `Error::Retriable` makes the runtime hand the same batch again after the context's timeout.
-    fn put(&self, records: &[SinkRecord]) -> Result<()>;
+    fn put(&self, records: &SinkBatch) -> Result<()>;
     /// Makes what `put` received durable and returns the offsets that may be committed
     /// (Kafka's default: `flush`, then `offsets` unchanged).
     fn pre_commit(&self, offsets: &SinkOffsets) -> Result<SinkOffsets>;

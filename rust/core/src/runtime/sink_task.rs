@@ -7,7 +7,6 @@
 //! stop: wait for the dead letter queue, ask `pre_commit` which offsets are safe, and commit those
 //! (never beyond what `put` accepted). A failed task commits nothing more.
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -16,12 +15,13 @@ use tracing::{debug, info, warn};
 use crate::convert::{Converter, HeaderConverter};
 use crate::error::{Error, Result};
 use crate::errors::{ErrorReporter, Stage};
+use crate::kafka::chunk::{ChunkSlice, MessageRef};
 use crate::kafka::consumer::{ConsumedMessage, ConsumerSetup, Fetched, Fetcher, TopicPartition};
 use crate::runtime::plugin::{
     Config, ErrantRecordReporter, ReportDone, ReportedError, SinkControl, SinkOffsets, SinkTask, SinkTaskContext,
 };
 use crate::runtime::record::Header;
-use crate::runtime::sink_record::SinkRecord;
+use crate::runtime::sink_record::{SinkBatch, SinkRecord};
 use crate::runtime::task_control::{join_within, TaskControl, TaskId};
 
 /// Kafka's class of conversion failures, as the dead letter queue's headers name it.
@@ -157,8 +157,8 @@ struct TaskErrantReporter {
 
 impl ErrantRecordReporter for TaskErrantReporter {
     fn report(&self, record: &SinkRecord, error: ReportedError, done: ReportDone) -> Result<()> {
-        let message = match &record.original {
-            Some(original) => (**original).clone(),
+        let message = match record.original_message() {
+            Some(original) => original,
             None => reserialize(record, &self.converters)?,
         };
         let outcome = self.errors.report(Stage::TaskPut, SINK_TASK_CLASS, Some(&message), &error, Some(done));
@@ -178,7 +178,7 @@ fn reserialize(record: &SinkRecord, converters: &SinkConverters) -> Result<Consu
         .map(|h| Ok((h.key.clone(), converters.header.to_bytes(topic, &h.key, h.schema.as_ref(), &h.value)?)))
         .collect::<Result<Vec<_>>>()?;
     Ok(ConsumedMessage {
-        topic: topic.clone(),
+        topic: topic.to_string(),
         partition: record.partition,
         offset: record.offset,
         key: converters.key.from_connect_data(topic, record.key_schema.as_ref(), &record.key)?,
@@ -248,7 +248,7 @@ struct Driver {
     committed: SinkOffsets,
     last_commit: Instant,
     /// A batch taken just as the connector was paused, delivered after the resume.
-    held: Vec<ConsumedMessage>,
+    held: Vec<ChunkSlice>,
 }
 
 impl Driver {
@@ -290,7 +290,7 @@ impl Driver {
 
     fn handle_event(&mut self, event: Fetched) -> Result<()> {
         match event {
-            Fetched::Message(_) => unreachable!("messages come in batches"),
+            Fetched::Messages(_) => unreachable!("messages come in batches"),
             Fetched::Assigned(partitions) => {
                 debug!(task = %self.setup.id, ?partitions, "partitions assigned");
                 self.setup.task.open(&partitions)?;
@@ -303,7 +303,9 @@ impl Driver {
                 }
                 let closed = self.setup.task.close(&partitions);
                 // Records held back while paused belong to the partitions' next owner now.
-                self.held.retain(|m| !partitions.contains(&m.topic_partition()));
+                let held = std::mem::take(&mut self.held);
+                self.held =
+                    held.into_iter().flat_map(|s| s.retain(|m| !partitions.iter().any(|tp| m.is_of(tp)))).collect();
                 for tp in &partitions {
                     self.current.remove(tp);
                     self.committed.remove(tp);
@@ -317,17 +319,20 @@ impl Driver {
 
     /// Converts a batch, hands it to `put` (again after a retriable failure), and advances the
     /// current offsets past it.
-    fn deliver(&mut self, messages: Vec<ConsumedMessage>) -> Result<()> {
-        let mut next: SinkOffsets = BTreeMap::new();
-        let mut records = Vec::with_capacity(messages.len());
-        for message in messages {
-            next.insert(message.topic_partition(), message.offset + 1);
-            if let Some(record) = self.convert(message)? {
-                records.push(record);
+    fn deliver(&mut self, messages: Vec<ChunkSlice>) -> Result<()> {
+        let mut next = Offsets::default();
+        let mut records = Vec::with_capacity(messages.iter().map(ChunkSlice::len).sum());
+        for slice in &messages {
+            for (n, message) in slice.iter().enumerate() {
+                next.advance(&message);
+                if let Some(record) = self.convert(slice, n, message)? {
+                    records.push(record);
+                }
             }
         }
+        let batch = SinkBatch::new(records);
         loop {
-            match self.setup.task.put(&records) {
+            match self.setup.task.put(&batch) {
                 Ok(()) => break,
                 Err(Error::Retriable(reason)) => {
                     let timeout = self.context.requests().timeout.take().unwrap_or(Duration::ZERO);
@@ -343,51 +348,47 @@ impl Driver {
         if let Some(failure) = self.exceeded.lock().unwrap_or_else(|p| p.into_inner()).take() {
             return Err(Error::Connector(failure));
         }
-        self.current.extend(next);
+        next.finish(&mut self.current);
         self.apply_rewinds();
         Ok(())
     }
 
-    /// Converts one message; `None` when it failed and `errors.tolerance=all` skips it.
-    fn convert(&self, message: ConsumedMessage) -> Result<Option<SinkRecord>> {
+    /// Converts the `n`-th message of `slice`; `None` when it failed and `errors.tolerance=all`
+    /// skips it.
+    fn convert(&self, slice: &ChunkSlice, n: usize, message: MessageRef<'_>) -> Result<Option<SinkRecord>> {
         let converters = &self.setup.converters;
-        let topic = message.topic.as_str();
-        let where_ = || format!("topic {}, partition {}, offset {}", message.topic, message.partition, message.offset);
-        let key = self.setup.errors.retry(|| converters.key.to_connect_data(topic, message.key.as_deref()));
+        let topic = message.topic();
+        let key = self.setup.errors.retry(|| converters.key.to_connect_data(topic, message.key()));
         let key = match key {
             Ok(key) => key,
-            Err(e) => return self.conversion_failed(Stage::KeyConverter, &converters.names[0], &message, &e, where_()),
+            Err(e) => return self.conversion_failed(Stage::KeyConverter, &converters.names[0], message, &e),
         };
-        let value = self.setup.errors.retry(|| converters.value.to_connect_data(topic, message.value.as_deref()));
+        let value = self.setup.errors.retry(|| converters.value.to_connect_data(topic, message.value()));
         let value = match value {
             Ok(value) => value,
-            Err(e) => {
-                return self.conversion_failed(Stage::ValueConverter, &converters.names[1], &message, &e, where_())
-            }
+            Err(e) => return self.conversion_failed(Stage::ValueConverter, &converters.names[1], message, &e),
         };
-        let mut headers = Vec::with_capacity(message.headers.len());
-        for (name, bytes) in &message.headers {
-            match converters.header.to_connect_header(topic, name, bytes.as_deref()) {
+        let mut headers = Vec::with_capacity(message.header_count());
+        for (name, bytes) in message.headers() {
+            match converters.header.to_connect_header(topic, name, bytes) {
                 Ok(converted) => {
-                    headers.push(Header { key: name.clone(), schema: converted.schema, value: converted.value })
+                    headers.push(Header { key: name.to_owned(), schema: converted.schema, value: converted.value })
                 }
-                Err(e) => {
-                    return self.conversion_failed(Stage::HeaderConverter, &converters.names[2], &message, &e, where_())
-                }
+                Err(e) => return self.conversion_failed(Stage::HeaderConverter, &converters.names[2], message, &e),
             }
         }
         Ok(Some(SinkRecord {
-            topic: message.topic.clone(),
-            partition: message.partition,
-            offset: message.offset,
+            topic: message.topic_arc().clone(),
+            partition: message.partition(),
+            offset: message.offset(),
             key_schema: key.schema,
             key: key.value,
             value_schema: value.schema,
             value: value.value,
-            timestamp: message.timestamp,
-            timestamp_type: message.timestamp_type,
+            timestamp: message.timestamp(),
+            timestamp_type: message.timestamp_type(),
             headers,
-            original: Some(Arc::new(message)),
+            original: Some(slice.raw(n)),
         }))
     }
 
@@ -395,19 +396,21 @@ impl Driver {
         &self,
         stage: Stage,
         class_name: &str,
-        message: &ConsumedMessage,
+        message: MessageRef<'_>,
         error: &Error,
-        where_: String,
     ) -> Result<Option<SinkRecord>> {
+        let where_ =
+            format!("topic {}, partition {}, offset {}", message.topic(), message.partition(), message.offset());
         let text = format!("{error} ({where_})");
         let failure = ReportedError {
             class_name: DATA_EXCEPTION.to_owned(),
             message: text.clone(),
             trace: format!("{DATA_EXCEPTION}: {text}"),
         };
+        let original = message.to_consumed();
         self.setup
             .errors
-            .report(stage, class_name, Some(message), &failure, None)
+            .report(stage, class_name, Some(&original), &failure, None)
             .map_err(|e| Error::Data(e.to_string()))?;
         warn!(task = %self.setup.id, "skipped a record that failed conversion (errors.tolerance=all): {text}");
         Ok(None)
@@ -492,5 +495,40 @@ impl Driver {
             warn!(task = %self.setup.id, "stop() failed: {e}");
         }
         self.fetcher.close();
+    }
+}
+
+/// The next offset of each partition in a batch, noted once per run of one partition's messages
+/// (a batch is usually a few long runs) instead of once per message.
+#[derive(Default)]
+struct Offsets {
+    done: SinkOffsets,
+    /// The partition of the current run and the next offset after its last message.
+    run: Option<(Arc<str>, i32, i64)>,
+}
+
+impl Offsets {
+    fn advance(&mut self, message: &MessageRef<'_>) {
+        match &mut self.run {
+            Some((topic, partition, next))
+                if *partition == message.partition() && Arc::ptr_eq(topic, message.topic_arc()) =>
+            {
+                *next = message.offset() + 1;
+            }
+            run => {
+                if let Some((topic, partition, next)) = run.take() {
+                    self.done.insert(TopicPartition::new(&*topic, partition), next);
+                }
+                *run = Some((message.topic_arc().clone(), message.partition(), message.offset() + 1));
+            }
+        }
+    }
+
+    /// Adds the batch's offsets to `current`.
+    fn finish(mut self, current: &mut SinkOffsets) {
+        if let Some((topic, partition, next)) = self.run.take() {
+            self.done.insert(TopicPartition::new(&*topic, partition), next);
+        }
+        current.extend(self.done);
     }
 }

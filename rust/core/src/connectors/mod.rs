@@ -1,0 +1,73 @@
+//! Connectors built into the runtime, written in Rust. The worker's plugin loader consults them by
+//! class name before any other loader (see [`BuiltinsFirst`]), so a `connector.class` naming one
+//! never reaches Python.
+
+pub mod counting_sink;
+
+use std::sync::Arc;
+
+use crate::error::Result;
+use crate::runtime::plugin::{Connector, PluginLoader};
+
+/// Each built-in: the names it answers to (full class name first) and how to make one.
+const BUILTINS: &[(&[&str], fn() -> Arc<dyn Connector>)] =
+    &[(&[counting_sink::CLASS, "CountingSinkConnector", "CountingSink"], || {
+        Arc::new(counting_sink::CountingSinkConnector::default())
+    })];
+
+/// A new instance of the built-in connector of this class name (or alias), if there is one.
+pub fn builtin_connector(class: &str) -> Option<Arc<dyn Connector>> {
+    BUILTINS.iter().find(|(names, _)| names.contains(&class)).map(|(_, make)| make())
+}
+
+/// The full class names of the built-in connectors.
+pub fn builtin_classes() -> Vec<&'static str> {
+    BUILTINS.iter().map(|(names, _)| names[0]).collect()
+}
+
+/// A plugin loader that answers built-in class names itself and asks `fallback` (for example the
+/// Python loader) for every other name.
+pub struct BuiltinsFirst {
+    fallback: Arc<dyn PluginLoader>,
+}
+
+impl BuiltinsFirst {
+    pub fn new(fallback: Arc<dyn PluginLoader>) -> Self {
+        BuiltinsFirst { fallback }
+    }
+}
+
+impl PluginLoader for BuiltinsFirst {
+    fn load_connector(&self, class: &str) -> Result<Arc<dyn Connector>> {
+        match builtin_connector(class) {
+            Some(connector) => Ok(connector),
+            None => self.fallback.load_connector(class),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+    use crate::runtime::plugin::ConnectorKind;
+
+    struct NoPlugins;
+
+    impl PluginLoader for NoPlugins {
+        fn load_connector(&self, class: &str) -> Result<Arc<dyn Connector>> {
+            Err(Error::config("connector.class", format!("no plugin {class}")))
+        }
+    }
+
+    #[test]
+    fn builtins_answer_their_names_and_the_fallback_the_rest() {
+        let loader = BuiltinsFirst::new(Arc::new(NoPlugins));
+        for name in [counting_sink::CLASS, "CountingSinkConnector", "CountingSink"] {
+            assert_eq!(loader.load_connector(name).ok().map(|c| c.kind()), Some(ConnectorKind::Sink));
+        }
+        let missing = loader.load_connector("pkg.Missing").err().expect("not built in").to_string();
+        assert!(missing.contains("no plugin pkg.Missing"), "{missing}");
+        assert_eq!(builtin_classes(), vec![counting_sink::CLASS]);
+    }
+}
