@@ -2,15 +2,19 @@
 cluster keeps only ~5 MiB per partition, too little for 1M records).
 
 The topic is pre-filled with N records of 100 B (one partition). Variants, each in its own child
-process so CPU seconds and peak RSS are its own; each consumes in a consumer group and is timed
-from its first record to its last (group joins are not counted):
+process so CPU seconds and peak RSS are its own; each consumes in a consumer group of its own and
+is timed from its first record to its last (group joins are not counted):
   a  a Python ``SinkTask`` with a no-op ``put``, through the Worker (ByteArrayConverter)
+  b  the built-in native Rust sink (``CountingSinkConnector``) through the same Worker and runtime
   c  the ceiling: a raw librdkafka consumer (Rust) that touches every record's bytes
   d  what a Python user would write instead: a confluent-kafka ``consume(num_messages=500)`` loop
-Not yet measured: b, a native Rust sink through the same runtime.
+``1/a - 1/b`` is what the Python side costs per record (the batch of ``SinkRecord`` objects and
+the ``put`` call); ``1/b - 1/c`` what the runtime adds to librdkafka (fetcher thread, conversion,
+offsets).
 
-Usage: ``python benches/sink_throughput.py [--records N] [--bootstrap HOST:PORT]`` (CI smoke-runs
-it with a small N; without --bootstrap it starts Tansu with scripts/tansu.py).
+Usage: ``python benches/sink_throughput.py [--records N] [--repeat R] [--bootstrap HOST:PORT]``
+(CI smoke-runs it with a small N; without --bootstrap it starts Tansu with scripts/tansu.py). With
+``--repeat R`` the variants run R times, interleaved, and the medians are printed.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,8 +34,12 @@ from pathlib import Path
 from typing import Any
 
 RECORD = b"x" * 100
-# Tansu's quirks (docs/brokers.md): a 3 s JoinGroup at this session timeout, and no fetch backoff.
-CONSUMER = {"session.timeout.ms": "6000", "heartbeat.interval.ms": "500", "fetch.queue.backoff.ms": "0"}
+# Tansu's quirks (docs/brokers.md): a 3 s JoinGroup at this session timeout, and fetches so large
+# that librdkafka's default 1 s fetch back-off stalls a consumer. A back-off of 0 makes librdkafka's
+# broker thread spin whenever its queue is full (a consumer slower than the broker: measured 0.7 CPU
+# seconds more for variant a at 1M), so all variants use 10 ms.
+CONSUMER = {"session.timeout.ms": "6000", "heartbeat.interval.ms": "500", "fetch.queue.backoff.ms": "10"}
+BYTES = "org.apache.kafka.connect.converters.ByteArrayConverter"
 
 
 def run_a(bootstrap: str, topic: str, n: int) -> float:
@@ -58,19 +67,37 @@ def run_a(bootstrap: str, topic: str, n: int) -> float:
         def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
             return [{}]
 
-    converter = "org.apache.kafka.connect.converters.ByteArrayConverter"
     settings = {f"consumer.{k}": v for k, v in CONSUMER.items()}
-    with fc.Worker(bootstrap, key_converter=converter, value_converter=converter, **settings) as worker:
-        worker.create_connector(f"bench-a-{uuid.uuid4().hex[:8]}", {"connector.class": BenchSink, "topics": topic})
+    with fc.Worker(bootstrap, key_converter=BYTES, value_converter=BYTES, **settings) as worker:
+        name = f"bench-a-{uuid.uuid4().hex[:8]}"
+        worker.create_connector(name, {"connector.class": BenchSink, "topics": topic})
         if not done.wait(600):
             raise TimeoutError("variant a did not see every record")
     return times[1] - times[0]
 
 
+def run_b(bootstrap: str, topic: str, n: int) -> float:
+    import ferroconnect as fc
+    from ferroconnect import _core
+
+    settings = {f"consumer.{k}": v for k, v in CONSUMER.items()}
+    with fc.Worker(bootstrap, key_converter=BYTES, value_converter=BYTES, **settings) as worker:
+        name = f"bench-b-{uuid.uuid4().hex[:8]}"
+        worker.create_connector(name, {"connector.class": "CountingSinkConnector", "topics": topic})
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            counted = _core.counting_sink_stats(name)
+            if counted is not None and counted[0] >= n:
+                return counted[2]
+            time.sleep(0.05)
+    raise TimeoutError("variant b did not see every record")
+
+
 def run_c(bootstrap: str, topic: str, n: int) -> float:
     from ferroconnect import _core
 
-    return _core.consume_count(bootstrap, topic, n, 600.0, {"group.id": f"bench-c-{uuid.uuid4().hex[:8]}", **CONSUMER})
+    group = f"bench-c-{uuid.uuid4().hex[:8]}"
+    return _core.consume_count(bootstrap, topic, n, 600.0, {"group.id": group, **CONSUMER})
 
 
 def run_d(bootstrap: str, topic: str, n: int) -> float:
@@ -104,7 +131,7 @@ def child(variant: str, bootstrap: str, topic: str, n: int) -> None:
         prefill(bootstrap, topic, n)
         print(json.dumps({"seconds": 1.0}))
         return
-    seconds = {"a": run_a, "c": run_c, "d": run_d}[variant](bootstrap, topic, n)
+    seconds = {"a": run_a, "b": run_b, "c": run_c, "d": run_d}[variant](bootstrap, topic, n)
     print(json.dumps({"seconds": seconds}))
 
 
@@ -148,7 +175,15 @@ def prefill(bootstrap: str, topic: str, n: int) -> None:
         _core.produce(bootstrap, topic, records, {"linger.ms": "20", "batch.size": "1000000"}, None, 600.0)
 
 
-def run(bootstrap: str, n: int, broker: str) -> None:
+VARIANTS = {
+    "a": "a Python SinkTask (Worker)",
+    "b": "b native Rust sink (Worker)",
+    "c": "c raw librdkafka consumer",
+    "d": "d confluent-kafka loop",
+}
+
+
+def run(bootstrap: str, n: int, broker: str, repeat: int) -> None:
     topic = f"bench-sink-{uuid.uuid4().hex[:8]}"
     started = time.monotonic()
     # In a child too: Linux keeps a parent's peak RSS in its children's ru_maxrss across exec.
@@ -156,19 +191,32 @@ def run(bootstrap: str, n: int, broker: str) -> None:
     print(f"# sink throughput: {n} records of {len(RECORD)} B, one partition, {broker}")
     print(
         f"# machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}; "
-        f"pre-filled in {time.monotonic() - started:.1f}s"
+        f"pre-filled in {time.monotonic() - started:.1f}s; "
+        f"{'median of ' + str(repeat) + ' interleaved runs' if repeat > 1 else 'one run'} per variant"
     )
-    results = {v: measure(v, bootstrap, topic, n) for v in ("a", "c", "d")}
-    names = {
-        "a": "a Python SinkTask (Worker)",
-        "c": "c raw librdkafka consumer",
-        "d": "d confluent-kafka loop",
-    }
+    runs: dict[str, list[dict[str, Any]]] = {v: [] for v in VARIANTS}
+    for _ in range(repeat):
+        for v in VARIANTS:
+            runs[v].append(measure(v, bootstrap, topic, n))
+    results = {v: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for v, rs in runs.items()}
     print(f"{'variant':<34}{'records/s':>12}{'CPU s':>8}{'peak RSS MiB':>14}")
     for v, r in results.items():
-        print(f"{names[v]:<34}{r['records_per_s']:>12,.0f}{r['cpu_s']:>8.2f}{r['peak_rss_mib']:>14.1f}")
-    a, c, d = (results[v]["records_per_s"] for v in "acd")
-    print(f"a/c = {a / c:.2f} (target >= 0.5)   a/d = {a / d:.2f} (target >= 2)   b: not measured yet")
+        spread = ""
+        if repeat > 1:
+            rates = sorted(x["records_per_s"] for x in runs[v])
+            spread = f"   (runs: {rates[0]:,.0f} .. {rates[-1]:,.0f})"
+        print(
+            f"{VARIANTS[v]:<34}{r['records_per_s']:>12,.0f}{r['cpu_s']:>8.2f}{r['peak_rss_mib']:>14.1f}{spread}"
+        )
+    a, b, c, d = (results[v]["records_per_s"] for v in "abcd")
+    print(
+        f"a/c = {a / c:.2f} (target >= 0.5)   b/c = {b / c:.2f} (target >= 0.9)   "
+        f"a/d = {a / d:.2f} (target >= 2)"
+    )
+    print(
+        f"per record: Python side (1/a - 1/b) {1e9 * (1 / a - 1 / b):.0f} ns, "
+        f"runtime over librdkafka (1/b - 1/c) {1e9 * (1 / b - 1 / c):.0f} ns"
+    )
 
 
 def main() -> None:
@@ -176,6 +224,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--bootstrap")
     parser.add_argument("--child")
     parser.add_argument("--topic")
@@ -184,13 +233,13 @@ def main() -> None:
         child(args.child, args.bootstrap, args.topic, args.records)
         return
     if args.bootstrap:
-        run(args.bootstrap, args.records, f"broker at {args.bootstrap}")
+        run(args.bootstrap, args.records, f"broker at {args.bootstrap}", args.repeat)
         return
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
     import tansu
 
     with tempfile.TemporaryDirectory() as state, tansu.start(state) as broker:
-        run(broker.bootstrap_servers, args.records, "Tansu (memory storage)")
+        run(broker.bootstrap_servers, args.records, "Tansu (memory storage)", args.repeat)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import defaultdict
@@ -137,6 +138,56 @@ class RecordingTask(fc.SinkTask):
 
     def stop(self) -> None:
         self.probe.event("stop", self.index, None)
+
+
+class AsyncRecordingSink(fc.SinkConnector):
+    """One task whose ``put`` and ``flush`` are ``async def``; records values and flushes in the probe."""
+
+    def start(self, config: dict[str, str]) -> None:
+        self.settings = config
+
+    def task_class(self) -> type[fc.SinkTask]:
+        return AsyncRecordingTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [dict(self.settings)]
+
+
+class AsyncRecordingTask(fc.SinkTask):
+    def start(self, config: dict[str, str]) -> None:
+        self.probe = probe(config["probe"])
+
+    async def put(self, records: list[fc.SinkRecord]) -> None:  # type: ignore[override]
+        await asyncio.sleep(0)
+        with self.probe.lock:
+            self.probe.records.extend(
+                (0, r.topic, r.kafka_partition, r.kafka_offset, r.value) for r in records
+            )
+
+    async def flush(self, current_offsets: dict[fc.TopicPartition, int]) -> None:  # type: ignore[override]
+        await asyncio.sleep(0)
+        self.probe.event("flush", 0, dict(current_offsets))
+
+
+class KeepingSink(fc.SinkConnector):
+    """One task that keeps every record object it is given (in the probe's ``commands["kept"]``)."""
+
+    def start(self, config: dict[str, str]) -> None:
+        self.settings = config
+
+    def task_class(self) -> type[fc.SinkTask]:
+        return KeepingTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [dict(self.settings)]
+
+
+class KeepingTask(fc.SinkTask):
+    def start(self, config: dict[str, str]) -> None:
+        self.kept: list[fc.SinkRecord] = probe(config["probe"]).commands.setdefault("kept", [])
+
+    def put(self, records: list[fc.SinkRecord]) -> None:
+        self.kept.extend(records)
 
 
 def wait_for(predicate: Any, timeout: float = 60.0, what: str = "condition") -> None:

@@ -4,6 +4,7 @@ failures, the dead letter queue, and regex subscriptions."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -17,7 +18,14 @@ from pathlib import Path
 import ferroconnect as fc
 import pytest
 from ferroconnect.testing import produce
-from sink_helpers import SINK_WORKER_SETTINGS, RecordingSink, probe, wait_for
+from sink_helpers import (
+    SINK_WORKER_SETTINGS,
+    AsyncRecordingSink,
+    KeepingSink,
+    RecordingSink,
+    probe,
+    wait_for,
+)
 from source_helpers import create_topic
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -421,3 +429,89 @@ def test_sink_record_is_built_by_hand_too() -> None:
     )
     assert record.topic_partition == fc.TopicPartition("t", 3)
     assert json.dumps(record.headers) == '[["h", "x"]]'
+
+
+def test_async_put_and_flush_run_while_the_caller_runs_an_event_loop(
+    bootstrap_servers: str, topic_name: str
+) -> None:
+    create_topic(bootstrap_servers, topic_name)
+    produce(bootstrap_servers, topic_name, [(None, f"a{i}".encode()) for i in range(100)])
+    seen = probe(topic_name)
+    config = {"connector.class": AsyncRecordingSink, "topics": topic_name, "probe": topic_name}
+
+    async def main() -> None:
+        with fc.Worker(bootstrap_servers, **SINK_WORKER_SETTINGS) as worker:
+            worker.create_connector("async-sink", config)
+            await asyncio.sleep(0.1)
+            await asyncio.to_thread(wait_for, lambda: len(seen.records) >= 100, 60.0, "all records")
+            await asyncio.to_thread(
+                wait_for,
+                lambda: _committed(bootstrap_servers, "connect-async-sink", topic_name).get(0) == 100,
+                60.0,
+                "a commit after the async flush",
+            )
+            assert worker.status("async-sink")["tasks"][0]["state"] == "RUNNING"
+
+    asyncio.run(main())
+    assert seen.values() == [f"a{i}" for i in range(100)]
+    assert any(kind == "flush" and detail for kind, _, detail in seen.events), "flush was never awaited"
+
+
+def test_records_from_kafka_convert_on_first_access_and_outlive_put(
+    bootstrap_servers: str, topic_name: str
+) -> None:
+    create_topic(bootstrap_servers, topic_name)
+    produce(
+        bootstrap_servers,
+        topic_name,
+        [(f"k{i}".encode(), f'{{"n": {i}}}'.encode(), [("h", b"x"), ("n", None)]) for i in range(3)],
+    )
+    seen = probe(topic_name)
+    config = {
+        "connector.class": KeepingSink,
+        "topics": topic_name,
+        "probe": topic_name,
+        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "value.converter.schemas.enable": "false",
+    }
+    with fc.Worker(bootstrap_servers, **SINK_WORKER_SETTINGS) as worker:
+        worker.create_connector("keeper", config)
+        wait_for(lambda: len(seen.commands.get("kept", [])) >= 3, what="three records")
+    # Read after put returned and after the worker stopped: the records keep their data.
+    records = seen.commands["kept"]
+    assert [(r.topic, r.kafka_partition, r.kafka_offset) for r in records] == [
+        (topic_name, 0, i) for i in range(3)
+    ]
+    first = records[0]
+    assert (first.key, first.value) == ("k0", {"n": 0})
+    assert first.key_schema == fc.Schema.OPTIONAL_STRING and first.value_schema is None
+    assert first.headers == [("h", "x"), ("n", None)]
+    assert isinstance(first.timestamp, int) and first.timestamp_type == "CreateTime"
+    assert first.topic_partition == fc.TopicPartition(topic_name, 0)
+    # Converted once: the same object on every access, so changes to it stay.
+    assert first.value is first.value and first.headers is first.headers
+    first.value["seen"] = True
+    assert first.value == {"n": 0, "seen": True}
+    assert [r.value for r in records[1:]] == [{"n": 1}, {"n": 2}]
+    assert "offset=0" in repr(first) and "'k0'" in repr(first)
+
+
+def test_the_native_counting_sink_runs_through_the_worker(bootstrap_servers: str, topic_name: str) -> None:
+    from ferroconnect import _core
+
+    create_topic(bootstrap_servers, topic_name, 2)
+    for partition in (0, 1):
+        produce(bootstrap_servers, topic_name, [(b"k", b"v" * 10)] * 500, partition=partition)
+    config = {"connector.class": "CountingSinkConnector", "topics": topic_name}
+    with fc.Worker(bootstrap_servers, **SINK_WORKER_SETTINGS) as worker:
+        worker.create_connector("counter", config)
+        wait_for(
+            lambda: (_core.counting_sink_stats("counter") or (0,))[0] >= 1000, what="1000 records counted"
+        )
+        status = worker.status("counter")
+        assert status["connector"]["state"] == "RUNNING" and status["tasks"][0]["state"] == "RUNNING"
+    counted = _core.counting_sink_stats("counter")
+    assert counted is not None and counted[:2] == (1000, 11 * 1000)
+    assert _committed(bootstrap_servers, "connect-counter", topic_name, 2) == {0: 500, 1: 500}
+    assert _core.counting_sink_stats("never-started") is None
