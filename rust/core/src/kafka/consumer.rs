@@ -10,6 +10,7 @@
 //! Seeks requested by the task (`SinkTaskContext.offset`) are carried out by the fetcher between
 //! two polls, so that no message fetched before the seek reaches the task after it.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -203,6 +204,7 @@ impl ConsumerContext for RebalanceContext {
                 return;
             }
             let lost = consumer.assignment_lost();
+            queue_polled(&mut queue);
             queue.items.push_back(Fetched::Revoked { partitions, lost, done });
         }
         self.shared.changed.notify_all();
@@ -219,11 +221,31 @@ impl ConsumerContext for RebalanceContext {
         let mut queue = self.shared.lock();
         queue.assigned.extend(partitions.iter().cloned());
         if !queue.closed {
+            queue_polled(&mut queue);
             queue.items.push_back(Fetched::Assigned(partitions));
         }
         drop(queue);
         self.shared.changed.notify_all();
     }
+}
+
+thread_local! {
+    /// Messages the fetch loop of this thread polled and did not queue yet. Not a local of the
+    /// loop: rebalance callbacks run inside `poll`, on the same thread, and queue these before
+    /// their event, so that the task sees messages and events in the order they happened (the
+    /// messages of revoked partitions are delivered, then committed, before they are closed).
+    static POLLED: RefCell<ChunkBuilder> = RefCell::new(ChunkBuilder::default());
+}
+
+/// Queues what this thread polled since the last time.
+fn queue_polled(queue: &mut Queue) {
+    POLLED.with_borrow_mut(|polled| {
+        if !polled.is_empty() {
+            let slice = polled.take();
+            queue.messages += slice.len();
+            queue.items.push_back(Fetched::Messages(slice));
+        }
+    });
 }
 
 fn partitions_of(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
@@ -461,7 +483,6 @@ const FETCH_CHUNK: usize = 500;
 fn fetch_loop(shared: &Shared, consumer: &BaseConsumer<RebalanceContext>, capacity: usize) {
     let mut paused: BTreeSet<TopicPartition> = BTreeSet::new();
     let mut full_since: Option<Instant> = None;
-    let mut chunk = ChunkBuilder::default();
     loop {
         let (seeks, want_paused) = {
             let mut queue = shared.lock();
@@ -501,9 +522,9 @@ fn fetch_loop(shared: &Shared, consumer: &BaseConsumer<RebalanceContext>, capaci
         }
         update_paused(consumer, &mut paused, want_paused);
         let mut timeout = Duration::from_millis(100);
-        while chunk.len() < FETCH_CHUNK {
+        for _ in 0..FETCH_CHUNK {
             match consumer.poll(timeout) {
-                Some(Ok(message)) => chunk.push(&message),
+                Some(Ok(message)) => POLLED.with_borrow_mut(|polled| polled.push(&message)),
                 Some(Err(e)) => {
                     debug!("consumer poll: {e}");
                     break;
@@ -512,15 +533,13 @@ fn fetch_loop(shared: &Shared, consumer: &BaseConsumer<RebalanceContext>, capaci
             }
             timeout = Duration::ZERO;
         }
-        if !chunk.is_empty() {
-            let fetched = chunk.take();
+        if POLLED.with_borrow(|polled| !polled.is_empty()) {
             let mut queue = shared.lock();
             if queue.closed {
                 break;
             }
             let was_empty = queue.items.is_empty();
-            queue.messages += fetched.len();
-            queue.items.push_back(Fetched::Messages(fetched));
+            queue_polled(&mut queue);
             drop(queue);
             // Only a task waiting for its next batch waits on an empty queue.
             if was_empty {
