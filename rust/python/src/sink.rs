@@ -230,7 +230,7 @@ impl PySinkRecord {
                 .iter()
                 .map(|h| {
                     let value = crate::data::to_py(py, &h.value, h.schema.as_ref())?;
-                    Ok(PyTuple::new(py, [PyString::new(py, &h.key).into_any(), value.into_bound(py)])?)
+                    PyTuple::new(py, [PyString::new(py, &h.key).into_any(), value.into_bound(py)])
                 })
                 .collect::<PyResult<Vec<_>>>()?;
             Ok(PyList::new(py, items)?.into_any().unbind())

@@ -9,20 +9,25 @@ use std::sync::Arc;
 use crate::error::Result;
 use crate::runtime::plugin::{Connector, PluginLoader};
 
-/// Each built-in: the names it answers to (full class name first) and how to make one.
-const BUILTINS: &[(&[&str], fn() -> Arc<dyn Connector>)] =
-    &[(&[counting_sink::CLASS, "CountingSinkConnector", "CountingSink"], || {
-        Arc::new(counting_sink::CountingSinkConnector::default())
-    })];
+/// A built-in connector: the names it answers to (full class name first) and how to make one.
+struct Builtin {
+    names: &'static [&'static str],
+    make: fn() -> Arc<dyn Connector>,
+}
+
+const BUILTINS: &[Builtin] = &[Builtin {
+    names: &[counting_sink::CLASS, "CountingSinkConnector", "CountingSink"],
+    make: || Arc::new(counting_sink::CountingSinkConnector::default()),
+}];
 
 /// A new instance of the built-in connector of this class name (or alias), if there is one.
 pub fn builtin_connector(class: &str) -> Option<Arc<dyn Connector>> {
-    BUILTINS.iter().find(|(names, _)| names.contains(&class)).map(|(_, make)| make())
+    BUILTINS.iter().find(|b| b.names.contains(&class)).map(|b| (b.make)())
 }
 
 /// The full class names of the built-in connectors.
 pub fn builtin_classes() -> Vec<&'static str> {
-    BUILTINS.iter().map(|(names, _)| names[0]).collect()
+    BUILTINS.iter().map(|b| b.names[0]).collect()
 }
 
 /// A plugin loader that answers built-in class names itself and asks `fallback` (for example the
