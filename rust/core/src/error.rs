@@ -34,6 +34,10 @@ pub enum Error {
     /// The request conflicts with the current state (e.g. a connector that already exists).
     #[error("{0}")]
     Conflict(String),
+    /// The request is invalid as a whole (Kafka's `BadRequestException`): a config with errors,
+    /// offsets changed while the connector runs, a name that does not match.
+    #[error("{0}")]
+    BadRequest(String),
 }
 
 impl Error {

@@ -8,7 +8,9 @@ pub mod data;
 pub mod error;
 pub mod errors;
 pub mod kafka;
+pub mod logging;
 pub mod offsets;
+pub mod rest;
 pub mod runtime;
 
 pub use error::{Error, Result};

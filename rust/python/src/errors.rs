@@ -17,7 +17,7 @@ create_exception!(ferroconnect, ConflictError, ConnectError, "The request confli
 pub fn to_py(error: Error) -> PyErr {
     let message = error.to_string();
     match error {
-        Error::Config { .. } | Error::ConfigErrors(_) => ConfigError::new_err(message),
+        Error::Config { .. } | Error::ConfigErrors(_) | Error::BadRequest(_) => ConfigError::new_err(message),
         Error::Data(_) => DataError::new_err(message),
         Error::Retriable(_) => RetriableError::new_err(message),
         Error::Kafka(ref e) if error.is_retriable() => RetriableError::new_err(format!("Kafka error: {e}")),

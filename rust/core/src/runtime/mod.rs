@@ -1,7 +1,11 @@
 //! The runtime: connectors and tasks (as traits), the task threads that drive them, and the worker
 //! that runs them.
 
+pub mod config_store;
 pub mod connector_config;
+pub mod entities;
+pub mod herder;
+mod herder_offsets;
 pub mod plugin;
 pub mod record;
 pub mod sink_record;
@@ -10,5 +14,7 @@ pub mod source_task;
 pub mod status;
 pub mod submitted;
 pub mod task_control;
+pub mod topics;
+mod validation;
 pub mod worker;
 pub mod worker_config;

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::config::{ConfigDef, ConfigValueReport};
 use crate::error::{Error, Result};
 use crate::kafka::producer::Delivered;
 use crate::runtime::record::SourceRecord;
@@ -54,6 +55,69 @@ pub trait Connector: Send + Sync {
     fn create_sink_task(&self) -> Result<Box<dyn SinkTask>> {
         Err(Error::Connector("this connector has no sink tasks".into()))
     }
+    /// The connector's own config keys (Kafka's `Connector.config()`); shown and checked by the
+    /// REST API next to the framework's keys.
+    fn config_def(&self) -> Result<ConfigDef> {
+        Ok(ConfigDef::new())
+    }
+    /// Checks a config (Kafka's `Connector.validate`): a report per key of [`Connector::config_def`],
+    /// plus any report the connector adds for keys it checks together.
+    fn validate(&self, config: &Config) -> Result<Vec<ConfigValueReport>> {
+        Ok(self.config_def()?.validate_all(config))
+    }
+    /// Told of offsets about to be altered (`offset: None`: reset) while the connector is stopped
+    /// (Kafka's `SourceConnector.alterOffsets`); an error refuses the change. Returns true if the
+    /// connector also changed offsets it keeps in its own system.
+    fn alter_offsets(
+        &self,
+        _config: &Config,
+        _offsets: &[(serde_json::Value, Option<serde_json::Value>)],
+    ) -> Result<bool> {
+        Ok(false)
+    }
+}
+
+/// Kafka Connect's plugin types (`PluginType`), as the REST API names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PluginType {
+    Source,
+    Sink,
+    Converter,
+    HeaderConverter,
+    Transformation,
+    Predicate,
+}
+
+impl PluginType {
+    /// The lower-case name (`source`, `header_converter`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PluginType::Source => "source",
+            PluginType::Sink => "sink",
+            PluginType::Converter => "converter",
+            PluginType::HeaderConverter => "header_converter",
+            PluginType::Transformation => "transformation",
+            PluginType::Predicate => "predicate",
+        }
+    }
+}
+
+impl From<ConnectorKind> for PluginType {
+    fn from(kind: ConnectorKind) -> Self {
+        match kind {
+            ConnectorKind::Source => PluginType::Source,
+            ConnectorKind::Sink => PluginType::Sink,
+        }
+    }
+}
+
+/// An installed plugin (Kafka's `PluginDesc`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginDesc {
+    /// The name `connector.class` (or a converter key) takes.
+    pub class: String,
+    pub kind: PluginType,
+    pub version: String,
 }
 
 /// Reads the offsets committed for this connector's source partitions.
@@ -157,4 +221,9 @@ pub trait SinkTask: Send + Sync {
 /// Finds connector classes by name (`connector.class`).
 pub trait PluginLoader: Send + Sync {
     fn load_connector(&self, class: &str) -> Result<Arc<dyn Connector>>;
+    /// The connector plugins this loader can find without being told their names (for
+    /// `GET /connector-plugins`).
+    fn connector_plugins(&self) -> Result<Vec<PluginDesc>> {
+        Ok(Vec::new())
+    }
 }

@@ -37,6 +37,8 @@ pub struct SourceTaskSetup {
     pub flush_timeout: Duration,
     /// `errors.tolerance=all`: records that fail conversion or delivery are logged and skipped.
     pub tolerate_errors: bool,
+    /// Where the topics this task produces to are recorded (KIP-558).
+    pub active_topics: crate::runtime::topics::TopicRecorder,
 }
 
 /// State shared by the task's thread, the producer's delivery callbacks and the worker.
@@ -211,6 +213,7 @@ impl Driver {
                 }
                 Err(e) => return Err(Error::Data(format!("Tolerance exceeded in error handler: {e}"))),
             };
+            self.setup.active_topics.record(&record.topic);
             let ticket = submitted.submit(&record.source_partition, record.source_offset.clone());
             let keep = self.wants_records.then_some(record);
             self.unsent.push_back((outgoing, ticket, keep));

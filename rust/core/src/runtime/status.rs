@@ -1,9 +1,10 @@
 //! Connector and task states, in Kafka Connect's names and status shape.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// Kafka Connect's states (`AbstractStatus.State`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum State {
     Unassigned,
@@ -16,7 +17,7 @@ pub enum State {
 }
 
 /// The state of one connector or task, with the failure trace when FAILED.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Status {
     pub state: State,
     pub worker_id: String,
@@ -35,7 +36,7 @@ impl Status {
 }
 
 /// A task's status in `GET /connectors/{name}/status`: its id and state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct TaskState {
     pub id: u32,
     #[serde(flatten)]
@@ -43,7 +44,7 @@ pub struct TaskState {
 }
 
 /// `GET /connectors/{name}/status`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ConnectorStateInfo {
     pub name: String,
     pub connector: Status,

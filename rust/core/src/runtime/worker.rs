@@ -25,6 +25,7 @@ use crate::runtime::sink_task::{RunningSinkTask, SinkConverters, SinkTaskSetup};
 use crate::runtime::source_task::{RunningSourceTask, SourceTaskSetup};
 use crate::runtime::status::{ConnectorStateInfo, State, Status, TaskState};
 use crate::runtime::task_control::{TaskControl, TaskId};
+use crate::runtime::topics::TopicTracker;
 use crate::runtime::worker_config::{prefixed, WorkerConfig};
 
 /// What the user asked a connector to be (Kafka Connect's target state).
@@ -84,6 +85,7 @@ struct Inner {
     offsets: Arc<dyn OffsetStore>,
     connectors: Mutex<BTreeMap<String, ConnectorEntry>>,
     reconfigure: Mutex<mpsc::Sender<String>>,
+    topics: Arc<TopicTracker>,
 }
 
 /// A worker. Cheap to clone; all clones are the same worker.
@@ -96,7 +98,9 @@ impl Worker {
     /// A worker with no connectors yet.
     pub fn new(config: WorkerConfig, loader: Arc<dyn PluginLoader>, offsets: Arc<dyn OffsetStore>) -> Self {
         let (tx, rx) = mpsc::channel::<String>();
+        let topics = Arc::new(TopicTracker::new(config.topic_tracking_enable));
         let inner = Arc::new(Inner {
+            topics,
             config,
             loader,
             offsets,
@@ -119,6 +123,22 @@ impl Worker {
     /// The offset store shared by this worker's tasks.
     pub fn offset_store(&self) -> &Arc<dyn OffsetStore> {
         &self.inner.offsets
+    }
+
+    /// How this worker finds connector classes.
+    pub fn plugin_loader(&self) -> &Arc<dyn PluginLoader> {
+        &self.inner.loader
+    }
+
+    /// The topics each connector used (KIP-558).
+    pub fn topic_tracker(&self) -> &Arc<TopicTracker> {
+        &self.inner.topics
+    }
+
+    /// A config with its `${provider:path:key}` placeholders resolved: only ever handed to a
+    /// connector or task, never stored or shown.
+    fn resolved(&self, config: &Config) -> Result<Config> {
+        self.inner.config.config_providers.resolve(config)
     }
 
     fn lock(&self) -> MutexGuard<'_, BTreeMap<String, ConnectorEntry>> {
@@ -372,7 +392,7 @@ impl Worker {
             }
         };
         let context = self.connector_context(name, entry.status.clone());
-        if let Err(e) = connector.start(&entry.config, context) {
+        if let Err(e) = self.resolved(&entry.config).and_then(|config| connector.start(&config, context)) {
             self.fail_connector(entry, e.to_string());
             return false;
         }
@@ -386,7 +406,12 @@ impl Worker {
     fn generate_task_configs(&self, entry: &ConnectorEntry) -> Result<Vec<Config>> {
         let connector = entry.connector.as_ref().expect("started connector");
         let parsed = ConnectorConfig::parse(&entry.config)?;
-        let configs = connector.task_configs(parsed.tasks_max)?;
+        // Stored task configs show the connector config's placeholders, never what they resolve to.
+        let configs: Vec<Config> = connector
+            .task_configs(parsed.tasks_max)?
+            .iter()
+            .map(|c| crate::config::providers::reverse_transform(&entry.config, c))
+            .collect();
         if configs.len() > parsed.tasks_max && parsed.tasks_max_enforce {
             return Err(Error::Connector(format!(
                 "The connector {} has generated {} tasks, which is greater than {}, the maximum number of tasks it is configured to create.",
@@ -435,10 +460,12 @@ impl Worker {
     fn sink_task_setup(&self, id: &TaskId, entry: &ConnectorEntry, task_config: Config) -> Result<SinkTaskSetup> {
         let worker = &self.inner.config;
         let connector = entry.connector.as_ref().expect("started connector");
-        let parsed = SinkConfig::parse(&entry.config)?;
+        let connector_config = self.resolved(&connector_config)?;
+        let task_config = self.resolved(&task_config)?;
+        let parsed = SinkConfig::parse(&connector_config)?;
         let task = Arc::from(connector.create_sink_task()?);
         let mut consumer_settings = worker.prefixed("consumer.");
-        consumer_settings.extend(prefixed(&entry.config, "consumer.override."));
+        consumer_settings.extend(prefixed(&connector_config, "consumer.override."));
         let max_batch = match consumer_settings.get("max.poll.records") {
             Some(v) => v.trim().parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
                 Error::config("consumer.max.poll.records", format!("expected a positive integer, got {v:?}"))
@@ -448,11 +475,11 @@ impl Worker {
         let dlq = match &parsed.errors.dlq_topic {
             Some(topic) => {
                 let mut producer_settings = worker.prefixed("producer.");
-                producer_settings.extend(prefixed(&entry.config, "producer.override."));
+                producer_settings.extend(prefixed(&connector_config, "producer.override."));
                 producer_settings
                     .insert("client.id".into(), format!("connector-dlq-producer-{}-{}", id.connector, id.task));
                 let mut admin_settings = worker.prefixed("admin.");
-                admin_settings.extend(prefixed(&entry.config, "admin.override."));
+                admin_settings.extend(prefixed(&connector_config, "admin.override."));
                 Some(DeadLetterQueue::open(
                     &worker.bootstrap_servers,
                     topic,
@@ -465,11 +492,11 @@ impl Worker {
             None => None,
         };
         let converters = SinkConverters {
-            key: self.converter(&entry.config, "key.converter", true)?,
-            value: self.converter(&entry.config, "value.converter", false)?,
-            header: self.header_converter(&entry.config)?,
+            key: self.converter(&connector_config, "key.converter", true)?,
+            value: self.converter(&connector_config, "value.converter", false)?,
+            header: self.header_converter(&connector_config)?,
             names: ["key.converter", "value.converter", "header.converter"]
-                .map(|k| self.converter_class(&entry.config, k)),
+                .map(|k| self.converter_class(&connector_config, k)),
         };
         Ok(SinkTaskSetup {
             id: id.clone(),
@@ -495,11 +522,13 @@ impl Worker {
     fn source_task_setup(&self, id: &TaskId, entry: &ConnectorEntry, task_config: Config) -> Result<SourceTaskSetup> {
         let worker = &self.inner.config;
         let connector = entry.connector.as_ref().expect("started connector");
-        let parsed = ConnectorConfig::parse(&entry.config)?;
+        let connector_config = self.resolved(&entry.config)?;
+        let task_config = self.resolved(&task_config)?;
+        let parsed = ConnectorConfig::parse(&connector_config)?;
         let task = Arc::from(connector.create_source_task()?);
         let mut producer_settings = worker.prefixed("producer.");
         producer_settings.insert("client.id".into(), format!("connector-producer-{}-{}", id.connector, id.task));
-        producer_settings.extend(prefixed(&entry.config, "producer.override."));
+        producer_settings.extend(prefixed(&connector_config, "producer.override."));
         let producer = Producer::new(&worker.bootstrap_servers, &producer_settings)?;
         let reader: Arc<dyn OffsetReader> =
             Arc::new(ConnectorOffsets { connector: id.connector.clone(), store: self.inner.offsets.clone() });
@@ -509,9 +538,10 @@ impl Worker {
             task,
             context: SourceTaskContext { config: task_config, offset_reader: reader },
             producer,
-            key_converter: self.converter(&entry.config, "key.converter", true)?,
-            value_converter: self.converter(&entry.config, "value.converter", false)?,
-            header_converter: self.header_converter(&entry.config)?,
+            key_converter: self.converter(&connector_config, "key.converter", true)?,
+            value_converter: self.converter(&connector_config, "value.converter", false)?,
+            header_converter: self.header_converter(&connector_config)?,
+            active_topics: self.inner.topics.recorder(&id.connector),
             offset_store: self.inner.offsets.clone(),
             flush_interval: worker.offset_flush_interval,
             flush_timeout: worker.offset_flush_timeout,

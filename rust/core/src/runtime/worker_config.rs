@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use crate::config::ConfigProviders;
 use crate::error::{Error, Result};
 use crate::runtime::plugin::Config;
 
@@ -17,6 +18,11 @@ pub struct WorkerConfig {
     pub task_shutdown_timeout: Duration,
     /// `offset.storage.file.filename` (standalone); `None` keeps offsets in memory.
     pub offsets_file: Option<String>,
+    /// `config.providers`: resolve `${provider:path:key}` in connector configs.
+    pub config_providers: ConfigProviders,
+    /// `topic.tracking.enable` / `topic.tracking.allow.reset` (KIP-558).
+    pub topic_tracking_enable: bool,
+    pub topic_tracking_allow_reset: bool,
     /// Every key as given, for converter settings and client prefixes.
     pub props: Config,
 }
@@ -34,6 +40,9 @@ impl WorkerConfig {
             offset_flush_timeout: millis(&props, "offset.flush.timeout.ms", 5_000)?,
             task_shutdown_timeout: millis(&props, "task.shutdown.graceful.timeout.ms", 5_000)?,
             offsets_file: props.get("offset.storage.file.filename").cloned(),
+            config_providers: ConfigProviders::from_worker_props(&props)?,
+            topic_tracking_enable: boolean(&props, "topic.tracking.enable", true)?,
+            topic_tracking_allow_reset: boolean(&props, "topic.tracking.allow.reset", true)?,
             props,
         })
     }
@@ -47,6 +56,19 @@ impl WorkerConfig {
 /// The keys of `props` under `prefix`, with the prefix removed.
 pub fn prefixed(props: &Config, prefix: &str) -> HashMap<String, String> {
     props.iter().filter_map(|(k, v)| k.strip_prefix(prefix).map(|k| (k.to_owned(), v.clone()))).collect()
+}
+
+/// A boolean setting (Kafka's parsing: trimmed, any case).
+pub fn boolean(props: &Config, key: &str, default: bool) -> Result<bool> {
+    match props.get(key).map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(default),
+        Some(v) if v == "true" => Ok(true),
+        Some(v) if v == "false" => Ok(false),
+        Some(v) => Err(Error::config(
+            key,
+            format!("Invalid value {v} for configuration {key}: Expected value to be either true or false"),
+        )),
+    }
 }
 
 /// A non-negative duration in milliseconds.
