@@ -66,6 +66,50 @@ def load_connector(name: str) -> Any:
     return find_connector_class(name)()
 
 
+def connector_plugins() -> list[tuple[str, str, str]]:
+    """``(class name, "source"|"sink", version)`` of every connector class known without being
+    named: classes passed to an in-process ``Worker`` and entry points of ``ferroconnect.connectors``
+    (``GET /connector-plugins``). Entry points that fail to load are skipped."""
+    from ferroconnect.connector import Connector
+
+    classes: dict[str, type] = dict(_registered)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            cls = ep.load()
+        except Exception:
+            continue
+        if isinstance(cls, type) and issubclass(cls, Connector):
+            classes.setdefault(class_name(cls), cls)
+    found = []
+    for name, cls in sorted(classes.items()):
+        kind = getattr(cls, "_ferroconnect_kind", "")
+        if kind not in ("source", "sink"):
+            continue
+        try:
+            version = str(cls().version())
+        except Exception:
+            version = "undefined"
+        found.append((name, kind, version))
+    return found
+
+
+def validate_connector(
+    connector: Any, config: dict[str, str]
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """A connector's ``validate(config)`` and its config definition's recommended values, by key."""
+    errors = {str(k): [str(e) for e in v] for k, v in connector.validate(config).items()}
+    config_def = connector.config()
+    recommended: dict[str, list[str]] = {}
+    if config_def.recommenders:
+        try:
+            parsed: dict[str, Any] = config_def.parse(config)
+        except Exception:
+            parsed = dict(config)
+        for key, recommender in config_def.recommenders.items():
+            recommended[key] = [str(v) for v in recommender(key, parsed)]
+    return errors, recommended
+
+
 def overrides_commit_record(task: Any) -> bool:
     """Whether a task implements ``commit_record`` (records are kept for it only then)."""
     from ferroconnect.connector import SourceTask

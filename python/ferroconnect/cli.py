@@ -7,6 +7,11 @@ Usage::
 Worker and connector files use Kafka Connect's keys. A connector file is a ``.properties`` file, or
 a ``.json`` file holding ``{"name": ..., "config": {...}}`` or a flat config. SIGINT and SIGTERM
 stop the worker gracefully: tasks commit the offsets of what Kafka acknowledged.
+
+The worker serves Kafka Connect's REST API on ``listeners`` (default ``http://127.0.0.1:8083``; see
+``docs/rest.md``). Connectors created over REST, and paused or stopped ones, are kept in a file
+beside the offsets file and come back on the next start; a connector file given again replaces the
+kept config of its connector.
 """
 
 from __future__ import annotations
@@ -54,11 +59,13 @@ def standalone(worker_file: Path, connector_files: list[Path]) -> int:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
+    props.setdefault("listeners", "http://127.0.0.1:8083")
     with Worker(**props) as worker:
+        print(f"REST API on {worker.rest_url}", file=sys.stderr)
         for path in connector_files:
             name, config = _connector_file(path)
-            worker.create_connector(name, config)
-            print(f"Created connector {name}", file=sys.stderr)
+            created = worker.put_connector_config(name, config)
+            print(f"{'Created' if created else 'Updated'} connector {name}", file=sys.stderr)
         stop.wait()
         print("Stopping ferroconnect standalone", file=sys.stderr)
     return 0

@@ -62,6 +62,23 @@ class SourceConnector(Connector):
 
     _ferroconnect_kind: ClassVar[str] = "source"
 
+    def alter_offsets(self, config: dict[str, str], offsets: list[tuple[dict[str, Any], Any]]) -> bool:
+        """Called before offsets are altered or reset over REST (the connector is STOPPED).
+
+        Args:
+            config: The connector's config.
+            offsets: ``(source partition, source offset)`` pairs; an offset of None resets its
+                partition.
+
+        Returns:
+            True if the connector also changed offsets it keeps in its own system (the REST
+            answer then says so); False by default.
+
+        Raises:
+            Exception: Refuses the change; the REST request fails with the message.
+        """
+        return False
+
 
 class SourceTask:
     """A source task: :meth:`poll` returns batches of :class:`SourceRecord`.

@@ -52,14 +52,20 @@ class Worker:
         ...     print(worker.status("lines").state)  # doctest: +SKIP
     """
 
-    def __init__(self, bootstrap_servers: str | None = None, **settings: Any) -> None:
+    def __init__(
+        self, bootstrap_servers: str | None = None, *, rest_port: int | None = None, **settings: Any
+    ) -> None:
         """Starts a worker.
 
         Args:
             bootstrap_servers: Kafka's ``host:port`` list (``bootstrap.servers``).
+            rest_port: Serve Kafka Connect's REST API on ``127.0.0.1:<rest_port>`` (0: a free port;
+                see :attr:`rest_url`). Setting ``listeners`` serves it too. See ``docs/rest.md``.
             **settings: Worker properties, with dots or underscores: ``offset_flush_interval_ms=1000``
                 or ``**{"offset.flush.interval.ms": "1000"}``. Without ``offset.storage.file.filename``
-                offsets are kept in memory. Converters default to Kafka's StringConverter.
+                offsets are kept in memory; with it, connector configs and their paused/stopped
+                states are kept beside it and come back when a worker starts on the same file.
+                Converters default to Kafka's StringConverter.
         """
         props: dict[str, str] = {
             "key.converter": DEFAULT_CONVERTER,
@@ -70,7 +76,14 @@ class Worker:
         for key, value in settings.items():
             props[key.replace("_", ".") if "." not in key else key] = _text(value)
         _logging.forward()
-        self._worker = _core.Worker(props)
+        if rest_port is not None:
+            props.setdefault("listeners", f"http://127.0.0.1:{rest_port}")
+        self._worker = _core.Worker(props, rest="listeners" in props)
+
+    @property
+    def rest_url(self) -> str | None:
+        """The REST API's base URL (``http://127.0.0.1:8083``), or None when it is not served."""
+        return self._worker.rest_url
 
     def create_connector(self, name: str, config: Mapping[str, Any]) -> None:
         """Creates and starts a connector.
@@ -110,6 +123,17 @@ class Worker:
     def status(self, name: str) -> ConnectorStatus:
         """Kafka Connect's status of a connector and its tasks (FAILED ones carry a ``trace``)."""
         return ConnectorStatus(json.loads(self._worker.status_json(name)))
+
+    def validate(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """Kafka Connect's ``ConfigInfos`` for a connector config: every key's definition, value
+        and errors (``error_count`` in total), as ``PUT /connector-plugins/{plugin}/config/validate``."""
+        result: dict[str, Any] = json.loads(self._worker.validate_json(_config(config)))
+        return result
+
+    def offsets(self, name: str) -> list[dict[str, Any]]:
+        """The connector's committed source offsets: ``[{"partition": ..., "offset": ...}]``."""
+        result: list[dict[str, Any]] = json.loads(self._worker.offsets_json(name))["offsets"]
+        return result
 
     def pause(self, name: str) -> None:
         """Pauses a connector's tasks (they stay assigned; ``poll`` is no longer called)."""

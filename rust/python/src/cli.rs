@@ -20,11 +20,8 @@ pub fn read_properties<'py>(py: Python<'py>, path: PathBuf) -> PyResult<Bound<'p
 #[pyfunction]
 pub fn init_logging(level: &str) {
     let filter = std::env::var("FERROCONNECT_LOG").unwrap_or_else(|_| level.to_owned());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
+    // Levels stay changeable at run time through the REST API's /admin/loggers.
+    ferroconnect_core::logging::init_stderr(&filter);
 }
 
 /// Adds this module's functions.

@@ -1,10 +1,13 @@
 //! Python connectors and source tasks as the core's `Connector` and `SourceTask`.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use ferroconnect_core::config::{ConfigDef, ConfigValueReport};
 use ferroconnect_core::kafka::producer::Delivered;
 use ferroconnect_core::runtime::plugin::{
-    Config, Connector, ConnectorContext, ConnectorKind, OffsetReader, PluginLoader, SourceTask, SourceTaskContext,
+    Config, Connector, ConnectorContext, ConnectorKind, OffsetReader, PluginDesc, PluginLoader, PluginType, SourceTask,
+    SourceTaskContext,
 };
 use ferroconnect_core::runtime::record::SourceRecord;
 use ferroconnect_core::{Error, Result};
@@ -12,6 +15,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
+use crate::config::PyConfigDef;
 use crate::errors::ConfigError;
 use crate::failure::{call, from_py};
 use crate::records::{from_json, to_core_batch, to_json};
@@ -57,6 +61,21 @@ impl PluginLoader for PyPluginLoader {
             Ok(Arc::new(PyConnector { obj: obj.unbind(), kind }) as Arc<dyn Connector>)
         })
     }
+
+    /// Classes registered with the in-process `Worker` and entry points of `ferroconnect.connectors`.
+    fn connector_plugins(&self) -> Result<Vec<PluginDesc>> {
+        call(|py| {
+            let found = py.import("ferroconnect._plugins")?.call_method0("connector_plugins")?;
+            found
+                .try_iter()?
+                .map(|item| {
+                    let (class, kind, version): (String, String, String) = item?.extract()?;
+                    let kind = if kind == "sink" { PluginType::Sink } else { PluginType::Source };
+                    Ok(PluginDesc { class, kind, version })
+                })
+                .collect()
+        })
+    }
 }
 
 /// A Python `Connector` instance.
@@ -99,6 +118,69 @@ impl Connector for PyConnector {
             let task = self.obj.bind(py).call_method0("task_class")?.call0()?;
             Ok(Box::new(crate::sink::PySinkTask { obj: task.unbind(), runner: PyOnceLock::new() })
                 as Box<dyn ferroconnect_core::runtime::plugin::SinkTask>)
+        })
+    }
+
+    /// `Connector.config()`: the Python `ConfigDef`'s compiled definition.
+    fn config_def(&self) -> Result<ConfigDef> {
+        call(|py| {
+            let def = self.obj.bind(py).call_method0("config")?.getattr("_def")?;
+            let def = def.cast::<PyConfigDef>()?;
+            let copy = def.get().def.read().expect("config def lock").clone();
+            Ok(copy)
+        })
+    }
+
+    /// `Connector.validate(config)` (error messages by key) with the definition's reports and the
+    /// recommenders' values.
+    fn validate(&self, config: &Config) -> Result<Vec<ConfigValueReport>> {
+        let mut reports = self.config_def()?.validate_all(config);
+        call(|py| {
+            let outcome = py
+                .import("ferroconnect._plugins")?
+                .call_method1("validate_connector", (self.obj.bind(py), config_dict(py, config)?))?;
+            let (errors, recommended): (BTreeMap<String, Vec<String>>, BTreeMap<String, Vec<String>>) =
+                outcome.extract()?;
+            for (name, errors) in errors {
+                // The connector's answer replaces the definition's: by default it is the same check.
+                match reports.iter_mut().find(|r| r.name == name) {
+                    Some(report) => report.errors = errors,
+                    None if !errors.is_empty() => reports.push(ConfigValueReport::undefined(&name, errors)),
+                    None => {}
+                }
+            }
+            for (name, values) in recommended {
+                if let Some(report) = reports.iter_mut().find(|r| r.name == name) {
+                    report.recommended_values = values;
+                }
+            }
+            Ok(reports)
+        })
+    }
+
+    /// `SourceConnector.alter_offsets(config, [(partition, offset or None), ...])`.
+    fn alter_offsets(
+        &self,
+        config: &Config,
+        offsets: &[(serde_json::Value, Option<serde_json::Value>)],
+    ) -> Result<bool> {
+        call(|py| {
+            let obj = self.obj.bind(py);
+            if !obj.hasattr("alter_offsets")? {
+                return Ok(false);
+            }
+            let pairs = offsets
+                .iter()
+                .map(|(p, o)| {
+                    let offset = match o {
+                        Some(o) => from_json(py, o)?,
+                        None => py.None(),
+                    };
+                    Ok((from_json(py, p)?, offset))
+                })
+                .collect::<PyResult<Vec<_>>>()?;
+            let result = obj.call_method1("alter_offsets", (config_dict(py, config)?, PyList::new(py, pairs)?))?;
+            Ok(result.is_truthy()?)
         })
     }
 
