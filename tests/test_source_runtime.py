@@ -42,6 +42,8 @@ def _standalone(tmp: Path, bootstrap: str, topic: str, source: Path) -> subproce
         "value.converter=org.apache.kafka.connect.storage.StringConverter\n"
         f"offset.storage.file.filename={tmp / 'offsets.json'}\n"
         "offset.flush.interval.ms=500\n"
+        # The REST API on a free port: tests may run next to another worker.
+        "listeners=http://127.0.0.1:0\n"
     )
     connector = tmp / "source.properties"
     connector.write_text(

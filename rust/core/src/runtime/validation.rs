@@ -197,7 +197,8 @@ impl Herder {
         // A value that came from a placeholder is shown as the placeholder, never as the secret.
         for report in &mut reports {
             if let Some(Some(raw_value)) = raw.get(&report.name) {
-                if crate::config::providers::has_placeholder(raw_value) && report.value.is_some() {
+                let hidden = report.value.as_deref() == Some("[hidden]");
+                if crate::config::providers::has_placeholder(raw_value) && report.value.is_some() && !hidden {
                     report.value = Some(raw_value.clone());
                 }
             }

@@ -1,0 +1,451 @@
+"""Kafka Connect's REST API, driven with plain HTTP (httpx) against an in-process worker on the
+embedded broker: every status code, body shape and error message compared with Kafka Connect's
+(shared/reference/kafka-connect.md §1)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rest_helpers import SecretSource, error, rest_worker, wait_state
+from source_helpers import CountingTask, read_values, wait_until
+
+import ferroconnect as fc
+
+FILE_SOURCE = "file_stream.FileStreamSource"
+
+
+def _lines(path: Path, start: int, stop: int) -> None:
+    with path.open("a") as f:
+        f.writelines(f"line {i}\n" for i in range(start, stop))
+
+
+def _info_shape(info: dict[str, Any], name: str, tasks: int) -> None:
+    assert set(info) == {"name", "config", "tasks", "type"}
+    assert info["name"] == name and info["type"] == "source"
+    assert info["config"]["name"] == name
+    assert info["tasks"] == [{"connector": name, "task": t} for t in range(tasks)]
+
+
+def test_full_lifecycle_matches_kafka_connect(
+    embedded_kafka: fc.EmbeddedKafka, tmp_path: Path, topic_name: str
+) -> None:
+    bootstrap = embedded_kafka.bootstrap_servers
+    embedded_kafka.create_topic(topic_name, 1)
+    source = tmp_path / "in.txt"
+    _lines(source, 0, 100)
+    config = {"connector.class": FILE_SOURCE, "file": str(source), "topic": topic_name, "tasks.max": "1"}
+    with rest_worker(bootstrap, offset_flush_interval_ms=100) as (worker, http):
+        worker_id = http.base_url.netloc.decode()
+        # Create: 201, Location, ConnectorInfo.
+        created = http.post("/connectors", json={"name": "lines", "config": config})
+        assert created.status_code == 201, created.text
+        assert created.headers["location"] == "/connectors/lines"
+        _info_shape(created.json(), "lines", 1)
+        error(
+            http.post("/connectors", json={"name": "lines", "config": config}),
+            409,
+            "Connector lines already exists",
+        )
+        assert http.get("/connectors").json() == ["lines"]
+        _info_shape(http.get("/connectors/lines").json(), "lines", 1)
+        assert http.get("/connectors/lines/config").json() == {**config, "name": "lines"}
+        tasks = http.get("/connectors/lines/tasks").json()
+        assert tasks == [{"id": {"connector": "lines", "task": 0}, "config": {**config, "name": "lines"}}]
+        assert http.get("/connectors/lines/tasks-config").json() == {"lines-0": {**config, "name": "lines"}}
+
+        # Status: Kafka's ConnectorStateInfo, worker_id = the advertised host:port.
+        status = wait_state(http, "lines", "RUNNING", tasks=1)
+        assert status == {
+            "name": "lines",
+            "connector": {"state": "RUNNING", "worker_id": worker_id},
+            "tasks": [{"id": 0, "state": "RUNNING", "worker_id": worker_id}],
+            "type": "source",
+        }
+        assert http.get("/connectors/lines/tasks/0/status").json() == {
+            "id": 0,
+            "state": "RUNNING",
+            "worker_id": worker_id,
+        }
+        assert read_values(bootstrap, topic_name, 100) == [f"line {i}" for i in range(100)]
+        assert http.get("/connectors/lines/topics").json() == {"lines": {"topics": [topic_name]}}
+
+        # Pause and resume: 202, no body; idempotent.
+        for _ in range(2):
+            paused = http.put("/connectors/lines/pause")
+            assert (paused.status_code, paused.content) == (202, b"")
+        wait_state(http, "lines", "PAUSED", tasks=1)
+        assert http.put("/connectors/lines/resume").status_code == 202
+        wait_state(http, "lines", "RUNNING", tasks=1)
+
+        # Offsets can change only once the connector is STOPPED.
+        stopped_message = (
+            "Connectors must be in the STOPPED state before their offsets can be modified. This can be done "
+            "for the specified connector by issuing a 'PUT' request to the '/connectors/lines/stop' endpoint"
+        )
+        new_offsets = {"offsets": [{"partition": {"filename": str(source)}, "offset": {"position": 0}}]}
+        error(http.patch("/connectors/lines/offsets", json=new_offsets), 400, stopped_message)
+        error(http.delete("/connectors/lines/offsets"), 400, stopped_message)
+        for _ in range(2):
+            stop = http.put("/connectors/lines/stop")
+            assert (stop.status_code, stop.content) == (204, b"")
+        assert http.get("/connectors/lines/status").json() == {
+            "name": "lines",
+            "connector": {"state": "STOPPED", "worker_id": worker_id},
+            "tasks": [],
+            "type": "source",
+        }
+        assert http.get("/connectors/lines/tasks").json() == []
+        # Stopping committed what Kafka acknowledged: all 100 lines.
+        assert http.get("/connectors/lines/offsets").json() == {
+            "offsets": [{"partition": {"filename": str(source)}, "offset": {"position": source.stat().st_size}}]
+        }
+
+        # Alter the offset back to line 60; resume reads from there.
+        position = sum(len(f"line {i}\n") for i in range(60))
+        new_offsets["offsets"][0]["offset"] = {"position": position}
+        altered = http.patch("/connectors/lines/offsets", json=new_offsets)
+        assert altered.status_code == 200
+        assert altered.json() == {
+            "message": "The Connect framework-managed offsets for this connector have been altered "
+            "successfully. However, if this connector manages offsets externally, they will need to be "
+            "manually altered in the system that the connector uses."
+        }
+        assert http.get("/connectors/lines/offsets").json() == new_offsets
+        error(
+            http.patch("/connectors/lines/offsets", json={"offsets": []}),
+            400,
+            "Partitions / offsets need to be provided for an alter offsets request",
+        )
+        assert http.put("/connectors/lines/resume").status_code == 202
+        wait_state(http, "lines", "RUNNING", tasks=1)
+        again = read_values(bootstrap, topic_name, 140)
+        assert again[100:] == [f"line {i}" for i in range(60, 100)]
+
+        # Restart: legacy (204, no body), plan with onlyFailed (202, nothing FAILED: nothing RESTARTING).
+        legacy = http.post("/connectors/lines/restart")
+        assert (legacy.status_code, legacy.content) == (204, b"")
+        plan = http.post("/connectors/lines/restart", params={"includeTasks": "true", "onlyFailed": "true"})
+        assert plan.status_code == 202
+        assert plan.json()["connector"]["state"] == "RUNNING"
+        assert [t["state"] for t in plan.json()["tasks"]] == ["RUNNING"]
+        assert http.post("/connectors/lines/tasks/0/restart").status_code == 204
+        error(http.post("/connectors/lines/tasks/7/restart"), 404, "Task lines-7 not found")
+
+        # Delete: 204; then it is gone everywhere; its offsets stay in the store.
+        deleted = http.delete("/connectors/lines")
+        assert (deleted.status_code, deleted.content) == (204, b"")
+        error(http.get("/connectors/lines"), 404, "Connector lines not found")
+        error(http.get("/connectors/lines/status"), 404, "No status found for connector lines")
+        error(http.delete("/connectors/lines"), 404, "Connector lines not found")
+        assert http.get("/connectors").json() == []
+        # Kafka keeps a deleted connector's source offsets: a connector of the same name finds them.
+        again_created = http.post("/connectors", json={"name": "lines", "config": config, "initial_state": "STOPPED"})
+        assert again_created.status_code == 201
+        assert http.get("/connectors/lines/offsets").json()["offsets"][0]["offset"] == {
+            "position": source.stat().st_size
+        }
+        assert worker.offsets("lines") == http.get("/connectors/lines/offsets").json()["offsets"]
+
+
+def test_restart_only_failed_restarts_the_failed_task_and_reports_the_plan(
+    embedded_kafka: fc.EmbeddedKafka, topic_name: str
+) -> None:
+    from source_helpers import CountingSource
+
+    embedded_kafka.create_topic(topic_name, 1)
+    fc._plugins.register(CountingSource)
+    config = {
+        "connector.class": fc._plugins.class_name(CountingSource),
+        "topic": topic_name,
+        "tasks": "2",
+        "tasks.max": "2",
+        "fail.task": "1",
+    }
+    CountingTask.fail_switch.set()
+    try:
+        with rest_worker(embedded_kafka.bootstrap_servers) as (_, http):
+            assert http.put("/connectors/counting/config", json=config).status_code == 201
+            assert http.put("/connectors/counting/config", json=config).status_code == 200
+            wait_until(
+                lambda: http.get("/connectors/counting/tasks/1/status").json()["state"] == "FAILED",
+                what="task 1 FAILED",
+            )
+            failed = http.get("/connectors/counting/tasks/1/status").json()
+            assert "ValueError: task 1 was told to fail" in failed["trace"]
+            CountingTask.fail_switch.clear()
+            plan = http.post("/connectors/counting/restart?includeTasks=true&onlyFailed=true")
+            assert plan.status_code == 202
+            body = plan.json()
+            assert body["connector"]["state"] == "RUNNING"
+            assert [(t["id"], t["state"]) for t in body["tasks"]] == [(0, "RUNNING"), (1, "RESTARTING")]
+            assert "trace" in body["tasks"][1]
+            wait_state(http, "counting", "RUNNING", tasks=2)
+            # Without onlyFailed, everything selected is RESTARTING.
+            plan = http.post("/connectors/counting/restart?includeTasks=true").json()
+            assert plan["connector"]["state"] == "RESTARTING"
+            assert {t["state"] for t in plan["tasks"]} == {"RESTARTING"}
+            wait_state(http, "counting", "RUNNING", tasks=2)
+    finally:
+        CountingTask.fail_switch.clear()
+
+
+def test_unknown_connectors_and_tasks_get_kafkas_404s(embedded_kafka: fc.EmbeddedKafka) -> None:
+    with rest_worker(embedded_kafka.bootstrap_servers) as (_, http):
+        error(http.get("/connectors/nope"), 404, "Connector nope not found")
+        error(http.get("/connectors/nope/config"), 404, "Connector nope not found")
+        error(http.get("/connectors/nope/tasks"), 404, "Connector nope not found")
+        error(http.get("/connectors/nope/status"), 404, "No status found for connector nope")
+        error(http.get("/connectors/nope/tasks/0/status"), 404, "No status found for task nope-0")
+        error(http.put("/connectors/nope/pause"), 404, "Unknown connector nope")
+        error(http.put("/connectors/nope/resume"), 404, "Unknown connector nope")
+        error(http.put("/connectors/nope/stop"), 404, "Unknown connector nope")
+        error(http.post("/connectors/nope/restart"), 404, "Connector nope not found")
+        error(http.post("/connectors/nope/restart?onlyFailed=true"), 404, "Unknown connector: nope")
+        error(http.patch("/connectors/nope/config", json={"a": "b"}), 404, "Connector nope not found")
+        error(http.get("/connectors/nope/offsets"), 404, "Connector nope not found")
+        error(http.delete("/connectors/nope"), 404, "Connector nope not found")
+        # Topic tracking does not check the name, as in Kafka.
+        assert http.get("/connectors/nope/topics").json() == {"nope": {"topics": []}}
+        assert http.put("/connectors/nope/topics/reset").status_code == 202
+        error(http.get("/no/such/path"), 404, "HTTP 404 Not Found")
+        error(http.delete("/connectors"), 405, "HTTP 405 Method Not Allowed")
+        bad = http.post("/connectors", content=b"name=x", headers={"content-type": "text/plain"})
+        error(bad, 415, "HTTP 415 Unsupported Media Type")
+        malformed = http.post("/connectors", content=b"{not json", headers={"content-type": "application/json"})
+        assert malformed.status_code == 400 and malformed.json()["error_code"] == 400
+
+
+def test_invalid_configs_list_every_error_and_validate_returns_config_infos(
+    embedded_kafka: fc.EmbeddedKafka,
+) -> None:
+    bad = {"connector.class": FILE_SOURCE, "tasks.max": "0", "batch.size": "many", "errors.tolerance": "some"}
+    with rest_worker(embedded_kafka.bootstrap_servers) as (_, http):
+        infos = http.put("/connector-plugins/FileStreamSource/config/validate", json=bad)
+        assert infos.status_code == 200
+        body = infos.json()
+        assert set(body) == {"name", "error_count", "groups", "configs"}
+        assert body["name"] == FILE_SOURCE
+        assert body["groups"] == ["Common", "Error Handling"]
+        errors = {c["value"]["name"]: c["value"]["errors"] for c in body["configs"] if c["value"]["errors"]}
+        assert errors == {
+            "name": ['Missing required configuration "name" which has no default value.'],
+            "tasks.max": ["Invalid value 0 for configuration tasks.max: Value must be at least 1"],
+            "errors.tolerance": [
+                "Invalid value some for configuration errors.tolerance: String must be one of: none, all"
+            ],
+            "topic": ['Missing required configuration "topic" which has no default value.'],
+            "batch.size": [
+                "Invalid value many for configuration batch.size: Expected value to be a 32-bit integer"
+            ],
+        }
+        assert body["error_count"] == 5
+        by_name = {c["definition"]["name"]: c for c in body["configs"]}
+        assert by_name["tasks.max"]["definition"] == {
+            "name": "tasks.max",
+            "type": "INT",
+            "required": False,
+            "default_value": "1",
+            "importance": "HIGH",
+            "documentation": "Maximum number of tasks to use for this connector.",
+            "group": "Common",
+            "width": "SHORT",
+            "display_name": "Tasks max",
+            "dependents": [],
+            "order": 3,
+        }
+        assert by_name["file"]["value"] == {
+            "name": "file",
+            "value": None,
+            "recommended_values": [],
+            "errors": [],
+            "visible": True,
+        }
+        # Creating with the same config: 400 listing every error, in the validate order.
+        created = http.post("/connectors", json={"name": "bad", "config": bad})
+        message = created.json()["message"]
+        assert created.status_code == 400
+        assert message.startswith("Connector configuration is invalid and contains the following 4 error(s):\n")
+        assert message.endswith(
+            "\nYou can also find the above list of errors at the endpoint "
+            "`/connector-plugins/{connectorType}/config/validate`"
+        )
+        listed = message.split("\n")[1:-1]
+        assert sorted(listed) == sorted(e for k, v in errors.items() if k != "name" for e in v)
+        # Missing connector.class; mismatched plugin; unknown class (an error of connector.class).
+        missing = http.put("/connector-plugins/FileStreamSource/config/validate", json={"a": "1"})
+        error(missing, 400, "Connector config {a=1} contains no connector type")
+        mismatch = http.put("/connector-plugins/Other/config/validate", json={"connector.class": FILE_SOURCE})
+        error(mismatch, 400, f"Included connector type {FILE_SOURCE} does not match request type Other")
+        unknown = http.put("/connector-plugins/Gone/config/validate", json={"connector.class": "x.Gone"}).json()
+        class_errors = [c["value"]["errors"] for c in unknown["configs"] if c["value"]["name"] == "connector.class"]
+        assert "Failed to find any class that implements Connector and which name matches x.Gone" in (
+            class_errors[0][0]
+        )
+        nulls = http.put(
+            "/connector-plugins/FileStreamSource/config/validate", json={"connector.class": FILE_SOURCE, "x": None}
+        ).json()
+        assert [c for c in nulls["configs"] if c["definition"] is None] == [
+            {
+                "definition": None,
+                "value": {
+                    "name": "x",
+                    "value": None,
+                    "recommended_values": [],
+                    "errors": ["Null value can not be supplied as the configuration value."],
+                    "visible": True,
+                },
+            }
+        ]
+        # Name checks (Kafka's checkAndPutConnectorConfigName).
+        error(
+            http.put("/connectors/a/config", json={"name": "b", "connector.class": FILE_SOURCE}),
+            400,
+            "Connector name configuration (b) doesn't match connector name in the URL (a)",
+        )
+
+
+def test_patch_config_removes_nulls_and_revalidates(embedded_kafka: fc.EmbeddedKafka, tmp_path: Path) -> None:
+    source = tmp_path / "in.txt"
+    source.write_text("")
+    config = {"connector.class": FILE_SOURCE, "file": str(source), "topic": "t", "batch.size": "10"}
+    with rest_worker(embedded_kafka.bootstrap_servers) as (_, http):
+        assert http.post("/connectors", json={"name": "p", "config": config}).status_code == 201
+        patched = http.patch("/connectors/p/config", json={"batch.size": None, "topic": "u"})
+        assert patched.status_code == 200
+        assert patched.json()["config"] == {"connector.class": FILE_SOURCE, "file": str(source), "topic": "u", "name": "p"}
+        rejected = http.patch("/connectors/p/config", json={"batch.size": "0"})
+        assert rejected.status_code == 400
+        assert "Invalid value 0 for configuration batch.size: Value must be at least 1" in rejected.json()["message"]
+        assert http.get("/connectors/p/config").json()["topic"] == "u"
+        # Numbers and booleans in a config body are taken as their text, as Jackson does.
+        assert http.put("/connectors/p/config", json={**config, "batch.size": 5}).json()["config"]["batch.size"] == "5"
+
+
+def test_expand_initial_state_plugins_and_topics(
+    embedded_kafka: fc.EmbeddedKafka, tmp_path: Path, topic_name: str
+) -> None:
+    from file_stream import FileStreamSource
+
+    fc._plugins.register(FileStreamSource)
+    source = tmp_path / "in.txt"
+    _lines(source, 0, 3)
+    embedded_kafka.create_topic(topic_name, 1)
+    config = {"connector.class": FILE_SOURCE, "file": str(source), "topic": topic_name}
+    with rest_worker(embedded_kafka.bootstrap_servers) as (_, http):
+        for name, state in [("a", "PAUSED"), ("b", "STOPPED")]:
+            body = {"name": f" {name} ", "config": config, "initial_state": state}
+            assert http.post("/connectors", json=body).status_code == 201
+            wait_state(http, name, state)
+        assert http.get("/connectors").json() == ["a", "b"]
+        expanded = http.get("/connectors?expand=status&expand=info").json()
+        assert set(expanded) == {"a", "b"} and set(expanded["a"]) == {"status", "info"}
+        assert expanded["b"]["status"]["connector"]["state"] == "STOPPED"
+        assert http.get("/connectors", params={"expand": "status"}).json()["a"].keys() == {"status"}
+        assert http.get("/connectors", params={"expand": "bogus"}).json() == {"a": {}, "b": {}}
+
+        plugins = http.get("/connector-plugins").json()
+        assert {"class": FILE_SOURCE, "type": "source", "version": fc.__version__} in plugins
+        everything = http.get("/connector-plugins", params={"connectorsOnly": "false"}).json()
+        assert {"class": "org.apache.kafka.connect.json.JsonConverter", "type": "converter", "version": fc.__version__} in everything
+        assert {p["type"] for p in everything} >= {"source", "converter", "header_converter"}
+        keys = http.get("/connector-plugins/FileStreamSource/config").json()
+        assert [k["name"] for k in keys][:3] == ["file", "topic", "batch.size"]
+        assert "tasks.max" in [k["name"] for k in keys]
+        assert http.get(f"/connector-plugins/{FILE_SOURCE}/config").json() == keys
+        error(http.get("/connector-plugins/Nope/config"), 404, "Unknown plugin Nope.")
+
+        assert http.put("/connectors/a/resume").status_code == 202
+        wait_until(lambda: http.get("/connectors/a/topics").json() == {"a": {"topics": [topic_name]}})
+        assert http.put("/connectors/a/topics/reset").status_code == 202
+        assert http.get("/connectors/a/topics").json() == {"a": {"topics": []}}
+
+
+def test_topic_tracking_can_be_disabled(embedded_kafka: fc.EmbeddedKafka) -> None:
+    with rest_worker(embedded_kafka.bootstrap_servers, topic_tracking_allow_reset="false") as (_, http):
+        error(http.put("/connectors/a/topics/reset"), 403, "Topic tracking reset is disabled.")
+    with rest_worker(embedded_kafka.bootstrap_servers, topic_tracking_enable="false") as (_, http):
+        error(http.get("/connectors/a/topics"), 403, "Topic tracking is disabled.")
+        error(http.put("/connectors/a/topics/reset"), 403, "Topic tracking is disabled.")
+
+
+def test_config_provider_placeholders_reach_the_connector_only(
+    embedded_kafka: fc.EmbeddedKafka, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secrets = tmp_path / "secrets.properties"
+    secrets.write_text("db.password=s3cret-from-file\n")
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "dir" / "topic").write_text("from-directory")
+    monkeypatch.setenv("FC_TEST_SECRET", "s3cret-from-env")
+    fc._plugins.register(SecretSource)
+    SecretSource.started_with.clear()
+    SecretSource.tasks_started_with.clear()
+    placeholder = f"${{file:{secrets}:db.password}}"
+    raw = {
+        "connector.class": fc._plugins.class_name(SecretSource),
+        "password": placeholder,
+        "topic": f"${{dir:{tmp_path / 'dir'}:topic}}",
+        "other": "${env:FC_TEST_SECRET}",
+    }
+    with rest_worker(
+        embedded_kafka.bootstrap_servers,
+        **{
+            "config.providers": "file,dir,env",
+            "config.providers.file.class": "org.apache.kafka.common.config.provider.FileConfigProvider",
+            "config.providers.dir.class": "org.apache.kafka.common.config.provider.DirectoryConfigProvider",
+            "config.providers.env.class": "org.apache.kafka.common.config.provider.EnvVarConfigProvider",
+        },
+    ) as (_, http):
+        assert http.post("/connectors", json={"name": "s", "config": raw}).status_code == 201
+        wait_state(http, "s", "RUNNING", tasks=1)
+        # Stored and shown with placeholders ...
+        assert http.get("/connectors/s/config").json() == {**raw, "name": "s"}
+        assert http.get("/connectors/s/tasks").json()[0]["config"] == {**raw, "name": "s"}
+        shown = json.dumps(http.get("/connectors?expand=info&expand=status").json())
+        assert "s3cret" not in shown and "from-directory" not in shown
+        # ... resolved only for the connector and its task.
+        resolved = {**raw, "name": "s", "password": "s3cret-from-file", "topic": "from-directory", "other": "s3cret-from-env"}
+        assert SecretSource.started_with[-1] == resolved
+        assert SecretSource.tasks_started_with[-1] == resolved
+        validated = http.put("/connector-plugins/SecretSource/config/validate", json={**raw, "name": "s"}).json()
+        values = {c["value"]["name"]: c["value"]["value"] for c in validated["configs"] if c["value"]}
+        assert values["password"] == "[hidden]"
+        assert values["topic"] == raw["topic"]
+        assert "s3cret" not in json.dumps(validated)
+
+
+def test_openapi_document_is_generated_from_the_handlers(embedded_kafka: fc.EmbeddedKafka) -> None:
+    with rest_worker(embedded_kafka.bootstrap_servers) as (_, http):
+        served = http.get("/openapi.json").json()
+    assert served["openapi"].startswith("3.")
+    paths = set(served["paths"])
+    documented = {re.sub(r"\{[^}]+\}", "{}", p) for p in paths}
+    for path in [
+        "/",
+        "/health",
+        "/connectors",
+        "/connectors/{}",
+        "/connectors/{}/config",
+        "/connectors/{}/status",
+        "/connectors/{}/tasks",
+        "/connectors/{}/tasks/{}/status",
+        "/connectors/{}/restart",
+        "/connectors/{}/tasks/{}/restart",
+        "/connectors/{}/pause",
+        "/connectors/{}/resume",
+        "/connectors/{}/stop",
+        "/connectors/{}/topics",
+        "/connectors/{}/topics/reset",
+        "/connectors/{}/offsets",
+        "/connector-plugins",
+        "/connector-plugins/{}/config",
+        "/connector-plugins/{}/config/validate",
+        "/admin/loggers",
+        "/admin/loggers/{}",
+    ]:
+        assert path in documented, path
+    assert set(served["paths"]["/connectors/{connector}/offsets"]) == {"get", "patch", "delete"}
+    assert json.loads(fc._core.openapi_json())["paths"].keys() == served["paths"].keys()
