@@ -1,8 +1,10 @@
 """How the runtime finds and drives Python connectors (called from the compiled runtime).
 
 ``connector.class`` is resolved in this order: a class registered by the in-process ``Worker``
-(given as a class object), an entry point of the group ``ferroconnect.connectors`` (our
-``plugin.path``), then a dotted path ``package.module.Class``.
+(given as a class object), an entry point of the group ``ferroconnect.connectors``, a dotted path
+``package.module.Class``, then the simple name or alias (simple name without ``Connector``) of a
+connector found on ``plugin.path``: directories whose Python modules are scanned for connector
+classes, as Kafka Connect scans its plugin directories.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import importlib
 import inspect
+import sys
+from pathlib import Path
 from importlib.metadata import entry_points
 from typing import Any, NamedTuple
 
@@ -18,6 +22,7 @@ from ferroconnect.errors import ConfigError
 ENTRY_POINT_GROUP = "ferroconnect.connectors"
 
 _registered: dict[str, type] = {}
+_plugin_paths: list[Path] = []
 
 
 def class_name(cls: type) -> str:
@@ -30,6 +35,52 @@ def register(cls: type) -> str:
     name = class_name(cls)
     _registered[name] = cls
     return name
+
+
+def add_plugin_path(paths: str) -> None:
+    """Adds ``plugin.path`` directories (comma-separated): importable, and scanned for connectors."""
+    for part in paths.split(","):
+        if not part.strip():
+            continue
+        directory = Path(part.strip()).resolve()
+        if directory not in _plugin_paths:
+            _plugin_paths.append(directory)
+            sys.path.insert(0, str(directory))
+
+
+def _scanned_classes() -> dict[str, type]:
+    """Connector classes defined by the modules of the ``plugin.path`` directories."""
+    from ferroconnect.connector import Connector
+
+    found: dict[str, type] = {}
+    for directory in _plugin_paths:
+        candidates = sorted(directory.glob("*.py")) + sorted(p.parent for p in directory.glob("*/__init__.py"))
+        for path in candidates:
+            module_name = path.stem if path.suffix == ".py" else path.name
+            if module_name.startswith("_"):
+                continue
+            try:
+                module = importlib.import_module(module_name)
+            except Exception:
+                continue
+            for value in vars(module).values():
+                if (
+                    isinstance(value, type)
+                    and issubclass(value, Connector)
+                    and value.__module__ == module_name
+                    and getattr(value, "_ferroconnect_kind", "") in ("source", "sink")
+                ):
+                    found[class_name(value)] = value
+    return found
+
+
+def _by_alias(name: str) -> type | None:
+    """A scanned or registered class whose simple name, or alias without ``Connector``, is ``name``."""
+    for cls in {**_scanned_classes(), **_registered}.values():
+        simple = cls.__name__
+        if name in (simple, simple.removesuffix("Connector")):
+            return cls
+    return None
 
 
 def find_connector_class(name: str) -> type:
@@ -51,6 +102,9 @@ def find_connector_class(name: str) -> type:
             cls = getattr(importlib.import_module(module_name), attr, None)
         except ImportError as exc:
             looked[-1] += f" (import failed: {exc})"
+    if cls is None and "." not in name:
+        looked.append("simple names and aliases of connectors on plugin.path")
+        cls = _by_alias(name)
     if cls is None:
         raise ConfigError(
             f"Failed to find any class that implements Connector and which name matches {name}; "
@@ -68,11 +122,11 @@ def load_connector(name: str) -> Any:
 
 def connector_plugins() -> list[tuple[str, str, str]]:
     """``(class name, "source"|"sink", version)`` of every connector class known without being
-    named: classes passed to an in-process ``Worker`` and entry points of ``ferroconnect.connectors``
-    (``GET /connector-plugins``). Entry points that fail to load are skipped."""
+    named: classes passed to an in-process ``Worker``, entry points of ``ferroconnect.connectors`` and
+    connectors on ``plugin.path`` (``GET /connector-plugins``). What fails to load is skipped."""
     from ferroconnect.connector import Connector
 
-    classes: dict[str, type] = dict(_registered)
+    classes: dict[str, type] = {**_scanned_classes(), **_registered}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:
             cls = ep.load()

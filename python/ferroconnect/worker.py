@@ -65,6 +65,7 @@ class Worker:
                 or ``**{"offset.flush.interval.ms": "1000"}``. Without ``offset.storage.file.filename``
                 offsets are kept in memory; with it, connector configs and their paused/stopped
                 states are kept beside it and come back when a worker starts on the same file.
+                ``plugin.path``: directories whose modules are scanned for connector classes.
                 Converters default to Kafka's StringConverter.
         """
         props: dict[str, str] = {
@@ -78,6 +79,8 @@ class Worker:
         _logging.forward()
         if rest_port is not None:
             props.setdefault("listeners", f"http://127.0.0.1:{rest_port}")
+        if props.get("plugin.path"):
+            _plugins.add_plugin_path(props["plugin.path"])
         self._worker = _core.Worker(props, rest="listeners" in props)
 
     @property
