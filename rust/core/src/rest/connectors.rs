@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::rest::entities::{ConfigBody, CreateConnectorRequest, InitialState};
+use crate::rest::entities::{ConfigBody, ConfigText, ConfigTextOrNull, CreateConnectorRequest, InitialState};
 use crate::rest::error::{ApiError, ErrorMessage, JsonBody};
 use crate::rest::{query_flag, query_values, AppState};
 use crate::runtime::entities::{ActiveTopicsInfo, ConnectorInfo, ConnectorOffsets, Message, TaskInfo};
@@ -125,7 +125,7 @@ async fn create_connector(
 }
 
 /// A connector's config, tasks and type.
-#[utoipa::path(get, path = "/connectors/{connector}", tag = TAG, params(("connector" = String, Path)),
+#[utoipa::path(get, path = "/connectors/{connector}", tag = TAG, params(("connector" = String, Path, example = "local-file-source")),
     responses((status = 200, body = ConnectorInfo), (status = 404, body = ErrorMessage)))]
 async fn get_connector(
     State(state): State<AppState>,
@@ -135,7 +135,7 @@ async fn get_connector(
 }
 
 /// Delete a connector (its offsets are kept).
-#[utoipa::path(delete, path = "/connectors/{connector}", tag = TAG, params(("connector" = String, Path)),
+#[utoipa::path(delete, path = "/connectors/{connector}", tag = TAG, params(("connector" = String, Path, example = "local-file-source")),
     responses((status = 204, description = "Deleted"), (status = 404, body = ErrorMessage)))]
 async fn delete_connector(State(state): State<AppState>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
     state.run(move |herder| herder.delete_connector(&name)).await?;
@@ -143,7 +143,7 @@ async fn delete_connector(State(state): State<AppState>, Path(name): Path<String
 }
 
 /// A connector's config as stored (config-provider placeholders unresolved).
-#[utoipa::path(get, path = "/connectors/{connector}/config", tag = TAG, params(("connector" = String, Path)),
+#[utoipa::path(get, path = "/connectors/{connector}/config", tag = TAG, params(("connector" = String, Path, example = "local-file-source")),
     responses((status = 200, body = std::collections::HashMap<String, String>), (status = 404, body = ErrorMessage)))]
 async fn get_connector_config(
     State(state): State<AppState>,
@@ -153,8 +153,9 @@ async fn get_connector_config(
 }
 
 /// Create a connector or replace its config.
-#[utoipa::path(put, path = "/connectors/{connector}/config", tag = TAG, params(("connector" = String, Path)),
-    request_body = std::collections::HashMap<String, String>,
+#[utoipa::path(put, path = "/connectors/{connector}/config", tag = TAG, params(("connector" = String, Path, example = "local-file-source")),
+    request_body(content = std::collections::HashMap<String, ConfigText>, example = json!({
+        "connector.class": "FileStreamSource", "tasks.max": "1", "file": "/tmp/test.txt", "topic": "connect-test"})),
     responses(
         (status = 200, description = "Updated", body = ConnectorInfo),
         (status = 201, description = "Created", body = ConnectorInfo,
@@ -174,8 +175,8 @@ async fn put_connector_config(
 }
 
 /// Change some keys of a connector's config (`null` removes a key).
-#[utoipa::path(patch, path = "/connectors/{connector}/config", tag = TAG, params(("connector" = String, Path)),
-    request_body = std::collections::HashMap<String, Option<String>>,
+#[utoipa::path(patch, path = "/connectors/{connector}/config", tag = TAG, params(("connector" = String, Path, example = "local-file-source")),
+    request_body(content = std::collections::HashMap<String, ConfigTextOrNull>, example = json!({"batch.size": null})),
     responses((status = 200, body = ConnectorInfo), (status = 400, body = ErrorMessage),
         (status = 404, body = ErrorMessage), (status = 415, body = ErrorMessage)))]
 async fn patch_connector_config(
@@ -188,7 +189,7 @@ async fn patch_connector_config(
 }
 
 /// The state of a connector and its tasks.
-#[utoipa::path(get, path = "/connectors/{connector}/status", tag = TAG, params(("connector" = String, Path)),
+#[utoipa::path(get, path = "/connectors/{connector}/status", tag = TAG, params(("connector" = String, Path, example = "local-file-source")),
     responses((status = 200, body = ConnectorStateInfo), (status = 404, body = ErrorMessage)))]
 async fn get_connector_status(
     State(state): State<AppState>,
@@ -198,14 +199,14 @@ async fn get_connector_status(
 }
 
 /// The tasks and their configs.
-#[utoipa::path(get, path = "/connectors/{connector}/tasks", tag = TAG, params(("connector" = String, Path)),
+#[utoipa::path(get, path = "/connectors/{connector}/tasks", tag = TAG, params(("connector" = String, Path, example = "local-file-source")),
     responses((status = 200, body = Vec<TaskInfo>), (status = 404, body = ErrorMessage)))]
 async fn get_tasks(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<Vec<TaskInfo>>, ApiError> {
     state.run(move |herder| herder.task_infos(&name).map(Json)).await
 }
 
 /// The task configs by task id (deprecated in Kafka: use `/tasks`).
-#[utoipa::path(get, path = "/connectors/{connector}/tasks-config", tag = TAG, params(("connector" = String, Path)),
+#[utoipa::path(get, path = "/connectors/{connector}/tasks-config", tag = TAG, params(("connector" = String, Path, example = "local-file-source")),
     responses((status = 200, body = std::collections::HashMap<String, std::collections::HashMap<String, String>>),
         (status = 404, body = ErrorMessage)))]
 #[deprecated = "Kafka Connect deprecated this endpoint; use GET /connectors/{connector}/tasks"]
@@ -218,7 +219,7 @@ async fn get_tasks_config(
 
 /// The state of one task.
 #[utoipa::path(get, path = "/connectors/{connector}/tasks/{task}/status", tag = TAG,
-    params(("connector" = String, Path), ("task" = i32, Path)),
+    params(("connector" = String, Path, example = "local-file-source"), ("task" = i32, Path, example = 0)),
     responses((status = 200, body = TaskState), (status = 404, body = ErrorMessage)))]
 async fn get_task_status(
     State(state): State<AppState>,
@@ -230,20 +231,21 @@ async fn get_task_status(
 
 /// Restart a connector; with `includeTasks` its tasks; with `onlyFailed` only the FAILED ones.
 #[utoipa::path(post, path = "/connectors/{connector}/restart", tag = TAG,
-    params(("connector" = String, Path),
+    params(("connector" = String, Path, example = "local-file-source"),
         ("includeTasks" = Option<bool>, Query, description = "Also restart the tasks (default false)"),
         ("onlyFailed" = Option<bool>, Query, description = "Only restart FAILED instances (default false)")),
     responses(
         (status = 202, description = "Restarting: the plan, instances to restart in RESTARTING", body = ConnectorStateInfo),
         (status = 204, description = "Connector instance restarted (both flags false)"),
+        (status = 400, description = "A flag that is neither true nor false", body = ErrorMessage),
         (status = 404, body = ErrorMessage)))]
 async fn restart_connector(
     State(state): State<AppState>,
     Path(name): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let include_tasks = query_flag(query.as_deref(), "includeTasks", false);
-    let only_failed = query_flag(query.as_deref(), "onlyFailed", false);
+    let include_tasks = query_flag(query.as_deref(), "includeTasks", false)?;
+    let only_failed = query_flag(query.as_deref(), "onlyFailed", false)?;
     if !include_tasks && !only_failed {
         state.run(move |herder| herder.restart_connector(&name)).await?;
         return Ok(StatusCode::NO_CONTENT.into_response());
@@ -254,7 +256,7 @@ async fn restart_connector(
 
 /// Restart one task.
 #[utoipa::path(post, path = "/connectors/{connector}/tasks/{task}/restart", tag = TAG,
-    params(("connector" = String, Path), ("task" = i32, Path)),
+    params(("connector" = String, Path, example = "local-file-source"), ("task" = i32, Path, example = 0)),
     responses((status = 204, description = "Restarted"), (status = 404, body = ErrorMessage)))]
 async fn restart_task(
     State(state): State<AppState>,
@@ -266,7 +268,7 @@ async fn restart_task(
 }
 
 /// Pause a connector (idempotent).
-#[utoipa::path(put, path = "/connectors/{connector}/pause", tag = TAG, params(("connector" = String, Path)),
+#[utoipa::path(put, path = "/connectors/{connector}/pause", tag = TAG, params(("connector" = String, Path, example = "local-file-source")),
     responses((status = 202, description = "Pausing"), (status = 404, body = ErrorMessage)))]
 async fn pause_connector(State(state): State<AppState>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
     state.run(move |herder| herder.pause(&name)).await?;
@@ -274,7 +276,7 @@ async fn pause_connector(State(state): State<AppState>, Path(name): Path<String>
 }
 
 /// Resume a paused or stopped connector (idempotent).
-#[utoipa::path(put, path = "/connectors/{connector}/resume", tag = TAG, params(("connector" = String, Path)),
+#[utoipa::path(put, path = "/connectors/{connector}/resume", tag = TAG, params(("connector" = String, Path, example = "local-file-source")),
     responses((status = 202, description = "Resuming"), (status = 404, body = ErrorMessage)))]
 async fn resume_connector(State(state): State<AppState>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
     state.run(move |herder| herder.resume(&name)).await?;
@@ -282,7 +284,7 @@ async fn resume_connector(State(state): State<AppState>, Path(name): Path<String
 }
 
 /// Stop a connector: its tasks shut down, its config stays (idempotent).
-#[utoipa::path(put, path = "/connectors/{connector}/stop", tag = TAG, params(("connector" = String, Path)),
+#[utoipa::path(put, path = "/connectors/{connector}/stop", tag = TAG, params(("connector" = String, Path, example = "local-file-source")),
     responses((status = 204, description = "Stopped"), (status = 404, body = ErrorMessage)))]
 async fn stop_connector(State(state): State<AppState>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
     state.run(move |herder| herder.stop(&name)).await?;
@@ -294,7 +296,7 @@ fn tracking_disabled() -> ApiError {
 }
 
 /// The topics a connector used (any name: unknown connectors have none).
-#[utoipa::path(get, path = "/connectors/{connector}/topics", tag = TAG, params(("connector" = String, Path)),
+#[utoipa::path(get, path = "/connectors/{connector}/topics", tag = TAG, params(("connector" = String, Path, example = "local-file-source")),
     responses((status = 200, body = std::collections::HashMap<String, ActiveTopicsInfo>),
         (status = 403, description = "topic.tracking.enable=false", body = ErrorMessage)))]
 async fn get_active_topics(
@@ -309,7 +311,7 @@ async fn get_active_topics(
 }
 
 /// Forget the topics a connector used.
-#[utoipa::path(put, path = "/connectors/{connector}/topics/reset", tag = TAG, params(("connector" = String, Path)),
+#[utoipa::path(put, path = "/connectors/{connector}/topics/reset", tag = TAG, params(("connector" = String, Path, example = "local-file-source")),
     responses((status = 202, description = "Reset"),
         (status = 403, description = "Tracking or its reset is disabled", body = ErrorMessage)))]
 async fn reset_active_topics(State(state): State<AppState>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
@@ -325,7 +327,7 @@ async fn reset_active_topics(State(state): State<AppState>, Path(name): Path<Str
 }
 
 /// The connector's committed source offsets.
-#[utoipa::path(get, path = "/connectors/{connector}/offsets", tag = TAG, params(("connector" = String, Path)),
+#[utoipa::path(get, path = "/connectors/{connector}/offsets", tag = TAG, params(("connector" = String, Path, example = "local-file-source")),
     responses((status = 200, body = ConnectorOffsets), (status = 404, body = ErrorMessage)))]
 async fn get_offsets(
     State(state): State<AppState>,
@@ -335,8 +337,9 @@ async fn get_offsets(
 }
 
 /// Alter offsets of a STOPPED connector (`offset: null` resets one partition).
-#[utoipa::path(patch, path = "/connectors/{connector}/offsets", tag = TAG, params(("connector" = String, Path)),
-    request_body = ConnectorOffsets,
+#[utoipa::path(patch, path = "/connectors/{connector}/offsets", tag = TAG, params(("connector" = String, Path, example = "local-file-source")),
+    request_body(content = ConnectorOffsets, example = json!({
+        "offsets": [{"partition": {"filename": "/tmp/test.txt"}, "offset": {"position": 7}}]})),
     responses((status = 200, body = Message), (status = 400, description = "Not STOPPED, or bad offsets", body = ErrorMessage),
         (status = 404, body = ErrorMessage), (status = 415, body = ErrorMessage)))]
 async fn alter_offsets(
@@ -348,7 +351,7 @@ async fn alter_offsets(
 }
 
 /// Reset every offset of a STOPPED connector.
-#[utoipa::path(delete, path = "/connectors/{connector}/offsets", tag = TAG, params(("connector" = String, Path)),
+#[utoipa::path(delete, path = "/connectors/{connector}/offsets", tag = TAG, params(("connector" = String, Path, example = "local-file-source")),
     responses((status = 200, body = Message), (status = 400, description = "Not STOPPED", body = ErrorMessage),
         (status = 404, body = ErrorMessage)))]
 async fn reset_offsets(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<Message>, ApiError> {

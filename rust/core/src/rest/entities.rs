@@ -34,6 +34,31 @@ impl<'de> Deserialize<'de> for ConfigBody {
     }
 }
 
+/// A config value as a request may give it: a string, or a number or boolean taken as its text.
+pub struct ConfigText;
+
+impl utoipa::PartialSchema for ConfigText {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+        ObjectBuilder::new().schema_type(SchemaType::Array(vec![Type::String, Type::Number, Type::Boolean])).into()
+    }
+}
+
+impl ToSchema for ConfigText {}
+
+/// A config value that may be null: a removal in PATCH, reported as an error by validate.
+pub struct ConfigTextOrNull;
+
+impl utoipa::PartialSchema for ConfigTextOrNull {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+        let types = vec![Type::String, Type::Number, Type::Boolean, Type::Null];
+        ObjectBuilder::new().schema_type(SchemaType::Array(types)).into()
+    }
+}
+
+impl ToSchema for ConfigTextOrNull {}
+
 /// The target state a connector is created in (KIP-980).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
@@ -45,11 +70,13 @@ pub enum InitialState {
 
 /// `POST /connectors` (`CreateConnectorRequest`).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(example = json!({"name": "local-file-source", "config": {
+    "connector.class": "FileStreamSource", "tasks.max": "1", "file": "/tmp/test.txt", "topic": "connect-test"}}))]
 pub struct CreateConnectorRequest {
     /// The connector's name (trimmed).
     pub name: Option<String>,
     /// Its config; `name` in it, if present, must equal the name above.
-    #[schema(value_type = std::collections::HashMap<String, String>)]
+    #[schema(value_type = std::collections::HashMap<String, ConfigText>)]
     pub config: Option<ConfigBody>,
     /// RUNNING (default), PAUSED or STOPPED.
     pub initial_state: Option<InitialState>,

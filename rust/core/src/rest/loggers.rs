@@ -29,7 +29,7 @@ async fn list_loggers() -> Json<BTreeMap<String, LoggerLevel>> {
 }
 
 /// One logger's level (its effective level if not set explicitly).
-#[utoipa::path(get, path = "/admin/loggers/{logger}", tag = TAG, params(("logger" = String, Path)),
+#[utoipa::path(get, path = "/admin/loggers/{logger}", tag = TAG, params(("logger" = String, Path, example = "root")),
     responses((status = 200, body = LoggerLevel), (status = 404, description = "No code logged through it", body = ErrorMessage)))]
 async fn get_logger(Path(logger): Path<String>) -> Result<Json<LoggerLevel>, ApiError> {
     loggers().level(&logger).map(Json).ok_or_else(|| ApiError::not_found(format!("Logger {logger} not found.")))
@@ -37,9 +37,9 @@ async fn get_logger(Path(logger): Path<String>) -> Result<Json<LoggerLevel>, Api
 
 /// Set the level of a logger and every known logger under it.
 #[utoipa::path(put, path = "/admin/loggers/{logger}", tag = TAG,
-    params(("logger" = String, Path),
+    params(("logger" = String, Path, example = "root"),
         ("scope" = Option<String>, Query, description = "`worker` (default) or `cluster`; one worker is the whole cluster in standalone mode")),
-    request_body = LevelRequest,
+    request_body(content = LevelRequest, example = json!({"level": "DEBUG"})),
     responses((status = 200, description = "The affected loggers", body = Vec<String>),
         (status = 204, description = "scope=cluster: applied"),
         (status = 400, description = "No `level`", body = ErrorMessage),

@@ -94,10 +94,17 @@ pub(crate) fn query_values(query: Option<&str>, key: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// A boolean query parameter as JAX-RS reads one (`Boolean.valueOf`: "true" in any case is true,
-/// anything else false).
-pub(crate) fn query_flag(query: Option<&str>, key: &str, default: bool) -> bool {
-    query_values(query, key).first().map_or(default, |v| v.eq_ignore_ascii_case("true"))
+/// A boolean query parameter: `true` or `false` in any case. Kafka (JAX-RS `Boolean.valueOf`)
+/// reads any other value as false; here it is a 400, so that a typo is not silently ignored.
+pub(crate) fn query_flag(query: Option<&str>, key: &str, default: bool) -> std::result::Result<bool, ApiError> {
+    match query_values(query, key).first() {
+        None => Ok(default),
+        Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+        Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
+        Some(v) => {
+            Err(ApiError::bad_request(format!("Invalid value {v} for query parameter {key}: expected true or false")))
+        }
+    }
 }
 
 async fn log_request(request: Request, next: Next) -> Response {
