@@ -15,9 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
-import httpx
-
 import ferroconnect as fc
+import httpx
 
 TESTS = Path(__file__).resolve().parent
 EXAMPLES = TESTS.parent / "examples"
@@ -110,7 +109,15 @@ class Standalone:
         self.start = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "ferroconnect.cli", "--log-level", log_level, "standalone", str(worker)],
+                [
+                    sys.executable,
+                    "-m",
+                    "ferroconnect.cli",
+                    "--log-level",
+                    log_level,
+                    "standalone",
+                    str(worker),
+                ],
                 env=env,
                 stdout=log,
                 stderr=log,

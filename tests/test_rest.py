@@ -9,11 +9,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+import ferroconnect as fc
 import pytest
 from rest_helpers import SecretSource, error, rest_worker, wait_state
 from source_helpers import CountingTask, read_values, wait_until
-
-import ferroconnect as fc
 
 FILE_SOURCE = "file_stream.FileStreamSource"
 
@@ -101,7 +100,9 @@ def test_full_lifecycle_matches_kafka_connect(
         assert http.get("/connectors/lines/tasks").json() == []
         # Stopping committed what Kafka acknowledged: all 100 lines.
         assert http.get("/connectors/lines/offsets").json() == {
-            "offsets": [{"partition": {"filename": str(source)}, "offset": {"position": source.stat().st_size}}]
+            "offsets": [
+                {"partition": {"filename": str(source)}, "offset": {"position": source.stat().st_size}}
+            ]
         }
 
         # Alter the offset back to line 60; resume reads from there.
@@ -143,7 +144,9 @@ def test_full_lifecycle_matches_kafka_connect(
         error(http.delete("/connectors/lines"), 404, "Connector lines not found")
         assert http.get("/connectors").json() == []
         # Kafka keeps a deleted connector's source offsets: a connector of the same name finds them.
-        again_created = http.post("/connectors", json={"name": "lines", "config": config, "initial_state": "STOPPED"})
+        again_created = http.post(
+            "/connectors", json={"name": "lines", "config": config, "initial_state": "STOPPED"}
+        )
         assert again_created.status_code == 201
         assert http.get("/connectors/lines/offsets").json()["offsets"][0]["offset"] == {
             "position": source.stat().st_size
@@ -215,7 +218,9 @@ def test_unknown_connectors_and_tasks_get_kafkas_404s(embedded_kafka: fc.Embedde
         error(http.delete("/connectors"), 405, "HTTP 405 Method Not Allowed")
         bad = http.post("/connectors", content=b"name=x", headers={"content-type": "text/plain"})
         error(bad, 415, "HTTP 415 Unsupported Media Type")
-        malformed = http.post("/connectors", content=b"{not json", headers={"content-type": "application/json"})
+        malformed = http.post(
+            "/connectors", content=b"{not json", headers={"content-type": "application/json"}
+        )
         assert malformed.status_code == 400 and malformed.json()["error_code"] == 400
 
 
@@ -268,7 +273,9 @@ def test_invalid_configs_list_every_error_and_validate_returns_config_infos(
         created = http.post("/connectors", json={"name": "bad", "config": bad})
         message = created.json()["message"]
         assert created.status_code == 400
-        assert message.startswith("Connector configuration is invalid and contains the following 4 error(s):\n")
+        assert message.startswith(
+            "Connector configuration is invalid and contains the following 4 error(s):\n"
+        )
         assert message.endswith(
             "\nYou can also find the above list of errors at the endpoint "
             "`/connector-plugins/{connectorType}/config/validate`"
@@ -280,13 +287,19 @@ def test_invalid_configs_list_every_error_and_validate_returns_config_infos(
         error(missing, 400, "Connector config {a=1} contains no connector type")
         mismatch = http.put("/connector-plugins/Other/config/validate", json={"connector.class": FILE_SOURCE})
         error(mismatch, 400, f"Included connector type {FILE_SOURCE} does not match request type Other")
-        unknown = http.put("/connector-plugins/Gone/config/validate", json={"connector.class": "x.Gone"}).json()
-        class_errors = [c["value"]["errors"] for c in unknown["configs"] if c["value"]["name"] == "connector.class"]
-        assert "Failed to find any class that implements Connector and which name matches x.Gone" in (
-            class_errors[0][0]
+        unknown = http.put(
+            "/connector-plugins/Gone/config/validate", json={"connector.class": "x.Gone"}
+        ).json()
+        class_errors = [
+            c["value"]["errors"] for c in unknown["configs"] if c["value"]["name"] == "connector.class"
+        ]
+        assert (
+            "Failed to find any class that implements Connector and which name matches x.Gone"
+            in (class_errors[0][0])
         )
         nulls = http.put(
-            "/connector-plugins/FileStreamSource/config/validate", json={"connector.class": FILE_SOURCE, "x": None}
+            "/connector-plugins/FileStreamSource/config/validate",
+            json={"connector.class": FILE_SOURCE, "x": None},
         ).json()
         assert [c for c in nulls["configs"] if c["definition"] is None] == [
             {
@@ -316,13 +329,24 @@ def test_patch_config_removes_nulls_and_revalidates(embedded_kafka: fc.EmbeddedK
         assert http.post("/connectors", json={"name": "p", "config": config}).status_code == 201
         patched = http.patch("/connectors/p/config", json={"batch.size": None, "topic": "u"})
         assert patched.status_code == 200
-        assert patched.json()["config"] == {"connector.class": FILE_SOURCE, "file": str(source), "topic": "u", "name": "p"}
+        assert patched.json()["config"] == {
+            "connector.class": FILE_SOURCE,
+            "file": str(source),
+            "topic": "u",
+            "name": "p",
+        }
         rejected = http.patch("/connectors/p/config", json={"batch.size": "0"})
         assert rejected.status_code == 400
-        assert "Invalid value 0 for configuration batch.size: Value must be at least 1" in rejected.json()["message"]
+        assert (
+            "Invalid value 0 for configuration batch.size: Value must be at least 1"
+            in rejected.json()["message"]
+        )
         assert http.get("/connectors/p/config").json()["topic"] == "u"
         # Numbers and booleans in a config body are taken as their text, as Jackson does.
-        assert http.put("/connectors/p/config", json={**config, "batch.size": 5}).json()["config"]["batch.size"] == "5"
+        assert (
+            http.put("/connectors/p/config", json={**config, "batch.size": 5}).json()["config"]["batch.size"]
+            == "5"
+        )
 
 
 def test_expand_initial_state_plugins_and_topics(
@@ -350,7 +374,11 @@ def test_expand_initial_state_plugins_and_topics(
         plugins = http.get("/connector-plugins").json()
         assert {"class": FILE_SOURCE, "type": "source", "version": fc.__version__} in plugins
         everything = http.get("/connector-plugins", params={"connectorsOnly": "false"}).json()
-        assert {"class": "org.apache.kafka.connect.json.JsonConverter", "type": "converter", "version": fc.__version__} in everything
+        assert {
+            "class": "org.apache.kafka.connect.json.JsonConverter",
+            "type": "converter",
+            "version": fc.__version__,
+        } in everything
         assert {p["type"] for p in everything} >= {"source", "converter", "header_converter"}
         keys = http.get("/connector-plugins/FileStreamSource/config").json()
         assert [k["name"] for k in keys][:3] == ["file", "topic", "batch.size"]
@@ -407,10 +435,18 @@ def test_config_provider_placeholders_reach_the_connector_only(
         shown = json.dumps(http.get("/connectors?expand=info&expand=status").json())
         assert "s3cret" not in shown and "from-directory" not in shown
         # ... resolved only for the connector and its task.
-        resolved = {**raw, "name": "s", "password": "s3cret-from-file", "topic": "from-directory", "other": "s3cret-from-env"}
+        resolved = {
+            **raw,
+            "name": "s",
+            "password": "s3cret-from-file",
+            "topic": "from-directory",
+            "other": "s3cret-from-env",
+        }
         assert SecretSource.started_with[-1] == resolved
         assert SecretSource.tasks_started_with[-1] == resolved
-        validated = http.put("/connector-plugins/SecretSource/config/validate", json={**raw, "name": "s"}).json()
+        validated = http.put(
+            "/connector-plugins/SecretSource/config/validate", json={**raw, "name": "s"}
+        ).json()
         values = {c["value"]["name"]: c["value"]["value"] for c in validated["configs"] if c["value"]}
         assert values["password"] == "[hidden]"
         assert values["topic"] == raw["topic"]

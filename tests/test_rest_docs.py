@@ -11,9 +11,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from rest_helpers import EXAMPLES, Standalone
-
 import ferroconnect as fc
+from rest_helpers import EXAMPLES, Standalone
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "rest.md"
 

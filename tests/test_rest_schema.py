@@ -9,12 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import ferroconnect as fc
 from rest_helpers import EXAMPLES, rest_worker
 
-import ferroconnect as fc
 
-
-def test_no_server_errors_and_no_schema_contradictions(embedded_kafka: fc.EmbeddedKafka, tmp_path: Path) -> None:
+def test_no_server_errors_and_no_schema_contradictions(
+    embedded_kafka: fc.EmbeddedKafka, tmp_path: Path
+) -> None:
     source = tmp_path / "in.txt"
     source.write_text("a\nb\n")
     schemathesis = shutil.which("schemathesis", path=str(Path(sys.executable).parent)) or "schemathesis"

@@ -7,10 +7,9 @@ import json
 import time
 from pathlib import Path
 
+import ferroconnect as fc
 import pytest
 from rest_helpers import Standalone, error, wait_state
-
-import ferroconnect as fc
 
 COUNTING = "source_helpers.CountingSource"
 
@@ -42,7 +41,9 @@ def test_configs_and_target_states_survive_a_restart(
             assert http.put("/connectors/paused/pause").status_code == 202
             assert http.put("/connectors/stopped/stop").status_code == 204
             wait_state(http, "paused", "PAUSED", tasks=1)
-            assert http.put("/connectors/running/config", json={**config, "tasks.max": "3"}).status_code == 200
+            assert (
+                http.put("/connectors/running/config", json={**config, "tasks.max": "3"}).status_code == 200
+            )
             created = http.post("/connectors", json={"name": "gone", "config": config})
             assert created.status_code == 201
             assert http.delete("/connectors/gone").status_code == 204
@@ -60,7 +61,11 @@ def test_configs_and_target_states_survive_a_restart(
             wait_state(http, "running", "RUNNING", tasks=1)
             wait_state(http, "paused", "PAUSED", tasks=1)
             assert http.get("/connectors/stopped/status").json()["connector"]["state"] == "STOPPED"
-            assert http.get("/connectors/running/config").json() == {**config, "tasks.max": "3", "name": "running"}
+            assert http.get("/connectors/running/config").json() == {
+                **config,
+                "tasks.max": "3",
+                "name": "running",
+            }
             # The paused connector resumes where it left off: its offsets were kept too.
             offsets = http.get("/connectors/paused/offsets").json()["offsets"]
             assert offsets and offsets[0]["partition"] == {"task": 0}
@@ -81,7 +86,11 @@ def test_log_levels_change_at_run_time_and_passwords_never_reach_the_log(
             assert http.get("/admin/loggers").json() == {"root": {"level": "INFO", "last_modified": None}}
             assert http.get("/admin/loggers/root").json() == {"level": "INFO", "last_modified": None}
             error(http.get("/admin/loggers/no.such.logger"), 404, "Logger no.such.logger not found.")
-            error(http.put("/admin/loggers/root", json={}), 400, "Desired 'level' parameter was not specified in request.")
+            error(
+                http.put("/admin/loggers/root", json={}),
+                400,
+                "Desired 'level' parameter was not specified in request.",
+            )
             error(http.put("/admin/loggers/root", json={"level": "loud"}), 404, "invalid log level 'loud'.")
             before = int(time.time() * 1000) - 1
             affected = http.put("/admin/loggers/ferroconnect_core::rest", json={"level": "debug"})

@@ -13,8 +13,8 @@ import asyncio
 import importlib
 import inspect
 import sys
-from pathlib import Path
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from ferroconnect.errors import ConfigError
@@ -54,7 +54,9 @@ def _scanned_classes() -> dict[str, type]:
 
     found: dict[str, type] = {}
     for directory in _plugin_paths:
-        candidates = sorted(directory.glob("*.py")) + sorted(p.parent for p in directory.glob("*/__init__.py"))
+        candidates = sorted(directory.glob("*.py")) + sorted(
+            p.parent for p in directory.glob("*/__init__.py")
+        )
         for path in candidates:
             module_name = path.stem if path.suffix == ".py" else path.name
             if module_name.startswith("_"):

@@ -60,7 +60,8 @@ def standalone(worker_file: Path, connector_files: list[Path]) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     props.setdefault("listeners", "http://127.0.0.1:8083")
-    with Worker(**props) as worker:
+    settings: dict[str, Any] = dict(props)
+    with Worker(**settings) as worker:
         print(f"REST API on {worker.rest_url}", file=sys.stderr)
         for path in connector_files:
             name, config = _connector_file(path)

@@ -180,7 +180,7 @@ impl Connector for PyConnector {
                 })
                 .collect::<PyResult<Vec<_>>>()?;
             let result = obj.call_method1("alter_offsets", (config_dict(py, config)?, PyList::new(py, pairs)?))?;
-            Ok(result.is_truthy()?)
+            result.is_truthy()
         })
     }
 
