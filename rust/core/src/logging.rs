@@ -17,7 +17,7 @@ use tracing::subscriber::Interest;
 use tracing::Metadata;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::{reload, EnvFilter, Layer};
+use tracing_subscriber::{reload, EnvFilter, Layer, Registry};
 
 /// log4j's name of the root logger (matched case-insensitively, as log4j does).
 pub const ROOT_LOGGER: &str = "root";
@@ -69,23 +69,27 @@ pub fn loggers() -> &'static Loggers {
     })
 }
 
-/// Installs the process's subscriber: text lines to stderr, filtered by `filter` (a level such as
-/// `info`, or `tracing` directives such as `info,ferroconnect_core::runtime=debug`), changeable at
-/// run time through [`Loggers::set_level`]. Returns false if a subscriber was already installed.
-pub fn init_stderr(filter: &str) -> bool {
+/// Where log events go once filtered: stderr (the CLI), Python's `logging` (embedded), ...
+pub type OutputLayer = Box<dyn Layer<Registry> + Send + Sync>;
+
+/// Installs the process's subscriber: `output`, behind one filter built from `filter` (a level
+/// such as `info`, or `tracing` directives such as `info,ferroconnect_core::runtime=debug`) that
+/// [`Loggers::set_level`] changes at run time. Returns false if a subscriber was already installed.
+pub fn init_with(filter: &str, output: OutputLayer) -> bool {
     let loggers = loggers();
     loggers.load_directives(filter);
     let (layer, handle) = reload::Layer::new(loggers.env_filter());
-    let installed = tracing_subscriber::registry()
-        .with(layer)
-        .with(KnownTargets)
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false))
-        .try_init()
-        .is_ok();
+    // KnownTargets outermost: it sees every callsite, even those the filter turns off.
+    let installed = tracing_subscriber::registry().with(output).with(layer).with(KnownTargets).try_init().is_ok();
     if installed {
         let _ = loggers.reload.set(Box::new(move |filter| handle.reload(filter).map_err(|e| e.to_string())));
     }
     installed
+}
+
+/// [`init_with`] text lines on stderr (the command line).
+pub fn init_stderr(filter: &str) -> bool {
+    init_with(filter, Box::new(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false)))
 }
 
 /// Records every target a callsite logs through, so that `/admin/loggers/{name}` can tell known

@@ -13,9 +13,8 @@ use std::time::Duration;
 use pyo3::prelude::*;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
-use tracing_subscriber::layer::{Context, SubscriberExt};
-use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::{EnvFilter, Layer};
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::Layer;
 
 /// Events waiting for Python: (Python level number, logger name, message).
 type Record = (u8, String, String);
@@ -88,10 +87,8 @@ impl<S: Subscriber> Layer<S> for ForwardLayer {
 pub fn forward_logs(level: &str) -> bool {
     let (sender, receiver) = sync_channel(CAPACITY);
     let filter = std::env::var("FERROCONNECT_LOG").unwrap_or_else(|_| level.to_owned());
-    let installed = tracing_subscriber::registry()
-        .with(ForwardLayer { sender }.with_filter(EnvFilter::new(filter)))
-        .try_init()
-        .is_ok();
+    // The core's reloadable filter, so that /admin/loggers changes what is forwarded too.
+    let installed = ferroconnect_core::logging::init_with(&filter, Box::new(ForwardLayer { sender }));
     if installed {
         let _ = RECEIVER.set(Mutex::new(receiver));
     }

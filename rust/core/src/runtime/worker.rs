@@ -460,7 +460,7 @@ impl Worker {
     fn sink_task_setup(&self, id: &TaskId, entry: &ConnectorEntry, task_config: Config) -> Result<SinkTaskSetup> {
         let worker = &self.inner.config;
         let connector = entry.connector.as_ref().expect("started connector");
-        let connector_config = self.resolved(&connector_config)?;
+        let connector_config = self.resolved(&entry.config)?;
         let task_config = self.resolved(&task_config)?;
         let parsed = SinkConfig::parse(&connector_config)?;
         let task = Arc::from(connector.create_sink_task()?);
