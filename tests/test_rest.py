@@ -485,3 +485,72 @@ def test_openapi_document_is_generated_from_the_handlers(embedded_kafka: fc.Embe
         assert path in documented, path
     assert set(served["paths"]["/connectors/{connector}/offsets"]) == {"get", "patch", "delete"}
     assert json.loads(fc._core.openapi_json())["paths"].keys() == served["paths"].keys()
+
+
+def test_sink_offsets_are_the_consumer_groups_and_topics_are_tracked(
+    bootstrap_servers: str, topic_name: str
+) -> None:
+    from sink_helpers import SINK_WORKER_SETTINGS, RecordingSink, probe
+    from source_helpers import create_topic
+
+    from ferroconnect.testing import produce
+
+    create_topic(bootstrap_servers, topic_name)
+    produce(bootstrap_servers, topic_name, [(None, f"v{i}".encode()) for i in range(10)])
+    fc._plugins.register(RecordingSink)
+    seen = probe(f"rest-{topic_name}")
+    config = {
+        "connector.class": fc._plugins.class_name(RecordingSink),
+        "topics": topic_name,
+        "probe": f"rest-{topic_name}",
+    }
+    partition = {"kafka_topic": topic_name, "kafka_partition": 0}
+    with rest_worker(bootstrap_servers, **SINK_WORKER_SETTINGS) as (_, http):
+        created = http.post("/connectors", json={"name": "sink", "config": config})
+        assert created.status_code == 201 and created.json()["type"] == "sink"
+        wait_until(
+            lambda: (
+                http.get("/connectors/sink/offsets").json()
+                == {"offsets": [{"partition": partition, "offset": {"kafka_offset": 10}}]}
+            ),
+            timeout=60,
+            what="the group's committed offset",
+        )
+        assert http.get("/connectors/sink/topics").json() == {"sink": {"topics": [topic_name]}}
+        assert len(seen.values()) == 10
+        bad = {"offsets": [{"partition": {"kafka_topic": topic_name}, "offset": {"kafka_offset": 1}}]}
+        assert http.put("/connectors/sink/stop").status_code == 204
+        error(
+            http.patch("/connectors/sink/offsets", json=bad),
+            400,
+            "The partition for a sink connector offset must contain the keys 'kafka_topic' and 'kafka_partition'",
+        )
+        # Alter to 5 (numbers may be numeric strings); resume re-reads from there.
+        altered = http.patch(
+            "/connectors/sink/offsets",
+            json={
+                "offsets": [
+                    {"partition": {**partition, "kafka_partition": "0"}, "offset": {"kafka_offset": "5"}}
+                ]
+            },
+        )
+        assert altered.status_code == 200, altered.text
+        assert "altered successfully" in altered.json()["message"]
+        assert http.get("/connectors/sink/offsets").json()["offsets"][0]["offset"] == {"kafka_offset": 5}
+        assert http.put("/connectors/sink/resume").status_code == 202
+        wait_until(lambda: len(seen.values()) == 15, timeout=60, what="records 5..9 again")
+        assert seen.values()[10:] == [f"v{i}" for i in range(5, 10)]
+        wait_until(
+            lambda: (
+                http.get("/connectors/sink/offsets").json()["offsets"][0]["offset"] == {"kafka_offset": 10}
+            ),
+            timeout=60,
+        )
+        # Reset: the group is deleted; resumed, the task reads from the start.
+        assert http.put("/connectors/sink/stop").status_code == 204
+        reset = http.delete("/connectors/sink/offsets")
+        assert reset.status_code == 200, reset.text
+        assert "reset successfully" in reset.json()["message"]
+        assert http.get("/connectors/sink/offsets").json() == {"offsets": []}
+        assert http.put("/connectors/sink/resume").status_code == 202
+        wait_until(lambda: len(seen.values()) == 25, timeout=60, what="all records again")

@@ -53,7 +53,8 @@ def _standalone(
         "key.converter=org.apache.kafka.connect.storage.StringConverter\n"
         "value.converter=org.apache.kafka.connect.storage.StringConverter\n"
         f"offset.storage.file.filename={tmp / 'offsets.json'}\n"
-        + "".join(f"{k}={v}\n" for k, v in SINK_WORKER_SETTINGS.items())
+        # The REST API on a free port: tests may run next to another worker.
+        "listeners=http://127.0.0.1:0\n" + "".join(f"{k}={v}\n" for k, v in SINK_WORKER_SETTINGS.items())
     )
     if source is not None:
         (tmp / "source.properties").write_text(

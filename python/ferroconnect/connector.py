@@ -126,6 +126,23 @@ class SinkConnector(Connector):
 
     _ferroconnect_kind: ClassVar[str] = "sink"
 
+    def alter_offsets(self, config: dict[str, str], offsets: list[tuple[dict[str, Any], Any]]) -> bool:
+        """Called before the consumer group's offsets are altered or reset over REST (the connector
+        is STOPPED).
+
+        Args:
+            config: The connector's config.
+            offsets: ``({"kafka_topic": t, "kafka_partition": p}, {"kafka_offset": o})`` pairs; an
+                offset of None resets its partition.
+
+        Returns:
+            True if the connector also changed offsets it keeps in its own system; False by default.
+
+        Raises:
+            Exception: Refuses the change; the REST request fails with the message.
+        """
+        return False
+
 
 class TopicPartition(NamedTuple):
     """A topic and one of its partitions (Kafka's ``TopicPartition``); hashable, usable as a key."""

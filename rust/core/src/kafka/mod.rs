@@ -3,6 +3,7 @@
 
 pub mod chunk;
 pub mod consumer;
+pub mod group_offsets;
 pub mod mock;
 pub mod producer;
 pub mod reader;

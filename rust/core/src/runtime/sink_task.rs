@@ -54,6 +54,8 @@ pub struct SinkTaskSetup {
     pub flush_timeout: Duration,
     /// Kafka's `max.poll.records`: the most records handed to one `put`.
     pub max_batch: usize,
+    /// Where the topics this task consumes are recorded (KIP-558).
+    pub active_topics: crate::runtime::topics::TopicRecorder,
 }
 
 /// A running sink task: its thread and its status.
@@ -324,6 +326,7 @@ impl Driver {
         let mut records = Vec::with_capacity(messages.iter().map(ChunkSlice::len).sum());
         for slice in &messages {
             for (n, message) in slice.iter().enumerate() {
+                self.setup.active_topics.record(message.topic());
                 next.advance(&message);
                 if let Some(record) = self.convert(slice, n, message)? {
                     records.push(record);

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use crate::config::{ConfigDef, ConfigKey, ConfigValue, ConfigValueReport, Width};
 use crate::convert::{converter_for, header_converter_for};
 use crate::error::{Error, Result};
-use crate::runtime::connector_config::connector_config_def;
+use crate::runtime::connector_config::{connector_config_def, sink_config_def, SinkConfig};
 use crate::runtime::entities::{ConfigInfo, ConfigInfos, ConfigKeyInfo, ConfigValueInfo, PluginInfo};
 use crate::runtime::herder::{Herder, RawConfig};
 use crate::runtime::plugin::{Config, ConnectorKind, PluginDesc, PluginType};
@@ -68,8 +68,11 @@ fn framework_display(name: &str) -> Option<(&'static str, i32, Width, &'static s
 
 /// The framework's keys for a connector of this kind, with Kafka's display metadata.
 pub fn framework_config_def(kind: Option<ConnectorKind>) -> ConfigDef {
-    let _ = kind; // Sink keys join here once the sink runtime defines them.
-    let keys = connector_config_def().keys().iter().map(|key| {
+    let base = match kind {
+        Some(ConnectorKind::Sink) => sink_config_def(),
+        _ => connector_config_def(),
+    };
+    let keys = base.keys().iter().map(|key| {
         let mut key = key.clone();
         if let (None, Some((group, order, width, display))) = (&key.group, framework_display(&key.name)) {
             key.group = Some(group.to_owned());
@@ -186,7 +189,20 @@ impl Herder {
                 connector_def = connector.config_def()?;
                 reports.extend(connector.validate(&resolved)?);
             }
-            Err(e) => add_error(&mut reports, "connector.class", crate::config::config_error_message(e)),
+            Err(e) => {
+                let reason = crate::config::config_error_message(e);
+                let message = format!("Invalid value {class} for configuration connector.class: {reason}");
+                add_error(&mut reports, "connector.class", message);
+            }
+        }
+        // Kafka's SinkConnectorConfig.validate: the checks across keys (topics vs topics.regex, DLQ).
+        if kind == Some(ConnectorKind::Sink) {
+            if let Err(Error::Config { key, reason }) = SinkConfig::parse(&resolved) {
+                let known = reports.iter().any(|r| r.name == key && !r.errors.is_empty());
+                if !known {
+                    add_error(&mut reports, &key, reason);
+                }
+            }
         }
         for (key, value) in raw {
             if value.is_none() {

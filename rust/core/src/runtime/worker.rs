@@ -516,6 +516,7 @@ impl Worker {
             flush_interval: worker.offset_flush_interval,
             flush_timeout: worker.offset_flush_timeout,
             max_batch,
+            active_topics: self.inner.topics.recorder(&id.connector),
         })
     }
 
