@@ -490,10 +490,9 @@ def test_openapi_document_is_generated_from_the_handlers(embedded_kafka: fc.Embe
 def test_sink_offsets_are_the_consumer_groups_and_topics_are_tracked(
     bootstrap_servers: str, topic_name: str
 ) -> None:
+    from ferroconnect.testing import produce
     from sink_helpers import SINK_WORKER_SETTINGS, RecordingSink, probe
     from source_helpers import create_topic
-
-    from ferroconnect.testing import produce
 
     create_topic(bootstrap_servers, topic_name)
     produce(bootstrap_servers, topic_name, [(None, f"v{i}".encode()) for i in range(10)])
@@ -523,7 +522,8 @@ def test_sink_offsets_are_the_consumer_groups_and_topics_are_tracked(
         error(
             http.patch("/connectors/sink/offsets", json=bad),
             400,
-            "The partition for a sink connector offset must contain the keys 'kafka_topic' and 'kafka_partition'",
+            "The partition for a sink connector offset must contain the keys 'kafka_topic' and "
+            "'kafka_partition'",
         )
         # Alter to 5 (numbers may be numeric strings); resume re-reads from there.
         altered = http.patch(

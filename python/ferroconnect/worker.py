@@ -52,19 +52,18 @@ class Worker:
         ...     print(worker.status("lines").state)  # doctest: +SKIP
     """
 
-    def __init__(
-        self, bootstrap_servers: str | None = None, *, rest_port: int | None = None, **settings: Any
-    ) -> None:
+    def __init__(self, bootstrap_servers: str | None = None, **settings: Any) -> None:
         """Starts a worker.
 
         Args:
             bootstrap_servers: Kafka's ``host:port`` list (``bootstrap.servers``).
-            rest_port: Serve Kafka Connect's REST API on ``127.0.0.1:<rest_port>`` (0: a free port;
-                see :attr:`rest_url`). Setting ``listeners`` serves it too. See ``docs/rest.md``.
-            **settings: Worker properties, with dots or underscores: ``offset_flush_interval_ms=1000``
-                or ``**{"offset.flush.interval.ms": "1000"}``. Without ``offset.storage.file.filename``
-                offsets are kept in memory; with it, connector configs and their paused/stopped
-                states are kept beside it and come back when a worker starts on the same file.
+            **settings: ``rest_port=8083`` serves Kafka Connect's REST API on ``127.0.0.1:<port>``
+                (0: a free port; see :attr:`rest_url`); setting ``listeners`` serves it too (see
+                ``docs/rest.md``). The rest are worker properties, with dots or underscores:
+                ``offset_flush_interval_ms=1000`` or ``**{"offset.flush.interval.ms": "1000"}``.
+                Without ``offset.storage.file.filename`` offsets are kept in memory; with it,
+                connector configs and their paused/stopped states are kept beside it and come back
+                when a worker starts on the same file.
                 ``plugin.path``: directories whose modules are scanned for connector classes.
                 Converters default to Kafka's StringConverter.
         """
@@ -74,6 +73,7 @@ class Worker:
         }
         if bootstrap_servers is not None:
             props["bootstrap.servers"] = bootstrap_servers
+        rest_port = settings.pop("rest_port", None)
         for key, value in settings.items():
             props[key.replace("_", ".") if "." not in key else key] = _text(value)
         _logging.forward()
