@@ -228,7 +228,11 @@ def test_invalid_configs_list_every_error_and_validate_returns_config_infos(
     embedded_kafka: fc.EmbeddedKafka,
 ) -> None:
     bad = {"connector.class": FILE_SOURCE, "tasks.max": "0", "batch.size": "many", "errors.tolerance": "some"}
-    with rest_worker(embedded_kafka.bootstrap_servers) as (_, http):
+    with rest_worker(embedded_kafka.bootstrap_servers) as (worker, http):
+        assert (
+            worker.validate(bad)
+            == http.put("/connector-plugins/FileStreamSource/config/validate", json=bad).json()
+        )
         infos = http.put("/connector-plugins/FileStreamSource/config/validate", json=bad)
         assert infos.status_code == 200
         body = infos.json()
@@ -390,6 +394,12 @@ def test_expand_initial_state_plugins_and_topics(
         wait_until(lambda: http.get("/connectors/a/topics").json() == {"a": {"topics": [topic_name]}})
         assert http.put("/connectors/a/topics/reset").status_code == 202
         assert http.get("/connectors/a/topics").json() == {"a": {"topics": []}}
+
+
+def test_admin_listeners_empty_disables_the_admin_endpoints(embedded_kafka: fc.EmbeddedKafka) -> None:
+    with rest_worker(embedded_kafka.bootstrap_servers, admin_listeners="") as (_, http):
+        error(http.get("/admin/loggers"), 404, "HTTP 404 Not Found")
+        assert http.get("/connectors").status_code == 200
 
 
 def test_topic_tracking_can_be_disabled(embedded_kafka: fc.EmbeddedKafka) -> None:

@@ -65,6 +65,10 @@ def standalone(worker_file: Path, connector_files: list[Path]) -> int:
         print(f"REST API on {worker.rest_url}", file=sys.stderr)
         for path in connector_files:
             name, config = _connector_file(path)
+            if name in worker.connectors() and worker.connector_config(name) == {**config, "name": name}:
+                # Restored from the connector config file as the file has it: not restarted for nothing.
+                print(f"Kept connector {name}", file=sys.stderr)
+                continue
             created = worker.put_connector_config(name, config)
             print(f"{'Created' if created else 'Updated'} connector {name}", file=sys.stderr)
         stop.wait()
