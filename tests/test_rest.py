@@ -377,6 +377,8 @@ def test_expand_initial_state_plugins_and_topics(
 
         plugins = http.get("/connector-plugins").json()
         assert {"class": FILE_SOURCE, "type": "source", "version": fc.__version__} in plugins
+        # The built-in Rust sink is listed too.
+        assert any(p["type"] == "sink" and p["class"].endswith("CountingSinkConnector") for p in plugins)
         everything = http.get("/connector-plugins", params={"connectorsOnly": "false"}).json()
         assert {
             "class": "org.apache.kafka.connect.json.JsonConverter",

@@ -67,7 +67,8 @@ impl PyWorker {
             None => Arc::new(MemoryOffsetStore::default()),
         };
         let store = ConfigStore::path_for(&props).map(ConfigStore::new);
-        let herder = Herder::new(Worker::new(config, Arc::new(BuiltinsFirst::new(Arc::new(PyPluginLoader))), offsets), store);
+        let herder =
+            Herder::new(Worker::new(config, Arc::new(BuiltinsFirst::new(Arc::new(PyPluginLoader))), offsets), store);
         py.detach(|| herder.restore()).py_err()?;
         let (server, rest_url) = match (bound, rest_config) {
             (Some(bound), Some(rest_config)) => {

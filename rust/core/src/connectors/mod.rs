@@ -7,7 +7,7 @@ pub mod counting_sink;
 use std::sync::Arc;
 
 use crate::error::Result;
-use crate::runtime::plugin::{Connector, PluginLoader};
+use crate::runtime::plugin::{Connector, PluginDesc, PluginLoader};
 
 /// A built-in connector: the names it answers to (full class name first) and how to make one.
 struct Builtin {
@@ -49,6 +49,19 @@ impl PluginLoader for BuiltinsFirst {
             None => self.fallback.load_connector(class),
         }
     }
+
+    /// The built-in connectors, then the fallback's (`GET /connector-plugins`).
+    fn connector_plugins(&self) -> Result<Vec<PluginDesc>> {
+        let mut plugins: Vec<PluginDesc> = BUILTINS
+            .iter()
+            .map(|b| {
+                let connector = (b.make)();
+                PluginDesc { class: b.names[0].to_owned(), kind: connector.kind().into(), version: connector.version() }
+            })
+            .collect();
+        plugins.extend(self.fallback.connector_plugins()?);
+        Ok(plugins)
+    }
 }
 
 #[cfg(test)]
@@ -74,5 +87,7 @@ mod tests {
         let missing = loader.load_connector("pkg.Missing").err().expect("not built in").to_string();
         assert!(missing.contains("no plugin pkg.Missing"), "{missing}");
         assert_eq!(builtin_classes(), vec![counting_sink::CLASS]);
+        let listed = loader.connector_plugins().unwrap();
+        assert_eq!(listed.iter().map(|p| p.class.as_str()).collect::<Vec<_>>(), vec![counting_sink::CLASS]);
     }
 }
