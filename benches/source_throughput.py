@@ -39,7 +39,8 @@ def run_a(bootstrap: str, n: int) -> float:
     class BenchTask(fc.SourceTask):
         def start(self, config: dict[str, str]) -> None:
             self.sent = 0
-            self.batch = [fc.SourceRecord({"p": 0}, {"o": i}, "bench-a", value=RECORD) for i in range(BATCH)]
+            partition = {"p": 0}  # one object per source partition, as in examples/file_stream.py
+            self.batch = [fc.SourceRecord(partition, {"o": i}, "bench-a", value=RECORD) for i in range(BATCH)]
 
         def poll(self) -> list[fc.SourceRecord] | None:
             if self.sent >= n:

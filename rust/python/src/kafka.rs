@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use ferroconnect_core::kafka::mock::{EmbeddedCluster, MockCommand};
-use ferroconnect_core::kafka::producer::{produce_all, OutgoingRecord, Producer};
+use ferroconnect_core::kafka::producer::{produce_all, OutgoingRecord};
 use ferroconnect_core::kafka::reader;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -109,8 +109,7 @@ pub fn produce(
         .collect::<PyResult<Vec<_>>>()?;
     let config = config.unwrap_or_default();
     py.detach(|| {
-        let producer = Producer::new(bootstrap_servers, &config)?;
-        let outcomes = produce_all(&producer, &outgoing, Duration::from_secs_f64(timeout))?;
+        let outcomes = produce_all(bootstrap_servers, &config, &outgoing, Duration::from_secs_f64(timeout))?;
         outcomes.into_iter().map(|o| o.map(|d| (d.partition, d.offset))).collect::<ferroconnect_core::Result<Vec<_>>>()
     })
     .py_err()

@@ -84,6 +84,7 @@ pub fn to_core_batch(batch: &Bound<'_, PyAny>, keep: bool) -> PyResult<Vec<Sourc
         DataError::new_err(format!("poll() must return a list of SourceRecord or None, not {}", batch.get_type()))
     })?;
     let mut out = Vec::with_capacity(list.len());
+    let mut partitions = PartitionCache::default();
     for item in list.iter() {
         let record = item.cast::<PySourceRecord>().map_err(|_| {
             DataError::new_err(format!("poll() returned a {} where a SourceRecord was expected", item.get_type()))
@@ -93,7 +94,7 @@ pub fn to_core_batch(batch: &Bound<'_, PyAny>, keep: bool) -> PyResult<Vec<Sourc
         let key_schema = schema_of(r.key_schema.bind(py))?;
         let value_schema = schema_of(r.value_schema.bind(py))?;
         out.push(SourceRecord {
-            source_partition: to_json(r.source_partition.bind(py))?,
+            source_partition: partitions.get(r.source_partition.bind(py))?,
             source_offset: to_json(r.source_offset.bind(py))?,
             topic: r.topic.clone(),
             partition: r.kafka_partition,
@@ -107,6 +108,28 @@ pub fn to_core_batch(batch: &Bound<'_, PyAny>, keep: bool) -> PyResult<Vec<Sourc
         });
     }
     Ok(out)
+}
+
+/// The last source partition converted in a batch. Tasks usually pass the same partition object
+/// for all their records (as the FileStream example does); that object is converted once and
+/// shared. Only identity is checked: Python's `==` would equate `{"p": 1}` and `{"p": 1.0}`,
+/// which Kafka stores as different keys.
+#[derive(Default)]
+struct PartitionCache {
+    last: Option<(Py<PyAny>, Arc<serde_json::Value>)>,
+}
+
+impl PartitionCache {
+    fn get(&mut self, obj: &Bound<'_, PyAny>) -> PyResult<Arc<serde_json::Value>> {
+        if let Some((known, json)) = &self.last {
+            if known.is(obj) {
+                return Ok(json.clone());
+            }
+        }
+        let json = Arc::new(to_json(obj)?);
+        self.last = Some((obj.clone().unbind(), json.clone()));
+        Ok(json)
+    }
 }
 
 /// Headers given as a dict or a list of `(key, value)` pairs.
@@ -138,7 +161,7 @@ pub fn to_json(obj: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
     } else if obj.is_instance_of::<PyFloat>() {
         serde_json::Number::from_f64(obj.extract()?).map_or(J::Null, J::Number)
     } else if let Ok(dict) = obj.cast::<PyDict>() {
-        let mut map = serde_json::Map::new();
+        let mut map = serde_json::Map::with_capacity(dict.len());
         for (k, v) in dict.iter() {
             let key =
                 k.cast::<PyString>().map_err(|_| DataError::new_err("source partition/offset keys must be str"))?;

@@ -9,6 +9,18 @@ use crate::error::{Error, Result};
 pub struct ByteArrayConverter;
 
 impl Converter for ByteArrayConverter {
+    fn from_connect_data_owned(
+        &self,
+        topic: &str,
+        schema: Option<&SchemaRef>,
+        value: Value,
+    ) -> Result<Option<Vec<u8>>> {
+        match value {
+            Value::Bytes(b) if schema.is_none_or(|s| s.schema_type == SchemaType::Bytes) => Ok(Some(b)),
+            other => self.from_connect_data(topic, schema, &other),
+        }
+    }
+
     fn from_connect_data(&self, topic: &str, schema: Option<&SchemaRef>, value: &Value) -> Result<Option<Vec<u8>>> {
         if let Some(schema) = schema.filter(|s| s.schema_type != SchemaType::Bytes) {
             return Err(Error::data(format!("Invalid schema type for ByteArrayConverter: {}", schema.schema_type)));

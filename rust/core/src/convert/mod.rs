@@ -31,6 +31,17 @@ use crate::error::{Error, Result};
 pub trait Converter: Send + Sync {
     /// Data model → bytes (`None` writes a null, e.g. a tombstone).
     fn from_connect_data(&self, topic: &str, schema: Option<&SchemaRef>, value: &Value) -> Result<Option<Vec<u8>>>;
+    /// [`from_connect_data`](Self::from_connect_data) of a value the caller no longer needs:
+    /// converters whose output is the value's own bytes (byte arrays, strings) move them instead
+    /// of copying, which the source runtime's hot path relies on.
+    fn from_connect_data_owned(
+        &self,
+        topic: &str,
+        schema: Option<&SchemaRef>,
+        value: Value,
+    ) -> Result<Option<Vec<u8>>> {
+        self.from_connect_data(topic, schema, &value)
+    }
     /// Bytes → data model.
     fn to_connect_data(&self, topic: &str, data: Option<&[u8]>) -> Result<SchemaAndValue>;
 }

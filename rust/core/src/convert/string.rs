@@ -50,6 +50,22 @@ impl Converter for StringConverter {
         Ok(text_of(schema, value)?.map(|t| t.map_or_else(|bytes| bytes, String::into_bytes)))
     }
 
+    fn from_connect_data_owned(
+        &self,
+        topic: &str,
+        schema: Option<&SchemaRef>,
+        value: Value,
+    ) -> Result<Option<Vec<u8>>> {
+        // A plain string's text is itself, and bytes pass through (as in `text_of`); logical
+        // types and everything else need Java's formatting.
+        let plain = schema.is_none_or(|s| LogicalType::of(s).is_none());
+        match value {
+            Value::String(s) if plain => Ok(Some(s.into_bytes())),
+            Value::Bytes(b) if plain => Ok(Some(b)),
+            other => self.from_connect_data(topic, schema, &other),
+        }
+    }
+
     fn to_connect_data(&self, _topic: &str, data: Option<&[u8]>) -> Result<SchemaAndValue> {
         Ok(optional_string(data.map_or(Value::Null, |b| Value::String(String::from_utf8_lossy(b).into_owned()))))
     }

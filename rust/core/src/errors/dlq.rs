@@ -14,7 +14,8 @@ use tracing::info;
 use crate::error::{Error, Result};
 use crate::errors::Stage;
 use crate::kafka::consumer::ConsumedMessage;
-use crate::kafka::producer::{is_queue_full, OutgoingRecord, Producer};
+use crate::kafka::callback_producer::{CallbackProducer, DeliveryCallback};
+use crate::kafka::producer::{is_queue_full, OutgoingRecord};
 use crate::runtime::plugin::{ReportDone, ReportedError};
 use crate::runtime::task_control::TaskId;
 
@@ -33,7 +34,7 @@ pub struct ErrorContext<'a> {
 pub struct DeadLetterQueue {
     topic: String,
     context_headers: bool,
-    producer: Producer,
+    producer: CallbackProducer,
 }
 
 impl DeadLetterQueue {
@@ -47,7 +48,7 @@ impl DeadLetterQueue {
         admin_settings: &HashMap<String, String>,
     ) -> Result<Self> {
         create_topic(bootstrap_servers, topic, replication_factor, admin_settings)?;
-        let producer = Producer::new(bootstrap_servers, settings)?;
+        let producer = CallbackProducer::new(bootstrap_servers, settings)?;
         Ok(DeadLetterQueue { topic: topic.to_owned(), context_headers, producer })
     }
 
@@ -65,7 +66,7 @@ impl DeadLetterQueue {
             timestamp: message.timestamp,
             headers,
         };
-        let mut callback: crate::kafka::producer::DeliveryCallback = Box::new(move |outcome| {
+        let mut callback: DeliveryCallback = Box::new(move |outcome| {
             if let Some(done) = done {
                 done(outcome.map(drop).map_err(Error::from));
             }

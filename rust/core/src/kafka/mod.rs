@@ -1,6 +1,7 @@
 //! Kafka clients as the runtime uses them: configuration with Kafka Connect's defaults, the
 //! producer, the sink consumer, and the embedded mock cluster.
 
+pub mod callback_producer;
 pub mod chunk;
 pub mod consumer;
 pub mod group_offsets;

@@ -16,7 +16,9 @@ pub struct Header {
 /// A record produced by a source task (Kafka Connect's `SourceRecord`).
 #[derive(Clone)]
 pub struct SourceRecord {
-    pub source_partition: serde_json::Value,
+    /// Shared: the records of a batch usually come from one source partition, which is then
+    /// converted once and shared instead of copied per record.
+    pub source_partition: Arc<serde_json::Value>,
     pub source_offset: serde_json::Value,
     pub topic: String,
     pub partition: Option<i32>,
@@ -53,7 +55,7 @@ impl SourceRecord {
         value: Value,
     ) -> Self {
         SourceRecord {
-            source_partition,
+            source_partition: Arc::new(source_partition),
             source_offset,
             topic: topic.to_owned(),
             partition: None,

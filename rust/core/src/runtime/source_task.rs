@@ -5,16 +5,26 @@
 //! `submitted`). When librdkafka's queue is full the unsent records wait and `poll` is not called:
 //! back-pressure, nothing dropped. `stop` comes from another thread (the worker): it sets the stop
 //! flag and calls the task's `stop`, which must make a blocked `poll` return.
+//!
+//! Producer errors: librdkafka retries retriable errors itself (Kafka Connect's defaults give it
+//! `delivery.timeout.ms` = forever), so an error in a delivery report is final and fails the task
+//! (or, with `errors.tolerance=all`, skips the record). An error from `send` itself means the record
+//! was not queued: retriable ones (a full queue above all) are retried, others are final too.
+//!
+//! Per record, the hot path moves rather than copies: the record's bytes go from the converter
+//! into the outgoing record, the producer carries the record's ticket as a plain token, and the
+//! delivery report marks it acknowledged by index (see `submitted`).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use rdkafka::error::KafkaError;
 use tracing::{debug, info, warn};
 
 use crate::convert::{Converter, HeaderConverter};
 use crate::error::{Error, Result};
-use crate::kafka::producer::{is_queue_full, Delivered, DeliveryCallback, OutgoingRecord, Producer};
+use crate::kafka::producer::{is_queue_full, Delivered, DeliveryHandler, DeliveryReport, OutgoingRecord, Producer};
 use crate::offsets::OffsetStore;
 use crate::runtime::plugin::{SourceTask, SourceTaskContext};
 use crate::runtime::record::SourceRecord;
@@ -22,13 +32,19 @@ use crate::runtime::submitted::{SubmittedRecords, Ticket};
 pub use crate::runtime::task_control::TaskId;
 use crate::runtime::task_control::{join_within, TaskControl};
 
+/// Kafka Connect's back-off after a retriable error from `send` (`SEND_FAILED_BACKOFF_MS`).
+const SEND_FAILED_BACKOFF: Duration = Duration::from_millis(100);
+
 /// Everything a source task's thread needs.
 pub struct SourceTaskSetup {
     pub id: TaskId,
     pub worker_id: String,
     pub task: Arc<dyn SourceTask>,
     pub context: SourceTaskContext,
-    pub producer: Producer,
+    pub bootstrap_servers: String,
+    /// The producer's settings (client prefixes applied); the task creates its own producer, whose
+    /// delivery reports go to the task's shared state.
+    pub producer_settings: HashMap<String, String>,
     pub key_converter: Arc<dyn Converter>,
     pub value_converter: Arc<dyn Converter>,
     pub header_converter: Arc<dyn HeaderConverter>,
@@ -45,6 +61,8 @@ pub struct SourceTaskSetup {
 pub struct TaskShared {
     pub control: TaskControl,
     submitted: Mutex<SubmittedRecords>,
+    /// Records in flight, kept only for tasks that implement `commit_record`.
+    kept: Mutex<HashMap<Ticket, SourceRecord>>,
     acked: Mutex<Vec<(SourceRecord, Delivered)>>,
     failure: Mutex<Option<String>>,
     tolerate_errors: bool,
@@ -55,35 +73,40 @@ impl TaskShared {
         Arc::new(TaskShared {
             control: TaskControl::new(id, worker_id),
             submitted: Mutex::new(SubmittedRecords::default()),
+            kept: Mutex::new(HashMap::new()),
             acked: Mutex::new(Vec::new()),
             failure: Mutex::new(None),
             tolerate_errors,
         })
     }
 
-    fn on_delivery(
-        &self,
-        ticket: Ticket,
-        record: Option<SourceRecord>,
-        outcome: std::result::Result<Delivered, rdkafka::error::KafkaError>,
-    ) {
+    /// A record Kafka will never take (final delivery error, or a send error that is not
+    /// retriable): fails the task, or with `errors.tolerance=all` counts the record as done.
+    fn record_failed(&self, ticket: Ticket, error: &dyn std::fmt::Display) {
+        self.kept.lock().expect("kept lock").remove(&ticket);
+        if self.tolerate_errors {
+            // Kafka Connect with errors.tolerance=all: the failure is reported and the record
+            // counts as done so that its offset can be committed.
+            warn!(task = %self.control.id, "skipping a record Kafka rejected (errors.tolerance=all): {error}");
+            self.submitted.lock().expect("submitted lock").ack(ticket);
+        } else {
+            let mut failure = self.failure.lock().expect("failure lock");
+            failure.get_or_insert_with(|| format!("Kafka rejected a record and errors.tolerance=none: {error}"));
+        }
+    }
+}
+
+impl DeliveryHandler for TaskShared {
+    fn on_delivery(&self, token: usize, outcome: std::result::Result<DeliveryReport<'_>, &KafkaError>) {
+        let ticket = Ticket::from_token(token);
         match outcome {
-            Ok(delivered) => {
+            Ok(report) => {
                 self.submitted.lock().expect("submitted lock").ack(ticket);
-                if let Some(record) = record {
-                    self.acked.lock().expect("acked lock").push((record, delivered));
+                if let Some(record) = self.kept.lock().expect("kept lock").remove(&ticket) {
+                    self.acked.lock().expect("acked lock").push((record, report.delivered()));
                 }
             }
-            Err(e) if self.tolerate_errors => {
-                // Kafka Connect with errors.tolerance=all: the failure is reported and the record
-                // counts as done so that its offset can be committed.
-                warn!(task = %self.control.id, "skipping a record Kafka rejected (errors.tolerance=all): {e}");
-                self.submitted.lock().expect("submitted lock").ack(ticket);
-            }
-            Err(e) => {
-                let mut failure = self.failure.lock().expect("failure lock");
-                failure.get_or_insert_with(|| format!("Kafka rejected a record and errors.tolerance=none: {e}"));
-            }
+            Err(e) => self.record_failed(ticket, e),
         }
     }
 }
@@ -103,14 +126,15 @@ impl RunningSourceTask {
         RunningSourceTask { shared, task: None, thread: None }
     }
 
-    /// Starts the task on a new thread.
+    /// Creates the task's producer and starts the task on a new thread.
     pub fn spawn(setup: SourceTaskSetup) -> Result<Self> {
         let shared = TaskShared::new(setup.id.clone(), &setup.worker_id, setup.tolerate_errors);
+        let producer = Producer::new(&setup.bootstrap_servers, &setup.producer_settings, shared.clone())?;
         let task = Some(setup.task.clone());
         let thread_shared = shared.clone();
         let thread = std::thread::Builder::new()
             .name(format!("task-{}", setup.id))
-            .spawn(move || Driver::new(setup, thread_shared).run())
+            .spawn(move || Driver::new(setup, producer, thread_shared).run())
             .map_err(|e| Error::io("starting a task thread", e))?;
         Ok(RunningSourceTask { shared, task, thread: Some(thread) })
     }
@@ -132,8 +156,10 @@ impl RunningSourceTask {
 /// The task thread's own state.
 struct Driver {
     setup: SourceTaskSetup,
+    producer: Producer,
     shared: Arc<TaskShared>,
-    unsent: VecDeque<(OutgoingRecord, Ticket, Option<SourceRecord>)>,
+    /// Converted records the producer has not accepted yet, oldest first.
+    unsent: VecDeque<(OutgoingRecord, Ticket)>,
     /// Offsets released by `submitted` but not yet stored (kept across a failed store).
     unstored: HashMap<String, (serde_json::Value, serde_json::Value)>,
     last_flush: Instant,
@@ -141,10 +167,11 @@ struct Driver {
 }
 
 impl Driver {
-    fn new(setup: SourceTaskSetup, shared: Arc<TaskShared>) -> Self {
+    fn new(setup: SourceTaskSetup, producer: Producer, shared: Arc<TaskShared>) -> Self {
         let wants_records = setup.task.wants_commit_record();
         Driver {
             setup,
+            producer,
             shared,
             unsent: VecDeque::new(),
             unstored: HashMap::new(),
@@ -162,7 +189,7 @@ impl Driver {
         info!(task = %self.setup.id, "source task started");
         let outcome = self.run_loop();
         // Graceful stop or failure: store what Kafka acknowledged, never more.
-        if let Err(e) = self.setup.producer.flush(self.setup.flush_timeout) {
+        if let Err(e) = self.producer.flush(self.setup.flush_timeout) {
             warn!(task = %self.setup.id, "producer flush at shutdown did not finish: {e}");
         }
         if let Err(e) = self.commit_offsets() {
@@ -190,76 +217,93 @@ impl Driver {
                 return Ok(());
             }
             if !self.unsent.is_empty() {
-                if !self.send_unsent()? {
-                    // Queue full: let librdkafka drain it before trying again.
-                    std::thread::sleep(Duration::from_millis(1));
-                }
+                self.send_unsent();
                 continue;
             }
             let Some(batch) = self.setup.task.poll()? else { continue };
             self.convert_batch(batch)?;
-            self.send_unsent()?;
+            self.send_unsent();
         }
     }
 
     fn convert_batch(&mut self, batch: Vec<SourceRecord>) -> Result<()> {
-        let mut submitted = self.shared.submitted.lock().expect("submitted lock");
+        // Convert without holding the submitted lock: the delivery thread takes it per record.
+        let mut converted = Vec::with_capacity(batch.len());
         for record in batch {
-            let outgoing = match self.convert(&record) {
-                Ok(outgoing) => outgoing,
+            let keep = self.wants_records.then(|| record.clone());
+            match self.convert(record) {
+                Ok(done) => {
+                    self.setup.active_topics.record(&done.0.topic);
+                    converted.push((done, keep));
+                }
                 Err(e) if self.setup.tolerate_errors => {
                     warn!(task = %self.setup.id, "skipping a record that failed conversion (errors.tolerance=all): {e}");
-                    continue;
                 }
                 Err(e) => return Err(Error::Data(format!("Tolerance exceeded in error handler: {e}"))),
-            };
-            self.setup.active_topics.record(&record.topic);
-            let ticket = submitted.submit(&record.source_partition, record.source_offset.clone());
-            let keep = self.wants_records.then_some(record);
-            self.unsent.push_back((outgoing, ticket, keep));
+            }
+        }
+        let mut submitted = self.shared.submitted.lock().expect("submitted lock");
+        let mut kept = self.wants_records.then(|| self.shared.kept.lock().expect("kept lock"));
+        self.unsent.reserve(converted.len());
+        for ((outgoing, partition, offset), keep) in converted {
+            let ticket = submitted.submit(&partition, offset);
+            if let (Some(kept), Some(record)) = (kept.as_mut(), keep) {
+                kept.insert(ticket, record);
+            }
+            self.unsent.push_back((outgoing, ticket));
         }
         Ok(())
     }
 
-    fn convert(&self, record: &SourceRecord) -> Result<OutgoingRecord> {
-        let topic = &record.topic;
-        let key = self.setup.key_converter.from_connect_data(topic, record.key_schema.as_ref(), &record.key)?;
-        let value = self.setup.value_converter.from_connect_data(topic, record.value_schema.as_ref(), &record.value)?;
-        let headers = record
-            .headers
-            .iter()
+    /// A record's serialized form, and its source partition and offset for `submitted`. Takes the
+    /// record by value so that converters can move its bytes instead of copying them.
+    fn convert(&self, record: SourceRecord) -> Result<(OutgoingRecord, Arc<serde_json::Value>, serde_json::Value)> {
+        let SourceRecord {
+            source_partition,
+            source_offset,
+            topic,
+            partition,
+            key_schema,
+            key,
+            value_schema,
+            value,
+            timestamp,
+            headers,
+            handle: _,
+        } = record;
+        let key = self.setup.key_converter.from_connect_data_owned(&topic, key_schema.as_ref(), key)?;
+        let value = self.setup.value_converter.from_connect_data_owned(&topic, value_schema.as_ref(), value)?;
+        let headers = headers
+            .into_iter()
             .map(|h| {
-                Ok((h.key.clone(), self.setup.header_converter.to_bytes(topic, &h.key, h.schema.as_ref(), &h.value)?))
+                let bytes = self.setup.header_converter.to_bytes(&topic, &h.key, h.schema.as_ref(), &h.value)?;
+                Ok((h.key, bytes))
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(OutgoingRecord {
-            topic: topic.clone(),
-            partition: record.partition,
-            key,
-            value,
-            timestamp: record.timestamp,
-            headers,
-        })
+        let outgoing = OutgoingRecord { topic, partition, key, value, timestamp, headers };
+        Ok((outgoing, source_partition, source_offset))
     }
 
-    /// Sends queued records until the producer's queue is full; returns whether all were sent.
-    fn send_unsent(&mut self) -> Result<bool> {
-        while let Some((outgoing, ticket, record)) = self.unsent.pop_front() {
-            let shared = self.shared.clone();
-            // Only tasks that implement commit_record keep their records (a clone, so that a
-            // record refused by a full queue can be queued again with its own copy).
-            let for_callback = record.clone();
-            let callback: DeliveryCallback = Box::new(move |outcome| shared.on_delivery(ticket, for_callback, outcome));
-            if let Err((error, callback)) = self.setup.producer.send(&outgoing, callback) {
-                if is_queue_full(&error) {
-                    drop(callback); // never run: the record is queued again
-                    self.unsent.push_front((outgoing, ticket, record));
-                    return Ok(false);
+    /// Sends queued records until the producer refuses one. A retriable refusal (a full queue
+    /// above all) leaves it queued, after a wait; any other is final for that record.
+    fn send_unsent(&mut self) {
+        while let Some((outgoing, ticket)) = self.unsent.front() {
+            match self.producer.send(outgoing, ticket.token()) {
+                Ok(()) => {}
+                Err(e) if is_queue_full(&e) => {
+                    // Back-pressure: let librdkafka drain its queue; `poll` waits meanwhile.
+                    std::thread::sleep(Duration::from_millis(1));
+                    return;
                 }
-                return Err(Error::Connector(format!("Failed to send a record to topic {}: {error}", outgoing.topic)));
+                Err(e) if e.is_retriable() => {
+                    warn!(task = %self.setup.id, "failed to send a record to topic {}, retrying: {e}", outgoing.topic);
+                    std::thread::sleep(SEND_FAILED_BACKOFF);
+                    return;
+                }
+                Err(e) => self.shared.record_failed(*ticket, &format!("sending to topic {}: {e}", outgoing.topic)),
             }
+            self.unsent.pop_front();
         }
-        Ok(true)
     }
 
     fn deliver_commit_records(&mut self) -> Result<()> {

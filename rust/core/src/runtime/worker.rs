@@ -15,7 +15,6 @@ use crate::convert::{converter_for, header_converter_for, Converter, HeaderConve
 use crate::error::{Error, Result};
 use crate::errors::{DeadLetterQueue, ErrorReporter};
 use crate::kafka::consumer::ConsumerSetup;
-use crate::kafka::producer::Producer;
 use crate::offsets::OffsetStore;
 use crate::runtime::connector_config::{ConnectorConfig, SinkConfig};
 use crate::runtime::plugin::{
@@ -530,7 +529,6 @@ impl Worker {
         let mut producer_settings = worker.prefixed("producer.");
         producer_settings.insert("client.id".into(), format!("connector-producer-{}-{}", id.connector, id.task));
         producer_settings.extend(prefixed(&connector_config, "producer.override."));
-        let producer = Producer::new(&worker.bootstrap_servers, &producer_settings)?;
         let reader: Arc<dyn OffsetReader> =
             Arc::new(ConnectorOffsets { connector: id.connector.clone(), store: self.inner.offsets.clone() });
         Ok(SourceTaskSetup {
@@ -538,7 +536,8 @@ impl Worker {
             worker_id: worker.worker_id.clone(),
             task,
             context: SourceTaskContext { config: task_config, offset_reader: reader },
-            producer,
+            bootstrap_servers: worker.bootstrap_servers.clone(),
+            producer_settings,
             key_converter: self.converter(&connector_config, "key.converter", true)?,
             value_converter: self.converter(&connector_config, "value.converter", false)?,
             header_converter: self.header_converter(&connector_config)?,
