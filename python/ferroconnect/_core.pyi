@@ -35,6 +35,14 @@ def produce(
     partition: int | None = None,
     timeout: float = 30.0,
 ) -> list[tuple[int, int]]: ...
+def produce_copies(
+    bootstrap_servers: str,
+    topic: str,
+    value: bytes,
+    count: int,
+    config: dict[str, str] | None = None,
+    timeout: float = 600.0,
+) -> float: ...
 def read_topic(
     bootstrap_servers: str,
     topic: str,

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use ferroconnect_core::kafka::ceiling;
 use ferroconnect_core::kafka::mock::{EmbeddedCluster, MockCommand};
 use ferroconnect_core::kafka::producer::{produce_all, OutgoingRecord};
 use ferroconnect_core::kafka::reader;
@@ -115,6 +116,27 @@ pub fn produce(
     .py_err()
 }
 
+/// The benchmark ceiling: `count` copies of `value` sent with ferroconnect's producer and nothing
+/// else per record; returns the seconds from creating the producer to the last acknowledgement.
+#[pyfunction]
+#[pyo3(signature = (bootstrap_servers, topic, value, count, config = None, timeout = 600.0))]
+pub fn produce_copies(
+    py: Python<'_>,
+    bootstrap_servers: &str,
+    topic: &str,
+    value: Vec<u8>,
+    count: usize,
+    config: Option<HashMap<String, String>>,
+    timeout: f64,
+) -> PyResult<f64> {
+    let config = config.unwrap_or_default();
+    py.detach(|| {
+        ceiling::produce_copies(bootstrap_servers, &config, topic, &value, count, Duration::from_secs_f64(timeout))
+    })
+    .map(|elapsed| elapsed.as_secs_f64())
+    .py_err()
+}
+
 /// A stored record: `(partition, offset, timestamp, key, value, headers)`.
 type PyStoredRecord =
     (i32, i64, Option<i64>, Option<Py<PyBytes>>, Option<Py<PyBytes>>, Vec<(String, Option<Py<PyBytes>>)>);
@@ -158,6 +180,7 @@ pub fn read_topic(
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyMockCluster>()?;
     m.add_function(wrap_pyfunction!(produce, m)?)?;
+    m.add_function(wrap_pyfunction!(produce_copies, m)?)?;
     m.add_function(wrap_pyfunction!(read_topic, m)?)?;
     m.add_function(wrap_pyfunction!(consume_count, m)?)?;
     Ok(())

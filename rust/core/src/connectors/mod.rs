@@ -3,6 +3,7 @@
 //! never reaches Python.
 
 pub mod counting_sink;
+pub mod generator;
 
 use std::sync::Arc;
 
@@ -15,10 +16,16 @@ struct Builtin {
     make: fn() -> Arc<dyn Connector>,
 }
 
-const BUILTINS: &[Builtin] = &[Builtin {
-    names: &[counting_sink::CLASS, "CountingSinkConnector", "CountingSink"],
-    make: || Arc::new(counting_sink::CountingSinkConnector::default()),
-}];
+const BUILTINS: &[Builtin] = &[
+    Builtin {
+        names: &[counting_sink::CLASS, "CountingSinkConnector", "CountingSink"],
+        make: || Arc::new(counting_sink::CountingSinkConnector::default()),
+    },
+    Builtin {
+        names: &[generator::CLASS, "GeneratorSourceConnector", "GeneratorSource"],
+        make: || Arc::new(generator::GeneratorSourceConnector::default()),
+    },
+];
 
 /// A new instance of the built-in connector of this class name (or alias), if there is one.
 pub fn builtin_connector(class: &str) -> Option<Arc<dyn Connector>> {
@@ -84,10 +91,16 @@ mod tests {
         for name in [counting_sink::CLASS, "CountingSinkConnector", "CountingSink"] {
             assert_eq!(loader.load_connector(name).ok().map(|c| c.kind()), Some(ConnectorKind::Sink));
         }
+        for name in [generator::CLASS, "GeneratorSourceConnector", "GeneratorSource"] {
+            assert_eq!(loader.load_connector(name).ok().map(|c| c.kind()), Some(ConnectorKind::Source));
+        }
         let missing = loader.load_connector("pkg.Missing").err().expect("not built in").to_string();
         assert!(missing.contains("no plugin pkg.Missing"), "{missing}");
-        assert_eq!(builtin_classes(), vec![counting_sink::CLASS]);
+        assert_eq!(builtin_classes(), vec![counting_sink::CLASS, generator::CLASS]);
         let listed = loader.connector_plugins().unwrap();
-        assert_eq!(listed.iter().map(|p| p.class.as_str()).collect::<Vec<_>>(), vec![counting_sink::CLASS]);
+        assert_eq!(
+            listed.iter().map(|p| p.class.as_str()).collect::<Vec<_>>(),
+            vec![counting_sink::CLASS, generator::CLASS]
+        );
     }
 }

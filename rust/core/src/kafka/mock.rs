@@ -149,11 +149,13 @@ fn resp_err(code: i32) -> Result<RDKafkaRespErr> {
         5 => RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
         6 => RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
         7 => RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+        10 => RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE,
         13 => RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION,
         15 => RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE,
         16 => RD_KAFKA_RESP_ERR_NOT_COORDINATOR,
         19 => RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
         20 => RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+        29 => RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
         other => return Err(Error::config("error_codes", format!("unsupported Kafka error code {other}"))),
     })
 }

@@ -2,6 +2,7 @@
 //! producer, the sink consumer, and the embedded mock cluster.
 
 pub mod callback_producer;
+pub mod ceiling;
 pub mod chunk;
 pub mod consumer;
 pub mod group_offsets;
