@@ -8,7 +8,6 @@ pub mod herder;
 mod herder_offsets;
 pub mod plugin;
 pub mod record;
-mod sender;
 pub mod sink_record;
 pub mod sink_task;
 pub mod source_task;

@@ -6,9 +6,6 @@
 //! back-pressure, nothing dropped. `stop` comes from another thread (the worker): it sets the stop
 //! flag and calls the task's `stop`, which must make a blocked `poll` return.
 //!
-//! Converted batches go to the task's send stage (`sender`), a thread that hands them to the
-//! producer in order while this thread polls the next batch.
-//!
 //! Producer errors: librdkafka retries retriable errors itself (Kafka Connect's defaults give it
 //! `delivery.timeout.ms` = forever), so an error in a delivery report is final and fails the task
 //! (or, with `errors.tolerance=all`, skips the record). An error from `send` itself means the record
@@ -18,7 +15,7 @@
 //! into the outgoing record, the producer carries the record's ticket as a plain token, and the
 //! delivery report marks it acknowledged by index (see `submitted`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -27,17 +24,16 @@ use tracing::{debug, info, warn};
 
 use crate::convert::{Converter, HeaderConverter};
 use crate::error::{Error, Result};
-use crate::kafka::producer::{Delivered, DeliveryHandler, DeliveryReport, OutgoingRecord, Producer};
+use crate::kafka::producer::{is_queue_full, Delivered, DeliveryHandler, DeliveryReport, OutgoingRecord, Producer};
 use crate::offsets::OffsetStore;
 use crate::runtime::plugin::{SourceTask, SourceTaskContext};
 use crate::runtime::record::SourceRecord;
-use crate::runtime::sender::{Batch, Sender};
 use crate::runtime::submitted::{SubmittedRecords, Ticket};
 pub use crate::runtime::task_control::TaskId;
 use crate::runtime::task_control::{join_within, TaskControl};
 
-/// How long the loop waits for room in the send queue before it looks at its timers again.
-const OFFER_WAIT: Duration = Duration::from_millis(10);
+/// Kafka Connect's back-off after a retriable error from `send` (`SEND_FAILED_BACKOFF_MS`).
+const SEND_FAILED_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Everything a source task's thread needs.
 pub struct SourceTaskSetup {
@@ -86,7 +82,7 @@ impl TaskShared {
 
     /// A record Kafka will never take (final delivery error, or a send error that is not
     /// retriable): fails the task, or with `errors.tolerance=all` counts the record as done.
-    pub(crate) fn record_failed(&self, ticket: Ticket, error: &dyn std::fmt::Display) {
+    fn record_failed(&self, ticket: Ticket, error: &dyn std::fmt::Display) {
         self.kept.lock().expect("kept lock").remove(&ticket);
         if self.tolerate_errors {
             // Kafka Connect with errors.tolerance=all: the failure is reported and the record
@@ -133,13 +129,12 @@ impl RunningSourceTask {
     /// Creates the task's producer and starts the task on a new thread.
     pub fn spawn(setup: SourceTaskSetup) -> Result<Self> {
         let shared = TaskShared::new(setup.id.clone(), &setup.worker_id, setup.tolerate_errors);
-        let producer = Arc::new(Producer::new(&setup.bootstrap_servers, &setup.producer_settings, shared.clone())?);
-        let sender = Sender::spawn(format!("send-{}", setup.id), producer.clone(), shared.clone())?;
+        let producer = Producer::new(&setup.bootstrap_servers, &setup.producer_settings, shared.clone())?;
         let task = Some(setup.task.clone());
         let thread_shared = shared.clone();
         let thread = std::thread::Builder::new()
             .name(format!("task-{}", setup.id))
-            .spawn(move || Driver::new(setup, producer, sender, thread_shared).run())
+            .spawn(move || Driver::new(setup, producer, thread_shared).run())
             .map_err(|e| Error::io("starting a task thread", e))?;
         Ok(RunningSourceTask { shared, task, thread: Some(thread) })
     }
@@ -161,11 +156,10 @@ impl RunningSourceTask {
 /// The task thread's own state.
 struct Driver {
     setup: SourceTaskSetup,
-    producer: Arc<Producer>,
-    sender: Option<Sender>,
+    producer: Producer,
     shared: Arc<TaskShared>,
-    /// A converted batch the send queue had no room for yet.
-    waiting: Option<Batch>,
+    /// Converted records the producer has not accepted yet, oldest first.
+    unsent: VecDeque<(OutgoingRecord, Ticket)>,
     /// Offsets released by `submitted` but not yet stored (kept across a failed store).
     unstored: HashMap<String, (serde_json::Value, serde_json::Value)>,
     last_flush: Instant,
@@ -173,14 +167,13 @@ struct Driver {
 }
 
 impl Driver {
-    fn new(setup: SourceTaskSetup, producer: Arc<Producer>, sender: Sender, shared: Arc<TaskShared>) -> Self {
+    fn new(setup: SourceTaskSetup, producer: Producer, shared: Arc<TaskShared>) -> Self {
         let wants_records = setup.task.wants_commit_record();
         Driver {
             setup,
             producer,
-            sender: Some(sender),
             shared,
-            waiting: None,
+            unsent: VecDeque::new(),
             unstored: HashMap::new(),
             last_flush: Instant::now(),
             wants_records,
@@ -195,11 +188,7 @@ impl Driver {
         self.shared.control.set_started();
         info!(task = %self.setup.id, "source task started");
         let outcome = self.run_loop();
-        // Graceful stop or failure: records not yet handed to the producer are dropped (never
-        // acknowledged, so never committed); store what Kafka acknowledged, never more.
-        if let Some(sender) = self.sender.take() {
-            sender.close();
-        }
+        // Graceful stop or failure: store what Kafka acknowledged, never more.
         if let Err(e) = self.producer.flush(self.setup.flush_timeout) {
             warn!(task = %self.setup.id, "producer flush at shutdown did not finish: {e}");
         }
@@ -227,21 +216,17 @@ impl Driver {
             if !self.shared.control.wait_while_paused() {
                 return Ok(());
             }
-            if let Some(batch) = self.waiting.take() {
-                // Back-pressure: while the send queue is full, `poll` is not called.
-                let sender = self.sender.as_ref().expect("sender runs until the loop ends");
-                self.waiting = sender.offer(batch, OFFER_WAIT);
+            if !self.unsent.is_empty() {
+                self.send_unsent();
                 continue;
             }
             let Some(batch) = self.setup.task.poll()? else { continue };
-            let converted = self.convert_batch(batch)?;
-            if !converted.is_empty() {
-                self.waiting = Some(converted);
-            }
+            self.convert_batch(batch)?;
+            self.send_unsent();
         }
     }
 
-    fn convert_batch(&mut self, batch: Vec<SourceRecord>) -> Result<Batch> {
+    fn convert_batch(&mut self, batch: Vec<SourceRecord>) -> Result<()> {
         // Convert without holding the submitted lock: the delivery thread takes it per record.
         let mut converted = Vec::with_capacity(batch.len());
         for record in batch {
@@ -259,15 +244,15 @@ impl Driver {
         }
         let mut submitted = self.shared.submitted.lock().expect("submitted lock");
         let mut kept = self.wants_records.then(|| self.shared.kept.lock().expect("kept lock"));
-        let mut batch = Vec::with_capacity(converted.len());
+        self.unsent.reserve(converted.len());
         for ((outgoing, partition, offset), keep) in converted {
             let ticket = submitted.submit(&partition, offset);
             if let (Some(kept), Some(record)) = (kept.as_mut(), keep) {
                 kept.insert(ticket, record);
             }
-            batch.push((outgoing, ticket));
+            self.unsent.push_back((outgoing, ticket));
         }
-        Ok(batch)
+        Ok(())
     }
 
     /// A record's serialized form, and its source partition and offset for `submitted`. Takes the
@@ -297,6 +282,28 @@ impl Driver {
             .collect::<Result<Vec<_>>>()?;
         let outgoing = OutgoingRecord { topic, partition, key, value, timestamp, headers };
         Ok((outgoing, source_partition, source_offset))
+    }
+
+    /// Sends queued records until the producer refuses one. A retriable refusal (a full queue
+    /// above all) leaves it queued, after a wait; any other is final for that record.
+    fn send_unsent(&mut self) {
+        while let Some((outgoing, ticket)) = self.unsent.front() {
+            match self.producer.send(outgoing, ticket.token()) {
+                Ok(()) => {}
+                Err(e) if is_queue_full(&e) => {
+                    // Back-pressure: let librdkafka drain its queue; `poll` waits meanwhile.
+                    std::thread::sleep(Duration::from_millis(1));
+                    return;
+                }
+                Err(e) if e.is_retriable() => {
+                    warn!(task = %self.setup.id, "failed to send a record to topic {}, retrying: {e}", outgoing.topic);
+                    std::thread::sleep(SEND_FAILED_BACKOFF);
+                    return;
+                }
+                Err(e) => self.shared.record_failed(*ticket, &format!("sending to topic {}: {e}", outgoing.topic)),
+            }
+            self.unsent.pop_front();
+        }
     }
 
     fn deliver_commit_records(&mut self) -> Result<()> {
