@@ -160,7 +160,8 @@ struct Driver {
     shared: Arc<TaskShared>,
     /// Converted records the producer has not accepted yet, oldest first.
     unsent: VecDeque<(OutgoingRecord, Ticket)>,
-    /// Offsets released by `submitted` but not yet stored (kept across a failed store).
+    /// The newest offset per partition released by `submitted` but not yet stored (kept across
+    /// a failed store).
     unstored: HashMap<String, (serde_json::Value, serde_json::Value)>,
     last_flush: Instant,
     wants_records: bool,
@@ -223,6 +224,19 @@ impl Driver {
             let Some(batch) = self.setup.task.poll()? else { continue };
             self.convert_batch(batch)?;
             self.send_unsent();
+            self.release_acknowledged();
+        }
+    }
+
+    /// Moves the acknowledged prefix of each source partition out of `submitted`, keeping only
+    /// the newest offset per partition until the next flush stores it. Done after every batch,
+    /// not only at flush time: otherwise every record's offset would be held for the whole
+    /// `offset.flush.interval.ms` (60 s by default), which at a million records a second is
+    /// tens of gigabytes.
+    fn release_acknowledged(&mut self) {
+        let released = self.shared.submitted.lock().expect("submitted lock").committable();
+        for (partition, offset) in released {
+            self.unstored.insert(partition.to_string(), (partition, offset));
         }
     }
 
@@ -320,10 +334,7 @@ impl Driver {
     /// Stores the offsets of acknowledged records, then calls the task's `commit`.
     fn commit_offsets(&mut self) -> Result<()> {
         self.last_flush = Instant::now();
-        let released = self.shared.submitted.lock().expect("submitted lock").committable();
-        for (partition, offset) in released {
-            self.unstored.insert(partition.to_string(), (partition, offset));
-        }
+        self.release_acknowledged();
         if self.unstored.is_empty() {
             return Ok(());
         }

@@ -1,7 +1,7 @@
-//! The source runtime against producer errors, on the embedded mock cluster with a native Rust
-//! source (the built-in generator), so no Python is involved: retriable errors are retried by the
-//! producer and lose nothing; a permanent one fails the task (or, with `errors.tolerance=all`,
-//! skips its records), and no offset is ever committed past a record Kafka did not acknowledge.
+//! The source runtime with a native Rust source (the built-in generator) on the embedded mock
+//! cluster, so no Python is involved. Producer errors: retriable ones are retried by the producer
+//! and lose nothing; a permanent one fails the task (or, with `errors.tolerance=all`, skips its
+//! records), and no offset is ever committed past a record Kafka did not acknowledge.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -35,10 +35,14 @@ fn config(pairs: &[(&str, &str)]) -> Config {
 }
 
 fn worker(bootstrap: &str) -> Worker {
+    worker_flushing_every(bootstrap, "50")
+}
+
+fn worker_flushing_every(bootstrap: &str, flush_ms: &str) -> Worker {
     let bytes = "org.apache.kafka.connect.converters.ByteArrayConverter";
     let props = config(&[
         ("bootstrap.servers", bootstrap),
-        ("offset.flush.interval.ms", "50"),
+        ("offset.flush.interval.ms", flush_ms),
         ("key.converter", bytes),
         ("value.converter", bytes),
     ]);
@@ -151,7 +155,12 @@ fn with_errors_tolerance_all_refused_records_are_skipped_and_offsets_move_on() {
     // mark the whole topic failed in librdkafka, and every later record would be skipped too).
     cluster.apply(MockCommand::RequestErrors { api_key: PRODUCE, error_codes: vec![10] }).expect("faults");
     let worker = worker(&bootstrap);
-    start_generator(&worker, "skipped", &[("errors.tolerance", "all")]);
+    // Requests of at most 100 records, so that the refused request cannot hold them all.
+    start_generator(
+        &worker,
+        "skipped",
+        &[("errors.tolerance", "all"), ("producer.override.batch.num.messages", "100")],
+    );
     wait_until("every offset committed", || committed(&worker) == Some(RECORDS - 1));
     assert_eq!(task_state(&worker).0, State::Running);
     worker.shutdown();
@@ -164,4 +173,20 @@ fn with_errors_tolerance_all_refused_records_are_skipped_and_offsets_move_on() {
     );
     assert!(!numbers.contains(&0), "record 0 was in the refused request");
     assert_eq!(numbers.last(), Some(&(RECORDS - 1)));
+}
+
+#[test]
+fn offsets_released_between_flushes_are_stored_at_a_graceful_stop() {
+    let cluster = EmbeddedCluster::start(1).expect("mock cluster");
+    let bootstrap = cluster.bootstrap_servers().to_owned();
+    cluster.create_topic("stopped", 1).expect("topic");
+    // No flush during the test: offsets are released from the per-record bookkeeping after each
+    // batch and must still reach the store when the connector stops.
+    let worker = worker_flushing_every(&bootstrap, "600000");
+    start_generator(&worker, "stopped", &[]);
+    wait_until("every record stored", || stored_numbers(&bootstrap, "stopped").len() == RECORDS as usize);
+    assert_eq!(committed(&worker), None, "nothing flushed yet");
+    worker.stop("gen").expect("stopped");
+    assert_eq!(committed(&worker), Some(RECORDS - 1));
+    worker.shutdown();
 }
