@@ -61,19 +61,21 @@ pub struct SourceTaskSetup {
 pub struct TaskShared {
     pub control: TaskControl,
     submitted: Mutex<SubmittedRecords>,
-    /// Records in flight, kept only for tasks that implement `commit_record`.
+    /// Records in flight, kept only for tasks that implement `commit_record` (`keeps_records`).
     kept: Mutex<HashMap<Ticket, SourceRecord>>,
+    keeps_records: bool,
     acked: Mutex<Vec<(SourceRecord, Delivered)>>,
     failure: Mutex<Option<String>>,
     tolerate_errors: bool,
 }
 
 impl TaskShared {
-    fn new(id: TaskId, worker_id: &str, tolerate_errors: bool) -> Arc<Self> {
+    fn new(id: TaskId, worker_id: &str, tolerate_errors: bool, keeps_records: bool) -> Arc<Self> {
         Arc::new(TaskShared {
             control: TaskControl::new(id, worker_id),
             submitted: Mutex::new(SubmittedRecords::default()),
             kept: Mutex::new(HashMap::new()),
+            keeps_records,
             acked: Mutex::new(Vec::new()),
             failure: Mutex::new(None),
             tolerate_errors,
@@ -102,6 +104,9 @@ impl DeliveryHandler for TaskShared {
         match outcome {
             Ok(report) => {
                 self.submitted.lock().expect("submitted lock").ack(ticket);
+                if !self.keeps_records {
+                    return;
+                }
                 if let Some(record) = self.kept.lock().expect("kept lock").remove(&ticket) {
                     self.acked.lock().expect("acked lock").push((record, report.delivered()));
                 }
@@ -121,14 +126,15 @@ pub struct RunningSourceTask {
 impl RunningSourceTask {
     /// A task that could not even be created: no thread, FAILED with `trace`.
     pub fn failed(id: TaskId, worker_id: &str, trace: String) -> Self {
-        let shared = TaskShared::new(id, worker_id, false);
+        let shared = TaskShared::new(id, worker_id, false, false);
         shared.control.fail(trace);
         RunningSourceTask { shared, task: None, thread: None }
     }
 
     /// Creates the task's producer and starts the task on a new thread.
     pub fn spawn(setup: SourceTaskSetup) -> Result<Self> {
-        let shared = TaskShared::new(setup.id.clone(), &setup.worker_id, setup.tolerate_errors);
+        let keeps_records = setup.task.wants_commit_record();
+        let shared = TaskShared::new(setup.id.clone(), &setup.worker_id, setup.tolerate_errors, keeps_records);
         let producer = Producer::new(&setup.bootstrap_servers, &setup.producer_settings, shared.clone())?;
         let task = Some(setup.task.clone());
         let thread_shared = shared.clone();
@@ -169,7 +175,7 @@ struct Driver {
 
 impl Driver {
     fn new(setup: SourceTaskSetup, producer: Producer, shared: Arc<TaskShared>) -> Self {
-        let wants_records = setup.task.wants_commit_record();
+        let wants_records = shared.keeps_records;
         Driver {
             setup,
             producer,
