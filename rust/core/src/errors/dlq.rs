@@ -13,8 +13,8 @@ use tracing::info;
 
 use crate::error::{Error, Result};
 use crate::errors::Stage;
-use crate::kafka::consumer::ConsumedMessage;
 use crate::kafka::callback_producer::{CallbackProducer, DeliveryCallback};
+use crate::kafka::consumer::ConsumedMessage;
 use crate::kafka::producer::{is_queue_full, OutgoingRecord};
 use crate::runtime::plugin::{ReportDone, ReportedError};
 use crate::runtime::task_control::TaskId;
