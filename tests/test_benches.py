@@ -18,7 +18,7 @@ def test_source_throughput_benchmark_smoke_runs() -> None:
         check=True,
     ).stdout
     print(out)
-    assert "a/c = " in out and "a/d = " in out
+    assert "a/c = " in out and "b/c = " in out and "a/d = " in out and "a/d1 = " in out
 
 
 def test_sink_throughput_benchmark_smoke_runs() -> None:
