@@ -9,8 +9,9 @@ Variants, each in its own child process so that CPU seconds and peak RSS are its
   d1 the d loop with a delivery callback per record, the least a loop needs to know which
      records Kafka acknowledged (what a, b and c track to commit source offsets)
 
-a, b and c use Kafka Connect's framework producer settings (acks=all, enable.idempotence=false,
-max.in.flight.requests.per.connection=1, delivery.timeout.ms=MAX) and librdkafka's batching
+a, b and c use ferroconnect's framework producer settings (Kafka Connect's acks=all,
+max.in.flight.requests.per.connection=1, delivery.timeout.ms=MAX, plus enable.idempotence=true,
+which librdkafka needs to keep order across retries) and librdkafka's batching
 defaults (Kafka Connect sets none; see ``CONNECT_PRODUCER_DEFAULTS`` in producer.rs). Each timer
 runs from creating the client (worker connector, producer) to the point where every record is
 known to be acknowledged: for a and b, when the committed source offset of the last record shows
@@ -38,7 +39,7 @@ BATCH = 1000
 FLUSH_MS = 20
 CONNECT_PRODUCER = {
     "acks": "all",
-    "enable.idempotence": "false",
+    "enable.idempotence": "true",
     "max.in.flight.requests.per.connection": "1",
     "delivery.timeout.ms": "2147483647",
 }

@@ -23,9 +23,15 @@ use crate::error::{Error, Result};
 /// per-partition buffers; librdkafka's `batch.size` (1,000,000 B), `batch.num.messages` (10,000)
 /// and `queue.buffering.max.messages` (100,000) are its own tuned equivalents, and copying Java's
 /// 16 KiB batches onto one in-flight request would cut throughput for no compatibility gain.
+///
+/// One deliberate difference: `enable.idempotence=true` (Kafka Connect sets `false`). Connect relies
+/// on `max.in.flight.requests.per.connection=1` to keep each partition's records in order; the Java
+/// client keeps that promise across retries, but librdkafka documents that retries may reorder
+/// records unless idempotence is on (measured: a broker outage reordered two batches). A cluster
+/// that denies the IDEMPOTENT_WRITE permission needs `producer.enable.idempotence=false`.
 pub const CONNECT_PRODUCER_DEFAULTS: &[(&str, &str)] = &[
     ("acks", "all"),
-    ("enable.idempotence", "false"),
+    ("enable.idempotence", "true"),
     ("max.in.flight.requests.per.connection", "1"),
     // Java's Integer.MAX_VALUE: never give up on a record; librdkafka's upper bound too.
     ("delivery.timeout.ms", "2147483647"),
