@@ -54,19 +54,26 @@ pub struct Loggers {
     reload: OnceLock<Reloader>,
 }
 
+impl Loggers {
+    /// A table where every logger is at log4j's default root level, INFO.
+    fn new() -> Self {
+        Loggers {
+            table: Mutex::new(Table {
+                root: "INFO".into(),
+                root_modified: None,
+                explicit: BTreeMap::new(),
+                known: BTreeSet::new(),
+                extra: Vec::new(),
+            }),
+            reload: OnceLock::new(),
+        }
+    }
+}
+
 /// The process-wide logger table.
 pub fn loggers() -> &'static Loggers {
     static LOGGERS: OnceLock<Loggers> = OnceLock::new();
-    LOGGERS.get_or_init(|| Loggers {
-        table: Mutex::new(Table {
-            root: "INFO".into(),
-            root_modified: None,
-            explicit: BTreeMap::new(),
-            known: BTreeSet::new(),
-            extra: Vec::new(),
-        }),
-        reload: OnceLock::new(),
-    })
+    LOGGERS.get_or_init(Loggers::new)
 }
 
 /// Where log events go once filtered: stderr (the CLI), Python's `logging` (embedded), ...
@@ -259,16 +266,7 @@ mod tests {
     use super::*;
 
     fn fresh() -> Loggers {
-        Loggers {
-            table: Mutex::new(Table {
-                root: "INFO".into(),
-                root_modified: None,
-                explicit: BTreeMap::new(),
-                known: BTreeSet::new(),
-                extra: Vec::new(),
-            }),
-            reload: OnceLock::new(),
-        }
+        Loggers::new()
     }
 
     #[test]

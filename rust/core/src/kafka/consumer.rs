@@ -252,6 +252,26 @@ fn partitions_of(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
     tpl.elements().iter().map(|e| TopicPartition::new(e.topic(), e.partition())).collect()
 }
 
+/// Next offsets to read as librdkafka's list (to commit them).
+pub(crate) fn offsets_tpl(offsets: &BTreeMap<TopicPartition, i64>) -> Result<TopicPartitionList> {
+    let mut tpl = TopicPartitionList::new();
+    for (tp, offset) in offsets {
+        tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*offset))?;
+    }
+    Ok(tpl)
+}
+
+/// The partitions of librdkafka's list that carry an offset (committed ones, as read back).
+pub(crate) fn offsets_of(tpl: &TopicPartitionList) -> BTreeMap<TopicPartition, i64> {
+    tpl.elements()
+        .iter()
+        .filter_map(|e| match e.offset() {
+            Offset::Offset(o) => Some((TopicPartition::new(e.topic(), e.partition()), o)),
+            _ => None,
+        })
+        .collect()
+}
+
 fn tpl_of<'a>(partitions: impl IntoIterator<Item = &'a TopicPartition>) -> TopicPartitionList {
     let mut tpl = TopicPartitionList::new();
     for tp in partitions {
@@ -410,24 +430,12 @@ impl Fetcher {
         if offsets.is_empty() {
             return Ok(());
         }
-        let mut tpl = TopicPartitionList::new();
-        for (tp, offset) in offsets {
-            tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*offset))?;
-        }
-        self.consumer.commit(&tpl, CommitMode::Sync).map_err(Error::from)
+        self.consumer.commit(&offsets_tpl(offsets)?, CommitMode::Sync).map_err(Error::from)
     }
 
     /// The committed offsets of partitions, as the group coordinator has them.
     pub fn committed(&self, partitions: &[TopicPartition], timeout: Duration) -> Result<BTreeMap<TopicPartition, i64>> {
-        let tpl = self.consumer.committed_offsets(tpl_of(partitions), timeout)?;
-        Ok(tpl
-            .elements()
-            .iter()
-            .filter_map(|e| match e.offset() {
-                Offset::Offset(o) => Some((TopicPartition::new(e.topic(), e.partition()), o)),
-                _ => None,
-            })
-            .collect())
+        Ok(offsets_of(&self.consumer.committed_offsets(tpl_of(partitions), timeout)?))
     }
 
     /// Stops polling and closes the consumer (leaving the group). Pending events are dropped.

@@ -10,11 +10,11 @@ use rdkafka::admin::{AdminClient, AdminOptions};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::types::RDKafkaErrorCode;
-use rdkafka::{Offset, TopicPartitionList};
+use rdkafka::TopicPartitionList;
 
 use crate::error::{Error, Result};
 use crate::kafka::client_config;
-use crate::kafka::consumer::TopicPartition;
+use crate::kafka::consumer::{offsets_of, offsets_tpl, TopicPartition};
 
 /// The offsets of one group, by partition (each the next offset to read).
 pub struct GroupOffsets {
@@ -42,24 +42,12 @@ impl GroupOffsets {
         if all.count() == 0 {
             return Ok(BTreeMap::new());
         }
-        let committed = self.consumer.committed_offsets(all, self.timeout)?;
-        Ok(committed
-            .elements()
-            .iter()
-            .filter_map(|e| match e.offset() {
-                Offset::Offset(o) => Some((TopicPartition::new(e.topic(), e.partition()), o)),
-                _ => None,
-            })
-            .collect())
+        Ok(offsets_of(&self.consumer.committed_offsets(all, self.timeout)?))
     }
 
     /// Commits `offsets` for the group; refused by the broker while the group has members.
     pub fn alter(&self, offsets: &BTreeMap<TopicPartition, i64>) -> Result<()> {
-        let mut tpl = TopicPartitionList::new();
-        for (tp, offset) in offsets {
-            tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*offset))?;
-        }
-        self.consumer.commit(&tpl, CommitMode::Sync).map_err(Error::from)
+        self.consumer.commit(&offsets_tpl(offsets)?, CommitMode::Sync).map_err(Error::from)
     }
 }
 
