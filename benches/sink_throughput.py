@@ -1,5 +1,5 @@
-"""Sink throughput, side by side in one run on one broker (the Tansu test broker: the embedded mock
-cluster keeps only ~5 MiB per partition, too little for 1M records).
+"""Sink throughput, side by side in one run on one broker (Apache Kafka 4.4.0 by default: the embedded
+mock cluster keeps only ~5 MiB per partition, too little for 1M records).
 
 The topic is pre-filled with N records of 100 B (one partition). Variants, each in its own child
 process so CPU seconds and peak RSS are its own; each consumes in a consumer group of its own and
@@ -13,8 +13,9 @@ the ``put`` call); ``1/b - 1/c`` what the runtime adds to librdkafka (fetcher th
 offsets).
 
 Usage: ``python benches/sink_throughput.py [--records N] [--repeat R] [--bootstrap HOST:PORT]``
-(CI smoke-runs it with a small N; without --bootstrap it starts Tansu with scripts/tansu.py). With
-``--repeat R`` the variants run R times, interleaved, and the medians are printed.
+(CI smoke-runs it with a small N on the test session's broker; without --bootstrap it starts Apache
+Kafka with scripts/kafka_broker.py, see bench_broker.py). With ``--repeat R`` the variants run R
+times, interleaved, and the medians are printed.
 """
 
 from __future__ import annotations
@@ -26,19 +27,19 @@ import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
+import bench_broker
+
 RECORD = b"x" * 100
-# Tansu's quirks (docs/brokers.md): a 3 s JoinGroup at this session timeout, and fetches so large
-# that librdkafka's default 1 s fetch back-off stalls a consumer. A back-off of 0 makes librdkafka's
-# broker thread spin whenever its queue is full (a consumer slower than the broker: measured 0.7 CPU
-# seconds more for variant a at 1M), so all variants use 10 ms.
-CONSUMER = {"session.timeout.ms": "6000", "heartbeat.interval.ms": "500", "fetch.queue.backoff.ms": "10"}
+# librdkafka postpones a partition's next fetch by fetch.queue.backoff.ms (default 1 s) once its local
+# queue holds queued.min.messages; a consumer that empties it faster then idles. 0 makes librdkafka's
+# broker thread spin whenever its queue is full (measured: 0.7 CPU seconds more for variant a at 1M),
+# so all variants use 10 ms.
+CONSUMER = {"fetch.queue.backoff.ms": "10"}
 BYTES = "org.apache.kafka.connect.converters.ByteArrayConverter"
 
 
@@ -225,21 +226,15 @@ def main() -> None:
     )
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--bootstrap")
+    bench_broker.add_arguments(parser)
     parser.add_argument("--child")
     parser.add_argument("--topic")
     args = parser.parse_args()
     if args.child:
         child(args.child, args.bootstrap, args.topic, args.records)
         return
-    if args.bootstrap:
-        run(args.bootstrap, args.records, f"broker at {args.bootstrap}", args.repeat)
-        return
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-    import tansu
-
-    with tempfile.TemporaryDirectory() as state, tansu.start(state) as broker:
-        run(broker.bootstrap_servers, args.records, "Tansu (memory storage)", args.repeat)
+    with bench_broker.broker(args) as broker:
+        run(broker.bootstrap_servers, args.records, broker.label, args.repeat)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Source throughput, side by side in one run on one broker (the embedded mock cluster).
+"""Source throughput, side by side in one run on one broker (Apache Kafka 4.4.0 by default, see
+bench_broker.py for ``--embedded`` and ``--bootstrap``).
 
 Variants, each in its own child process so that CPU seconds and peak RSS are its own:
   a  a Python ``SourceTask`` returning batches of 1000 prebuilt 100-byte records, through the Worker
@@ -18,7 +19,8 @@ known to be acknowledged: for a and b, when the committed source offset of the l
 in the offsets file (flushed every 20 ms, so up to 20 ms late); for c and d, the producer's flush.
 The Python task shares one partition dict for its records, as ``examples/file_stream.py`` does.
 
-Usage: ``python benches/source_throughput.py [--records N]`` (CI smoke-runs it with a small N).
+Usage: ``python benches/source_throughput.py [--records N] [--bootstrap HOST:PORT | --embedded]``
+(CI smoke-runs it with a small N on the test session's broker).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import bench_broker
 
 RECORD = b"x" * 100
 BATCH = 1000
@@ -234,23 +238,19 @@ def main() -> None:
     )
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--child")
-    parser.add_argument("--bootstrap")
+    bench_broker.add_arguments(parser)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.bootstrap, args.records)
         return
-    import ferroconnect as fc
-
     n = max(BATCH, args.records // BATCH * BATCH)
-    print(f"# source throughput: {n} records of {len(RECORD)} B, embedded mock cluster (one broker)")
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}"
-    print(f"# machine: {machine}, python {platform.python_version()}")
-    for v, settings in SETTINGS.items():
-        print(f"# {v:<2} producer: {settings}")
-    with fc.EmbeddedKafka() as kafka:
-        child_process = getattr(kafka, "_child", None)
-        broker_pid = child_process.pid if child_process is not None else None
-        results = {v: measure(v, kafka.bootstrap_servers, n, broker_pid) for v in VARIANTS}
+    with bench_broker.broker(args) as broker:
+        print(f"# source throughput: {n} records of {len(RECORD)} B, {broker.label}")
+        machine = f"{platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}"
+        print(f"# machine: {machine}, python {platform.python_version()}")
+        for v, settings in SETTINGS.items():
+            print(f"# {v:<2} producer: {settings}")
+        results = {v: measure(v, broker.bootstrap_servers, n, broker.pid) for v in VARIANTS}
     print(f"{'variant':<38}{'records/s':>12}{'CPU s':>8}{'peak RSS MiB':>14}{'broker CPU s':>14}")
     for v, r in results.items():
         print(

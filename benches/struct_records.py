@@ -1,10 +1,11 @@
-"""Structs through the Python API, both ways, on the Tansu test broker (the embedded mock cluster
+"""Structs through the Python API, both ways, on Apache Kafka 4.4.0 (the embedded mock cluster
 keeps only ~5 MiB per partition): a ``SourceTask`` returning
 batches of 1000 ``SourceRecord`` with 10-field Structs (JsonConverter, schemas enabled) and a
 ``SinkTask`` receiving them as ``SinkRecord``. The Rust-only cost of the same conversion is in the
 criterion benchmark (``cargo bench -p ferroconnect-core --bench convert``).
 
-Usage: ``python benches/struct_records.py [--records N]`` (CI smoke-runs it with a small N).
+Usage: ``python benches/struct_records.py [--records N] [--bootstrap HOST:PORT | --embedded]`` (CI
+smoke-runs it with a small N on the test session's broker; see bench_broker.py).
 """
 
 from __future__ import annotations
@@ -14,12 +15,11 @@ import datetime
 import decimal
 import os
 import platform
-import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
+import uuid
 
+import bench_broker
 import ferroconnect as fc
 
 BATCH = 1000
@@ -61,7 +61,10 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--records", type=int, default=200_000)
-    n = max(BATCH, parser.parse_args().records // BATCH * BATCH)
+    bench_broker.add_arguments(parser)
+    args = parser.parse_args()
+    n = max(BATCH, args.records // BATCH * BATCH)
+    topic = f"rows-{uuid.uuid4().hex[:8]}"
     built = time.perf_counter()
     rows = [row(i) for i in range(BATCH)]
     build_s = time.perf_counter() - built
@@ -72,7 +75,7 @@ def main() -> None:
         def start(self, config: dict[str, str]) -> None:
             self.sent = 0
             self.batch = [
-                fc.SourceRecord({"t": "rows"}, {"i": i}, "rows", value_schema=SCHEMA, value=r)
+                fc.SourceRecord({"t": topic}, {"i": i}, topic, value_schema=SCHEMA, value=r)
                 for i, r in enumerate(rows)
             ]
 
@@ -119,26 +122,16 @@ def main() -> None:
             return [{}]
 
     json = "org.apache.kafka.connect.json.JsonConverter"
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-    import tansu
-
-    with tempfile.TemporaryDirectory() as state, tansu.start(state) as broker:
-        settings = {
-            "key.converter": json,
-            "value.converter": json,
-            "offset.flush.interval.ms": "50",
-            # Tansu's quirks (docs/brokers.md).
-            "consumer.session.timeout.ms": "6000",
-            "consumer.fetch.queue.backoff.ms": "0",
-        }
+    with bench_broker.broker(args) as broker:
+        settings = {"key.converter": json, "value.converter": json, "offset.flush.interval.ms": "50"}
         with fc.Worker(broker.bootstrap_servers, **settings) as worker:
-            worker.create_connector("rows-in", {"connector.class": RowSource})
-            worker.create_connector("rows-out", {"connector.class": RowSink, "topics": "rows"})
+            worker.create_connector(f"{topic}-in", {"connector.class": RowSource})
+            worker.create_connector(f"{topic}-out", {"connector.class": RowSink, "topics": topic})
             if not (source_done.wait(600) and sink_done.wait(600)):
                 raise TimeoutError("the pipeline did not finish")
     source_rate = n / (times["source_end"] - times["source_start"])
     sink_rate = n / (times["sink_end"] - times["sink_start"])
-    print(f"# {n} records, 10-field Structs, JsonConverter with schemas, Tansu (memory storage)")
+    print(f"# {n} records, 10-field Structs, JsonConverter with schemas, {broker.label}")
     print(f"# machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}")
     print(f"building {BATCH} Structs in Python: {build_s * 1e6 / BATCH:.1f} µs each")
     print(f"source: SourceRecord(Struct) → JSON → Kafka: {source_rate:,.0f} records/s")

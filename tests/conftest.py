@@ -18,7 +18,8 @@ pytest_plugins = ["fixtures_broker"]
 
 # --- embedded broker and shared helpers
 import uuid  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from typing import Any  # noqa: E402
 
 import ferroconnect as fc  # noqa: E402
 import pytest  # noqa: E402
@@ -38,3 +39,27 @@ def topic_name() -> str:
 
 
 # --- end embedded broker
+
+# --- measured figures, printed at the end of the run
+
+_FIGURES: list[str] = []
+
+
+@pytest.fixture
+def report(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Return a function that records one line of figures for the ``measured`` section printed at
+    the end of the run (pytest hides a passing test's prints)."""
+
+    def add(line: str) -> None:
+        _FIGURES.append(f"{request.node.name}: {line}")
+        print(line)
+
+    return add
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the figures that tests recorded with :func:`report`."""
+    if _FIGURES:
+        terminalreporter.section("measured")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)

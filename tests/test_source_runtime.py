@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import ferroconnect as fc
@@ -96,7 +97,9 @@ def test_file_source_standalone_exactly_once_then_resumes_after_graceful_stop(
         assert worker.wait(30) == 0
 
 
-def test_kill_9_mid_stream_loses_nothing(tmp_path: Path, bootstrap_servers: str, topic_name: str) -> None:
+def test_kill_9_mid_stream_loses_nothing(
+    tmp_path: Path, bootstrap_servers: str, topic_name: str, report: Callable[[str], None]
+) -> None:
     create_topic(bootstrap_servers, topic_name)
     source = tmp_path / "in.txt"
     _write_lines(source, 0, LINES)
@@ -116,8 +119,11 @@ def test_kill_9_mid_stream_loses_nothing(tmp_path: Path, bootstrap_servers: str,
     assert set(values) == set(expected), "lines were lost"
     duplicates = len(values) - LINES
     duplicated = {v for v, n in Counter(values).items() if n > 1}
-    print(f"kill -9 after {committed_lines} committed lines: {duplicates} duplicates re-delivered")
     assert all(int(v.split()[1]) >= committed_lines for v in duplicated), "a committed line was re-delivered"
+    report(
+        f"source kill -9 after {committed_lines} of {LINES} lines committed: all {LINES} lines in the "
+        f"topic, {duplicates} duplicates, all at or after the committed line"
+    )
     # Order is kept within each run: the second run restarts exactly at the committed line.
     first_dup = (
         values.index(f"line {committed_lines}", values.index(f"line {committed_lines}") + 1)

@@ -6,12 +6,13 @@ client. What works is asserted; what a broker is known to lack is listed in
 that changes either way turns the run red. The table of outcomes is printed at the end of the run
 (``broker conformance`` section). ``docs/brokers.md`` keeps the measured table.
 
-The ``broker`` fixture is parametrized over ``fixtures_broker.BROKERS_UNDER_TEST``. DeleteRecords
-can drop the connection on some brokers, so its test comes last in this file.
+The ``broker`` fixture is parametrized over ``fixtures_broker.BROKERS_UNDER_TEST``: Apache Kafka
+4.4.0 (the reference: every row must pass) and the embedded mock cluster (its gaps named).
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -49,6 +50,11 @@ def _admin(broker: BrokerUnderTest) -> AdminClient:
     return AdminClient({**ADMIN_TEST_SETTINGS, "bootstrap.servers": broker.bootstrap_servers})
 
 
+def _consumer_settings(broker: BrokerUnderTest, group: str, **overrides: Any) -> dict[str, object]:
+    """Consumer settings for ``broker``: the tests' settings, the broker's own, then ``overrides``."""
+    return consumer_settings(broker.bootstrap_servers, group, **broker.client_settings, **overrides)
+
+
 def _create_topic(
     broker: BrokerUnderTest,
     topic: str,
@@ -68,13 +74,13 @@ def _create_topic(
     else:
         futures = admin.create_topics(
             [NewTopic(topic, num_partitions=partitions, replication_factor=1, config=config or {})],
-            operation_timeout=OP_TIMEOUT_S,
-            request_timeout=OP_TIMEOUT_S,
+            operation_timeout=broker.admin_timeout_s,
+            request_timeout=broker.admin_timeout_s,
         )
-        futures[topic].result(timeout=OP_TIMEOUT_S)
-    deadline = time.monotonic() + OP_TIMEOUT_S
+        futures[topic].result(timeout=broker.admin_timeout_s)
+    deadline = time.monotonic() + broker.admin_timeout_s
     while True:
-        meta = admin.list_topics(topic, timeout=OP_TIMEOUT_S).topics.get(topic)
+        meta = admin.list_topics(topic, timeout=broker.admin_timeout_s).topics.get(topic)
         if meta is not None and meta.error is None and len(meta.partitions) == partitions:
             return
         assert time.monotonic() < deadline, f"topic {topic} not in metadata: {meta}"
@@ -127,9 +133,7 @@ def _read(
     **config: Any,
 ) -> list[Message]:
     """Read ``expected`` records from the start of ``topic`` with an assigned (group-less) consumer."""
-    consumer = Consumer(
-        consumer_settings(broker.bootstrap_servers, f"reader-{uuid.uuid4().hex[:8]}", **config)
-    )
+    consumer = Consumer(_consumer_settings(broker, f"reader-{uuid.uuid4().hex[:8]}", **config))
     try:
         consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
         return _drain(consumer, expected, timeout_s)
@@ -261,9 +265,9 @@ def test_create_existing_topic_fails(broker: BrokerUnderTest, unique_topic: str)
     """Creating a topic twice fails with TOPIC_ALREADY_EXISTS (Connect relies on it at start-up)."""
     _create_topic(broker, unique_topic, via_admin=True)
     admin = _admin(broker)  # keep the client alive until its futures resolve
-    future = admin.create_topics([NewTopic(unique_topic, 1, 1)], request_timeout=OP_TIMEOUT_S)
+    future = admin.create_topics([NewTopic(unique_topic, 1, 1)], request_timeout=broker.admin_timeout_s)
     with pytest.raises(KafkaException) as raised:
-        future[unique_topic].result(timeout=OP_TIMEOUT_S)
+        future[unique_topic].result(timeout=broker.admin_timeout_s)
     assert raised.value.args[0].code() == KafkaError.TOPIC_ALREADY_EXISTS
 
 
@@ -281,8 +285,8 @@ def test_describe_configs_reports_compaction(broker: BrokerUnderTest, unique_top
     _create_topic(broker, unique_topic, config={"cleanup.policy": "compact"})
     resource = ConfigResource(ConfigResource.Type.TOPIC, unique_topic)
     admin = _admin(broker)  # keep the client alive until its futures resolve
-    futures = admin.describe_configs([resource], request_timeout=OP_TIMEOUT_S)
-    entries = futures[resource].result(timeout=OP_TIMEOUT_S)
+    futures = admin.describe_configs([resource], request_timeout=broker.admin_timeout_s)
+    entries = futures[resource].result(timeout=broker.admin_timeout_s)
     assert "cleanup.policy" in entries, f"cleanup.policy not described; got {sorted(entries)}"
     assert entries["cleanup.policy"].value == "compact"
 
@@ -292,11 +296,11 @@ def test_delete_topic(broker: BrokerUnderTest, unique_topic: str) -> None:
     """DeleteTopics removes the topic from the metadata."""
     _create_topic(broker, unique_topic, via_admin=True)
     admin = _admin(broker)
-    admin.delete_topics([unique_topic], request_timeout=OP_TIMEOUT_S)[unique_topic].result(
-        timeout=OP_TIMEOUT_S
+    admin.delete_topics([unique_topic], request_timeout=broker.admin_timeout_s)[unique_topic].result(
+        timeout=broker.admin_timeout_s
     )
-    deadline = time.monotonic() + OP_TIMEOUT_S
-    while unique_topic in admin.list_topics(timeout=OP_TIMEOUT_S).topics:
+    deadline = time.monotonic() + broker.admin_timeout_s
+    while unique_topic in admin.list_topics(timeout=broker.admin_timeout_s).topics:
         assert time.monotonic() < deadline, "deleted topic still listed"
         time.sleep(0.2)
 
@@ -351,7 +355,7 @@ def test_query_watermarks(broker: BrokerUnderTest, unique_topic: str) -> None:
     """``get_watermark_offsets(cached=False)`` (ListOffsets earliest + latest) gives (0, end)."""
     _create_topic(broker, unique_topic)
     _produce(broker, unique_topic, _numbered(10))
-    consumer = Consumer(consumer_settings(broker.bootstrap_servers, f"wm-{uuid.uuid4().hex[:8]}"))
+    consumer = Consumer(_consumer_settings(broker, f"wm-{uuid.uuid4().hex[:8]}"))
     try:
         watermarks = consumer.get_watermark_offsets(TopicPartition(unique_topic, 0), timeout=OP_TIMEOUT_S)
     finally:
@@ -364,7 +368,7 @@ def test_fetch_watermarks(broker: BrokerUnderTest, unique_topic: str) -> None:
     """After a fetch, ``get_watermark_offsets(cached=True)`` (the fetch's high watermark) is the end."""
     _create_topic(broker, unique_topic)
     _produce(broker, unique_topic, _numbered(10))
-    consumer = Consumer(consumer_settings(broker.bootstrap_servers, f"wm-{uuid.uuid4().hex[:8]}"))
+    consumer = Consumer(_consumer_settings(broker, f"wm-{uuid.uuid4().hex[:8]}"))
     try:
         consumer.assign([TopicPartition(unique_topic, 0, OFFSET_BEGINNING)])
         _drain(consumer, 10)
@@ -380,7 +384,7 @@ def test_committed_offsets_survive_the_consumer(broker: BrokerUnderTest, unique_
     _create_topic(broker, unique_topic)
     _produce(broker, unique_topic, _numbered(10))
     group = f"g-{uuid.uuid4().hex[:8]}"
-    first = Consumer(consumer_settings(broker.bootstrap_servers, group))
+    first = Consumer(_consumer_settings(broker, group))
     first.subscribe([unique_topic])
     try:
         messages = _drain(first, 4)
@@ -390,7 +394,7 @@ def test_committed_offsets_survive_the_consumer(broker: BrokerUnderTest, unique_
         assert committed.offset == 4
     finally:
         first.close()
-    second = Consumer(consumer_settings(broker.bootstrap_servers, group))
+    second = Consumer(_consumer_settings(broker, group))
     try:
         (committed,) = second.committed([TopicPartition(unique_topic, 0)], timeout=OP_TIMEOUT_S)
         assert committed.offset == 4
@@ -409,7 +413,7 @@ def test_admin_group_offsets(broker: BrokerUnderTest, unique_topic: str) -> None
     _create_topic(broker, unique_topic)
     _produce(broker, unique_topic, _numbered(10))
     group = f"g-{uuid.uuid4().hex[:8]}"
-    consumer = Consumer(consumer_settings(broker.bootstrap_servers, group))
+    consumer = Consumer(_consumer_settings(broker, group))
     try:
         consumer.commit(offsets=[TopicPartition(unique_topic, 0, 7)], asynchronous=False)
     finally:
@@ -462,15 +466,11 @@ def test_group_rebalances(broker: BrokerUnderTest, unique_topic: str, strategy: 
     members: list[Consumer] = []
     try:
         for _ in range(2):
-            member = Consumer(
-                consumer_settings(broker.bootstrap_servers, group, partition_assignment_strategy=strategy)
-            )
+            member = Consumer(_consumer_settings(broker, group, partition_assignment_strategy=strategy))
             member.subscribe([unique_topic])
             members.append(member)
         _settle(members, partitions)
-        third = Consumer(
-            consumer_settings(broker.bootstrap_servers, group, partition_assignment_strategy=strategy)
-        )
+        third = Consumer(_consumer_settings(broker, group, partition_assignment_strategy=strategy))
         third.subscribe([unique_topic])
         members.append(third)
         _settle(members, partitions)
@@ -553,7 +553,7 @@ def test_send_offsets_to_transaction(broker: BrokerUnderTest, unique_topic: str)
     """TxnOffsetCommit: offsets sent within a committed transaction become the group's commit."""
     _create_topic(broker, unique_topic)
     group = f"g-{uuid.uuid4().hex[:8]}"
-    consumer = Consumer(consumer_settings(broker.bootstrap_servers, group))
+    consumer = Consumer(_consumer_settings(broker, group))
     try:
         producer = _transactional_producer(broker)
         producer.begin_transaction()
@@ -568,13 +568,84 @@ def test_send_offsets_to_transaction(broker: BrokerUnderTest, unique_topic: str)
     assert committed.offset == 1
 
 
-# --- last: DeleteRecords may break the broker --------------------------------------------------------
+@pytest.mark.conformance("transactions.fenced_producer")
+def test_fenced_producer_cannot_commit(broker: BrokerUnderTest, unique_topic: str) -> None:
+    """A second producer with the same ``transactional.id`` fences the first: its commit fails
+    fatally and its records stay invisible to read_committed (Connect's zombie fencing)."""
+    _create_topic(broker, unique_topic)
+    transactional_id = f"tx-{uuid.uuid4().hex[:8]}"
+    zombie = Producer(producer_settings(broker.bootstrap_servers, transactional_id=transactional_id))
+    _OPEN_PRODUCERS.append(zombie)
+    zombie.init_transactions(OP_TIMEOUT_S)
+    zombie.begin_transaction()
+    zombie.produce(unique_topic, value=b"zombie")
+    zombie.flush(OP_TIMEOUT_S)
+    successor = Producer(producer_settings(broker.bootstrap_servers, transactional_id=transactional_id))
+    _OPEN_PRODUCERS.append(successor)
+    successor.init_transactions(OP_TIMEOUT_S)  # bumps the epoch, aborts the zombie's transaction
+    with pytest.raises(KafkaException) as raised:
+        zombie.commit_transaction(OP_TIMEOUT_S)
+    error: KafkaError = raised.value.args[0]
+    assert error.fatal() or error.code() in (KafkaError._FENCED, KafkaError.PRODUCER_FENCED), error
+    _OPEN_PRODUCERS.remove(zombie)
+    with contextlib.suppress(KafkaException):  # a fenced producer's close reports its fatal error again
+        _close(zombie)
+    _produce_in_transaction(successor, unique_topic, [b"successor"], commit=True)
+    assert _values(_read(broker, unique_topic, 1, isolation_level="read_committed")) == [b"successor"]
+
+
+# --- compaction -----------------------------------------------------------------------------------
+
+
+@pytest.mark.conformance("compaction.removes_superseded")
+def test_compaction_removes_superseded_values(broker: BrokerUnderTest, unique_topic: str) -> None:
+    """The log cleaner drops values superseded by a later record with the same key (Connect's
+    config, offset and status topics rely on it)."""
+    # Small segments and a tiny dirty ratio so that the cleaner runs within seconds; the broker's
+    # log.cleaner.backoff.ms is 500 (scripts/kafka_broker.py).
+    config = {"cleanup.policy": "compact", "segment.ms": "200", "min.cleanable.dirty.ratio": "0.001"}
+    _create_topic(broker, unique_topic, config=config)
+    keys = [f"k{i}".encode() for i in range(10)]
+    for generation in ("old", "new", "roll"):  # each write rolls the previous segment (segment.ms)
+        _produce(broker, unique_topic, [{"key": key, "value": generation.encode()} for key in keys])
+        time.sleep(0.3)
+    _produce(broker, unique_topic, [{"key": b"last", "value": b"last"}])  # rolls the "roll" segment
+    end = _list_offsets(broker, unique_topic, _latest())  # offsets stay; compaction leaves gaps
+    deadline = time.monotonic() + 45
+    while True:
+        messages = _read_all(broker, unique_topic, end)
+        if len(messages) == len(keys) + 1:
+            break
+        assert time.monotonic() < deadline, f"not compacted after 45 s: {len(messages)} records kept"
+        time.sleep(1)
+    values = {m.key(): m.value() for m in messages}
+    assert values == {**dict.fromkeys(keys, b"roll"), b"last": b"last"}
+    assert all(m.offset() >= 20 for m in messages), "a superseded value survived compaction"
+
+
+def _read_all(broker: BrokerUnderTest, topic: str, end: int) -> list[Message]:
+    """Read partition 0 of ``topic`` from its start up to offset ``end`` (exclusive)."""
+    consumer = Consumer(_consumer_settings(broker, f"reader-{uuid.uuid4().hex[:8]}"))
+    out: list[Message] = []
+    try:
+        consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
+        deadline = time.monotonic() + OP_TIMEOUT_S
+        while (not out or out[-1].offset() < end - 1) and time.monotonic() < deadline:
+            for msg in consumer.consume(num_messages=1000, timeout=0.5):
+                if msg.error() is None:
+                    out.append(msg)
+    finally:
+        consumer.close()
+    assert out and out[-1].offset() == end - 1, f"could not read {topic} up to offset {end}"
+    return out
+
+
+# --- DeleteRecords ----------------------------------------------------------------------------------
 
 
 @pytest.mark.conformance("delete_records")
-def test_delete_records(isolated_broker: BrokerUnderTest, unique_topic: str) -> None:
-    """DeleteRecords moves the log start offset; reads then start there (on a private Tansu)."""
-    broker = isolated_broker
+def test_delete_records(broker: BrokerUnderTest, unique_topic: str) -> None:
+    """DeleteRecords moves the log start offset; reads then start there."""
     _create_topic(broker, unique_topic)
     _produce(broker, unique_topic, _numbered(10))
     tp = TopicPartition(unique_topic, 0, 4)

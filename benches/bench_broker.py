@@ -1,0 +1,60 @@
+"""The broker a benchmark runs on: Apache Kafka 4.4.0 (``scripts/kafka_broker.py``) by default,
+the embedded mock cluster with ``--embedded``, or any cluster with ``--bootstrap HOST:PORT``.
+
+Every benchmark takes the same three choices through :func:`add_arguments` and :func:`broker`, so
+figures always name the broker they were measured on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class BenchBroker:
+    """Where a benchmark sends its records.
+
+    Attributes:
+        bootstrap_servers: ``host:port``.
+        label: the broker's description, printed with the figures.
+        pid: the broker's process id, to count its CPU seconds; None when unknown.
+    """
+
+    bootstrap_servers: str
+    label: str
+    pid: int | None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--bootstrap`` and ``--embedded`` to a benchmark's arguments."""
+    parser.add_argument("--bootstrap", help="an already running broker (its CPU is not counted)")
+    parser.add_argument(
+        "--embedded", action="store_true", help="the embedded mock cluster instead of Apache Kafka"
+    )
+
+
+@contextlib.contextmanager
+def broker(args: argparse.Namespace) -> Iterator[BenchBroker]:
+    """Start (or name) the broker that ``args`` chose; stop it on exit if started here."""
+    if args.bootstrap:
+        yield BenchBroker(args.bootstrap, f"broker at {args.bootstrap}", None)
+    elif args.embedded:
+        import ferroconnect as fc
+
+        with fc.EmbeddedKafka() as kafka:
+            child_process = getattr(kafka, "_child", None)
+            pid = child_process.pid if child_process is not None else None
+            yield BenchBroker(kafka.bootstrap_servers, "embedded mock cluster (one broker)", pid)
+    else:
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+        import kafka_broker
+
+        with tempfile.TemporaryDirectory() as state, kafka_broker.start(state) as kafka:
+            label = f"Apache Kafka {kafka_broker.KAFKA_VERSION} (one KRaft node, log on {state})"
+            yield BenchBroker(kafka.bootstrap_servers, label, kafka.pid)
