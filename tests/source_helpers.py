@@ -19,6 +19,20 @@ def read_values(
     return [r[4].decode() if r[4] is not None else "" for r in records]
 
 
+def end_offset(bootstrap: str, topic: str) -> int:
+    """The sum of ``topic``'s end offsets over its partitions (ListOffsets latest)."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "end-offsets"})
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        return sum(
+            consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions
+        )
+    finally:
+        consumer.close()
+
+
 def create_topic(bootstrap: str, topic: str, partitions: int = 1) -> None:
     """Creates a topic with confluent-kafka's admin client (an unrelated client)."""
     from confluent_kafka.admin import AdminClient, NewTopic

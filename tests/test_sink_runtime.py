@@ -128,14 +128,21 @@ def test_kill_9_of_the_sink_loses_nothing(
     create_topic(bootstrap_servers, topic_name)
     sink = tmp_path / "out.txt"
 
-    def produce_lines(start: int, stop: int) -> None:
-        produce(bootstrap_servers, topic_name, [(None, f"line {i}".encode()) for i in range(start, stop)])
+    produce(bootstrap_servers, topic_name, [(None, f"line {i}".encode()) for i in range(500)])
 
-    produce_lines(0, 500)
-    # The topic grows (about 10,000 records/s) while the sink runs, so that the kill lands mid-stream.
-    writer = threading.Thread(
-        target=lambda: [(produce_lines(i, i + 500), time.sleep(0.05)) for i in range(500, LINES, 500)]
-    )
+    def grow_topic() -> None:
+        """The topic grows (about 10,000 records/s) while the sink runs, so that the kill lands
+        mid-stream; one producer for all of it (a producer per chunk is slower than the sink)."""
+        from confluent_kafka import Producer
+
+        producer = Producer({"bootstrap.servers": bootstrap_servers, "enable.idempotence": True})
+        for start in range(500, LINES, 500):
+            for i in range(start, start + 500):
+                producer.produce(topic_name, f"line {i}".encode())
+            assert producer.flush(30) == 0
+            time.sleep(0.05)
+
+    writer = threading.Thread(target=grow_topic)
     worker = _standalone(tmp_path, bootstrap_servers, topic_name, None, sink, **failover)
     wait_for(lambda: _lines(sink), timeout=60, what="the sink's first line")
     writer.start()
@@ -265,8 +272,10 @@ def test_a_put_slower_than_max_poll_interval_keeps_the_group(bootstrap_servers: 
         "connector.class": RecordingSink,
         "topics": topic_name,
         "probe": topic_name,
-        # librdkafka's smallest allowed value (it must be >= session.timeout.ms); the put takes longer.
+        # A put longer than max.poll.interval.ms, kept short for the test; librdkafka wants
+        # max.poll.interval.ms >= session.timeout.ms, so the session (Kafka's default 45 s) shrinks too.
         "consumer.override.max.poll.interval.ms": "6000",
+        "consumer.override.session.timeout.ms": "6000",
     }
     with fc.Worker(bootstrap_servers, **SINK_WORKER_SETTINGS) as worker:
         worker.create_connector("slow", config)
