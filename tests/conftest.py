@@ -11,10 +11,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-# --- independent test broker (scripts/tansu.py) and the conformance table: tests/fixtures_broker.py
-# Fixtures: bootstrap_servers (session), broker (session, parametrized), unique_topic (function).
+# --- Apache Kafka (scripts/kafka_broker.py) and the conformance table: tests/fixtures_broker.py
+# Fixtures: kafka and bootstrap_servers (session), broker (session, parametrized), unique_topic (function).
 pytest_plugins = ["fixtures_broker"]
-# --- end independent test broker
+# --- end real test broker
 
 # --- embedded broker and shared helpers
 import uuid  # noqa: E402

@@ -51,7 +51,7 @@ def _read_with_confluent(bootstrap: str, topic: str, count: int, partitions: int
 
 
 @pytest.mark.parametrize("compression", ["none", "gzip", "lz4", "zstd"])
-@pytest.mark.parametrize("where", ["embedded", "independent"])
+@pytest.mark.parametrize("where", ["embedded", "kafka"])
 def test_our_producer_round_trips_through_both_brokers(
     where: str, compression: str, request: pytest.FixtureRequest, topic_name: str
 ) -> None:

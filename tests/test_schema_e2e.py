@@ -1,4 +1,4 @@
-"""Structs end to end on the independent broker: a Python source emits them with the JsonConverter
+"""Structs end to end on Apache Kafka: a Python source emits them with the JsonConverter
 (schemas enabled), a Python sink receives equal Structs; the schema changes mid-stream (the
 developer guide's ALTER TABLE case) and nothing caches the old one."""
 

@@ -1,4 +1,4 @@
-"""The sink runtime on the independent broker: exactly-once copies across graceful restarts,
+"""The sink runtime on Apache Kafka: exactly-once copies across graceful restarts,
 no loss across kill -9, partition ownership and rebalances, pause/resume and rewinds, retries,
 failures, the dead letter queue, and regex subscriptions."""
 

@@ -1,4 +1,4 @@
-"""The source runtime on the independent broker: delivery, offsets across restarts and crashes,
+"""The source runtime on Apache Kafka: delivery, offsets across restarts and crashes,
 reconfiguration, failures, stop semantics and async tasks. Fault injection uses the embedded broker."""
 
 from __future__ import annotations
