@@ -28,6 +28,25 @@ API_KEYS = {
 }
 
 
+#: Worker settings an in-process :class:`~ferroconnect.Worker` adds (unless given) when its
+#: ``bootstrap.servers`` is a live :class:`EmbeddedKafka` of this process. The mock cluster answers a
+#: member's LeaveGroup by holding the group's next rebalance for ``session.timeout.ms`` - 1 s, so a
+#: restarted sink task would wait 44 s at Kafka's 45 s default before its consumer rejoins; at 3 s it
+#: waits 2 s. Heartbeats come from librdkafka's threads, so a busy Python task does not miss them.
+EMBEDDED_WORKER_DEFAULTS: dict[str, str] = {
+    "consumer.session.timeout.ms": "3000",
+    "consumer.heartbeat.interval.ms": "500",
+}
+
+_LIVE: set[str] = set()
+"""Bootstrap addresses of the EmbeddedKafka instances of this process that are running."""
+
+
+def is_embedded(bootstrap_servers: str) -> bool:
+    """Whether ``bootstrap_servers`` is the address of a running :class:`EmbeddedKafka` of this process."""
+    return bootstrap_servers in _LIVE
+
+
 class EmbeddedKafka:
     """A Kafka cluster that lives as long as this object: librdkafka's mock cluster.
 
@@ -38,7 +57,9 @@ class EmbeddedKafka:
 
     Limits, from librdkafka's mock cluster: about 5 MiB kept per partition (older data is dropped),
     no compaction, no real transactions, no admin APIs for configs, topics auto-created on first use.
-    Use a real Kafka-protocol broker for claims about those.
+    Use a real Kafka-protocol broker for claims about those. A :class:`~ferroconnect.Worker` of this
+    process pointed at it gets :data:`EMBEDDED_WORKER_DEFAULTS` (short consumer sessions), so that a
+    restarted sink task rejoins its group within seconds.
 
     Example:
         >>> with EmbeddedKafka() as kafka:
@@ -73,6 +94,7 @@ class EmbeddedKafka:
                     f"the embedded broker exited during start-up (code {self._child.returncode})"
                 )
             self._bootstrap = json.loads(first)["bootstrap_servers"]
+        _LIVE.add(self._bootstrap)
 
     @property
     def bootstrap_servers(self) -> str:
@@ -106,6 +128,7 @@ class EmbeddedKafka:
 
     def close(self) -> None:
         """Stops the cluster. Safe to call twice."""
+        _LIVE.discard(getattr(self, "_bootstrap", ""))
         if self._cluster is not None:
             self._cluster.close()
             self._cluster = None

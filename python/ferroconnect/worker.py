@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
-from ferroconnect import _core, _logging, _plugins
+from ferroconnect import _core, _logging, _plugins, embedded
 
 #: Converters of an in-process worker unless given: schemaless JSON would need the JsonConverter;
 #: strings are Kafka Connect's simplest converter and what the FileStream examples use.
@@ -76,6 +76,9 @@ class Worker:
         rest_port = settings.pop("rest_port", None)
         for key, value in settings.items():
             props[key.replace("_", ".") if "." not in key else key] = _text(value)
+        if embedded.is_embedded(props.get("bootstrap.servers", "")):
+            for key, value in embedded.EMBEDDED_WORKER_DEFAULTS.items():
+                props.setdefault(key, value)
         _logging.forward()
         if rest_port is not None:
             props.setdefault("listeners", f"http://127.0.0.1:{rest_port}")
