@@ -371,6 +371,34 @@ def test_dead_letter_queue_gets_bad_bytes_and_reported_records_with_context_head
     assert reported["__connect.errors.exception.message"] == b"rejected by the sink"
 
 
+def test_dead_letter_queue_on_the_embedded_broker_uses_a_topic_created_beforehand(
+    embedded_kafka: fc.EmbeddedKafka, topic_name: str
+) -> None:
+    """The mock cluster does not answer CreateTopics: the dead letter queue finds its topic in the
+    metadata and never asks (every task used to fail with OperationTimedOut, issue 12 item 6)."""
+    bootstrap = embedded_kafka.bootstrap_servers
+    dlq = f"{topic_name}-dlq"
+    embedded_kafka.create_topic(topic_name, 1)
+    embedded_kafka.create_topic(dlq, 1)
+    produce(bootstrap, topic_name, [(None, b'{"n": 0}'), (None, b"{not json"), (None, b'{"n": 2}')])
+    seen = probe(topic_name)
+    config = {
+        "connector.class": RecordingSink,
+        "topics": topic_name,
+        "probe": topic_name,
+        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "value.converter.schemas.enable": "false",
+        "errors.tolerance": "all",
+        "errors.deadletterqueue.topic.name": dlq,
+        "errors.deadletterqueue.topic.replication.factor": "1",
+    }
+    with fc.Worker(bootstrap, **SINK_WORKER_SETTINGS) as worker:
+        worker.create_connector("embedded-dlq", config)
+        wait_for(lambda: len(seen.records) >= 2, timeout=30, what="the good records")
+        assert worker.status("embedded-dlq").task_states == ["RUNNING"]
+    assert [value for value, _ in _dlq_records(bootstrap, dlq, 1)] == [b"{not json"]
+
+
 def test_tolerance_none_fails_the_task_and_commits_nothing_past_the_bad_record(
     bootstrap_servers: str, topic_name: str
 ) -> None:

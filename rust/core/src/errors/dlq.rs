@@ -109,32 +109,49 @@ fn context_headers(message: &ConsumedMessage, context: &ErrorContext<'_>) -> Vec
     headers
 }
 
-/// Creates `topic` with one partition unless it exists.
+/// How long the dead letter queue's admin requests (metadata, CreateTopics) may take.
+const ADMIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Creates `topic` with one partition unless the cluster's metadata lists it, as Kafka Connect
+/// does (`listTopics` before `createTopics`). Metadata for all topics, so that asking never
+/// auto-creates the topic with the broker's defaults; and a broker without CreateTopics (the
+/// embedded mock cluster) works with a topic created beforehand.
 fn create_topic(
     bootstrap_servers: &str,
     topic: &str,
     replication_factor: i16,
     settings: &HashMap<String, String>,
 ) -> Result<()> {
+    let failed = |reason: String| {
+        Error::Connector(format!("Could not initialize dead letter queue with topic={topic}: {reason}"))
+    };
     let admin: AdminClient<DefaultClientContext> = crate::kafka::client_config(bootstrap_servers, settings).create()?;
+    let metadata = admin
+        .inner()
+        .fetch_metadata(None, ADMIN_TIMEOUT)
+        .map_err(|e| failed(format!("could not list the cluster's topics: {e}")))?;
+    if metadata.topics().iter().any(|t| t.name() == topic) {
+        return Ok(());
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::io("starting a runtime for the admin client", e))?;
     let new_topic = NewTopic::new(topic, 1, TopicReplication::Fixed(i32::from(replication_factor)));
-    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
-    let results = runtime
-        .block_on(admin.create_topics([&new_topic], &options))
-        .map_err(|e| Error::Connector(format!("Could not initialize dead letter queue with topic={topic}: {e}")))?;
+    let options = AdminOptions::new().operation_timeout(Some(ADMIN_TIMEOUT)).request_timeout(Some(ADMIN_TIMEOUT));
+    let results = runtime.block_on(admin.create_topics([&new_topic], &options)).map_err(|e| match e {
+        rdkafka::error::KafkaError::AdminOp(RDKafkaErrorCode::OperationTimedOut) => failed(format!(
+            "the broker did not answer CreateTopics within {} s; a broker without the admin API (such as \
+             the embedded mock cluster) needs the topic created beforehand",
+            ADMIN_TIMEOUT.as_secs()
+        )),
+        other => failed(other.to_string()),
+    })?;
     for result in results {
         match result {
             Ok(_) => info!(topic, "created the dead letter queue topic"),
             Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-            Err((_, code)) => {
-                return Err(Error::Connector(format!(
-                    "Could not initialize dead letter queue with topic={topic}: {code}"
-                )))
-            }
+            Err((_, code)) => return Err(failed(code.to_string())),
         }
     }
     Ok(())
