@@ -67,8 +67,10 @@ impl PyWorker {
             None => Arc::new(MemoryOffsetStore::default()),
         };
         let store = ConfigStore::path_for(&props).map(ConfigStore::new);
-        let herder =
-            Herder::new(Worker::new(config, Arc::new(BuiltinsFirst::new(Arc::new(PyPluginLoader))), offsets), store);
+        let worker = Worker::new(config, Arc::new(BuiltinsFirst::new(Arc::new(PyPluginLoader))), offsets);
+        // As Kafka Connect: no worker without its Kafka cluster (bounded by default.api.timeout.ms).
+        py.detach(|| worker.connect().map(drop)).py_err()?;
+        let herder = Herder::new(worker, store);
         py.detach(|| herder.restore()).py_err()?;
         let (server, rest_url) = match (bound, rest_config) {
             (Some(bound), Some(rest_config)) => {

@@ -4,6 +4,7 @@
 pub mod callback_producer;
 pub mod ceiling;
 pub mod chunk;
+pub mod cluster;
 pub mod consumer;
 pub mod group_offsets;
 pub mod mock;

@@ -14,7 +14,7 @@ mod loggers;
 mod plugins;
 mod root;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::Request;
@@ -48,7 +48,6 @@ struct ApiDoc;
 #[derive(Clone)]
 pub(crate) struct AppState {
     pub(crate) herder: Herder,
-    cluster_id: Arc<OnceLock<String>>,
 }
 
 impl AppState {
@@ -65,25 +64,6 @@ impl AppState {
             Ok(Err(panic)) => Err(ApiError::from(Error::Connector(format!("The request failed: {panic}")))),
             Err(_) => Err(ApiError::from(Error::Connector("Request timed out".into()))),
         }
-    }
-
-    /// The Kafka cluster's id, asked once the broker answers; `None` while it does not.
-    pub(crate) async fn kafka_cluster_id(&self) -> Option<String> {
-        if let Some(id) = self.cluster_id.get() {
-            return Some(id.clone());
-        }
-        let config = self.herder.worker().config().clone();
-        let fetched = tokio::task::spawn_blocking(move || {
-            use rdkafka::consumer::{BaseConsumer, Consumer};
-            let settings = config.prefixed("admin.");
-            let consumer: BaseConsumer =
-                crate::kafka::client_config(&config.bootstrap_servers, &settings).create().ok()?;
-            consumer.client().fetch_cluster_id(Duration::from_secs(5))
-        })
-        .await
-        .ok()
-        .flatten()?;
-        Some(self.cluster_id.get_or_init(|| fetched).clone())
     }
 }
 
@@ -160,7 +140,7 @@ impl RestServer {
             .enable_all()
             .build()
             .map_err(|e| Error::io("starting the REST server's runtime", e))?;
-        let state = AppState { herder, cluster_id: Arc::new(OnceLock::new()) };
+        let state = AppState { herder };
         let admin_apart = bound.admin.is_some();
         let admin_enabled = config.admin_listeners.as_ref().is_none_or(|l| !l.is_empty());
         let (main, admin) = routers(state, admin_apart, admin_enabled);

@@ -6,7 +6,7 @@
 //! go through a channel to a dedicated thread, never re-entering the lock from connector code.
 
 use std::collections::BTreeMap;
-use std::sync::{mpsc, Arc, Mutex, MutexGuard, Weak};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::Duration;
 
 use tracing::{error, info, warn};
@@ -14,6 +14,7 @@ use tracing::{error, info, warn};
 use crate::convert::{converter_for, header_converter_for, Converter, HeaderConverter};
 use crate::error::{Error, Result};
 use crate::errors::{DeadLetterQueue, ErrorReporter};
+use crate::kafka::cluster::ClusterClient;
 use crate::kafka::consumer::ConsumerSetup;
 use crate::offsets::OffsetStore;
 use crate::runtime::connector_config::{ConnectorConfig, SinkConfig};
@@ -25,7 +26,7 @@ use crate::runtime::source_task::{RunningSourceTask, SourceTaskSetup};
 use crate::runtime::status::{ConnectorStateInfo, State, Status, TaskState};
 use crate::runtime::task_control::{TaskControl, TaskId};
 use crate::runtime::topics::TopicTracker;
-use crate::runtime::worker_config::{prefixed, WorkerConfig};
+use crate::runtime::worker_config::{millis, prefixed, WorkerConfig};
 
 /// What the user asked a connector to be (Kafka Connect's target state).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +86,8 @@ struct Inner {
     connectors: Mutex<BTreeMap<String, ConnectorEntry>>,
     reconfigure: Mutex<mpsc::Sender<String>>,
     topics: Arc<TopicTracker>,
+    /// Set once by [`Worker::connect`]; a shared client asks the cluster questions after that.
+    cluster: OnceLock<(String, ClusterClient)>,
 }
 
 /// A worker. Cheap to clone; all clones are the same worker.
@@ -105,6 +108,7 @@ impl Worker {
             offsets,
             connectors: Mutex::new(BTreeMap::new()),
             reconfigure: Mutex::new(tx),
+            cluster: OnceLock::new(),
         });
         let weak = Arc::downgrade(&inner);
         std::thread::Builder::new()
@@ -112,6 +116,36 @@ impl Worker {
             .spawn(move || reconfiguration_loop(weak, rx))
             .expect("spawning the reconfiguration thread");
         Worker { inner }
+    }
+
+    /// Looks up the Kafka cluster's id, as Kafka Connect does before a worker starts: waits at most
+    /// `default.api.timeout.ms` (60 s) for a broker of `bootstrap.servers` to answer, and fails
+    /// with a message naming them otherwise. Call once, before any connector starts.
+    pub fn connect(&self) -> Result<&str> {
+        if let Some((id, _)) = self.inner.cluster.get() {
+            return Ok(id);
+        }
+        let config = &self.inner.config;
+        let timeout = millis(&config.props, "default.api.timeout.ms", 60_000)?;
+        let client = ClusterClient::new(&config.bootstrap_servers, &config.prefixed("admin."))?;
+        let id = client.cluster_id(timeout)?;
+        info!(cluster_id = %id, "connected to the Kafka cluster");
+        let (id, _) = self.inner.cluster.get_or_init(|| (id, client));
+        Ok(id)
+    }
+
+    /// The Kafka cluster's id, once [`Worker::connect`] found it.
+    pub fn kafka_cluster_id(&self) -> Option<&str> {
+        self.inner.cluster.get().map(|(id, _)| id.as_str())
+    }
+
+    /// Whether the Kafka cluster still answers a metadata request within `timeout` (`GET /health`).
+    /// A worker that never connected has nothing to check.
+    pub fn check_cluster(&self, timeout: Duration) -> Result<()> {
+        match self.inner.cluster.get() {
+            Some((_, client)) => client.reachable(timeout),
+            None => Ok(()),
+        }
     }
 
     /// The worker's settings.
