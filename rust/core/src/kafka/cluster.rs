@@ -37,7 +37,10 @@ impl ClusterClient {
     /// Whether a broker answers a metadata request within `timeout`; the error says why not.
     pub fn reachable(&self, timeout: Duration) -> Result<()> {
         self.consumer.fetch_metadata(None, timeout).map(drop).map_err(|e| {
-            Error::Connector(format!("the Kafka cluster at bootstrap.servers={} does not answer: {e}", self.bootstrap_servers))
+            Error::Connector(format!(
+                "the Kafka cluster at bootstrap.servers={} does not answer: {e}",
+                self.bootstrap_servers
+            ))
         })
     }
 }

@@ -187,7 +187,7 @@ impl Herder {
             .map_err(|e| Error::Connector(format!("Failed to modify offsets for connector {name}: {e}")))?;
         let worker = self.worker().config();
         let outcome = if reset {
-            delete_group(&worker.bootstrap_servers, &worker.prefixed("admin."), &group_id(name), GROUP_TIMEOUT)
+            delete_group(&worker.bootstrap_servers, &worker.admin_settings(), &group_id(name), GROUP_TIMEOUT)
         } else {
             let offsets: BTreeMap<TopicPartition, i64> =
                 parsed.into_iter().filter_map(|(tp, o)| o.map(|o| (tp, o))).collect();

@@ -127,7 +127,7 @@ impl Worker {
         }
         let config = &self.inner.config;
         let timeout = millis(&config.props, "default.api.timeout.ms", 60_000)?;
-        let client = ClusterClient::new(&config.bootstrap_servers, &config.prefixed("admin."))?;
+        let client = ClusterClient::new(&config.bootstrap_servers, &config.admin_settings())?;
         let id = client.cluster_id(timeout)?;
         info!(cluster_id = %id, "connected to the Kafka cluster");
         let (id, _) = self.inner.cluster.get_or_init(|| (id, client));
@@ -511,7 +511,7 @@ impl Worker {
                 producer_settings.extend(prefixed(&connector_config, "producer.override."));
                 producer_settings
                     .insert("client.id".into(), format!("connector-dlq-producer-{}-{}", id.connector, id.task));
-                let mut admin_settings = worker.prefixed("admin.");
+                let mut admin_settings = worker.admin_settings();
                 admin_settings.extend(prefixed(&connector_config, "admin.override."));
                 Some(DeadLetterQueue::open(
                     &worker.bootstrap_servers,

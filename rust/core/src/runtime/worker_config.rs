@@ -51,6 +51,14 @@ impl WorkerConfig {
     pub fn prefixed(&self, prefix: &str) -> HashMap<String, String> {
         prefixed(&self.props, prefix)
     }
+
+    /// The admin client's settings: `admin.*`, less the REST API's `admin.listeners*` keys, which
+    /// share the prefix but configure the worker's admin endpoints, not a Kafka client.
+    pub fn admin_settings(&self) -> HashMap<String, String> {
+        let mut settings = self.prefixed("admin.");
+        settings.retain(|key, _| key != "listeners" && !key.starts_with("listeners."));
+        settings
+    }
 }
 
 /// The keys of `props` under `prefix`, with the prefix removed.
