@@ -129,14 +129,20 @@ def cache_root() -> Path:
     return Path(base) / "ferroconnect"
 
 
-def libs_dir() -> Path:
-    """Return the jar folder for this pom: the Kafka version and the pom's hash name it."""
-    digest = hashlib.sha256(POM.read_bytes()).hexdigest()[:12]
-    return cache_root() / f"kafka-{KAFKA_VERSION}-{digest}" / "libs"
+def libs_dir(pom: Path = POM, name: str = "kafka") -> Path:
+    """Return the jar folder for ``pom``: ``name``, the Kafka version and the pom's hash name it."""
+    digest = hashlib.sha256(pom.read_bytes()).hexdigest()[:12]
+    return cache_root() / f"{name}-{KAFKA_VERSION}-{digest}" / "libs"
 
 
-def install(quiet: bool = True) -> Path:
-    """Resolve the broker's jars into :func:`libs_dir` with Maven unless they are already there.
+def install(quiet: bool = True, pom: Path = POM, name: str = "kafka", marker: str = "") -> Path:
+    """Resolve ``pom``'s runtime jars into :func:`libs_dir` with Maven unless they are already there.
+
+    Args:
+        quiet: pass ``-q`` to Maven.
+        pom: the Maven project naming the jars (the broker's by default).
+        name: the cache folder's name.
+        marker: a jar whose presence means the folder is complete (default: the broker's jar).
 
     Returns:
         The folder holding the jars.
@@ -144,8 +150,9 @@ def install(quiet: bool = True) -> Path:
     Raises:
         BrokerStartError: if ``mvn`` is missing or fails (its output is in the message).
     """
-    libs = libs_dir()
-    if (libs / f"kafka_2.13-{KAFKA_VERSION}.jar").is_file():
+    marker = marker or f"kafka_2.13-{KAFKA_VERSION}.jar"
+    libs = libs_dir(pom, name)
+    if (libs / marker).is_file():
         return libs
     mvn = shutil.which("mvn")
     if mvn is None:
@@ -157,30 +164,30 @@ def install(quiet: bool = True) -> Path:
         "-B",
         *(["-q"] if quiet else []),
         "-f",
-        str(POM),
+        str(pom),
         "dependency:copy-dependencies",
         "-DincludeScope=runtime",
         f"-DoutputDirectory={staging}",
     ]
     started = time.monotonic()
     result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0 or not (staging / f"kafka_2.13-{KAFKA_VERSION}.jar").is_file():
+    if result.returncode != 0 or not (staging / marker).is_file():
         shutil.rmtree(staging, ignore_errors=True)
         raise BrokerStartError(
-            f"mvn could not resolve Kafka {KAFKA_VERSION} (exit {result.returncode}):\n"
+            f"mvn could not resolve {pom} (exit {result.returncode}):\n"
             f"{result.stdout[-4000:]}{result.stderr[-4000:]}"
         )
     with contextlib.suppress(OSError):  # another process won the race: keep its copy
         staging.rename(libs)
     shutil.rmtree(staging, ignore_errors=True)
     print(
-        f"Kafka {KAFKA_VERSION} jars resolved into {libs} in {time.monotonic() - started:.1f} s",
+        f"{name} {KAFKA_VERSION} jars resolved into {libs} in {time.monotonic() - started:.1f} s",
         file=sys.stderr,
     )
     return libs
 
 
-def _java() -> str:
+def java() -> str:
     home = os.environ.get("JAVA_HOME")
     if home and os.access(Path(home) / "bin" / "java", os.X_OK):
         return str(Path(home) / "bin" / "java")
@@ -193,14 +200,14 @@ def _java() -> str:
 # --- processes -----------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
+def free_port() -> int:
     """Return a TCP port on loopback that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((LOOPBACK, 0))
         return int(sock.getsockname()[1])
 
 
-def _die_with_parent(parent_pid: int) -> Callable[[], None]:
+def die_with_parent(parent_pid: int) -> Callable[[], None]:
     """Return a ``preexec_fn`` that makes the child get SIGKILL when its parent dies (Linux)."""
 
     def preexec() -> None:
@@ -215,7 +222,7 @@ def _die_with_parent(parent_pid: int) -> Callable[[], None]:
     return preexec
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     """Return whether a process with this pid exists (zombies count as gone)."""
     if pid <= 0:
         return False
@@ -237,11 +244,11 @@ def _is_broker_process(pid: int) -> bool:
     try:
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
-        return _pid_alive(pid)  # no /proc: trust the pid
+        return pid_alive(pid)  # no /proc: trust the pid
     return MAIN_CLASS.encode() in argv
 
 
-def _kill(pid: int, grace_s: float, is_child: Callable[[], int | None] | None = None) -> None:
+def kill(pid: int, grace_s: float, is_child: Callable[[], int | None] | None = None) -> None:
     """Send SIGTERM to ``pid``, then SIGKILL if it is still alive after ``grace_s`` seconds.
 
     Args:
@@ -254,7 +261,7 @@ def _kill(pid: int, grace_s: float, is_child: Callable[[], int | None] | None = 
     def gone() -> bool:
         if is_child is not None:
             return is_child() is not None
-        return not _pid_alive(pid)
+        return not pid_alive(pid)
 
     for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
         try:
@@ -296,11 +303,11 @@ def reap_stale(state_dir: Path) -> bool:
         _remove_state(state_dir)
         return True
     pid, owner = info["pid"], int(info.get("owner", 0))
-    broker_alive = _pid_alive(pid) and _is_broker_process(pid)
-    if broker_alive and _pid_alive(owner):
+    broker_alive = pid_alive(pid) and _is_broker_process(pid)
+    if broker_alive and pid_alive(owner):
         return False
     if broker_alive:
-        _kill(pid, 1.0)
+        kill(pid, 1.0)
     _remove_state(state_dir)
     return True
 
@@ -376,10 +383,10 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
     return b"".join(chunks)
 
 
-def log_tail(state_dir: Path, lines: int = 40) -> str:
-    """Return the last lines of the broker's JVM output and log in ``state_dir`` (empty if none)."""
+def log_tail(state_dir: Path, lines: int = 40, names: Sequence[str] = (OUT_FILE, LOG_FILE)) -> str:
+    """Return the last lines of a JVM's output and log files in ``state_dir`` (empty if none)."""
     parts = []
-    for name in (OUT_FILE, LOG_FILE):
+    for name in names:
         with contextlib.suppress(OSError):
             text = (state_dir / name).read_text(errors="replace").strip()
             if text:
@@ -428,7 +435,7 @@ class Broker:
     def stop(self, grace_s: float = STOP_GRACE_S) -> None:
         """Stop the broker by its own pid (SIGTERM, SIGKILL after ``grace_s``) and delete its data."""
         if self._process.poll() is None:
-            _kill(self._process.pid, grace_s, self._process.poll)
+            kill(self._process.pid, grace_s, self._process.poll)
         self._process.wait(timeout=10)
         info = _read_pid_file(self.state_dir)
         if info is None or info["pid"] == self._process.pid:
@@ -492,12 +499,12 @@ def start(state_dir: str | os.PathLike[str], timeout_s: float = START_TIMEOUT_S)
             "stop it first"
         )
     classpath = str(install() / "*")
-    java = _java()
+    java_bin = java()
     last_error = ""
     for _attempt in range(3):  # a free port can be taken between probe and bind: retry
         started = time.monotonic()
-        port, controller_port = _free_port(), _free_port()
-        broker = _spawn(java, classpath, port, controller_port, path)
+        port, controller_port = free_port(), free_port()
+        broker = _spawn(java_bin, classpath, port, controller_port, path)
         error = _wait_ready(broker, timeout_s)
         if error is None:
             broker.startup_s = time.monotonic() - started
@@ -538,7 +545,7 @@ def _spawn(java: str, classpath: str, port: int, controller_port: int, state_dir
             stdout=out,
             stderr=subprocess.STDOUT,
             # preexec_fn is unsafe only with threads holding locks across fork; it only calls prctl.
-            preexec_fn=_die_with_parent(os.getpid()),
+            preexec_fn=die_with_parent(os.getpid()),
         )
     record = {"pid": process.pid, "owner": os.getpid(), "port": port}
     (state_dir / PID_FILE).write_text(json.dumps(record) + "\n")
@@ -588,7 +595,7 @@ def _cmd_serve(state_dir: Path, owner_pid: int | None) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, lambda *_: stop_now.set())
     while broker.alive() and not stop_now.is_set():
-        if owner_pid is not None and not _pid_alive(owner_pid):
+        if owner_pid is not None and not pid_alive(owner_pid):
             break
         stop_now.wait(0.5)
     broker.stop()
@@ -628,7 +635,7 @@ def _cmd_start(state_dir: Path, owner_pid: int | None, timeout_s: float) -> int:
             print(error.read_text() if error.exists() else "the Kafka supervisor exited", file=sys.stderr)
             return 1
         time.sleep(0.05)
-    _kill(supervisor.pid, 1.0, supervisor.poll)
+    kill(supervisor.pid, 1.0, supervisor.poll)
     print(f"Kafka did not start within {timeout_s:.0f} s:\n{log_tail(state_dir)}", file=sys.stderr)
     return 1
 
@@ -640,11 +647,11 @@ def _cmd_stop(state_dir: Path) -> int:
         print(f"no Kafka broker recorded in {state_dir}", file=sys.stderr)
         _remove_state(state_dir)
         return 0
-    if _pid_alive(info["pid"]) and _is_broker_process(info["pid"]):
-        _kill(info["pid"], STOP_GRACE_S)
+    if pid_alive(info["pid"]) and _is_broker_process(info["pid"]):
+        kill(info["pid"], STOP_GRACE_S)
     owner = int(info.get("owner", 0))
     deadline = time.monotonic() + 5
-    while _pid_alive(owner) and time.monotonic() < deadline:
+    while pid_alive(owner) and time.monotonic() < deadline:
         time.sleep(0.05)
     _remove_state(state_dir)
     return 0
