@@ -149,3 +149,35 @@ class AsyncTask(fc.SourceTask):
         ]
         self.n += 10
         return batch
+
+
+class HangingStopSource(fc.SourceConnector):
+    """One task whose stop() hangs (up to ``stop.seconds``, 60 by default, or until
+    ``HangingStopTask.release`` is set): a task Kafka Connect would abandon."""
+
+    def start(self, config: dict[str, str]) -> None:
+        self.settings = dict(config)
+
+    def task_class(self) -> type[fc.SourceTask]:
+        return HangingStopTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [self.settings]
+
+
+class HangingStopTask(fc.SourceTask):
+    """poll() returns nothing every 50 ms; stop() blocks."""
+
+    release = threading.Event()
+    stop_calls = 0
+
+    def start(self, config: dict[str, str]) -> None:
+        self.seconds = float(config.get("stop.seconds", "60"))
+
+    def poll(self) -> list[fc.SourceRecord] | None:
+        time.sleep(0.05)
+        return None
+
+    def stop(self) -> None:
+        HangingStopTask.stop_calls += 1
+        HangingStopTask.release.wait(self.seconds)

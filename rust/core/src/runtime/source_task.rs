@@ -30,7 +30,7 @@ use crate::runtime::plugin::{SourceTask, SourceTaskContext};
 use crate::runtime::record::SourceRecord;
 use crate::runtime::submitted::{SubmittedRecords, Ticket};
 pub use crate::runtime::task_control::TaskId;
-use crate::runtime::task_control::{join_within, TaskControl};
+use crate::runtime::task_control::{join_by, log_abandoned, TaskControl};
 
 /// Kafka Connect's back-off after a retriable error from `send` (`SEND_FAILED_BACKOFF_MS`).
 const SEND_FAILED_BACKOFF: Duration = Duration::from_millis(100);
@@ -121,6 +121,8 @@ pub struct RunningSourceTask {
     pub shared: Arc<TaskShared>,
     task: Option<Arc<dyn SourceTask>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// The thread calling the task's `stop`, once asked.
+    stop_call: Option<std::thread::JoinHandle<()>>,
 }
 
 impl RunningSourceTask {
@@ -128,7 +130,7 @@ impl RunningSourceTask {
     pub fn failed(id: TaskId, worker_id: &str, trace: String) -> Self {
         let shared = TaskShared::new(id, worker_id, false, false);
         shared.control.fail(trace);
-        RunningSourceTask { shared, task: None, thread: None }
+        RunningSourceTask { shared, task: None, thread: None, stop_call: None }
     }
 
     /// Creates the task's producer and starts the task on a new thread.
@@ -142,20 +144,37 @@ impl RunningSourceTask {
             .name(format!("task-{}", setup.id))
             .spawn(move || Driver::new(setup, producer, thread_shared).run())
             .map_err(|e| Error::io("starting a task thread", e))?;
-        Ok(RunningSourceTask { shared, task, thread: Some(thread) })
+        Ok(RunningSourceTask { shared, task, thread: Some(thread), stop_call: None })
     }
 
-    /// Stops the task: flags the loop, calls the task's `stop` (which must unblock `poll`), and
-    /// waits for the thread up to `timeout`; false when it did not finish in time.
-    pub fn stop(mut self, timeout: Duration) -> bool {
+    /// Asks the task to stop: flags the loop and calls the task's `stop` (which must unblock
+    /// `poll`) on a thread of its own, so that a `stop` that hangs holds neither the worker nor
+    /// the other tasks' stops.
+    pub fn begin_stop(&mut self) {
         self.shared.control.request_stop();
-        if let Some(Err(e)) = self.task.as_ref().map(|t| t.stop()) {
-            warn!(task = %self.shared.control.id, "task stop() failed: {e}");
+        let Some(task) = self.task.take() else { return };
+        let id = self.shared.control.id.clone();
+        let call = move || {
+            if let Err(e) = task.stop() {
+                warn!(task = %id, "task stop() failed: {e}");
+            }
+        };
+        let spawned = std::thread::Builder::new().name(format!("task-stop-{}", self.shared.control.id)).spawn(call);
+        match spawned {
+            Ok(thread) => self.stop_call = Some(thread),
+            Err(e) => warn!(task = %self.shared.control.id, "could not start a thread to call stop(): {e}"),
         }
-        match self.thread.take() {
-            Some(thread) => join_within(&self.shared.control.id, thread, timeout),
-            None => true,
+    }
+
+    /// Waits until `deadline` for the task's `stop` to return and its thread to finish; false
+    /// (logged, both abandoned) when they did not. `timeout` is only for the log line.
+    pub fn await_stop(mut self, deadline: Instant, timeout: Duration) -> bool {
+        let stopped = self.stop_call.take().is_none_or(|call| join_by(call, deadline));
+        let finished = self.thread.take().is_none_or(|thread| join_by(thread, deadline));
+        if !(stopped && finished) {
+            log_abandoned(&self.shared.control.id, timeout);
         }
+        stopped && finished
     }
 }
 

@@ -4,7 +4,7 @@
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use tracing::error;
+use tracing::{error, warn};
 
 use crate::runtime::status::{State, Status};
 
@@ -120,17 +120,26 @@ impl TaskControl {
     }
 }
 
-/// Waits for a task's thread up to `timeout`. False when it did not finish in time (Kafka
-/// Connect's "Graceful stop of task failed"); the thread is then left to finish alone.
-pub fn join_within(id: &TaskId, thread: std::thread::JoinHandle<()>, timeout: Duration) -> bool {
-    let deadline = Instant::now() + timeout;
+/// Waits for `thread` until `deadline`; false when it is still running then (it is left to
+/// finish alone: a thread cannot be killed, and Kafka Connect abandons such a task too).
+pub fn join_by(thread: std::thread::JoinHandle<()>, deadline: Instant) -> bool {
     while !thread.is_finished() {
         if Instant::now() >= deadline {
-            error!(task = %id, "Graceful stop of task {id} failed.");
             return false;
         }
         std::thread::sleep(Duration::from_millis(5));
     }
     let _ = thread.join();
     true
+}
+
+/// Kafka Connect's log line for a task that did not stop within `task.shutdown.graceful.timeout.ms`,
+/// and ours saying what becomes of it.
+pub fn log_abandoned(id: &TaskId, timeout: Duration) {
+    error!(task = %id, "Graceful stop of task {id} failed.");
+    warn!(
+        task = %id,
+        "task {id} did not stop within {} ms (task.shutdown.graceful.timeout.ms): abandoned, it is left running in the background",
+        timeout.as_millis()
+    );
 }
