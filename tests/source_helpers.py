@@ -181,3 +181,37 @@ class HangingStopTask(fc.SourceTask):
     def stop(self) -> None:
         HangingStopTask.stop_calls += 1
         HangingStopTask.release.wait(self.seconds)
+
+
+class ScriptedSource(fc.SourceConnector):
+    """One task that returns the batches of values in ``ScriptedSource.batches[config["script"]]``
+    in turn (source partition ``{"p": 0}``, offsets ``{"n": 0}``, ``{"n": 1}``, ... across batches),
+    then nothing."""
+
+    batches: ClassVar[dict[str, list[list[Any]]]] = {}
+
+    def start(self, config: dict[str, str]) -> None:
+        self.settings = dict(config)
+
+    def task_class(self) -> type[fc.SourceTask]:
+        return ScriptedTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [self.settings]
+
+
+class ScriptedTask(fc.SourceTask):
+    def start(self, config: dict[str, str]) -> None:
+        self.topic = config["topic"]
+        self.left = list(ScriptedSource.batches[config["script"]])
+        self.n = 0
+
+    def poll(self) -> list[fc.SourceRecord] | None:
+        if not self.left:
+            time.sleep(0.05)
+            return None
+        batch = []
+        for value in self.left.pop(0):
+            batch.append(fc.SourceRecord({"p": 0}, {"n": self.n}, self.topic, value=value))
+            self.n += 1
+        return batch

@@ -24,13 +24,33 @@ use tracing::{debug, info, warn};
 
 use crate::convert::{Converter, HeaderConverter};
 use crate::error::{Error, Result};
+use crate::errors::{ErrorReporter, Stage};
 use crate::kafka::producer::{is_queue_full, Delivered, DeliveryHandler, DeliveryReport, OutgoingRecord, Producer};
 use crate::offsets::OffsetStore;
-use crate::runtime::plugin::{SourceTask, SourceTaskContext};
-use crate::runtime::record::SourceRecord;
+use crate::runtime::plugin::{ReportedError, SourceTask, SourceTaskContext};
+use crate::runtime::record::{SourceRecord, Unconvertible};
 use crate::runtime::submitted::{SubmittedRecords, Ticket};
 pub use crate::runtime::task_control::TaskId;
 use crate::runtime::task_control::{join_by, log_abandoned, TaskControl};
+
+/// The exception class Kafka Connect's converters throw, named in error reports.
+const DATA_EXCEPTION: &str = "org.apache.kafka.connect.errors.DataException";
+
+/// A record a converter refused, with where it came from.
+struct Refused {
+    failure: Unconvertible,
+}
+
+impl Refused {
+    /// Index of the refusing converter in `SourceTaskSetup::converter_classes`.
+    fn converter_index(&self) -> usize {
+        match self.failure.stage {
+            Stage::KeyConverter => 0,
+            Stage::HeaderConverter => 2,
+            _ => 1,
+        }
+    }
+}
 
 /// Kafka Connect's back-off after a retriable error from `send` (`SEND_FAILED_BACKOFF_MS`).
 const SEND_FAILED_BACKOFF: Duration = Duration::from_millis(100);
@@ -51,8 +71,10 @@ pub struct SourceTaskSetup {
     pub offset_store: Arc<dyn OffsetStore>,
     pub flush_interval: Duration,
     pub flush_timeout: Duration,
-    /// `errors.tolerance=all`: records that fail conversion or delivery are logged and skipped.
-    pub tolerate_errors: bool,
+    /// `errors.*`: whether records that fail conversion or delivery are skipped, and the error log.
+    pub errors: Arc<ErrorReporter>,
+    /// The class names of the key, value and header converters, for error reports.
+    pub converter_classes: [String; 3],
     /// Where the topics this task produces to are recorded (KIP-558).
     pub active_topics: crate::runtime::topics::TopicRecorder,
 }
@@ -136,7 +158,8 @@ impl RunningSourceTask {
     /// Creates the task's producer and starts the task on a new thread.
     pub fn spawn(setup: SourceTaskSetup) -> Result<Self> {
         let keeps_records = setup.task.wants_commit_record();
-        let shared = TaskShared::new(setup.id.clone(), &setup.worker_id, setup.tolerate_errors, keeps_records);
+        let tolerate_errors = setup.errors.tolerates_all();
+        let shared = TaskShared::new(setup.id.clone(), &setup.worker_id, tolerate_errors, keeps_records);
         let producer = Producer::new(&setup.bootstrap_servers, &setup.producer_settings, shared.clone())?;
         let task = Some(setup.task.clone());
         let thread_shared = shared.clone();
@@ -268,17 +291,16 @@ impl Driver {
     fn convert_batch(&mut self, batch: Vec<SourceRecord>) -> Result<()> {
         // Convert without holding the submitted lock: the delivery thread takes it per record.
         let mut converted = Vec::with_capacity(batch.len());
-        for record in batch {
+        for (index, record) in batch.into_iter().enumerate() {
             let keep = self.wants_records.then(|| record.clone());
             match self.convert(record) {
                 Ok(done) => {
                     self.setup.active_topics.record(&done.0.topic);
                     converted.push((done, keep));
                 }
-                Err(e) if self.setup.tolerate_errors => {
-                    warn!(task = %self.setup.id, "skipping a record that failed conversion (errors.tolerance=all): {e}");
-                }
-                Err(e) => return Err(Error::Data(format!("Tolerance exceeded in error handler: {e}"))),
+                // Skipped: not submitted, so its offset is not tracked and is committed only by a
+                // later record of its source partition (Kafka Connect's WorkerSourceTask).
+                Err(refused) => self.refused(index, *refused)?,
             }
         }
         let mut submitted = self.shared.submitted.lock().expect("submitted lock");
@@ -294,9 +316,24 @@ impl Driver {
         Ok(())
     }
 
+    /// A record a converter refused: reported per `errors.log.*`; skipped with
+    /// `errors.tolerance=all`, else the task fails (Kafka's "Tolerance exceeded in error handler").
+    fn refused(&self, _index: usize, refused: Refused) -> Result<()> {
+        let class = &self.setup.converter_classes[refused.converter_index()];
+        let failure = &refused.failure.error;
+        if self.setup.errors.report_source(refused.failure.stage, class, &refused.failure.record, failure) {
+            debug!(task = %self.setup.id, "skipped a record its converter refused (errors.tolerance=all): {}", failure.message);
+            return Ok(());
+        }
+        Err(Error::Data(format!("Tolerance exceeded in error handler: {}", failure.message)))
+    }
+
     /// A record's serialized form, and its source partition and offset for `submitted`. Takes the
     /// record by value so that converters can move its bytes instead of copying them.
-    fn convert(&self, record: SourceRecord) -> Result<(OutgoingRecord, Arc<serde_json::Value>, serde_json::Value)> {
+    fn convert(
+        &self,
+        record: SourceRecord,
+    ) -> Result<(OutgoingRecord, Arc<serde_json::Value>, serde_json::Value), Box<Refused>> {
         let SourceRecord {
             source_partition,
             source_offset,
@@ -309,16 +346,34 @@ impl Driver {
             timestamp,
             headers,
             handle: _,
+            unconvertible,
         } = record;
-        let key = self.setup.key_converter.from_connect_data_owned(&topic, key_schema.as_ref(), key)?;
-        let value = self.setup.value_converter.from_connect_data_owned(&topic, value_schema.as_ref(), value)?;
+        let refused = |stage: Stage, error: Error| {
+            let record = format!(
+                "SourceRecord{{sourcePartition={source_partition}, sourceOffset={source_offset}, topic='{topic}', kafkaPartition={partition:?}}}"
+            );
+            let error = ReportedError {
+                class_name: DATA_EXCEPTION.to_owned(),
+                message: error.to_string(),
+                trace: format!("{DATA_EXCEPTION}: {error}"),
+            };
+            Box::new(Refused { failure: Unconvertible { stage, error, record } })
+        };
+        if let Some(failure) = unconvertible {
+            return Err(Box::new(Refused { failure: *failure }));
+        }
+        let key = (self.setup.key_converter.from_connect_data_owned(&topic, key_schema.as_ref(), key))
+            .map_err(|e| refused(Stage::KeyConverter, e))?;
+        let value = (self.setup.value_converter.from_connect_data_owned(&topic, value_schema.as_ref(), value))
+            .map_err(|e| refused(Stage::ValueConverter, e))?;
         let headers = headers
             .into_iter()
             .map(|h| {
                 let bytes = self.setup.header_converter.to_bytes(&topic, &h.key, h.schema.as_ref(), &h.value)?;
                 Ok((h.key, bytes))
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect::<Result<Vec<_>>>()
+            .map_err(|e| refused(Stage::HeaderConverter, e))?;
         let outgoing = OutgoingRecord { topic, partition, key, value, timestamp, headers };
         Ok((outgoing, source_partition, source_offset))
     }

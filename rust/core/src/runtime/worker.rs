@@ -567,7 +567,9 @@ impl Worker {
             offset_store: self.inner.offsets.clone(),
             flush_interval: worker.offset_flush_interval,
             flush_timeout: worker.offset_flush_timeout,
-            tolerate_errors: parsed.errors_tolerance_all,
+            errors: Arc::new(ErrorReporter::new(id.clone(), parsed.error_settings(), None)),
+            converter_classes: ["key.converter", "value.converter", "header.converter"]
+                .map(|k| self.converter_class(&connector_config, k)),
         })
     }
 
