@@ -186,7 +186,7 @@ class HangingStopTask(fc.SourceTask):
 class ScriptedSource(fc.SourceConnector):
     """One task that returns the batches of values in ``ScriptedSource.batches[config["script"]]``
     in turn (source partition ``{"p": 0}``, offsets ``{"n": 0}``, ``{"n": 1}``, ... across batches),
-    then nothing."""
+    then nothing. A ``(schema, value)`` pair is a value with its schema."""
 
     batches: ClassVar[dict[str, list[list[Any]]]] = {}
 
@@ -211,7 +211,9 @@ class ScriptedTask(fc.SourceTask):
             time.sleep(0.05)
             return None
         batch = []
-        for value in self.left.pop(0):
-            batch.append(fc.SourceRecord({"p": 0}, {"n": self.n}, self.topic, value=value))
+        for item in self.left.pop(0):
+            schema, value = item if isinstance(item, tuple) else (None, item)
+            record = fc.SourceRecord({"p": 0}, {"n": self.n}, self.topic, value_schema=schema, value=value)
+            batch.append(record)
             self.n += 1
         return batch

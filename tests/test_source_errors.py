@@ -5,6 +5,7 @@ only by a later record of its source partition; with ``none`` the task fails."""
 
 from __future__ import annotations
 
+import datetime
 import logging
 
 import ferroconnect as fc
@@ -53,3 +54,48 @@ def test_tolerance_none_fails_the_task_on_a_record_the_converter_refuses(
         trace = status["tasks"][0]["trace"]
         assert "Tolerance exceeded in error handler" in trace, trace
         assert "cannot convert a value of type set without a schema" in trace, trace
+
+
+def _failed_trace(worker: fc.Worker, name: str) -> str:
+    wait_until(lambda: worker.status(name).task_states == ["FAILED"], what="task FAILED")
+    return str(worker.status(name)["tasks"][0]["trace"])
+
+
+def test_a_conversion_failure_names_the_stage_converter_and_record(
+    embedded_kafka: fc.EmbeddedKafka, topic_name: str
+) -> None:
+    ScriptedSource.batches[topic_name] = [["ok1", {1, 2}, "ok3"]]
+    config = {"connector.class": ScriptedSource, "topic": topic_name, "script": topic_name}
+    with fc.Worker(embedded_kafka.bootstrap_servers) as worker:
+        worker.create_connector("names", config)
+        trace = _failed_trace(worker, "names")
+    assert f"stage VALUE_CONVERTER with class '{STRING_CONVERTER}'" in trace, trace
+    assert "record 1 of the batch polled by task names-0" in trace, trace
+    assert f'topic \'{topic_name}\', source partition {{"p":0}}, source offset {{"n":1}}' in trace, trace
+    assert "Caused by: ferroconnect.DataError: cannot convert a value of type set" in trace, trace
+
+
+class _BrokenZone(datetime.tzinfo):
+    """A time zone whose lookup fails in Python code: the failure's traceback must survive."""
+
+    def utcoffset(self, dt: datetime.datetime | None) -> datetime.timedelta:
+        raise LookupError("zone database unavailable")
+
+    def dst(self, dt: datetime.datetime | None) -> datetime.timedelta:
+        return datetime.timedelta(0)
+
+
+def test_a_conversion_failure_keeps_the_python_exception_as_its_cause(
+    embedded_kafka: fc.EmbeddedKafka, topic_name: str
+) -> None:
+    when = datetime.datetime(2024, 1, 1, tzinfo=_BrokenZone())
+    ScriptedSource.batches[topic_name] = [["ok1", (fc.Timestamp.SCHEMA, when)]]
+    config = {"connector.class": ScriptedSource, "topic": topic_name, "script": topic_name}
+    with fc.Worker(embedded_kafka.bootstrap_servers) as worker:
+        worker.create_connector("cause", config)
+        trace = _failed_trace(worker, "cause")
+    assert "record 1 of the batch" in trace and 'source offset {"n":1}' in trace, trace
+    cause = trace[trace.index("Caused by:") :]
+    assert "Traceback (most recent call last)" in cause, trace
+    assert "in utcoffset" in cause, trace
+    assert "LookupError: zone database unavailable" in cause, trace

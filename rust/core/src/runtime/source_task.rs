@@ -39,6 +39,9 @@ const DATA_EXCEPTION: &str = "org.apache.kafka.connect.errors.DataException";
 /// A record a converter refused, with where it came from.
 struct Refused {
     failure: Unconvertible,
+    topic: String,
+    source_partition: Arc<serde_json::Value>,
+    source_offset: serde_json::Value,
 }
 
 impl Refused {
@@ -317,15 +320,26 @@ impl Driver {
     }
 
     /// A record a converter refused: reported per `errors.log.*`; skipped with
-    /// `errors.tolerance=all`, else the task fails (Kafka's "Tolerance exceeded in error handler").
-    fn refused(&self, _index: usize, refused: Refused) -> Result<()> {
+    /// `errors.tolerance=all`, else the task fails (Kafka's "Tolerance exceeded in error handler")
+    /// with a trace naming the stage, the converter, the record and the original error.
+    fn refused(&self, index: usize, refused: Refused) -> Result<()> {
         let class = &self.setup.converter_classes[refused.converter_index()];
-        let failure = &refused.failure.error;
-        if self.setup.errors.report_source(refused.failure.stage, class, &refused.failure.record, failure) {
-            debug!(task = %self.setup.id, "skipped a record its converter refused (errors.tolerance=all): {}", failure.message);
+        let Unconvertible { stage, error, record } = &refused.failure;
+        if self.setup.errors.report_source(*stage, class, record, error) {
+            debug!(task = %self.setup.id, "skipped a record its converter refused (errors.tolerance=all): {}", error.message);
             return Ok(());
         }
-        Err(Error::Data(format!("Tolerance exceeded in error handler: {}", failure.message)))
+        Err(Error::Data(format!(
+            "Tolerance exceeded in error handler: stage {} with class '{class}' failed on record {index} of the batch \
+             polled by task {} (topic '{}', source partition {}, source offset {}): {}\nCaused by: {}",
+            stage.as_str(),
+            self.setup.id,
+            refused.topic,
+            refused.source_partition,
+            refused.source_offset,
+            error.message,
+            error.trace.trim_end(),
+        )))
     }
 
     /// A record's serialized form, and its source partition and offset for `submitted`. Takes the
@@ -357,10 +371,15 @@ impl Driver {
                 message: error.to_string(),
                 trace: format!("{DATA_EXCEPTION}: {error}"),
             };
-            Box::new(Refused { failure: Unconvertible { stage, error, record } })
+            Box::new(Refused {
+                failure: Unconvertible { stage, error, record },
+                topic: topic.clone(),
+                source_partition: source_partition.clone(),
+                source_offset: source_offset.clone(),
+            })
         };
         if let Some(failure) = unconvertible {
-            return Err(Box::new(Refused { failure: *failure }));
+            return Err(Box::new(Refused { failure: *failure, topic, source_partition, source_offset }));
         }
         let key = (self.setup.key_converter.from_connect_data_owned(&topic, key_schema.as_ref(), key))
             .map_err(|e| refused(Stage::KeyConverter, e))?;
