@@ -8,10 +8,12 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
+use tracing::debug;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::error::Error;
 use crate::rest::entities::{ConfigBody, ConfigText, ConfigTextOrNull, CreateConnectorRequest, InitialState};
 use crate::rest::error::{ApiError, ErrorMessage, JsonBody};
 use crate::rest::{query_flag, query_values, AppState};
@@ -85,11 +87,23 @@ async fn list_connectors(
     let expand = query_values(query.as_deref(), "expand");
     state
         .run(move |herder| {
+            let (want_status, want_info) = (expand.iter().any(|e| e == "status"), expand.iter().any(|e| e == "info"));
             let mut out = BTreeMap::new();
             for name in herder.connectors() {
-                let status = if expand.iter().any(|e| e == "status") { herder.status(&name).ok() } else { None };
-                let info = if expand.iter().any(|e| e == "info") { herder.connector_info(&name).ok() } else { None };
-                out.insert(name, ExpandedConnector { status, info });
+                let expanded = (|| {
+                    let status = want_status.then(|| herder.status(&name)).transpose()?;
+                    let info = want_info.then(|| herder.connector_info(&name)).transpose()?;
+                    Ok::<_, Error>(ExpandedConnector { status, info })
+                })();
+                match expanded {
+                    Ok(expanded) => {
+                        out.insert(name, expanded);
+                    }
+                    // Deleted (or not yet complete) between the listing and the lookup: left out, as
+                    // Kafka's ConnectorsResource does, rather than answered as `"name": {}`.
+                    Err(Error::NotFound(_)) => debug!(connector = name, "left out of the expanded list: not found"),
+                    Err(e) => return Err(e),
+                }
             }
             Ok(Json(ConnectorList::Expanded(out)))
         })
