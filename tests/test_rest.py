@@ -614,3 +614,18 @@ def test_expand_leaves_out_connectors_created_or_deleted_meanwhile(embedded_kafk
         assert len(churned) == 1600 and answers > 20, (len(churned), answers)
         assert not empty, f"{len(empty)} connectors answered without status/info in {answers} answers"
         assert set(http.get("/connectors?expand=status").json()) == {f"steady-{i}" for i in range(10)}
+
+
+def test_a_body_over_the_size_limit_gets_413_in_kafkas_error_shape(embedded_kafka: fc.EmbeddedKafka) -> None:
+    limit = 2 * 1024 * 1024  # docs/rest.md
+    with rest_worker(embedded_kafka.bootstrap_servers) as (_, http):
+        config = {"connector.class": FILE_SOURCE, "topic": "t", "padding": "x" * limit}
+        response = http.post("/connectors", json={"name": "big", "config": config})
+        error(response, 413, f"The request body is larger than the limit of {limit} bytes (2 MiB)")
+        # Without a Content-Length (chunked), the limit holds too.
+        chunks = iter([b'{"name": "big", "config": {"padding": "', b"x" * limit, b'"}}'])
+        response = http.post("/connectors", content=chunks, headers={"Content-Type": "application/json"})
+        error(response, 413, f"The request body is larger than the limit of {limit} bytes (2 MiB)")
+        # A body just under the limit is read (and judged on its content).
+        config["padding"] = "x" * (limit - 1000)
+        assert http.post("/connectors", json={"name": "big", "config": config}).status_code == 201
