@@ -46,7 +46,9 @@ impl From<Error> for ApiError {
     /// The status of each kind of core error, as Kafka's `ConnectExceptionMapper` chooses it.
     fn from(error: Error) -> Self {
         let status = match &error {
-            Error::BadRequest(_) | Error::Config { .. } | Error::ConfigErrors(_) => StatusCode::BAD_REQUEST,
+            Error::BadRequest(_) | Error::InvalidConnectorConfig(_) | Error::Config { .. } | Error::ConfigErrors(_) => {
+                StatusCode::BAD_REQUEST
+            }
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Conflict(_) => StatusCode::CONFLICT,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
