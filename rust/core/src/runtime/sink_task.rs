@@ -497,11 +497,11 @@ impl Driver {
         }
         if !assigned.is_empty() {
             if let Err(e) = self.setup.task.close(&assigned) {
-                warn!(task = %self.setup.id, "close() failed: {e}");
+                self.control.log_stop_failure("close", &e);
             }
         }
         if let Err(e) = self.setup.task.stop() {
-            warn!(task = %self.setup.id, "stop() failed: {e}");
+            self.control.log_stop_failure("stop", &e);
         }
         self.fetcher.close();
     }

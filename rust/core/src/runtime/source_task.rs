@@ -179,10 +179,10 @@ impl RunningSourceTask {
     pub fn begin_stop(&mut self) {
         self.shared.control.request_stop();
         let Some(task) = self.task.take() else { return };
-        let id = self.shared.control.id.clone();
+        let shared = self.shared.clone();
         let call = move || {
             if let Err(e) = task.stop() {
-                warn!(task = %id, "task stop() failed: {e}");
+                shared.control.log_stop_failure("stop", &e);
             }
         };
         let spawned = std::thread::Builder::new().name(format!("task-stop-{}", self.shared.control.id)).spawn(call);

@@ -4,7 +4,7 @@
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use tracing::{error, warn};
+use tracing::{error, info, warn};
 
 use crate::runtime::status::{State, Status};
 
@@ -70,6 +70,22 @@ impl TaskControl {
     pub fn fail(&self, trace: String) {
         error!(task = %self.id, "task failed: {trace}");
         *self.status.lock().expect("status lock") = Status::failed(&self.worker_id, trace);
+    }
+
+    /// Logs a failure of the task's `stop` or `close` (`method`). A task that already FAILED (its
+    /// `start` raised, say) shows its first error in its status; what its `stop` then raises,
+    /// often an attribute the half-done `start` never set, is secondary: an INFO line saying so,
+    /// not a warning that would read as the cause. Otherwise a warning.
+    pub fn log_stop_failure(&self, method: &str, error: &dyn std::fmt::Display) {
+        if self.status().state == State::Failed {
+            info!(
+                task = %self.id,
+                "{method}() of task {} failed too, secondary to the failure its status shows: {error}",
+                self.id
+            );
+        } else {
+            warn!(task = %self.id, "{method}() of task {} failed: {error}", self.id);
+        }
     }
 
     /// Asks the task's loop to stop after its current call.
