@@ -217,3 +217,17 @@ class ScriptedTask(fc.SourceTask):
             batch.append(record)
             self.n += 1
         return batch
+
+
+class CommitRecordingSource(ScriptedSource):
+    """ScriptedSource whose task records every ``commit_record`` call as ``(value, metadata)``."""
+
+    calls: ClassVar[list[tuple[Any, Any]]] = []
+
+    def task_class(self) -> type[fc.SourceTask]:
+        return CommitRecordingTask
+
+
+class CommitRecordingTask(ScriptedTask):
+    def commit_record(self, record: fc.SourceRecord, metadata: Any) -> None:
+        CommitRecordingSource.calls.append((record.value, metadata))

@@ -10,7 +10,7 @@ import logging
 
 import ferroconnect as fc
 import pytest
-from source_helpers import ScriptedSource, read_values, wait_until
+from source_helpers import CommitRecordingSource, ScriptedSource, read_values, wait_until
 
 STRING_CONVERTER = "org.apache.kafka.connect.storage.StringConverter"
 
@@ -99,3 +99,25 @@ def test_a_conversion_failure_keeps_the_python_exception_as_its_cause(
     assert "Traceback (most recent call last)" in cause, trace
     assert "in utcoffset" in cause, trace
     assert "LookupError: zone database unavailable" in cause, trace
+
+
+def test_commit_record_gets_none_for_a_skipped_record(
+    embedded_kafka: fc.EmbeddedKafka, topic_name: str
+) -> None:
+    # Kafka's WorkerSourceTask.recordDropped: commitRecord(record, null) for a record skipped by a
+    # tolerated error, so a task tracking its own acknowledgements hears of every record.
+    CommitRecordingSource.calls.clear()
+    ScriptedSource.batches[topic_name] = [["ok1", {1, 2}, "ok3"]]
+    config = {
+        "connector.class": CommitRecordingSource,
+        "topic": topic_name,
+        "script": topic_name,
+        "errors.tolerance": "all",
+    }
+    with fc.Worker(embedded_kafka.bootstrap_servers) as worker:
+        worker.create_connector("commits", config)
+        wait_until(lambda: len(CommitRecordingSource.calls) == 3, what="three commit_record calls")
+    calls = sorted(CommitRecordingSource.calls, key=lambda call: str(call[0]))
+    assert [value for value, _ in calls] == ["ok1", "ok3", {1, 2}]
+    assert [metadata is None for _, metadata in calls] == [False, False, True]
+    assert calls[0][1].topic == topic_name

@@ -113,10 +113,12 @@ class SourceTask:
     def commit(self) -> None:
         """Called after the offsets of acknowledged records were committed."""
 
-    def commit_record(self, record: SourceRecord, metadata: RecordMetadata) -> None:
+    def commit_record(self, record: SourceRecord, metadata: RecordMetadata | None) -> None:
         """Called for each record Kafka acknowledged, with where it was stored.
 
-        Records are kept for this call only when a task overrides it.
+        ``metadata`` is None for a record skipped under ``errors.tolerance=all`` (a converter or
+        Kafka refused it), as Kafka Connect calls ``commitRecord(record, null)``. Records are kept
+        for this call only when a task overrides it.
         """
 
     def stop(self) -> None:

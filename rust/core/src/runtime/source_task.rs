@@ -89,7 +89,8 @@ pub struct TaskShared {
     /// Records in flight, kept only for tasks that implement `commit_record` (`keeps_records`).
     kept: Mutex<HashMap<Ticket, SourceRecord>>,
     keeps_records: bool,
-    acked: Mutex<Vec<(SourceRecord, Delivered)>>,
+    /// Records for `commit_records`: acknowledged (with where they landed) or skipped (`None`).
+    acked: Mutex<Vec<(SourceRecord, Option<Delivered>)>>,
     failure: Mutex<Option<String>>,
     tolerate_errors: bool,
 }
@@ -110,8 +111,9 @@ impl TaskShared {
     /// A record Kafka will never take (final delivery error, or a send error that is not
     /// retriable): fails the task, or with `errors.tolerance=all` counts the record as done.
     fn record_failed(&self, ticket: Ticket, error: &dyn std::fmt::Display) {
-        self.kept.lock().expect("kept lock").remove(&ticket);
+        let kept = self.kept.lock().expect("kept lock").remove(&ticket);
         if self.tolerate_errors {
+            self.skipped(kept);
             // Kafka Connect with errors.tolerance=all: the failure is reported and the record
             // counts as done so that its offset can be committed.
             warn!(task = %self.control.id, "skipping a record Kafka rejected (errors.tolerance=all): {error}");
@@ -119,6 +121,16 @@ impl TaskShared {
         } else {
             let mut failure = self.failure.lock().expect("failure lock");
             failure.get_or_insert_with(|| format!("Kafka rejected a record and errors.tolerance=none: {error}"));
+        }
+    }
+}
+
+impl TaskShared {
+    /// A record skipped under `errors.tolerance=all` goes to `commit_records` without metadata,
+    /// as Kafka Connect calls `commitRecord(record, null)` (`WorkerSourceTask.recordDropped`).
+    fn skipped(&self, kept: Option<SourceRecord>) {
+        if let Some(record) = kept {
+            self.acked.lock().expect("acked lock").push((record, None));
         }
     }
 }
@@ -133,7 +145,7 @@ impl DeliveryHandler for TaskShared {
                     return;
                 }
                 if let Some(record) = self.kept.lock().expect("kept lock").remove(&ticket) {
-                    self.acked.lock().expect("acked lock").push((record, report.delivered()));
+                    self.acked.lock().expect("acked lock").push((record, Some(report.delivered())));
                 }
             }
             Err(e) => self.record_failed(ticket, e),
@@ -303,7 +315,10 @@ impl Driver {
                 }
                 // Skipped: not submitted, so its offset is not tracked and is committed only by a
                 // later record of its source partition (Kafka Connect's WorkerSourceTask).
-                Err(refused) => self.refused(index, *refused)?,
+                Err(refused) => {
+                    self.refused(index, *refused)?;
+                    self.shared.skipped(keep);
+                }
             }
         }
         let mut submitted = self.shared.submitted.lock().expect("submitted lock");
