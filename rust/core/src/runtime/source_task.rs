@@ -123,9 +123,7 @@ impl TaskShared {
             failure.get_or_insert_with(|| format!("Kafka rejected a record and errors.tolerance=none: {error}"));
         }
     }
-}
 
-impl TaskShared {
     /// A record skipped under `errors.tolerance=all` goes to `commit_records` without metadata,
     /// as Kafka Connect calls `commitRecord(record, null)` (`WorkerSourceTask.recordDropped`).
     fn skipped(&self, kept: Option<SourceRecord>) {
