@@ -611,7 +611,8 @@ def test_expand_leaves_out_connectors_created_or_deleted_meanwhile(embedded_kafk
             stop.set()
             for thread in churners:
                 thread.join(60)
-        assert len(churned) == 1600 and answers > 20, (len(churned), answers)
+        # Normally all 1600 changes are made in a few seconds; a very slow machine may hit the deadline.
+        assert len(churned) >= 200 and answers > 20, (len(churned), answers)
         assert not empty, f"{len(empty)} connectors answered without status/info in {answers} answers"
         assert set(http.get("/connectors?expand=status").json()) == {f"steady-{i}" for i in range(10)}
 
