@@ -88,3 +88,19 @@ pub fn invalid_config_text(errors: &[String], hint: &str) -> String {
 
 /// The core's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_invalid_config_lists_its_errors_then_kafkas_rest_hint() {
+        let error = Error::InvalidConnectorConfig(vec!["a is bad".into(), "b is missing".into()]);
+        assert_eq!(
+            error.to_string(),
+            "Connector configuration is invalid and contains the following 2 error(s):\na is bad\nb is missing\n\
+             You can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`"
+        );
+        assert!(invalid_config_text(&["x".into()], "elsewhere").ends_with("\nx\nelsewhere"));
+    }
+}

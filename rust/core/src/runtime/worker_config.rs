@@ -102,3 +102,22 @@ pub fn millis(props: &Config, key: &str, default: u64) -> Result<Duration> {
             .map_err(|_| Error::config(key, format!("expected a non-negative number of milliseconds, got {v:?}"))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_worker_without_rest_is_named_by_host_and_pid_unless_advertised() {
+        let plain = WorkerConfig::from_props(Config::new()).unwrap();
+        let (host, pid) = plain.worker_id.rsplit_once(':').unwrap();
+        assert!(!host.is_empty());
+        assert_eq!(pid, format!("pid-{}", std::process::id()));
+
+        let props = Config::from([
+            ("rest.advertised.host.name".to_owned(), "connect-1".to_owned()),
+            ("rest.advertised.port".to_owned(), "9999".to_owned()),
+        ]);
+        assert_eq!(WorkerConfig::from_props(props).unwrap().worker_id, "connect-1:9999");
+    }
+}
