@@ -121,6 +121,7 @@ fn has_key(query: Option<&str>, key: &str) -> bool {
             headers(("Location" = String, description = "/connectors/{name}"))),
         (status = 400, description = "Invalid config (every error listed) or body", body = ErrorMessage),
         (status = 409, description = "A connector of that name exists", body = ErrorMessage),
+        (status = 413, description = "The body is over 2 MiB", body = ErrorMessage),
         (status = 415, description = "The body is not JSON", body = ErrorMessage)))]
 async fn create_connector(
     State(state): State<AppState>,
@@ -174,7 +175,7 @@ async fn get_connector_config(
         (status = 200, description = "Updated", body = ConnectorInfo),
         (status = 201, description = "Created", body = ConnectorInfo,
             headers(("Location" = String, description = "/connectors/{name}"))),
-        (status = 400, body = ErrorMessage), (status = 415, body = ErrorMessage)))]
+        (status = 400, body = ErrorMessage), (status = 413, body = ErrorMessage), (status = 415, body = ErrorMessage)))]
 async fn put_connector_config(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -192,7 +193,7 @@ async fn put_connector_config(
 #[utoipa::path(patch, path = "/connectors/{connector}/config", tag = TAG, params(("connector" = String, Path, example = "local-file-source")),
     request_body(content = std::collections::HashMap<String, ConfigTextOrNull>, example = json!({"batch.size": null})),
     responses((status = 200, body = ConnectorInfo), (status = 400, body = ErrorMessage),
-        (status = 404, body = ErrorMessage), (status = 415, body = ErrorMessage)))]
+        (status = 404, body = ErrorMessage), (status = 413, body = ErrorMessage), (status = 415, body = ErrorMessage)))]
 async fn patch_connector_config(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -355,7 +356,7 @@ async fn get_offsets(
     request_body(content = ConnectorOffsets, example = json!({
         "offsets": [{"partition": {"filename": "/tmp/test.txt"}, "offset": {"position": 7}}]})),
     responses((status = 200, body = Message), (status = 400, description = "Not STOPPED, or bad offsets", body = ErrorMessage),
-        (status = 404, body = ErrorMessage), (status = 415, body = ErrorMessage)))]
+        (status = 404, body = ErrorMessage), (status = 413, body = ErrorMessage), (status = 415, body = ErrorMessage)))]
 async fn alter_offsets(
     State(state): State<AppState>,
     Path(name): Path<String>,
