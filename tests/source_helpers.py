@@ -163,3 +163,85 @@ class AsyncTask(fc.SourceTask):
         ]
         self.n += 10
         return batch
+
+
+class HangingStopSource(fc.SourceConnector):
+    """One task whose stop() hangs (up to ``stop.seconds``, 60 by default, or until
+    ``HangingStopTask.release`` is set): a task Kafka Connect would abandon."""
+
+    def start(self, config: dict[str, str]) -> None:
+        self.settings = dict(config)
+
+    def task_class(self) -> type[fc.SourceTask]:
+        return HangingStopTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [self.settings]
+
+
+class HangingStopTask(fc.SourceTask):
+    """poll() returns nothing every 50 ms; stop() blocks."""
+
+    release = threading.Event()
+    stop_calls = 0
+
+    def start(self, config: dict[str, str]) -> None:
+        self.seconds = float(config.get("stop.seconds", "60"))
+
+    def poll(self) -> list[fc.SourceRecord] | None:
+        time.sleep(0.05)
+        return None
+
+    def stop(self) -> None:
+        HangingStopTask.stop_calls += 1
+        HangingStopTask.release.wait(self.seconds)
+
+
+class ScriptedSource(fc.SourceConnector):
+    """One task that returns the batches of values in ``ScriptedSource.batches[config["script"]]``
+    in turn (source partition ``{"p": 0}``, offsets ``{"n": 0}``, ``{"n": 1}``, ... across batches),
+    then nothing. A ``(schema, value)`` pair is a value with its schema."""
+
+    batches: ClassVar[dict[str, list[list[Any]]]] = {}
+
+    def start(self, config: dict[str, str]) -> None:
+        self.settings = dict(config)
+
+    def task_class(self) -> type[fc.SourceTask]:
+        return ScriptedTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [self.settings]
+
+
+class ScriptedTask(fc.SourceTask):
+    def start(self, config: dict[str, str]) -> None:
+        self.topic = config["topic"]
+        self.left = list(ScriptedSource.batches[config["script"]])
+        self.n = 0
+
+    def poll(self) -> list[fc.SourceRecord] | None:
+        if not self.left:
+            time.sleep(0.05)
+            return None
+        batch = []
+        for item in self.left.pop(0):
+            schema, value = item if isinstance(item, tuple) else (None, item)
+            record = fc.SourceRecord({"p": 0}, {"n": self.n}, self.topic, value_schema=schema, value=value)
+            batch.append(record)
+            self.n += 1
+        return batch
+
+
+class CommitRecordingSource(ScriptedSource):
+    """ScriptedSource whose task records every ``commit_record`` call as ``(value, metadata)``."""
+
+    calls: ClassVar[list[tuple[Any, Any]]] = []
+
+    def task_class(self) -> type[fc.SourceTask]:
+        return CommitRecordingTask
+
+
+class CommitRecordingTask(ScriptedTask):
+    def commit_record(self, record: fc.SourceRecord, metadata: Any) -> None:
+        CommitRecordingSource.calls.append((record.value, metadata))

@@ -12,6 +12,11 @@ The worker serves Kafka Connect's REST API on ``listeners`` (default ``http://12
 ``docs/rest.md``). Connectors created over REST, and paused or stopped ones, are kept in a file
 beside the offsets file and come back on the next start; a connector file given again replaces the
 kept config of its connector.
+
+A task that does not stop within ``task.shutdown.graceful.timeout.ms`` (5 s by default) is abandoned,
+as Kafka Connect abandons it, so a stop takes at most that long; a second SIGINT or SIGTERM during
+the stop exits at once, without waiting for the tasks (what they had not committed is delivered
+again on the next start).
 """
 
 from __future__ import annotations
@@ -57,11 +62,20 @@ def standalone(worker_file: Path, connector_files: list[Path]) -> int:
     # Connector modules next to the config files are importable, as with Kafka's plugin.path.
     sys.path.insert(0, os.getcwd())
     stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        if stop.is_set():
+            message = "Stopping ferroconnect standalone now (second signal): tasks not waited for"
+            print(message, file=sys.stderr, flush=True)
+            os._exit(128 + signum)
+        stop.set()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+        signal.signal(signum, on_signal)
     props.setdefault("listeners", "http://127.0.0.1:8083")
     settings: dict[str, Any] = dict(props)
-    with Worker(**settings) as worker:
+    worker = Worker(**settings)
+    try:
         print(f"REST API on {worker.rest_url}", file=sys.stderr)
         for path in connector_files:
             name, config = _connector_file(path)
@@ -73,7 +87,18 @@ def standalone(worker_file: Path, connector_files: list[Path]) -> int:
             print(f"{'Created' if created else 'Updated'} connector {name}", file=sys.stderr)
         stop.wait()
         print("Stopping ferroconnect standalone", file=sys.stderr)
+    finally:
+        _close_interruptibly(worker)
     return 0
+
+
+def _close_interruptibly(worker: Any) -> None:
+    """Closes the worker on another thread: Python runs signal handlers only on the main thread,
+    and only between bytecodes, so the main thread waits in Python for a second signal to be seen."""
+    closing = threading.Thread(target=worker.close, name="worker-shutdown", daemon=True)
+    closing.start()
+    while closing.is_alive():
+        closing.join(0.1)
 
 
 def main(argv: list[str] | None = None) -> None:

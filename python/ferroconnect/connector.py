@@ -99,7 +99,12 @@ class SourceTask:
         return "unknown"
 
     def start(self, config: dict[str, str]) -> None:
-        """Starts the task with one of the configs its connector's ``task_configs`` returned."""
+        """Starts the task with one of the configs its connector's ``task_configs`` returned.
+
+        If it raises, the task is FAILED with that exception's traceback, and :meth:`stop` is
+        still called later (when the task is stopped, restarted or deleted), as in Kafka Connect,
+        so that it can release whatever ``start`` acquired before failing.
+        """
 
     def poll(self) -> list[SourceRecord] | None:
         """The next records, or None when there are none yet. May block briefly."""
@@ -108,14 +113,22 @@ class SourceTask:
     def commit(self) -> None:
         """Called after the offsets of acknowledged records were committed."""
 
-    def commit_record(self, record: SourceRecord, metadata: RecordMetadata) -> None:
+    def commit_record(self, record: SourceRecord, metadata: RecordMetadata | None) -> None:
         """Called for each record Kafka acknowledged, with where it was stored.
 
-        Records are kept for this call only when a task overrides it.
+        ``metadata`` is None for a record skipped under ``errors.tolerance=all`` (a converter or
+        Kafka refused it), as Kafka Connect calls ``commitRecord(record, null)``. Records are kept
+        for this call only when a task overrides it.
         """
 
     def stop(self) -> None:
-        """Signals the task to stop; called from another thread while ``poll`` may be blocked."""
+        """Signals the task to stop; called from another thread while ``poll`` may be blocked.
+
+        Also called after a :meth:`start` that raised, on a half-started task: use only what
+        ``start`` is sure to have set (e.g. ``getattr(self, "conn", None)``). If ``stop`` raises
+        then, that error is logged at INFO as secondary; the task's status keeps the ``start``
+        error. A ``stop`` still running after ``task.shutdown.graceful.timeout.ms`` is abandoned.
+        """
 
 
 class SinkConnector(Connector):
@@ -173,7 +186,12 @@ class SinkTask:
         return "unknown"
 
     def start(self, config: dict[str, str]) -> None:
-        """Starts the task with one of the configs its connector's ``task_configs`` returned."""
+        """Starts the task with one of the configs its connector's ``task_configs`` returned.
+
+        If it raises, the task is FAILED with that exception's traceback and :meth:`stop` is
+        called right away, as in Kafka Connect, so that it can release whatever ``start``
+        acquired before failing.
+        """
 
     def open(self, partitions: list[TopicPartition]) -> None:
         """Partitions newly assigned to this task; records of them follow."""
@@ -202,7 +220,12 @@ class SinkTask:
         """Partitions taken from this task (their offsets were committed first); release their resources."""
 
     def stop(self) -> None:
-        """Called last, after the partitions were closed."""
+        """Called last, after the partitions were closed, on the task's own thread.
+
+        Also called after a :meth:`start` that raised, on a half-started task: use only what
+        ``start`` is sure to have set. If ``stop`` raises then, that error is logged at INFO as
+        secondary; the task's status keeps the ``start`` error.
+        """
 
 
 class _AwaitThen:

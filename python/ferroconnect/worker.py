@@ -65,7 +65,9 @@ class Worker:
                 connector configs and their paused/stopped states are kept beside it and come back
                 when a worker starts on the same file.
                 ``plugin.path``: directories whose modules are scanned for connector classes.
-                Converters default to Kafka's StringConverter.
+                Converters default to Kafka's StringConverter. Statuses name the worker
+                (``worker_id``) by its REST ``host:port``; without a listener and without
+                ``rest.advertised.host.name``, by ``<host>:pid-<pid>``.
         """
         props: dict[str, str] = {
             "key.converter": DEFAULT_CONVERTER,
@@ -100,8 +102,8 @@ class Worker:
                 entry-point name of group ``ferroconnect.connectors``.
 
         Raises:
-            ConfigError: The config is invalid or the class cannot be found (the message says where
-                it was looked for).
+            ConfigError: The config is invalid (every error listed; :meth:`validate` gives them key
+                by key) or the class cannot be found (the message says where it was looked for).
             ConflictError: A connector of that name exists.
         """
         self._worker.create_connector(name, _config(config))

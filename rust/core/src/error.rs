@@ -13,6 +13,10 @@ pub enum Error {
     /// Several configuration errors at once (a connector's config validated as a whole).
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
     ConfigErrors(Vec<Error>),
+    /// A connector config with errors, each listed (Kafka's `BadRequestException` from
+    /// `AbstractHerder`). Shown as Kafka's REST text; the bindings word its last line for Python.
+    #[error("{}", invalid_config_text(.0, INVALID_CONFIG_REST_HINT))]
+    InvalidConnectorConfig(Vec<String>),
     /// Data does not match its schema, or bytes cannot be converted.
     #[error("{0}")]
     Data(String),
@@ -66,5 +70,37 @@ impl Error {
     }
 }
 
+/// Where Kafka's REST answer says the list of config errors can also be found.
+pub const INVALID_CONFIG_REST_HINT: &str =
+    "You can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`";
+
+/// Kafka's text for a connector config with errors, ending with `hint` (where else to find them).
+pub fn invalid_config_text(errors: &[String], hint: &str) -> String {
+    let mut text = format!("Connector configuration is invalid and contains the following {} error(s):", errors.len());
+    for error in errors {
+        text.push('\n');
+        text.push_str(error);
+    }
+    text.push('\n');
+    text.push_str(hint);
+    text
+}
+
 /// The core's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_invalid_config_lists_its_errors_then_kafkas_rest_hint() {
+        let error = Error::InvalidConnectorConfig(vec!["a is bad".into(), "b is missing".into()]);
+        assert_eq!(
+            error.to_string(),
+            "Connector configuration is invalid and contains the following 2 error(s):\na is bad\nb is missing\n\
+             You can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`"
+        );
+        assert!(invalid_config_text(&["x".into()], "elsewhere").ends_with("\nx\nelsewhere"));
+    }
+}

@@ -1,5 +1,6 @@
 //! The one place where core errors become Python exceptions (`ferroconnect.errors`).
 
+use ferroconnect_core::error::invalid_config_text;
 use ferroconnect_core::Error;
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
@@ -13,11 +14,17 @@ create_exception!(ferroconnect, KafkaError, ConnectError, "A Kafka client operat
 create_exception!(ferroconnect, NotFoundError, ConnectError, "No connector or task of that name.");
 create_exception!(ferroconnect, ConflictError, ConnectError, "The request conflicts with the current state.");
 
+/// Where an in-process user finds a config's errors, key by key.
+const VALIDATE_HINT: &str =
+    "worker.validate(config) lists every key with its definition, value and errors (Kafka's ConfigInfos).";
+
 /// Maps a core error onto the exception class of its kind.
 pub fn to_py(error: Error) -> PyErr {
     let message = error.to_string();
     match error {
         Error::Config { .. } | Error::ConfigErrors(_) | Error::BadRequest(_) => ConfigError::new_err(message),
+        // Kafka's text ends by pointing at the REST validate endpoint; in process it is `validate`.
+        Error::InvalidConnectorConfig(ref errors) => ConfigError::new_err(invalid_config_text(errors, VALIDATE_HINT)),
         Error::Data(_) => DataError::new_err(message),
         Error::Retriable(_) => RetriableError::new_err(message),
         Error::Kafka(ref e) if error.is_retriable() => RetriableError::new_err(format!("Kafka error: {e}")),

@@ -3,8 +3,10 @@
 
 use std::sync::Arc;
 
-use ferroconnect_core::data::SchemaRef;
-use ferroconnect_core::runtime::record::{Header, SourceRecord};
+use ferroconnect_core::data::{SchemaRef, Value};
+use ferroconnect_core::errors::Stage;
+use ferroconnect_core::runtime::plugin::ReportedError;
+use ferroconnect_core::runtime::record::{Header, SourceRecord, Unconvertible};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
@@ -79,35 +81,90 @@ fn schema_of(obj: &Bound<'_, PyAny>) -> PyResult<Option<SchemaRef>> {
 }
 
 /// Converts a task's batch. `keep` stores each Python record in the core record (for `commit_record`).
+///
+/// A key, value or header that cannot become Connect data does not fail the batch: the record is
+/// marked `unconvertible` and the runtime judges it in that converter's stage under
+/// `errors.tolerance`, as Kafka Connect judges a converter's refusal. What is wrong with the
+/// record itself (not a `SourceRecord`, a bad schema object, an offset that is not JSON) fails the
+/// task, naming the record's place in the batch.
 pub fn to_core_batch(batch: &Bound<'_, PyAny>, keep: bool) -> PyResult<Vec<SourceRecord>> {
     let list = batch.cast::<PyList>().map_err(|_| {
         DataError::new_err(format!("poll() must return a list of SourceRecord or None, not {}", batch.get_type()))
     })?;
     let mut out = Vec::with_capacity(list.len());
     let mut partitions = PartitionCache::default();
-    for item in list.iter() {
+    for (index, item) in list.iter().enumerate() {
         let record = item.cast::<PySourceRecord>().map_err(|_| {
-            DataError::new_err(format!("poll() returned a {} where a SourceRecord was expected", item.get_type()))
+            DataError::new_err(format!(
+                "poll() returned a {} where a SourceRecord was expected (record {index} of the batch)",
+                item.get_type()
+            ))
         })?;
         let r = record.borrow();
         let py = item.py();
-        let key_schema = schema_of(r.key_schema.bind(py))?;
-        let value_schema = schema_of(r.value_schema.bind(py))?;
+        let place = |e: PyErr| in_batch(py, e, index);
+        let key_schema = schema_of(r.key_schema.bind(py)).map_err(place)?;
+        let value_schema = schema_of(r.value_schema.bind(py)).map_err(place)?;
+        let mut failed = None;
+        let key = field(r.key.bind(py), key_schema.as_ref(), Stage::KeyConverter, &mut failed);
+        let value = field(r.value.bind(py), value_schema.as_ref(), Stage::ValueConverter, &mut failed);
+        let headers = headers(r.headers.bind(py), &mut failed).map_err(place)?;
+        let unconvertible = failed.map(|(stage, err)| {
+            Box::new(Unconvertible {
+                stage,
+                error: reported(py, &err),
+                record: item.repr().map_or_else(|_| "SourceRecord(?)".to_owned(), |r| r.to_string()),
+            })
+        });
         out.push(SourceRecord {
-            source_partition: partitions.get(r.source_partition.bind(py))?,
-            source_offset: to_json(r.source_offset.bind(py))?,
+            source_partition: partitions.get(r.source_partition.bind(py)).map_err(place)?,
+            source_offset: to_json(r.source_offset.bind(py)).map_err(place)?,
             topic: r.topic.clone(),
             partition: r.kafka_partition,
-            key: crate::data::to_value(r.key.bind(py), key_schema.as_ref())?,
+            key,
             key_schema,
-            value: crate::data::to_value(r.value.bind(py), value_schema.as_ref())?,
+            value,
             value_schema,
             timestamp: r.timestamp,
-            headers: headers(r.headers.bind(py))?,
+            headers,
             handle: keep.then(|| Arc::new(item.clone().unbind()) as Arc<dyn std::any::Any + Send + Sync>),
+            unconvertible,
         });
     }
     Ok(out)
+}
+
+/// A key, value or header value as Connect data; on failure `Null`, the first failure kept in
+/// `failed` with its converter's stage.
+fn field(
+    obj: &Bound<'_, PyAny>,
+    schema: Option<&SchemaRef>,
+    stage: Stage,
+    failed: &mut Option<(Stage, PyErr)>,
+) -> Value {
+    crate::data::to_value(obj, schema).unwrap_or_else(|err| {
+        failed.get_or_insert((stage, err));
+        Value::Null
+    })
+}
+
+/// A Python exception as the runtime reports it: class, message and the traceback with its causes.
+fn reported(py: Python<'_>, err: &PyErr) -> ReportedError {
+    let class = err.get_type(py);
+    let class_name = match (class.module(), class.qualname()) {
+        (Ok(module), Ok(name)) => format!("{module}.{name}"),
+        _ => "Exception".to_owned(),
+    };
+    let message = err.value(py).str().map_or_else(|_| err.to_string(), |m| m.to_string());
+    ReportedError { class_name, message, trace: crate::failure::traceback_text(py, err) }
+}
+
+/// The same exception, its message naming the record's place in the batch (the original stays
+/// its `__cause__`).
+fn in_batch(py: Python<'_>, err: PyErr, index: usize) -> PyErr {
+    let wrapped = DataError::new_err(format!("record {index} of the batch returned by poll(): {}", err.value(py)));
+    wrapped.set_cause(py, Some(err));
+    wrapped
 }
 
 /// The last source partition converted in a batch. Tasks usually pass the same partition object
@@ -132,8 +189,9 @@ impl PartitionCache {
     }
 }
 
-/// Headers given as a dict or a list of `(key, value)` pairs.
-fn headers(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Header>> {
+/// Headers given as a dict or a list of `(key, value)` pairs; a value that cannot become Connect
+/// data is kept in `failed` (stage `HEADER_CONVERTER`).
+fn headers(obj: &Bound<'_, PyAny>, failed: &mut Option<(Stage, PyErr)>) -> PyResult<Vec<Header>> {
     if obj.is_none() {
         return Ok(Vec::new());
     }
@@ -141,10 +199,10 @@ fn headers(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Header>> {
         Ok(dict) => dict.iter().map(|(k, v)| Ok((k.extract()?, v))).collect::<PyResult<_>>()?,
         Err(_) => obj.try_iter()?.map(|item| item?.extract()).collect::<PyResult<_>>()?,
     };
-    pairs
+    Ok(pairs
         .into_iter()
-        .map(|(key, value)| Ok(Header { key, schema: None, value: crate::data::to_value(&value, None)? }))
-        .collect()
+        .map(|(key, value)| Header { key, schema: None, value: field(&value, None, Stage::HeaderConverter, failed) })
+        .collect())
 }
 
 /// Source partitions and offsets: JSON-like Python values (as Kafka stores them in JSON).

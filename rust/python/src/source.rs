@@ -250,18 +250,16 @@ impl SourceTask for PySourceTask {
         self.wants_commit_record
     }
 
-    fn commit_records(&self, acked: Vec<(SourceRecord, Delivered)>) -> Result<()> {
+    fn commit_records(&self, acked: Vec<(SourceRecord, Option<Delivered>)>) -> Result<()> {
         call(|py| {
             let metadata_class = py.import("ferroconnect._plugins")?.getattr("RecordMetadata")?;
             let method = self.obj.bind(py).getattr("commit_record")?;
             for (record, delivered) in acked {
                 let Some(handle) = record.handle.as_ref().and_then(|h| h.downcast_ref::<Py<PyAny>>()) else { continue };
-                let metadata = metadata_class.call1((
-                    delivered.topic,
-                    delivered.partition,
-                    delivered.offset,
-                    delivered.timestamp,
-                ))?;
+                let metadata = match delivered {
+                    Some(d) => metadata_class.call1((d.topic, d.partition, d.offset, d.timestamp))?,
+                    None => py.None().into_bound(py),
+                };
                 method.call1((handle.bind(py), metadata))?;
             }
             Ok(())

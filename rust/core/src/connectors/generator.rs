@@ -217,6 +217,7 @@ impl SourceTask for GeneratorTask {
                 timestamp: None,
                 headers: Vec::new(),
                 handle: None,
+                unconvertible: None,
             })
             .collect();
         position.next += count;

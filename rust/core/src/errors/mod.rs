@@ -119,7 +119,18 @@ impl ErrorReporter {
         done: Option<ReportDone>,
     ) -> Result<()> {
         if self.settings.log_enable {
-            self.log(stage, class_name, message, failure);
+            let record = match message {
+                Some(m) if self.settings.log_include_messages => format!(
+                    ", where consumed record is {{topic='{}', partition={}, offset={}, timestamp={}, timestampType={}}}",
+                    m.topic,
+                    m.partition,
+                    m.offset,
+                    m.timestamp.unwrap_or(-1),
+                    m.timestamp_type.as_str()
+                ),
+                _ => String::new(),
+            };
+            self.log(stage, class_name, &record, failure);
         }
         let mut done = done;
         if let (Some(dlq), Some(message)) = (&self.dlq, message) {
@@ -178,18 +189,23 @@ impl ErrorReporter {
         }
     }
 
-    fn log(&self, stage: Stage, class_name: &str, message: Option<&ConsumedMessage>, failure: &ReportedError) {
-        let record = match message {
-            Some(m) if self.settings.log_include_messages => format!(
-                ", where consumed record is {{topic='{}', partition={}, offset={}, timestamp={}, timestampType={}}}",
-                m.topic,
-                m.partition,
-                m.offset,
-                m.timestamp.unwrap_or(-1),
-                m.timestamp_type.as_str()
-            ),
-            _ => String::new(),
-        };
+    /// Reports a source record that failed in a converter stage (`record`: how the task's record
+    /// prints itself): logs it with `errors.log.enable` (the record too with
+    /// `errors.log.include.messages`), and answers whether `errors.tolerance` lets the task skip
+    /// it. Source connectors have no dead letter queue, as in Kafka Connect.
+    pub fn report_source(&self, stage: Stage, class_name: &str, record: &str, failure: &ReportedError) -> bool {
+        if self.settings.log_enable {
+            let record = if self.settings.log_include_messages {
+                format!(", where source record is = {record}")
+            } else {
+                String::new()
+            };
+            self.log(stage, class_name, &record, failure);
+        }
+        self.settings.tolerate_all
+    }
+
+    fn log(&self, stage: Stage, class_name: &str, record: &str, failure: &ReportedError) {
         error!(
             task = %self.task,
             "Error encountered in task {}. Executing stage '{}' with class '{}'{}. {}: {}",

@@ -8,10 +8,12 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
+use tracing::debug;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::error::Error;
 use crate::rest::entities::{ConfigBody, ConfigText, ConfigTextOrNull, CreateConnectorRequest, InitialState};
 use crate::rest::error::{ApiError, ErrorMessage, JsonBody};
 use crate::rest::{query_flag, query_values, AppState};
@@ -85,11 +87,23 @@ async fn list_connectors(
     let expand = query_values(query.as_deref(), "expand");
     state
         .run(move |herder| {
+            let (want_status, want_info) = (expand.iter().any(|e| e == "status"), expand.iter().any(|e| e == "info"));
             let mut out = BTreeMap::new();
             for name in herder.connectors() {
-                let status = if expand.iter().any(|e| e == "status") { herder.status(&name).ok() } else { None };
-                let info = if expand.iter().any(|e| e == "info") { herder.connector_info(&name).ok() } else { None };
-                out.insert(name, ExpandedConnector { status, info });
+                let expanded = (|| {
+                    let status = want_status.then(|| herder.status(&name)).transpose()?;
+                    let info = want_info.then(|| herder.connector_info(&name)).transpose()?;
+                    Ok::<_, Error>(ExpandedConnector { status, info })
+                })();
+                match expanded {
+                    Ok(expanded) => {
+                        out.insert(name, expanded);
+                    }
+                    // Deleted (or not yet complete) between the listing and the lookup: left out, as
+                    // Kafka's ConnectorsResource does, rather than answered as `"name": {}`.
+                    Err(Error::NotFound(_)) => debug!(connector = name, "left out of the expanded list: not found"),
+                    Err(e) => return Err(e),
+                }
             }
             Ok(Json(ConnectorList::Expanded(out)))
         })
@@ -107,6 +121,7 @@ fn has_key(query: Option<&str>, key: &str) -> bool {
             headers(("Location" = String, description = "/connectors/{name}"))),
         (status = 400, description = "Invalid config (every error listed) or body", body = ErrorMessage),
         (status = 409, description = "A connector of that name exists", body = ErrorMessage),
+        (status = 413, description = "The body is over 2 MiB", body = ErrorMessage),
         (status = 415, description = "The body is not JSON", body = ErrorMessage)))]
 async fn create_connector(
     State(state): State<AppState>,
@@ -160,7 +175,7 @@ async fn get_connector_config(
         (status = 200, description = "Updated", body = ConnectorInfo),
         (status = 201, description = "Created", body = ConnectorInfo,
             headers(("Location" = String, description = "/connectors/{name}"))),
-        (status = 400, body = ErrorMessage), (status = 415, body = ErrorMessage)))]
+        (status = 400, body = ErrorMessage), (status = 413, body = ErrorMessage), (status = 415, body = ErrorMessage)))]
 async fn put_connector_config(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -178,7 +193,7 @@ async fn put_connector_config(
 #[utoipa::path(patch, path = "/connectors/{connector}/config", tag = TAG, params(("connector" = String, Path, example = "local-file-source")),
     request_body(content = std::collections::HashMap<String, ConfigTextOrNull>, example = json!({"batch.size": null})),
     responses((status = 200, body = ConnectorInfo), (status = 400, body = ErrorMessage),
-        (status = 404, body = ErrorMessage), (status = 415, body = ErrorMessage)))]
+        (status = 404, body = ErrorMessage), (status = 413, body = ErrorMessage), (status = 415, body = ErrorMessage)))]
 async fn patch_connector_config(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -341,7 +356,7 @@ async fn get_offsets(
     request_body(content = ConnectorOffsets, example = json!({
         "offsets": [{"partition": {"filename": "/tmp/test.txt"}, "offset": {"position": 7}}]})),
     responses((status = 200, body = Message), (status = 400, description = "Not STOPPED, or bad offsets", body = ErrorMessage),
-        (status = 404, body = ErrorMessage), (status = 415, body = ErrorMessage)))]
+        (status = 404, body = ErrorMessage), (status = 413, body = ErrorMessage), (status = 415, body = ErrorMessage)))]
 async fn alter_offsets(
     State(state): State<AppState>,
     Path(name): Path<String>,

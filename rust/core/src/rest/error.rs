@@ -46,7 +46,9 @@ impl From<Error> for ApiError {
     /// The status of each kind of core error, as Kafka's `ConnectExceptionMapper` chooses it.
     fn from(error: Error) -> Self {
         let status = match &error {
-            Error::BadRequest(_) | Error::Config { .. } | Error::ConfigErrors(_) => StatusCode::BAD_REQUEST,
+            Error::BadRequest(_) | Error::InvalidConnectorConfig(_) | Error::Config { .. } | Error::ConfigErrors(_) => {
+                StatusCode::BAD_REQUEST
+            }
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Conflict(_) => StatusCode::CONFLICT,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
@@ -85,6 +87,10 @@ pub async fn method_not_allowed_fallback() -> ApiError {
     ApiError::new(StatusCode::METHOD_NOT_ALLOWED, status_text(StatusCode::METHOD_NOT_ALLOWED))
 }
 
+/// The largest request body read (docs/rest.md): a connector config is a few kilobytes, and the
+/// whole body is held in memory before it is parsed. Larger ones get 413.
+pub const MAX_REQUEST_BODY_BYTES: usize = 2 << 20;
+
 /// A JSON request body. A `Content-Type` other than JSON is refused with 415 (Kafka's
 /// `@Consumes(application/json)`); a missing one is taken as JSON, as curl users expect.
 pub struct JsonBody<T>(pub T);
@@ -111,9 +117,19 @@ where
                 ));
             }
         }
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|e| ApiError::bad_request(format!("Could not read the request body: {e}")))?;
+        let bytes = Bytes::from_request(request, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!(
+                        "The request body is larger than the limit of {MAX_REQUEST_BODY_BYTES} bytes ({} MiB)",
+                        MAX_REQUEST_BODY_BYTES >> 20
+                    ),
+                )
+            } else {
+                ApiError::bad_request(format!("Could not read the request body: {e}"))
+            }
+        })?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(ApiError::bad_request("The request needs a JSON body"));
         }

@@ -44,7 +44,7 @@ async fn get_logger(Path(logger): Path<String>) -> Result<Json<LoggerLevel>, Api
         (status = 204, description = "scope=cluster: applied"),
         (status = 400, description = "No `level`", body = ErrorMessage),
         (status = 404, description = "Not a log level", body = ErrorMessage),
-        (status = 415, body = ErrorMessage)))]
+        (status = 413, body = ErrorMessage), (status = 415, body = ErrorMessage)))]
 async fn set_level(
     Path(logger): Path<String>,
     RawQuery(query): RawQuery,

@@ -27,7 +27,7 @@ use utoipa_axum::router::OpenApiRouter;
 pub use config::{BoundListeners, RestConfig, DEFAULT_LISTENER};
 
 use crate::error::{Error, Result};
-use crate::rest::error::{method_not_allowed_fallback, not_found_fallback, ApiError};
+use crate::rest::error::{method_not_allowed_fallback, not_found_fallback, ApiError, MAX_REQUEST_BODY_BYTES};
 use crate::runtime::herder::Herder;
 
 /// Kafka's REST request timeout (`RestServer.DEFAULT_REST_REQUEST_TIMEOUT_MS`).
@@ -116,6 +116,7 @@ fn routers(state: AppState, admin_apart: bool, admin_enabled: bool) -> (Router, 
         router
             .fallback(not_found_fallback)
             .method_not_allowed_fallback(method_not_allowed_fallback)
+            .layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BODY_BYTES))
             .layer(axum::middleware::from_fn(log_request))
             .with_state(state.clone())
     };

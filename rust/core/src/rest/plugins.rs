@@ -50,7 +50,7 @@ async fn plugin_config(
         "connector.class": "FileStreamSource", "tasks.max": "1", "topic": "connect-test"})),
     responses((status = 200, body = ConfigInfos),
         (status = 400, description = "No `connector.class`, or one that does not match the path", body = ErrorMessage),
-        (status = 415, body = ErrorMessage)))]
+        (status = 413, body = ErrorMessage), (status = 415, body = ErrorMessage)))]
 async fn validate_config(
     State(state): State<AppState>,
     Path(plugin): Path<String>,

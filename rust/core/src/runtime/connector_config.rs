@@ -17,7 +17,6 @@ pub struct ConnectorConfig {
     pub connector_class: String,
     pub tasks_max: usize,
     pub tasks_max_enforce: bool,
-    pub errors_tolerance_all: bool,
     /// Every framework key, typed (for the `errors.*` settings).
     pub values: BTreeMap<String, ConfigValue>,
 }
@@ -151,7 +150,6 @@ impl ConnectorConfig {
                 _ => 1,
             },
             tasks_max_enforce: values["tasks.max.enforce"] == ConfigValue::Boolean(true),
-            errors_tolerance_all: string("errors.tolerance").eq_ignore_ascii_case("all"),
             values,
         })
     }

@@ -145,18 +145,7 @@ impl Herder {
     fn checked(&self, config: &RawConfig) -> Result<Config> {
         let infos = self.validate(config)?;
         if infos.error_count > 0 {
-            let mut message = format!(
-                "Connector configuration is invalid and contains the following {} error(s):",
-                infos.error_count
-            );
-            for error in infos.errors() {
-                message.push('\n');
-                message.push_str(error);
-            }
-            message.push_str(
-                "\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`",
-            );
-            return Err(Error::BadRequest(message));
+            return Err(Error::InvalidConnectorConfig(infos.errors().cloned().collect()));
         }
         Ok(config.iter().filter_map(|(k, v)| v.clone().map(|v| (k.clone(), v))).collect())
     }

@@ -146,8 +146,9 @@ pub trait SourceTask: Send + Sync {
     fn wants_commit_record(&self) -> bool {
         false
     }
-    /// Called with records Kafka acknowledged, in batches, each with where it landed.
-    fn commit_records(&self, _acked: Vec<(SourceRecord, Delivered)>) -> Result<()> {
+    /// Called with records Kafka acknowledged, in batches, each with where it landed; `None` for a
+    /// record skipped under `errors.tolerance=all` (Kafka's `commitRecord(record, null)`).
+    fn commit_records(&self, _acked: Vec<(SourceRecord, Option<Delivered>)>) -> Result<()> {
         Ok(())
     }
     fn stop(&self) -> Result<()>;

@@ -4,6 +4,8 @@ use std::any::Any;
 use std::sync::Arc;
 
 use crate::data::{SchemaRef, Value};
+use crate::errors::Stage;
+use crate::runtime::plugin::ReportedError;
 
 /// One header of a record, before conversion.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,6 +33,22 @@ pub struct SourceRecord {
     /// The task's own object for this record (a Python `SourceRecord`), handed back to
     /// `commit_records`; set only when the task wants them.
     pub handle: Option<Arc<dyn Any + Send + Sync>>,
+    /// Set when the task's key, value or a header could not even become Connect data (a Python
+    /// `set` without a schema, a value that does not match its schema): the record then fails in
+    /// that converter's stage, where Kafka Connect's converter would have refused it, and
+    /// `errors.tolerance` decides. The field itself is left `Null`.
+    pub unconvertible: Option<Box<Unconvertible>>,
+}
+
+/// Why a record's field could not become Connect data, and how the task's record looked.
+#[derive(Debug, Clone)]
+pub struct Unconvertible {
+    /// The stage of the field's converter (`KEY_CONVERTER`, `VALUE_CONVERTER`, `HEADER_CONVERTER`).
+    pub stage: Stage,
+    /// The original error (for a Python task: its exception class, message and traceback).
+    pub error: ReportedError,
+    /// The task's record as it prints itself (for the error log and the task's trace).
+    pub record: String,
 }
 
 impl std::fmt::Debug for SourceRecord {
@@ -66,6 +84,7 @@ impl SourceRecord {
             timestamp: None,
             headers: Vec::new(),
             handle: None,
+            unconvertible: None,
         }
     }
 }

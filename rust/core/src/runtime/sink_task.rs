@@ -22,7 +22,7 @@ use crate::runtime::plugin::{
 };
 use crate::runtime::record::Header;
 use crate::runtime::sink_record::{SinkBatch, SinkRecord};
-use crate::runtime::task_control::{join_within, TaskControl, TaskId};
+use crate::runtime::task_control::{join_by, log_abandoned, TaskControl, TaskId};
 
 /// Kafka's class of conversion failures, as the dead letter queue's headers name it.
 const DATA_EXCEPTION: &str = "org.apache.kafka.connect.errors.DataException";
@@ -83,14 +83,20 @@ impl RunningSinkTask {
         Ok(RunningSinkTask { control, thread: Some(thread) })
     }
 
-    /// Stops the task: its loop ends after the current `put`, commits, closes its partitions and
-    /// calls the task's `stop`. Waits up to `timeout`; false when the thread did not finish.
-    pub fn stop(mut self, timeout: Duration) -> bool {
+    /// Asks the task to stop: its loop ends after the current `put`, commits, closes its
+    /// partitions and calls the task's `stop`, all on the task's own thread.
+    pub fn begin_stop(&mut self) {
         self.control.request_stop();
-        match self.thread.take() {
-            Some(thread) => join_within(&self.control.id, thread, timeout),
-            None => true,
+    }
+
+    /// Waits for the task's thread until `deadline`; false (logged, the thread abandoned) when it
+    /// did not finish by then. `timeout` is only for the log line.
+    pub fn await_stop(mut self, deadline: Instant, timeout: Duration) -> bool {
+        let finished = self.thread.take().is_none_or(|thread| join_by(thread, deadline));
+        if !finished {
+            log_abandoned(&self.control.id, timeout);
         }
+        finished
     }
 }
 
@@ -491,11 +497,11 @@ impl Driver {
         }
         if !assigned.is_empty() {
             if let Err(e) = self.setup.task.close(&assigned) {
-                warn!(task = %self.setup.id, "close() failed: {e}");
+                self.control.log_stop_failure("close", &e);
             }
         }
         if let Err(e) = self.setup.task.stop() {
-            warn!(task = %self.setup.id, "stop() failed: {e}");
+            self.control.log_stop_failure("stop", &e);
         }
         self.fetcher.close();
     }

@@ -24,13 +24,36 @@ use tracing::{debug, info, warn};
 
 use crate::convert::{Converter, HeaderConverter};
 use crate::error::{Error, Result};
+use crate::errors::{ErrorReporter, Stage};
 use crate::kafka::producer::{is_queue_full, Delivered, DeliveryHandler, DeliveryReport, OutgoingRecord, Producer};
 use crate::offsets::OffsetStore;
-use crate::runtime::plugin::{SourceTask, SourceTaskContext};
-use crate::runtime::record::SourceRecord;
+use crate::runtime::plugin::{ReportedError, SourceTask, SourceTaskContext};
+use crate::runtime::record::{SourceRecord, Unconvertible};
 use crate::runtime::submitted::{SubmittedRecords, Ticket};
 pub use crate::runtime::task_control::TaskId;
-use crate::runtime::task_control::{join_within, TaskControl};
+use crate::runtime::task_control::{join_by, log_abandoned, TaskControl};
+
+/// The exception class Kafka Connect's converters throw, named in error reports.
+const DATA_EXCEPTION: &str = "org.apache.kafka.connect.errors.DataException";
+
+/// A record a converter refused, with where it came from.
+struct Refused {
+    failure: Unconvertible,
+    topic: String,
+    source_partition: Arc<serde_json::Value>,
+    source_offset: serde_json::Value,
+}
+
+impl Refused {
+    /// Index of the refusing converter in `SourceTaskSetup::converter_classes`.
+    fn converter_index(&self) -> usize {
+        match self.failure.stage {
+            Stage::KeyConverter => 0,
+            Stage::HeaderConverter => 2,
+            _ => 1,
+        }
+    }
+}
 
 /// Kafka Connect's back-off after a retriable error from `send` (`SEND_FAILED_BACKOFF_MS`).
 const SEND_FAILED_BACKOFF: Duration = Duration::from_millis(100);
@@ -51,8 +74,10 @@ pub struct SourceTaskSetup {
     pub offset_store: Arc<dyn OffsetStore>,
     pub flush_interval: Duration,
     pub flush_timeout: Duration,
-    /// `errors.tolerance=all`: records that fail conversion or delivery are logged and skipped.
-    pub tolerate_errors: bool,
+    /// `errors.*`: whether records that fail conversion or delivery are skipped, and the error log.
+    pub errors: Arc<ErrorReporter>,
+    /// The class names of the key, value and header converters, for error reports.
+    pub converter_classes: [String; 3],
     /// Where the topics this task produces to are recorded (KIP-558).
     pub active_topics: crate::runtime::topics::TopicRecorder,
 }
@@ -64,7 +89,8 @@ pub struct TaskShared {
     /// Records in flight, kept only for tasks that implement `commit_record` (`keeps_records`).
     kept: Mutex<HashMap<Ticket, SourceRecord>>,
     keeps_records: bool,
-    acked: Mutex<Vec<(SourceRecord, Delivered)>>,
+    /// Records for `commit_records`: acknowledged (with where they landed) or skipped (`None`).
+    acked: Mutex<Vec<(SourceRecord, Option<Delivered>)>>,
     failure: Mutex<Option<String>>,
     tolerate_errors: bool,
 }
@@ -85,8 +111,9 @@ impl TaskShared {
     /// A record Kafka will never take (final delivery error, or a send error that is not
     /// retriable): fails the task, or with `errors.tolerance=all` counts the record as done.
     fn record_failed(&self, ticket: Ticket, error: &dyn std::fmt::Display) {
-        self.kept.lock().expect("kept lock").remove(&ticket);
+        let kept = self.kept.lock().expect("kept lock").remove(&ticket);
         if self.tolerate_errors {
+            self.skipped(kept);
             // Kafka Connect with errors.tolerance=all: the failure is reported and the record
             // counts as done so that its offset can be committed.
             warn!(task = %self.control.id, "skipping a record Kafka rejected (errors.tolerance=all): {error}");
@@ -94,6 +121,14 @@ impl TaskShared {
         } else {
             let mut failure = self.failure.lock().expect("failure lock");
             failure.get_or_insert_with(|| format!("Kafka rejected a record and errors.tolerance=none: {error}"));
+        }
+    }
+
+    /// A record skipped under `errors.tolerance=all` goes to `commit_records` without metadata,
+    /// as Kafka Connect calls `commitRecord(record, null)` (`WorkerSourceTask.recordDropped`).
+    fn skipped(&self, kept: Option<SourceRecord>) {
+        if let Some(record) = kept {
+            self.acked.lock().expect("acked lock").push((record, None));
         }
     }
 }
@@ -108,7 +143,7 @@ impl DeliveryHandler for TaskShared {
                     return;
                 }
                 if let Some(record) = self.kept.lock().expect("kept lock").remove(&ticket) {
-                    self.acked.lock().expect("acked lock").push((record, report.delivered()));
+                    self.acked.lock().expect("acked lock").push((record, Some(report.delivered())));
                 }
             }
             Err(e) => self.record_failed(ticket, e),
@@ -121,6 +156,8 @@ pub struct RunningSourceTask {
     pub shared: Arc<TaskShared>,
     task: Option<Arc<dyn SourceTask>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// The thread calling the task's `stop`, once asked.
+    stop_call: Option<std::thread::JoinHandle<()>>,
 }
 
 impl RunningSourceTask {
@@ -128,13 +165,14 @@ impl RunningSourceTask {
     pub fn failed(id: TaskId, worker_id: &str, trace: String) -> Self {
         let shared = TaskShared::new(id, worker_id, false, false);
         shared.control.fail(trace);
-        RunningSourceTask { shared, task: None, thread: None }
+        RunningSourceTask { shared, task: None, thread: None, stop_call: None }
     }
 
     /// Creates the task's producer and starts the task on a new thread.
     pub fn spawn(setup: SourceTaskSetup) -> Result<Self> {
         let keeps_records = setup.task.wants_commit_record();
-        let shared = TaskShared::new(setup.id.clone(), &setup.worker_id, setup.tolerate_errors, keeps_records);
+        let tolerate_errors = setup.errors.tolerates_all();
+        let shared = TaskShared::new(setup.id.clone(), &setup.worker_id, tolerate_errors, keeps_records);
         let producer = Producer::new(&setup.bootstrap_servers, &setup.producer_settings, shared.clone())?;
         let task = Some(setup.task.clone());
         let thread_shared = shared.clone();
@@ -142,20 +180,37 @@ impl RunningSourceTask {
             .name(format!("task-{}", setup.id))
             .spawn(move || Driver::new(setup, producer, thread_shared).run())
             .map_err(|e| Error::io("starting a task thread", e))?;
-        Ok(RunningSourceTask { shared, task, thread: Some(thread) })
+        Ok(RunningSourceTask { shared, task, thread: Some(thread), stop_call: None })
     }
 
-    /// Stops the task: flags the loop, calls the task's `stop` (which must unblock `poll`), and
-    /// waits for the thread up to `timeout`; false when it did not finish in time.
-    pub fn stop(mut self, timeout: Duration) -> bool {
+    /// Asks the task to stop: flags the loop and calls the task's `stop` (which must unblock
+    /// `poll`) on a thread of its own, so that a `stop` that hangs holds neither the worker nor
+    /// the other tasks' stops.
+    pub fn begin_stop(&mut self) {
         self.shared.control.request_stop();
-        if let Some(Err(e)) = self.task.as_ref().map(|t| t.stop()) {
-            warn!(task = %self.shared.control.id, "task stop() failed: {e}");
+        let Some(task) = self.task.take() else { return };
+        let shared = self.shared.clone();
+        let call = move || {
+            if let Err(e) = task.stop() {
+                shared.control.log_stop_failure("stop", &e);
+            }
+        };
+        let spawned = std::thread::Builder::new().name(format!("task-stop-{}", self.shared.control.id)).spawn(call);
+        match spawned {
+            Ok(thread) => self.stop_call = Some(thread),
+            Err(e) => warn!(task = %self.shared.control.id, "could not start a thread to call stop(): {e}"),
         }
-        match self.thread.take() {
-            Some(thread) => join_within(&self.shared.control.id, thread, timeout),
-            None => true,
+    }
+
+    /// Waits until `deadline` for the task's `stop` to return and its thread to finish; false
+    /// (logged, both abandoned) when they did not. `timeout` is only for the log line.
+    pub fn await_stop(mut self, deadline: Instant, timeout: Duration) -> bool {
+        let stopped = self.stop_call.take().is_none_or(|call| join_by(call, deadline));
+        let finished = self.thread.take().is_none_or(|thread| join_by(thread, deadline));
+        if !(stopped && finished) {
+            log_abandoned(&self.shared.control.id, timeout);
         }
+        stopped && finished
     }
 }
 
@@ -249,17 +304,19 @@ impl Driver {
     fn convert_batch(&mut self, batch: Vec<SourceRecord>) -> Result<()> {
         // Convert without holding the submitted lock: the delivery thread takes it per record.
         let mut converted = Vec::with_capacity(batch.len());
-        for record in batch {
+        for (index, record) in batch.into_iter().enumerate() {
             let keep = self.wants_records.then(|| record.clone());
             match self.convert(record) {
                 Ok(done) => {
                     self.setup.active_topics.record(&done.0.topic);
                     converted.push((done, keep));
                 }
-                Err(e) if self.setup.tolerate_errors => {
-                    warn!(task = %self.setup.id, "skipping a record that failed conversion (errors.tolerance=all): {e}");
+                // Skipped: not submitted, so its offset is not tracked and is committed only by a
+                // later record of its source partition (Kafka Connect's WorkerSourceTask).
+                Err(refused) => {
+                    self.refused(index, *refused)?;
+                    self.shared.skipped(keep);
                 }
-                Err(e) => return Err(Error::Data(format!("Tolerance exceeded in error handler: {e}"))),
             }
         }
         let mut submitted = self.shared.submitted.lock().expect("submitted lock");
@@ -275,9 +332,35 @@ impl Driver {
         Ok(())
     }
 
+    /// A record a converter refused: reported per `errors.log.*`; skipped with
+    /// `errors.tolerance=all`, else the task fails (Kafka's "Tolerance exceeded in error handler")
+    /// with a trace naming the stage, the converter, the record and the original error.
+    fn refused(&self, index: usize, refused: Refused) -> Result<()> {
+        let class = &self.setup.converter_classes[refused.converter_index()];
+        let Unconvertible { stage, error, record } = &refused.failure;
+        if self.setup.errors.report_source(*stage, class, record, error) {
+            debug!(task = %self.setup.id, "skipped a record its converter refused (errors.tolerance=all): {}", error.message);
+            return Ok(());
+        }
+        Err(Error::Data(format!(
+            "Tolerance exceeded in error handler: stage {} with class '{class}' failed on record {index} of the batch \
+             polled by task {} (topic '{}', source partition {}, source offset {}): {}\nCaused by: {}",
+            stage.as_str(),
+            self.setup.id,
+            refused.topic,
+            refused.source_partition,
+            refused.source_offset,
+            error.message,
+            error.trace.trim_end(),
+        )))
+    }
+
     /// A record's serialized form, and its source partition and offset for `submitted`. Takes the
     /// record by value so that converters can move its bytes instead of copying them.
-    fn convert(&self, record: SourceRecord) -> Result<(OutgoingRecord, Arc<serde_json::Value>, serde_json::Value)> {
+    fn convert(
+        &self,
+        record: SourceRecord,
+    ) -> Result<(OutgoingRecord, Arc<serde_json::Value>, serde_json::Value), Box<Refused>> {
         let SourceRecord {
             source_partition,
             source_offset,
@@ -290,16 +373,39 @@ impl Driver {
             timestamp,
             headers,
             handle: _,
+            unconvertible,
         } = record;
-        let key = self.setup.key_converter.from_connect_data_owned(&topic, key_schema.as_ref(), key)?;
-        let value = self.setup.value_converter.from_connect_data_owned(&topic, value_schema.as_ref(), value)?;
+        let refused = |stage: Stage, error: Error| {
+            let record = format!(
+                "SourceRecord{{sourcePartition={source_partition}, sourceOffset={source_offset}, topic='{topic}', kafkaPartition={partition:?}}}"
+            );
+            let error = ReportedError {
+                class_name: DATA_EXCEPTION.to_owned(),
+                message: error.to_string(),
+                trace: format!("{DATA_EXCEPTION}: {error}"),
+            };
+            Box::new(Refused {
+                failure: Unconvertible { stage, error, record },
+                topic: topic.clone(),
+                source_partition: source_partition.clone(),
+                source_offset: source_offset.clone(),
+            })
+        };
+        if let Some(failure) = unconvertible {
+            return Err(Box::new(Refused { failure: *failure, topic, source_partition, source_offset }));
+        }
+        let key = (self.setup.key_converter.from_connect_data_owned(&topic, key_schema.as_ref(), key))
+            .map_err(|e| refused(Stage::KeyConverter, e))?;
+        let value = (self.setup.value_converter.from_connect_data_owned(&topic, value_schema.as_ref(), value))
+            .map_err(|e| refused(Stage::ValueConverter, e))?;
         let headers = headers
             .into_iter()
             .map(|h| {
                 let bytes = self.setup.header_converter.to_bytes(&topic, &h.key, h.schema.as_ref(), &h.value)?;
                 Ok((h.key, bytes))
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect::<Result<Vec<_>>>()
+            .map_err(|e| refused(Stage::HeaderConverter, e))?;
         let outgoing = OutgoingRecord { topic, partition, key, value, timestamp, headers };
         Ok((outgoing, source_partition, source_offset))
     }

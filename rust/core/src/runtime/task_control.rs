@@ -4,7 +4,7 @@
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use tracing::error;
+use tracing::{error, info, warn};
 
 use crate::runtime::status::{State, Status};
 
@@ -72,6 +72,22 @@ impl TaskControl {
         *self.status.lock().expect("status lock") = Status::failed(&self.worker_id, trace);
     }
 
+    /// Logs a failure of the task's `stop` or `close` (`method`). A task that already FAILED (its
+    /// `start` raised, say) shows its first error in its status; what its `stop` then raises,
+    /// often an attribute the half-done `start` never set, is secondary: an INFO line saying so,
+    /// not a warning that would read as the cause. Otherwise a warning.
+    pub fn log_stop_failure(&self, method: &str, error: &dyn std::fmt::Display) {
+        if self.status().state == State::Failed {
+            info!(
+                task = %self.id,
+                "{method}() of task {} failed too, secondary to the failure its status shows: {error}",
+                self.id
+            );
+        } else {
+            warn!(task = %self.id, "{method}() of task {} failed: {error}", self.id);
+        }
+    }
+
     /// Asks the task's loop to stop after its current call.
     pub fn request_stop(&self) {
         self.flags.lock().expect("flags lock").stopping = true;
@@ -120,17 +136,26 @@ impl TaskControl {
     }
 }
 
-/// Waits for a task's thread up to `timeout`. False when it did not finish in time (Kafka
-/// Connect's "Graceful stop of task failed"); the thread is then left to finish alone.
-pub fn join_within(id: &TaskId, thread: std::thread::JoinHandle<()>, timeout: Duration) -> bool {
-    let deadline = Instant::now() + timeout;
+/// Waits for `thread` until `deadline`; false when it is still running then (it is left to
+/// finish alone: a thread cannot be killed, and Kafka Connect abandons such a task too).
+pub fn join_by(thread: std::thread::JoinHandle<()>, deadline: Instant) -> bool {
     while !thread.is_finished() {
         if Instant::now() >= deadline {
-            error!(task = %id, "Graceful stop of task {id} failed.");
             return false;
         }
         std::thread::sleep(Duration::from_millis(5));
     }
     let _ = thread.join();
     true
+}
+
+/// Kafka Connect's log line for a task that did not stop within `task.shutdown.graceful.timeout.ms`,
+/// and ours saying what becomes of it.
+pub fn log_abandoned(id: &TaskId, timeout: Duration) {
+    error!(task = %id, "Graceful stop of task {id} failed.");
+    warn!(
+        task = %id,
+        "task {id} did not stop within {} ms (task.shutdown.graceful.timeout.ms): abandoned, it is left running in the background",
+        timeout.as_millis()
+    );
 }

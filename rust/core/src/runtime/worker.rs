@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::{mpsc, Arc, Mutex, MutexGuard, OnceLock, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tracing::{error, info, warn};
 
@@ -24,7 +24,7 @@ use crate::runtime::plugin::{
 use crate::runtime::sink_task::{RunningSinkTask, SinkConverters, SinkTaskSetup};
 use crate::runtime::source_task::{RunningSourceTask, SourceTaskSetup};
 use crate::runtime::status::{ConnectorStateInfo, State, Status, TaskState};
-use crate::runtime::task_control::{TaskControl, TaskId};
+use crate::runtime::task_control::{join_by, TaskControl, TaskId};
 use crate::runtime::topics::TopicTracker;
 use crate::runtime::worker_config::{millis, prefixed, WorkerConfig};
 
@@ -59,11 +59,24 @@ impl RunningTask {
         }
     }
 
-    fn stop(self, timeout: Duration) -> bool {
+    fn begin_stop(&mut self) {
         match self {
-            RunningTask::Source(task) => task.stop(timeout),
-            RunningTask::Sink(task) => task.stop(timeout),
+            RunningTask::Source(task) => task.begin_stop(),
+            RunningTask::Sink(task) => task.begin_stop(),
         }
+    }
+
+    fn await_stop(self, deadline: Instant, timeout: Duration) -> bool {
+        match self {
+            RunningTask::Source(task) => task.await_stop(deadline, timeout),
+            RunningTask::Sink(task) => task.await_stop(deadline, timeout),
+        }
+    }
+
+    /// Stops the task, waiting up to `timeout`; false when it was abandoned.
+    fn stop(mut self, timeout: Duration) -> bool {
+        self.begin_stop();
+        self.await_stop(Instant::now() + timeout, timeout)
     }
 
     fn failed(kind: ConnectorKind, id: TaskId, worker_id: &str, trace: String) -> Self {
@@ -229,8 +242,9 @@ impl Worker {
 
     /// Stops a connector's tasks and the connector, and forgets it.
     pub fn delete_connector(&self, name: &str) -> Result<()> {
-        let mut connectors = self.lock();
-        let mut entry = connectors.remove(name).ok_or_else(|| not_found(name))?;
+        let mut entry = self.lock().remove(name).ok_or_else(|| not_found(name))?;
+        // Stopped without the lock: the connector is already gone from every answer, and reads
+        // need not wait for its tasks (up to task.shutdown.graceful.timeout.ms).
         self.stop_connector(&mut entry);
         info!(connector = name, "connector deleted");
         Ok(())
@@ -334,9 +348,7 @@ impl Worker {
             }
         } else if !only_failed || connector_failed {
             // Restart the connector instance only; its tasks keep running.
-            if let Some(connector) = entry.connector.take() {
-                let _ = connector.stop();
-            }
+            stop_connector_instance(entry);
             self.start_connector_instance(name, entry);
         }
         Ok(())
@@ -376,8 +388,18 @@ impl Worker {
     /// Stops every connector (graceful: tasks commit what Kafka acknowledged).
     pub fn shutdown(&self) {
         let mut connectors = self.lock();
+        // Every task of every connector is asked first, then awaited: the graceful timeout covers
+        // them all together, as in Kafka Connect's `Worker.stopAndAwaitTasks`.
+        let timeout = self.inner.config.task_shutdown_timeout;
+        let mut tasks: Vec<RunningTask> =
+            connectors.values_mut().flat_map(|entry| std::mem::take(&mut entry.tasks).into_values()).collect();
+        tasks.iter_mut().for_each(RunningTask::begin_stop);
+        let deadline = Instant::now() + timeout;
+        for task in tasks {
+            task.await_stop(deadline, timeout);
+        }
         for entry in connectors.values_mut() {
-            self.stop_connector(entry);
+            stop_connector_instance(entry);
         }
         connectors.clear();
     }
@@ -579,7 +601,9 @@ impl Worker {
             offset_store: self.inner.offsets.clone(),
             flush_interval: worker.offset_flush_interval,
             flush_timeout: worker.offset_flush_timeout,
-            tolerate_errors: parsed.errors_tolerance_all,
+            errors: Arc::new(ErrorReporter::new(id.clone(), parsed.error_settings(), None)),
+            converter_classes: ["key.converter", "value.converter", "header.converter"]
+                .map(|k| self.converter_class(&connector_config, k)),
         })
     }
 
@@ -616,25 +640,21 @@ impl Worker {
 
     fn stop_tasks(&self, entry: &mut ConnectorEntry) {
         let timeout = self.inner.config.task_shutdown_timeout;
-        let tasks = std::mem::take(&mut entry.tasks);
-        // Ask every task to stop first, then wait: the timeout covers all of them together.
-        for task in tasks.values() {
-            task.control().request_stop();
+        let mut tasks = std::mem::take(&mut entry.tasks);
+        // Ask every task to stop first, then wait: the timeout covers all of them together, and
+        // a task that has not stopped by then is abandoned (Kafka Connect's `cancel`).
+        for task in tasks.values_mut() {
+            task.begin_stop();
         }
-        let deadline = std::time::Instant::now() + timeout;
+        let deadline = Instant::now() + timeout;
         for (_, task) in tasks {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            task.stop(left.max(Duration::from_millis(10)));
+            task.await_stop(deadline, timeout);
         }
     }
 
     fn stop_connector(&self, entry: &mut ConnectorEntry) {
         self.stop_tasks(entry);
-        if let Some(connector) = entry.connector.take() {
-            if let Err(e) = connector.stop() {
-                warn!("connector stop() failed: {e}");
-            }
-        }
+        stop_connector_instance(entry);
     }
 
     fn fail_connector(&self, entry: &mut ConnectorEntry, trace: String) {
@@ -655,6 +675,32 @@ impl Worker {
                 *status.lock().expect("status lock") = Status::failed(&worker_id, trace);
             }),
         }
+    }
+}
+
+/// Kafka Connect's `CONNECTOR_GRACEFUL_SHUTDOWN_TIMEOUT_MS`: how long a connector's `stop` may take
+/// before the connector is abandoned.
+const CONNECTOR_STOP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Calls the connector's `stop` on a thread of its own and waits for it up to
+/// [`CONNECTOR_STOP_TIMEOUT`]: a `stop` that hangs must not hold the worker's lock, and with it
+/// every REST answer, for longer.
+fn stop_connector_instance(entry: &mut ConnectorEntry) {
+    let Some(connector) = entry.connector.take() else { return };
+    let name = entry.config.get("name").cloned().unwrap_or_default();
+    let thread_name = name.clone();
+    let call = move || {
+        if let Err(e) = connector.stop() {
+            warn!(connector = thread_name, "connector stop() failed: {e}");
+        }
+    };
+    match std::thread::Builder::new().name(format!("connector-stop-{name}")).spawn(call) {
+        Ok(thread) => {
+            if !join_by(thread, Instant::now() + CONNECTOR_STOP_TIMEOUT) {
+                error!(connector = name, "Graceful stop of connector {name} failed.");
+            }
+        }
+        Err(e) => warn!(connector = name, "could not start a thread to call stop(): {e}"),
     }
 }
 

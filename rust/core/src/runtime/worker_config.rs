@@ -11,7 +11,8 @@ use crate::runtime::plugin::Config;
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
     pub bootstrap_servers: String,
-    /// `host:port` of the worker's REST listener, as Kafka Connect names workers.
+    /// `host:port` of the worker's REST listener, as Kafka Connect names workers; for a worker
+    /// that serves no REST API and advertises no name, `<host>:pid-<pid>` ([`in_process_worker_id`]).
     pub worker_id: String,
     pub offset_flush_interval: Duration,
     pub offset_flush_timeout: Duration,
@@ -32,10 +33,9 @@ impl WorkerConfig {
     pub fn from_props(props: Config) -> Result<Self> {
         Ok(WorkerConfig {
             bootstrap_servers: props.get("bootstrap.servers").cloned().unwrap_or_else(|| "localhost:9092".into()),
-            worker_id: props.get("rest.advertised.host.name").map_or_else(
-                || "127.0.0.1:8083".to_owned(),
-                |h| format!("{h}:{}", props.get("rest.advertised.port").map_or("8083", String::as_str)),
-            ),
+            worker_id: props.get("rest.advertised.host.name").map_or_else(in_process_worker_id, |h| {
+                format!("{h}:{}", props.get("rest.advertised.port").map_or("8083", String::as_str))
+            }),
             offset_flush_interval: millis(&props, "offset.flush.interval.ms", 60_000)?,
             offset_flush_timeout: millis(&props, "offset.flush.timeout.ms", 5_000)?,
             task_shutdown_timeout: millis(&props, "task.shutdown.graceful.timeout.ms", 5_000)?,
@@ -59,6 +59,26 @@ impl WorkerConfig {
         settings.retain(|key, _| key != "listeners" && !key.starts_with("listeners."));
         settings
     }
+}
+
+/// The `worker_id` of a worker that serves no REST API (an in-process `fc.Worker`): Kafka names a
+/// worker by the `host:port` of its REST listener, which such a worker has not, so it is named by
+/// its host and process instead: `<host>:pid-<pid>` (a worker with a listener is renamed after it
+/// binds).
+pub fn in_process_worker_id() -> String {
+    format!("{}:pid-{}", host_name(), std::process::id())
+}
+
+/// The machine's host name, as Python's `socket.gethostname()` gives it (read without a libc
+/// binding: the kernel's value on Linux, else the usual environment variables).
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
 }
 
 /// The keys of `props` under `prefix`, with the prefix removed.
@@ -88,5 +108,24 @@ pub fn millis(props: &Config, key: &str, default: u64) -> Result<Duration> {
             .parse::<u64>()
             .map(Duration::from_millis)
             .map_err(|_| Error::config(key, format!("expected a non-negative number of milliseconds, got {v:?}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_worker_without_rest_is_named_by_host_and_pid_unless_advertised() {
+        let plain = WorkerConfig::from_props(Config::new()).unwrap();
+        let (host, pid) = plain.worker_id.rsplit_once(':').unwrap();
+        assert!(!host.is_empty());
+        assert_eq!(pid, format!("pid-{}", std::process::id()));
+
+        let props = Config::from([
+            ("rest.advertised.host.name".to_owned(), "connect-1".to_owned()),
+            ("rest.advertised.port".to_owned(), "9999".to_owned()),
+        ]);
+        assert_eq!(WorkerConfig::from_props(props).unwrap().worker_id, "connect-1:9999");
     }
 }
