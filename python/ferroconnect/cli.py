@@ -47,6 +47,25 @@ def _connector_file(path: Path) -> tuple[str, dict[str, str]]:
     return str(name), {str(k): str(v) for k, v in config.items()}
 
 
+_STOP = threading.Event()
+"""Set by the first SIGINT or SIGTERM."""
+
+
+def _on_stop_signal(signum: int, _frame: object) -> None:
+    if _STOP.is_set():
+        message = "Stopping ferroconnect standalone now (second signal): tasks not waited for"
+        print(message, file=sys.stderr, flush=True)
+        os._exit(128 + signum)
+    _STOP.set()
+
+
+def _handle_stop_signals() -> None:
+    """SIGINT and SIGTERM ask for a graceful stop (a second one exits at once). Installed first
+    thing in :func:`main`, so that a signal during start-up is a graceful stop, not a kill."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _on_stop_signal)
+
+
 def standalone(worker_file: Path, connector_files: list[Path]) -> int:
     """Runs a standalone worker until SIGINT/SIGTERM; returns the exit code."""
     from ferroconnect.worker import Worker
@@ -61,17 +80,8 @@ def standalone(worker_file: Path, connector_files: list[Path]) -> int:
         return 2
     # Connector modules next to the config files are importable, as with Kafka's plugin.path.
     sys.path.insert(0, os.getcwd())
-    stop = threading.Event()
-
-    def on_signal(signum: int, _frame: object) -> None:
-        if stop.is_set():
-            message = "Stopping ferroconnect standalone now (second signal): tasks not waited for"
-            print(message, file=sys.stderr, flush=True)
-            os._exit(128 + signum)
-        stop.set()
-
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, on_signal)
+    _handle_stop_signals()
+    stop = _STOP
     props.setdefault("listeners", "http://127.0.0.1:8083")
     settings: dict[str, Any] = dict(props)
     worker = Worker(**settings)
@@ -103,6 +113,7 @@ def _close_interruptibly(worker: Any) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``ferroconnect`` command."""
+    _handle_stop_signals()
     parser = argparse.ArgumentParser(prog="ferroconnect", description="Kafka Connect with Python connectors.")
     parser.add_argument("--version", action="version", version=f"ferroconnect {_core.__version__}")
     parser.add_argument("--log-level", default="info", help="error, warn, info, debug or a tracing filter")
@@ -111,7 +122,10 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("worker_properties", type=Path)
     run.add_argument("connector_configs", type=Path, nargs="*")
     args = parser.parse_args(argv)
-    _core.init_logging(args.log_level)
+    try:
+        _core.init_logging(args.log_level)
+    except ConnectError as exc:
+        parser.error(str(exc))
     try:
         sys.exit(standalone(args.worker_properties, args.connector_configs))
     except ConnectError as exc:

@@ -10,6 +10,7 @@
 //! REST API then reports and records levels, and [`init_stderr`] applies them when called.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::IsTerminal;
 use std::sync::{Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -94,9 +95,34 @@ pub fn init_with(filter: &str, output: OutputLayer) -> bool {
     installed
 }
 
-/// [`init_with`] text lines on stderr (the command line).
+/// [`init_with`] text lines on stderr (the command line); colours only when stderr is a terminal,
+/// so that a redirected log file holds no escape codes.
 pub fn init_stderr(filter: &str) -> bool {
-    init_with(filter, Box::new(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false)))
+    let ansi = std::io::stderr().is_terminal();
+    init_with(
+        filter,
+        Box::new(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false).with_ansi(ansi)),
+    )
+}
+
+/// Checks a log filter as [`init_with`] reads it: each comma-separated part is a level (`info`,
+/// or log4j's names such as `WARN`), `target=level`, or a `tracing` directive with spans or
+/// fields. A bare word that is no level (`bogus`) would be read by `tracing` as a target to log
+/// at TRACE, silently: refused instead.
+pub fn check_filter(filter: &str) -> std::result::Result<(), String> {
+    let levels = "off, error, warn, info, debug, trace";
+    for directive in filter.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        let level = match directive.rsplit_once('=') {
+            Some((_, level)) => level,
+            None if directive.contains(['[', '{']) => "trace",
+            None => directive,
+        };
+        if filter_level(&level.to_ascii_uppercase()).is_none() {
+            return Err(format!("'{directive}' is not a level ({levels}) nor target=level"));
+        }
+        EnvFilter::builder().parse(directive).map_err(|e| format!("'{directive}': {e}"))?;
+    }
+    Ok(())
 }
 
 /// Records every target a callsite logs through, so that `/admin/loggers/{name}` can tell known

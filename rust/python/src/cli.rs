@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use ferroconnect_core::error::Error;
+
 use crate::errors::IntoPyResult;
 
 /// Reads a Java `.properties` file (Kafka Connect's worker and connector files) into a dict.
@@ -18,10 +20,15 @@ pub fn read_properties<'py>(py: Python<'py>, path: PathBuf) -> PyResult<Bound<'p
 /// `tracing` filter such as `ferroconnect_core=debug`). `FERROCONNECT_LOG` overrides it. Only the
 /// first call takes effect.
 #[pyfunction]
-pub fn init_logging(level: &str) {
-    let filter = std::env::var("FERROCONNECT_LOG").unwrap_or_else(|_| level.to_owned());
+pub fn init_logging(level: &str) -> PyResult<()> {
+    let (key, filter) = match std::env::var("FERROCONNECT_LOG") {
+        Ok(filter) => ("FERROCONNECT_LOG", filter),
+        Err(_) => ("--log-level", level.to_owned()),
+    };
+    ferroconnect_core::logging::check_filter(&filter).map_err(|reason| Error::config(key, reason)).py_err()?;
     // Levels stay changeable at run time through the REST API's /admin/loggers.
     ferroconnect_core::logging::init_stderr(&filter);
+    Ok(())
 }
 
 /// Adds this module's functions.

@@ -57,7 +57,8 @@ impl<S: Subscriber> Layer<S> for ForwardLayer {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
         let mut fields = Fields::default();
         event.record(&mut fields);
-        let mut text = fields.message;
+        // Trimmed: a message ending in a newline (a traceback) would leave the context on a line alone.
+        let mut text = fields.message.trim_end().to_owned();
         if !fields.rest.is_empty() {
             text = format!("{text} [{}]", fields.rest.join(" "));
         }

@@ -13,17 +13,32 @@ use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use crate::errors::DataError;
 
 /// A record from a source task (Kafka Connect's `SourceRecord`).
+///
+/// `SourceRecord(source_partition, source_offset, topic, partition=None, key_schema=None, key=None,
+/// value_schema=None, value=None, timestamp=None, headers=None)`; each argument is also an attribute.
 #[pyclass(name = "SourceRecord", module = "ferroconnect._core", get_all, set_all)]
 pub struct PySourceRecord {
+    /// Where the record comes from in the source system (a dict of str to primitives, e.g.
+    /// `{"filename": "in.txt"}`): offsets are stored per source partition.
     pub source_partition: Py<PyAny>,
+    /// The record's position in its source partition (a dict, e.g. `{"position": 42}`), committed
+    /// once Kafka acknowledged this record and every one before it in the partition.
     pub source_offset: Py<PyAny>,
+    /// The Kafka topic to write to.
     pub topic: String,
+    /// The Kafka partition (`partition=` in the constructor), or None for the producer's partitioner.
     pub kafka_partition: Option<i32>,
+    /// The key's `Schema`, or None for a schemaless key.
     pub key_schema: Py<PyAny>,
+    /// The key: Connect data matching `key_schema` (None for no key).
     pub key: Py<PyAny>,
+    /// The value's `Schema`, or None for a schemaless value.
     pub value_schema: Py<PyAny>,
+    /// The value: Connect data matching `value_schema` (None for a tombstone).
     pub value: Py<PyAny>,
+    /// Milliseconds since the epoch, or None for the time the producer sends it.
     pub timestamp: Option<i64>,
+    /// A list of `(name, value)` pairs, or None.
     pub headers: Py<PyAny>,
 }
 

@@ -147,6 +147,9 @@ impl RestServer {
         let (main, admin) = routers(state, admin_apart, admin_enabled);
         let (shutdown, stopped) = tokio::sync::watch::channel(false);
         let url = bound.url().to_owned();
+        // What was really bound (`listeners=http://:8083` is every interface), not the URL for clients.
+        let addresses: Vec<String> =
+            bound.main.iter().filter_map(|l| l.local_addr().ok()).map(|a| format!("http://{a}")).collect();
         let _entered = runtime.enter();
         let serve = |listener: std::net::TcpListener, router: Router| -> Result<()> {
             let listener =
@@ -169,7 +172,7 @@ impl RestServer {
             serve(listener, admin.clone())?;
         }
         drop(_entered);
-        tracing::info!("REST server listening on {url}");
+        tracing::info!("REST server listening on {}", addresses.join(", "));
         Ok(RestServer { runtime: Some(runtime), shutdown, url })
     }
 

@@ -68,7 +68,8 @@ impl TaskControl {
 
     /// FAILED with `trace` (Kafka Connect's status `trace`).
     pub fn fail(&self, trace: String) {
-        error!(task = %self.id, "task failed: {trace}");
+        // Trimmed: a traceback's last newline would put the `task=` context on a line of its own.
+        error!(task = %self.id, "task failed: {}", trace.trim_end());
         *self.status.lock().expect("status lock") = Status::failed(&self.worker_id, trace);
     }
 
