@@ -70,27 +70,6 @@ DISTRIBUTED_DEFAULTS: dict[str, str] = {
     "status.storage.replication.factor": "1",
 }
 
-LOG4J2_PROPERTIES = """\
-status = warn
-appender.file.type = RollingFile
-appender.file.name = file
-appender.file.fileName = {log}
-appender.file.filePattern = {log}.%i
-appender.file.layout.type = PatternLayout
-appender.file.layout.pattern = [%d] %p %m (%c)%n
-appender.file.policies.type = Policies
-appender.file.policies.size.type = SizeBasedTriggeringPolicy
-appender.file.policies.size.size = 4MB
-appender.file.strategy.type = DefaultRolloverStrategy
-appender.file.strategy.max = 1
-rootLogger.level = info
-rootLogger.appenderRef.file.ref = file
-logger.kafka.name = org.apache.kafka
-logger.kafka.level = warn
-logger.connect.name = org.apache.kafka.connect
-logger.connect.level = info
-"""
-
 
 class ConnectStartError(RuntimeError):
     """Java Connect could not be installed or did not answer; the message says why."""
@@ -205,7 +184,9 @@ def start(
         file.write_text("".join(f"{k}={v}\n" for k, v in connector.items()))
         files.append(str(file))
     log4j = path / "log4j2.properties"
-    log4j.write_text(LOG4J2_PROPERTIES.format(log=path / LOG_FILE))
+    # Connect's own INFO lines (connectors, tasks, rebalances); its clients' warnings only.
+    loggers = {"org.apache.kafka": "warn", "org.apache.kafka.connect": "info"}
+    log4j.write_text(kafka_broker.log4j2_properties(path / LOG_FILE, "info", loggers))
     command = [
         kafka_broker.java(),
         *HEAP,

@@ -106,11 +106,19 @@ appender.file.policies.size.type = SizeBasedTriggeringPolicy
 appender.file.policies.size.size = 4MB
 appender.file.strategy.type = DefaultRolloverStrategy
 appender.file.strategy.max = 1
-rootLogger.level = warn
+rootLogger.level = {root}
 rootLogger.appenderRef.file.ref = file
-logger.server.name = kafka.server.KafkaRaftServer
-logger.server.level = info
 """
+"""A JVM's log: one file rolled at 4 MiB with one backup, so at most 8 MiB per process."""
+
+
+def log4j2_properties(log: Path, root: str, loggers: dict[str, str]) -> str:
+    """Return a log4j2 ``.properties`` config writing to ``log`` at ``root`` level, with ``loggers``
+    (logger name -> level) set apart. ``.properties``, not YAML: the jars carry no YAML parser."""
+    lines = [LOG4J2_PROPERTIES.format(log=log, root=root)]
+    for index, (name, level) in enumerate(loggers.items()):
+        lines.append(f"logger.l{index}.name = {name}\nlogger.l{index}.level = {level}\n")
+    return "".join(lines)
 
 
 class BrokerStartError(RuntimeError):
@@ -522,7 +530,10 @@ def _spawn(java: str, classpath: str, port: int, controller_port: int, state_dir
     config = state_dir / "server.properties"
     config.write_text(server_properties(port, controller_port, data))
     log4j = state_dir / "log4j2.properties"
-    log4j.write_text(LOG4J2_PROPERTIES.format(log=state_dir / LOG_FILE))
+    # Warnings, and the line saying the broker started.
+    log4j.write_text(
+        log4j2_properties(state_dir / LOG_FILE, "warn", {"kafka.server.KafkaRaftServer": "info"})
+    )
     jvm = [java, *HEAP, "-XX:+UseG1GC", "-Djava.awt.headless=true", f"-Dlog4j2.configurationFile={log4j}"]
     cluster_id = _random_cluster_id()
     with (state_dir / OUT_FILE).open("ab") as out:

@@ -10,10 +10,11 @@ from pathlib import Path
 BENCHES = Path(__file__).resolve().parent.parent / "benches"
 
 
-def _run(bench: str, records: int, bootstrap: str) -> str:
-    """Runs a benchmark with a small record count on ``bootstrap``; its printed report."""
+def _run(bench: str, records: int, bootstrap: str, *args: str) -> str:
+    """Runs a benchmark with a small record count (or ``args``) on ``bootstrap``; its printed report."""
+    size = ["--records", str(records)] if records else []
     out = subprocess.run(
-        [sys.executable, str(BENCHES / bench), "--records", str(records), "--bootstrap", bootstrap],
+        [sys.executable, str(BENCHES / bench), *size, "--bootstrap", bootstrap, *args],
         capture_output=True,
         text=True,
         timeout=300,
@@ -45,15 +46,7 @@ def test_idle_tasks_cost_almost_no_cpu(bootstrap_servers: str) -> None:
     through the last sub-millisecond of every 100 ms wait): 0.5-0.8 % of a core per idle task, about
     12 % for these 16. The figure is CPU seconds consumed, so a loaded machine does not inflate it.
     """
-    args = ["--tasks", "16", "--window", "4", "--warmup", "1", "--bootstrap", bootstrap_servers]
-    out = subprocess.run(
-        [sys.executable, str(BENCHES / "idle_cost.py"), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    ).stdout
-    print(out)
+    out = _run("idle_cost.py", 0, bootstrap_servers, "--tasks", "16", "--window", "4", "--warmup", "1")
     shares = {
         line.split()[0]: float(line.split()[1].rstrip("%"))
         for line in out.splitlines()
