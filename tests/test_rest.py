@@ -389,10 +389,16 @@ def test_expand_initial_state_plugins_and_topics(
             "version": fc.__version__,
         } in everything
         assert {p["type"] for p in everything} >= {"source", "converter", "header_converter"}
+        # The alias names Kafka's FileStream source, built in (not the Python example).
         keys = http.get("/connector-plugins/FileStreamSource/config").json()
         assert [k["name"] for k in keys][:3] == ["file", "topic", "batch.size"]
         assert "tasks.max" in [k["name"] for k in keys]
-        assert http.get(f"/connector-plugins/{FILE_SOURCE}/config").json() == keys
+        assert keys[0]["default_value"] is None
+        assert keys[0]["documentation"] == "Source filename. If not specified, the standard input will be used"
+        kafka_class = "org.apache.kafka.connect.file.FileStreamSourceConnector"
+        assert http.get(f"/connector-plugins/{kafka_class}/config").json() == keys
+        python_keys = http.get(f"/connector-plugins/{FILE_SOURCE}/config").json()
+        assert [k["name"] for k in python_keys][:3] == ["file", "topic", "batch.size"]
         error(http.get("/connector-plugins/Nope/config"), 404, "Unknown plugin Nope.")
 
         assert http.put("/connectors/a/resume").status_code == 202

@@ -3,6 +3,7 @@
 //! never reaches Python.
 
 pub mod counting_sink;
+pub mod file_stream;
 pub mod generator;
 
 use std::sync::Arc;
@@ -24,6 +25,14 @@ const BUILTINS: &[Builtin] = &[
     Builtin {
         names: &[generator::CLASS, "GeneratorSourceConnector", "GeneratorSource"],
         make: || Arc::new(generator::GeneratorSourceConnector::default()),
+    },
+    Builtin {
+        names: &[file_stream::SOURCE_CLASS, "FileStreamSourceConnector", "FileStreamSource"],
+        make: || Arc::new(file_stream::FileStreamSourceConnector::default()),
+    },
+    Builtin {
+        names: &[file_stream::SINK_CLASS, "FileStreamSinkConnector", "FileStreamSink"],
+        make: || Arc::new(file_stream::FileStreamSinkConnector::default()),
     },
 ];
 
