@@ -394,7 +394,8 @@ def test_expand_initial_state_plugins_and_topics(
         assert [k["name"] for k in keys][:3] == ["file", "topic", "batch.size"]
         assert "tasks.max" in [k["name"] for k in keys]
         assert keys[0]["default_value"] is None
-        assert keys[0]["documentation"] == "Source filename. If not specified, the standard input will be used"
+        documentation = "Source filename. If not specified, the standard input will be used"
+        assert keys[0]["documentation"] == documentation
         kafka_class = "org.apache.kafka.connect.file.FileStreamSourceConnector"
         assert http.get(f"/connector-plugins/{kafka_class}/config").json() == keys
         python_keys = http.get(f"/connector-plugins/{FILE_SOURCE}/config").json()
