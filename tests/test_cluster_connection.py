@@ -3,6 +3,7 @@ first), and ``/health`` says when the cluster stops answering (issue 12, item 2)
 
 from __future__ import annotations
 
+import logging
 import socket
 import subprocess
 import sys
@@ -70,3 +71,40 @@ def test_health_is_unhealthy_while_the_cluster_does_not_answer() -> None:
             assert time.monotonic() < deadline, response.text
             time.sleep(0.2)
         assert response.json()["status"] == "healthy"
+
+
+def test_a_broker_outage_logs_each_kind_of_client_error_once_a_minute(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Every client reports every reconnection attempt; a repeat that differs only in its numbers
+    (ports, milliseconds) within a minute is folded into a count (issue 12, item 2)."""
+    import re
+
+    class Sink(fc.SinkConnector):
+        def task_class(self) -> type[fc.SinkTask]:
+            return Task
+
+        def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+            return [{} for _ in range(max_tasks)]
+
+    class Task(fc.SinkTask):
+        def put(self, records: list[fc.SinkRecord]) -> None:
+            pass
+
+    with fc.EmbeddedKafka() as kafka, fc.Worker(kafka.bootstrap_servers) as worker:
+        kafka.create_topic("outage", 4)
+        worker.create_connector("outage", {"connector.class": Sink, "topics": "outage", "tasks.max": 4})
+        worker.wait_for_state("outage", tasks=4)
+        time.sleep(2)
+        with caplog.at_level(logging.WARNING, logger="ferroconnect"):
+            kafka.broker_down(1)
+            time.sleep(8)
+            kafka.broker_up(1)
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("ferroconnect.librdkafka")]
+    # No `assert lines`: the folding is process-wide, so an earlier test's outage may have logged
+    # these shapes less than a minute ago.
+    shapes = [re.sub(r"\d", "", line) for line in lines]
+    assert len(shapes) == len(set(shapes)), "\n".join(lines)
+    assert not [r for r in caplog.records if r.name.startswith("ferroconnect.rdkafka")], (
+        "unfolded client errors"
+    )

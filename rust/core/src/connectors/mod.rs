@@ -103,13 +103,17 @@ mod tests {
         for name in [generator::CLASS, "GeneratorSourceConnector", "GeneratorSource"] {
             assert_eq!(loader.load_connector(name).ok().map(|c| c.kind()), Some(ConnectorKind::Source));
         }
+        for name in [file_stream::SOURCE_CLASS, "FileStreamSourceConnector", "FileStreamSource"] {
+            assert_eq!(loader.load_connector(name).ok().map(|c| c.kind()), Some(ConnectorKind::Source));
+        }
+        for name in [file_stream::SINK_CLASS, "FileStreamSinkConnector", "FileStreamSink"] {
+            assert_eq!(loader.load_connector(name).ok().map(|c| c.kind()), Some(ConnectorKind::Sink));
+        }
         let missing = loader.load_connector("pkg.Missing").err().expect("not built in").to_string();
         assert!(missing.contains("no plugin pkg.Missing"), "{missing}");
-        assert_eq!(builtin_classes(), vec![counting_sink::CLASS, generator::CLASS]);
+        let all = vec![counting_sink::CLASS, generator::CLASS, file_stream::SOURCE_CLASS, file_stream::SINK_CLASS];
+        assert_eq!(builtin_classes(), all);
         let listed = loader.connector_plugins().unwrap();
-        assert_eq!(
-            listed.iter().map(|p| p.class.as_str()).collect::<Vec<_>>(),
-            vec![counting_sink::CLASS, generator::CLASS]
-        );
+        assert_eq!(listed.iter().map(|p| p.class.as_str()).collect::<Vec<_>>(), all);
     }
 }

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::types::RDKafkaErrorCode;
 use tracing::info;
 
@@ -15,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::errors::Stage;
 use crate::kafka::callback_producer::{CallbackProducer, DeliveryCallback};
 use crate::kafka::consumer::ConsumedMessage;
+use crate::kafka::log::QuietContext;
 use crate::kafka::producer::{is_queue_full, OutgoingRecord};
 use crate::runtime::plugin::{ReportDone, ReportedError};
 use crate::runtime::task_control::TaskId;
@@ -125,7 +125,8 @@ fn create_topic(
     let failed = |reason: String| {
         Error::Connector(format!("Could not initialize dead letter queue with topic={topic}: {reason}"))
     };
-    let admin: AdminClient<DefaultClientContext> = crate::kafka::client_config(bootstrap_servers, settings).create()?;
+    let admin: AdminClient<QuietContext> =
+        crate::kafka::client_config(bootstrap_servers, settings).create_with_context(QuietContext)?;
     let metadata = admin
         .inner()
         .fetch_metadata(None, ADMIN_TIMEOUT)

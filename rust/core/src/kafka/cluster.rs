@@ -6,18 +6,19 @@ use std::time::Duration;
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
 
+use super::log::QuietContext;
 use crate::error::{Error, Result};
 
 /// A client for cluster-wide questions (metadata only: it joins no group and reads no topic).
 pub struct ClusterClient {
     bootstrap_servers: String,
-    consumer: BaseConsumer,
+    consumer: BaseConsumer<QuietContext>,
 }
 
 impl ClusterClient {
     /// A client with the worker's `admin.*` settings.
     pub fn new(bootstrap_servers: &str, settings: &HashMap<String, String>) -> Result<Self> {
-        let consumer = super::client_config(bootstrap_servers, settings).create()?;
+        let consumer = super::client_config(bootstrap_servers, settings).create_with_context(QuietContext)?;
         Ok(ClusterClient { bootstrap_servers: bootstrap_servers.to_owned(), consumer })
     }
 

@@ -183,7 +183,15 @@ struct RebalanceContext {
     shared: Arc<Shared>,
 }
 
-impl ClientContext for RebalanceContext {}
+impl ClientContext for RebalanceContext {
+    fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, message: &str) {
+        super::log::log(level, fac, message);
+    }
+
+    fn error(&self, err: rdkafka::error::KafkaError, reason: &str) {
+        super::log::client_error(&err, reason);
+    }
+}
 
 impl ConsumerContext for RebalanceContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {

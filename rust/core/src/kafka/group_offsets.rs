@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::TopicPartitionList;
@@ -15,10 +14,11 @@ use rdkafka::TopicPartitionList;
 use crate::error::{Error, Result};
 use crate::kafka::client_config;
 use crate::kafka::consumer::{offsets_of, offsets_tpl, TopicPartition};
+use crate::kafka::log::QuietContext;
 
 /// The offsets of one group, by partition (each the next offset to read).
 pub struct GroupOffsets {
-    consumer: BaseConsumer,
+    consumer: BaseConsumer<QuietContext>,
     timeout: Duration,
 }
 
@@ -27,7 +27,7 @@ impl GroupOffsets {
     pub fn open(bootstrap: &str, settings: &HashMap<String, String>, group: &str, timeout: Duration) -> Result<Self> {
         let mut config = client_config(bootstrap, settings);
         config.set("group.id", group).set("enable.auto.commit", "false");
-        Ok(GroupOffsets { consumer: config.create()?, timeout })
+        Ok(GroupOffsets { consumer: config.create_with_context(QuietContext)?, timeout })
     }
 
     /// Every committed offset of the group, over the cluster's topics.
@@ -53,7 +53,7 @@ impl GroupOffsets {
 
 /// Deletes a consumer group (all its offsets); a group that does not exist is already reset.
 pub fn delete_group(bootstrap: &str, settings: &HashMap<String, String>, group: &str, timeout: Duration) -> Result<()> {
-    let admin: AdminClient<DefaultClientContext> = client_config(bootstrap, settings).create()?;
+    let admin: AdminClient<QuietContext> = client_config(bootstrap, settings).create_with_context(QuietContext)?;
     let options = AdminOptions::new().request_timeout(Some(timeout));
     let results = futures_executor(admin.delete_groups(&[group], &options))?;
     for result in results {

@@ -115,7 +115,15 @@ pub struct HandlerContext {
     handler: Arc<dyn DeliveryHandler>,
 }
 
-impl ClientContext for HandlerContext {}
+impl ClientContext for HandlerContext {
+    fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, message: &str) {
+        super::log::log(level, fac, message);
+    }
+
+    fn error(&self, err: KafkaError, reason: &str) {
+        super::log::client_error(&err, reason);
+    }
+}
 
 impl ProducerContext for HandlerContext {
     type DeliveryOpaque = usize;

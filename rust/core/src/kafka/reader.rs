@@ -7,6 +7,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
 
+use super::log::QuietContext;
 use crate::error::{Error, Result};
 
 /// One record as stored in Kafka.
@@ -42,7 +43,7 @@ pub fn read_topic(
     .collect();
     merged.extend(settings.iter().map(|(k, v)| (k.clone(), v.clone())));
     let config = super::client_config(bootstrap_servers, &merged);
-    let consumer: BaseConsumer = config.create()?;
+    let consumer: BaseConsumer<QuietContext> = config.create_with_context(QuietContext)?;
     let start = Instant::now();
     // The topic may not exist yet (a producer is about to create it): wait for it within `timeout`.
     let partitions: Vec<i32> = loop {
@@ -112,7 +113,8 @@ pub fn consume_count(
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
     merged.extend(settings.iter().map(|(k, v)| (k.clone(), v.clone())));
-    let consumer: BaseConsumer = super::client_config(bootstrap_servers, &merged).create()?;
+    let consumer: BaseConsumer<QuietContext> =
+        super::client_config(bootstrap_servers, &merged).create_with_context(QuietContext)?;
     consumer.subscribe(&[topic])?;
     let deadline = Instant::now() + timeout;
     let (mut seen, mut bytes, mut first) = (0usize, 0usize, None);
