@@ -40,7 +40,8 @@ tasks.max=1
 file=test.sink.txt
 topics=connect-test
 """
-LINES = [f"line {i}" for i in range(2000)] + ["", "unicode: déjà vu", "last"]
+# More than a read chunk (1 MiB), so that the source reads the file in several bounded pieces.
+LINES = [f"line {i}" for i in range(150_000)] + ["", "unicode: déjà vu", "last"]
 
 
 def _write_worker(folder: Path, bootstrap: str) -> Path:

@@ -39,6 +39,8 @@ const BATCH_SIZE: &str = "batch.size";
 const DEFAULT_BATCH_SIZE: i32 = 2000;
 const FILENAME_FIELD: &str = "filename";
 const POSITION_FIELD: &str = "position";
+/// Bytes read from the file per poll at most (a longer line takes several polls).
+const READ_CHUNK: u64 = 1 << 20;
 /// How long `poll` waits when there is nothing new (Kafka's 1 s), unless `stop` comes first.
 const IDLE_WAIT: Duration = Duration::from_secs(1);
 
@@ -170,6 +172,11 @@ impl FileStreamSourceTask {
     }
 }
 
+/// Whether `pending` holds a whole line (what [`extract_line`] would take).
+fn has_whole_line(pending: &[u8]) -> bool {
+    pending.iter().enumerate().any(|(i, b)| *b == b'\n' || (*b == b'\r' && i + 1 < pending.len()))
+}
+
 /// The next whole line of `pending`, removed with its terminator; its length with the terminator.
 fn extract_line(pending: &mut Vec<u8>) -> Option<(String, usize)> {
     let end = pending.iter().position(|b| *b == b'\n' || *b == b'\r')?;
@@ -254,9 +261,14 @@ impl SourceTask for FileStreamSourceTask {
             }
         }
         let read = match &mut state.input {
+            // Bounded reads: a large file is not held in memory whole. More is read while less than
+            // a chunk waits, or while what waits holds no whole line (a line longer than a chunk).
+            Input::File(_) if state.pending.len() >= READ_CHUNK as usize && has_whole_line(&state.pending) => 0,
             Input::File(file) => {
                 let before = state.pending.len();
-                file.read_to_end(&mut state.pending).map_err(|e| Error::io("reading the source file", e))?;
+                file.take(READ_CHUNK)
+                    .read_to_end(&mut state.pending)
+                    .map_err(|e| Error::io("reading the source file", e))?;
                 state.pending.len() - before
             }
             Input::Stdin(shared) => {
@@ -446,6 +458,7 @@ mod tests {
         assert!(pending.is_empty());
         let mut partial = b"no end yet".to_vec();
         assert_eq!(extract_line(&mut partial), None);
+        assert!(!has_whole_line(b"no end yet\r") && has_whole_line(b"a\rb") && has_whole_line(b"a\n"));
     }
 
     #[test]
