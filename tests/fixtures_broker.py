@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from ferroconnect import embedded as fc_embedded
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 import kafka_broker
@@ -95,9 +96,12 @@ class BrokerUnderTest:
 
 
 CLIENT_SETTINGS: dict[str, dict[str, Any]] = {
-    # The mock cluster holds a rebalance until every member it knows rejoins or its session times
-    # out, and it ignores LeaveGroup: at Kafka's 45 s default each group change takes 45 s.
-    "embedded": {"session.timeout.ms": 6000, "heartbeat.interval.ms": 500},
+    # The mock cluster holds a group's rebalance for the session timeout (less 1 s), even after a
+    # LeaveGroup: at Kafka's 45 s default each group change takes 44 s. The consumer settings an
+    # in-process Worker gets on the mock, without their worker prefix.
+    "embedded": {
+        key.removeprefix("consumer."): value for key, value in fc_embedded.EMBEDDED_WORKER_DEFAULTS.items()
+    },
 }
 """Broker kind -> client settings the conformance suite adds for that broker, and why."""
 
