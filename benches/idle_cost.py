@@ -45,15 +45,9 @@ def child(case: str, bootstrap: str, tasks: int, window: float, warmup: float) -
     import ferroconnect as fc
 
     class IdleSourceTask(fc.SourceTask):
-        def start(self, config: dict[str, str]) -> None:
-            self.stopping = False
-
         def poll(self) -> list[fc.SourceRecord] | None:
-            time.sleep(1.0)
+            time.sleep(1.0)  # short enough for a stop to wait it out
             return None
-
-        def stop(self) -> None:
-            self.stopping = True
 
     class IdleSource(fc.SourceConnector):
         def task_class(self) -> type[fc.SourceTask]:
