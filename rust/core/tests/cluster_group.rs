@@ -1,0 +1,119 @@
+//! Group membership with protocol type `connect` on the embedded mock cluster: members join, one
+//! is leader and hands out assignments, heartbeats keep the generation, a member that leaves makes
+//! the others rejoin. The real broker runs the same client through the distributed worker's tests.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use ferroconnect_core::cluster::group::{GroupMember, GroupSettings, Joined};
+use ferroconnect_core::kafka::mock::EmbeddedCluster;
+use tokio::sync::{oneshot, watch};
+
+fn settings(bootstrap: &str, client: &str) -> GroupSettings {
+    GroupSettings {
+        bootstrap_servers: bootstrap.to_owned(),
+        group_id: "connect-cluster".to_owned(),
+        client_id: client.to_owned(),
+        session_timeout: Duration::from_secs(6),
+        rebalance_timeout: Duration::from_secs(10),
+        heartbeat_interval: Duration::from_millis(300),
+        request_timeout: Duration::from_secs(10),
+        retry_backoff: Duration::from_millis(100),
+    }
+}
+
+/// What a member last got: its join outcome and its assignment.
+type Latest = Option<(Joined, Bytes)>;
+
+/// A member as a worker runs it: join, sync (the leader assigns every member `id=metadata`),
+/// then wait until the group asks for a rejoin, again and again; leaves when told to.
+fn run_member(bootstrap: &str, name: &str, metadata: String) -> (watch::Receiver<Latest>, oneshot::Sender<()>) {
+    let (latest_tx, latest) = watch::channel(None);
+    let (leave, mut leave_rx) = oneshot::channel::<()>();
+    let mut member = GroupMember::new(settings(bootstrap, name));
+    tokio::spawn(async move {
+        loop {
+            let protocols = [("sessioned".to_owned(), Bytes::from(metadata.clone()))];
+            let joined = tokio::select! {
+                joined = member.join(&protocols) => joined.unwrap(),
+                _ = &mut leave_rx => break,
+            };
+            let assignments = if joined.is_leader() {
+                let each = |(id, meta): &(String, Bytes)| {
+                    (id.clone(), Bytes::from(format!("{id}={}", String::from_utf8_lossy(meta))))
+                };
+                joined.members.iter().map(each).collect()
+            } else {
+                Vec::new()
+            };
+            let Some(assignment) = member.sync(&joined, assignments).await.unwrap() else { continue };
+            latest_tx.send_replace(Some((joined, assignment)));
+            let mut rejoin = member.rejoin_needed();
+            tokio::select! {
+                _ = rejoin.wait_for(Option::is_some) => {}
+                _ = &mut leave_rx => break,
+            }
+        }
+        member.leave().await;
+    });
+    (latest, leave)
+}
+
+/// Waits until every member reports the same generation with `size` members.
+async fn settled(members: &mut [&mut watch::Receiver<Latest>], size: usize) -> Vec<(Joined, Bytes)> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let states: Vec<Latest> = members.iter().map(|m| m.borrow().clone()).collect();
+        if let Some(all) = states.iter().cloned().collect::<Option<Vec<_>>>() {
+            let generation = all[0].0.generation;
+            let leader = all.iter().find(|(j, _)| j.is_leader());
+            if all.iter().all(|(j, _)| j.generation == generation)
+                && leader.is_some_and(|(j, _)| j.members.len() == size)
+            {
+                return all;
+            }
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the group did not settle: {states:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[test]
+fn two_members_form_a_group_and_a_leaver_triggers_a_rebalance() {
+    let cluster = EmbeddedCluster::start(1).unwrap();
+    // FERROCONNECT_BOOTSTRAP runs the same test against another broker (e.g. Apache Kafka).
+    let bootstrap = std::env::var("FERROCONNECT_BOOTSTRAP").unwrap_or_else(|_| cluster.bootstrap_servers().to_owned());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async move {
+        let (mut a, leave_a) = run_member(&bootstrap, "worker-a", "meta-a".into());
+        let (mut b, leave_b) = run_member(&bootstrap, "worker-b", "meta-b".into());
+        let both = settled(&mut [&mut a, &mut b], 2).await;
+        let ((ja, assigned_a), (jb, assigned_b)) = (&both[0], &both[1]);
+        assert_eq!(ja.leader_id, jb.leader_id);
+        assert_eq!(ja.protocol, "sessioned");
+        assert_eq!(assigned_a, &Bytes::from(format!("{}=meta-a", ja.member_id)));
+        assert_eq!(assigned_b, &Bytes::from(format!("{}=meta-b", jb.member_id)));
+
+        // Heartbeats keep the generation: nothing changes for a while.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(a.borrow().as_ref().unwrap().0.generation, ja.generation);
+
+        // b leaves: a's heartbeat learns of the rebalance and a rejoins alone, as leader.
+        leave_b.send(()).unwrap();
+        let alone = tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                a.changed().await.unwrap();
+                let latest = a.borrow().clone().unwrap();
+                if latest.0.members.len() == 1 {
+                    return latest;
+                }
+            }
+        })
+        .await
+        .expect("a rejoins after b left");
+        assert!(alone.0.generation > ja.generation);
+        assert!(alone.0.is_leader());
+        assert_eq!(alone.1, Bytes::from(format!("{}=meta-a", alone.0.member_id)));
+        leave_a.send(()).unwrap();
+    });
+}
