@@ -4,4 +4,5 @@
 
 pub mod config;
 pub mod group;
+pub mod rest_client;
 pub mod wire;

@@ -39,10 +39,31 @@ pub enum TargetState {
 struct ConnectorEntry {
     config: Config,
     target: TargetState,
+    /// The started connector instance (in distributed mode, only on the worker it is assigned to).
     connector: Option<Arc<dyn Connector>>,
+    /// An instance loaded, never started, only to create tasks: distributed mode runs tasks on
+    /// workers that do not run their connector (Kafka Connect instantiates the class likewise).
+    factory: Option<Arc<dyn Connector>>,
+    /// Distributed mode: the group assigned the connector's instance to this worker.
+    instance_assigned: bool,
     status: Arc<Mutex<Status>>,
     task_configs: Vec<Config>,
     tasks: BTreeMap<u32, RunningTask>,
+}
+
+impl ConnectorEntry {
+    fn new(config: Config, target: TargetState, worker_id: &str) -> Self {
+        ConnectorEntry {
+            config,
+            target,
+            connector: None,
+            factory: None,
+            instance_assigned: false,
+            status: Arc::new(Mutex::new(Status::new(State::Unassigned, worker_id))),
+            task_configs: Vec::new(),
+            tasks: BTreeMap::new(),
+        }
+    }
 }
 
 /// A task of either kind, as the worker manages it.
@@ -206,14 +227,7 @@ impl Worker {
         if connector.kind() == ConnectorKind::Sink {
             SinkConfig::parse(&config)?;
         }
-        let entry = ConnectorEntry {
-            config,
-            target: initial,
-            connector: None,
-            status: Arc::new(Mutex::new(Status::new(State::Unassigned, &self.inner.config.worker_id))),
-            task_configs: Vec::new(),
-            tasks: BTreeMap::new(),
-        };
+        let entry = ConnectorEntry::new(config, initial, &self.inner.config.worker_id);
         connectors.insert(name.to_owned(), entry);
         let entry = connectors.get_mut(name).expect("just inserted");
         self.start_connector(name, entry);
@@ -274,7 +288,8 @@ impl Worker {
     pub fn status(&self, name: &str) -> Result<ConnectorStateInfo> {
         let connectors = self.lock();
         let entry = connectors.get(name).ok_or_else(|| not_found(name))?;
-        let kind = entry.connector.as_ref().map_or("unknown", |c| c.kind().as_str()).to_owned();
+        let kind =
+            entry.connector.as_ref().or(entry.factory.as_ref()).map_or("unknown", |c| c.kind().as_str()).to_owned();
         let connector = entry.status.lock().expect("status lock").clone();
         let tasks = entry.tasks.iter().map(|(id, t)| TaskState { id: *id, status: t.control().status() }).collect();
         Ok(ConnectorStateInfo { name: name.to_owned(), connector, tasks, kind })
@@ -404,6 +419,157 @@ impl Worker {
         connectors.clear();
     }
 
+    // Distributed mode: the group assigns each connector instance and each task to one worker,
+    // so this worker runs a connector's instance, some of its tasks, or both. The herder decides;
+    // these only carry out.
+
+    /// Starts connector `name`'s instance here with `config` (an assigned connector). Its tasks
+    /// are not started: the herder publishes the configs [`Worker::generate_assigned_task_configs`]
+    /// gives, and starts the tasks assigned here.
+    pub fn start_assigned_connector(&self, name: &str, config: Config, target: TargetState) {
+        let mut connectors = self.lock();
+        let worker_id = self.inner.config.worker_id.clone();
+        let entry = connectors
+            .entry(name.to_owned())
+            .or_insert_with(|| ConnectorEntry::new(config.clone(), target, &worker_id));
+        stop_connector_instance(entry);
+        entry.config = config;
+        entry.target = target;
+        entry.instance_assigned = true;
+        if target == TargetState::Stopped {
+            *entry.status.lock().expect("status lock") = Status::new(State::Stopped, &worker_id);
+            return;
+        }
+        self.start_connector_instance(name, entry);
+    }
+
+    /// Stops connector `name`'s instance here (revoked or deleted); its local tasks keep running.
+    pub fn stop_assigned_connector(&self, name: &str) {
+        let mut connectors = self.lock();
+        let Some(entry) = connectors.get_mut(name) else { return };
+        stop_connector_instance(entry);
+        entry.instance_assigned = false;
+        if entry.tasks.is_empty() {
+            connectors.remove(name);
+        }
+    }
+
+    /// The task configs of an assigned connector running here; `None` when its instance is not
+    /// running (stopped, failed, or not here). A connector that fails to produce them is FAILED.
+    pub fn generate_assigned_task_configs(&self, name: &str) -> Option<Vec<Config>> {
+        let mut connectors = self.lock();
+        let entry = connectors.get_mut(name)?;
+        if entry.target == TargetState::Stopped || entry.connector.is_none() {
+            return None;
+        }
+        match self.generate_task_configs(entry) {
+            Ok(configs) => Some(configs),
+            Err(e) => {
+                self.fail_connector(entry, e.to_string());
+                None
+            }
+        }
+    }
+
+    /// Starts task `task` of connector `name` here with the stored configs (an assigned task).
+    pub fn start_assigned_task(
+        &self,
+        name: &str,
+        task: u32,
+        connector_config: Config,
+        task_config: Config,
+        target: TargetState,
+    ) {
+        let mut connectors = self.lock();
+        let worker_id = self.inner.config.worker_id.clone();
+        let entry = connectors
+            .entry(name.to_owned())
+            .or_insert_with(|| ConnectorEntry::new(connector_config.clone(), target, &worker_id));
+        if entry.connector.is_none() {
+            // Only the instance's own start takes a new connector config; a task uses the stored one.
+            entry.config = connector_config;
+            entry.target = target;
+        }
+        if let Some(running) = entry.tasks.remove(&task) {
+            running.stop(self.inner.config.task_shutdown_timeout);
+        }
+        self.spawn_task(name, entry, task, task_config);
+    }
+
+    /// Stops these tasks (revoked, reconfigured or deleted), all together within the graceful
+    /// timeout, as Kafka Connect's `stopAndAwaitTasks`.
+    pub fn stop_assigned_tasks(&self, tasks: &[TaskId]) {
+        let mut stopping = Vec::new();
+        {
+            let mut connectors = self.lock();
+            for id in tasks {
+                if let Some(entry) = connectors.get_mut(&id.connector) {
+                    if let Some(task) = entry.tasks.remove(&id.task) {
+                        stopping.push(task);
+                    }
+                    if entry.tasks.is_empty() && !entry.instance_assigned {
+                        connectors.remove(&id.connector);
+                    }
+                }
+            }
+        }
+        let timeout = self.inner.config.task_shutdown_timeout;
+        stopping.iter_mut().for_each(RunningTask::begin_stop);
+        let deadline = Instant::now() + timeout;
+        for task in stopping {
+            task.await_stop(deadline, timeout);
+        }
+    }
+
+    /// Applies a connector's new target state to what runs of it here: PAUSED pauses its tasks,
+    /// STARTED resumes them (STOPPED is carried out by the herder: instance stopped, no tasks).
+    pub fn apply_target_state(&self, name: &str, target: TargetState) {
+        let mut connectors = self.lock();
+        let Some(entry) = connectors.get_mut(name) else { return };
+        entry.target = target;
+        let paused = target == TargetState::Paused;
+        if entry.connector.is_some() {
+            set_running_state(entry, if paused { State::Paused } else { State::Running });
+        }
+        entry.tasks.values().for_each(|t| t.control().set_paused(paused));
+    }
+
+    /// Restarts the instance of connector `name` running here, with its current config.
+    pub fn restart_assigned_connector(&self, name: &str) -> Result<()> {
+        let mut connectors = self.lock();
+        let entry = connectors.get_mut(name).filter(|e| e.instance_assigned).ok_or_else(|| not_found(name))?;
+        stop_connector_instance(entry);
+        self.start_connector_instance(name, entry);
+        Ok(())
+    }
+
+    /// Restarts task `task` of connector `name` running here with `config`, its stored config.
+    pub fn restart_assigned_task(&self, name: &str, task: u32, config: Config) -> Result<()> {
+        let mut connectors = self.lock();
+        let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
+        let running =
+            entry.tasks.remove(&task).ok_or_else(|| Error::NotFound(format!("Task {name}-{task} not found")))?;
+        running.stop(self.inner.config.task_shutdown_timeout);
+        self.spawn_task(name, entry, task, config);
+        Ok(())
+    }
+
+    /// The status of every connector instance and task running here: `(connector, None)` for an
+    /// instance, `(connector, Some(task))` for a task.
+    pub fn local_statuses(&self) -> Vec<(String, Option<u32>, Status)> {
+        let connectors = self.lock();
+        let mut statuses = Vec::new();
+        for (name, entry) in connectors.iter() {
+            if entry.instance_assigned {
+                statuses.push((name.clone(), None, entry.status.lock().expect("status lock").clone()));
+            }
+            for (task, running) in &entry.tasks {
+                statuses.push((name.clone(), Some(*task), running.control().status()));
+            }
+        }
+        statuses
+    }
+
     fn restart_task_locked(&self, name: &str, entry: &mut ConnectorEntry, task: u32) -> Result<()> {
         let config = entry
             .task_configs
@@ -485,18 +651,32 @@ impl Worker {
         }
     }
 
+    /// What creates the connector's tasks: its started instance, else an instance loaded for it.
+    fn task_factory(&self, entry: &mut ConnectorEntry) -> Result<Arc<dyn Connector>> {
+        if let Some(connector) = entry.connector.as_ref().or(entry.factory.as_ref()) {
+            return Ok(connector.clone());
+        }
+        let class = entry.config.get("connector.class").cloned().unwrap_or_default();
+        let factory = self.inner.loader.load_connector(&class)?;
+        entry.factory = Some(factory.clone());
+        Ok(factory)
+    }
+
     fn spawn_task(&self, name: &str, entry: &mut ConnectorEntry, index: u32, task_config: Config) {
         let id = TaskId { connector: name.to_owned(), task: index };
-        let kind = entry.connector.as_ref().map_or(ConnectorKind::Source, |c| c.kind());
-        let spawned = match kind {
+        let factory = self.task_factory(entry);
+        // A class that cannot be loaded: the task shows FAILED; its kind is then unknown.
+        let kind = factory.as_ref().map_or(ConnectorKind::Source, |c| c.kind());
+        let spawned = factory.and_then(|connector| match kind {
             ConnectorKind::Source => self
-                .source_task_setup(&id, entry, task_config)
+                .source_task_setup(&id, &connector, entry, task_config)
                 .and_then(RunningSourceTask::spawn)
                 .map(RunningTask::Source),
-            ConnectorKind::Sink => {
-                self.sink_task_setup(&id, entry, task_config).and_then(RunningSinkTask::spawn).map(RunningTask::Sink)
-            }
-        };
+            ConnectorKind::Sink => self
+                .sink_task_setup(&id, &connector, entry, task_config)
+                .and_then(RunningSinkTask::spawn)
+                .map(RunningTask::Sink),
+        });
         match spawned {
             Ok(running) => {
                 if entry.target == TargetState::Paused {
@@ -512,9 +692,14 @@ impl Worker {
         }
     }
 
-    fn sink_task_setup(&self, id: &TaskId, entry: &ConnectorEntry, task_config: Config) -> Result<SinkTaskSetup> {
+    fn sink_task_setup(
+        &self,
+        id: &TaskId,
+        connector: &Arc<dyn Connector>,
+        entry: &ConnectorEntry,
+        task_config: Config,
+    ) -> Result<SinkTaskSetup> {
         let worker = &self.inner.config;
-        let connector = entry.connector.as_ref().expect("started connector");
         let connector_config = self.resolved(&entry.config)?;
         let task_config = self.resolved(&task_config)?;
         let parsed = SinkConfig::parse(&connector_config)?;
@@ -575,9 +760,14 @@ impl Worker {
         })
     }
 
-    fn source_task_setup(&self, id: &TaskId, entry: &ConnectorEntry, task_config: Config) -> Result<SourceTaskSetup> {
+    fn source_task_setup(
+        &self,
+        id: &TaskId,
+        connector: &Arc<dyn Connector>,
+        entry: &ConnectorEntry,
+        task_config: Config,
+    ) -> Result<SourceTaskSetup> {
         let worker = &self.inner.config;
-        let connector = entry.connector.as_ref().expect("started connector");
         let connector_config = self.resolved(&entry.config)?;
         let task_config = self.resolved(&task_config)?;
         let parsed = ConnectorConfig::parse(&connector_config)?;
