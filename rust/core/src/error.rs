@@ -42,6 +42,10 @@ pub enum Error {
     /// offsets changed while the connector runs, a name that does not match.
     #[error("{0}")]
     BadRequest(String),
+    /// Bytes of Kafka Connect's group protocol (member metadata, an assignment) that cannot be
+    /// decoded: another worker speaks a version or layout we do not understand.
+    #[error("Connect group protocol: {0}")]
+    Protocol(String),
 }
 
 impl Error {
@@ -58,6 +62,11 @@ impl Error {
     /// An I/O error with what was being done.
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io { context: context.into(), source }
+    }
+
+    /// A group-protocol decoding error with a message.
+    pub fn protocol(message: impl Into<String>) -> Self {
+        Error::Protocol(message.into())
     }
 
     /// Whether retrying the same operation may succeed.
