@@ -1,8 +1,13 @@
-"""The ``ferroconnect`` command: Kafka Connect's standalone mode with its own config files.
+"""The ``ferroconnect`` command: Kafka Connect's standalone and distributed modes with their own
+config files.
 
 Usage::
 
     ferroconnect standalone worker.properties connector1.properties [connector2.json ...]
+    ferroconnect distributed worker.properties
+
+A distributed worker joins the cluster named by ``group.id`` (``docs/distributed.md``); connectors
+are created over its REST API, from any worker of the cluster.
 
 Worker and connector files use Kafka Connect's keys. A connector file is a ``.properties`` file, or
 a ``.json`` file holding ``{"name": ..., "config": {...}}`` or a flat config. SIGINT and SIGTERM
@@ -102,6 +107,24 @@ def standalone(worker_file: Path, connector_files: list[Path]) -> int:
     return 0
 
 
+def distributed(worker_file: Path) -> int:
+    """Runs a worker of a cluster until SIGINT/SIGTERM; returns the exit code."""
+    from ferroconnect.worker import Worker
+
+    props = _core.read_properties(worker_file)
+    sys.path.insert(0, os.getcwd())
+    _handle_stop_signals()
+    props.setdefault("listeners", "http://127.0.0.1:8083")
+    worker = Worker(distributed=True, **dict(props))
+    try:
+        print(f"REST API on {worker.rest_url}", file=sys.stderr)
+        _STOP.wait()
+        print("Stopping ferroconnect distributed", file=sys.stderr)
+    finally:
+        _close_interruptibly(worker)
+    return 0
+
+
 def _close_interruptibly(worker: Any) -> None:
     """Closes the worker on another thread: Python runs signal handlers only on the main thread,
     and only between bytecodes, so the main thread waits in Python for a second signal to be seen."""
@@ -121,12 +144,16 @@ def main(argv: list[str] | None = None) -> None:
     run = commands.add_parser("standalone", help="run a standalone worker")
     run.add_argument("worker_properties", type=Path)
     run.add_argument("connector_configs", type=Path, nargs="*")
+    cluster = commands.add_parser("distributed", help="run a worker of a cluster (distributed mode)")
+    cluster.add_argument("worker_properties", type=Path)
     args = parser.parse_args(argv)
     try:
         _core.init_logging(args.log_level)
     except ConnectError as exc:
         parser.error(str(exc))
     try:
+        if args.command == "distributed":
+            sys.exit(distributed(args.worker_properties))
         sys.exit(standalone(args.worker_properties, args.connector_configs))
     except ConnectError as exc:
         print(f"error: {exc}", file=sys.stderr)

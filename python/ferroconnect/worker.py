@@ -52,11 +52,17 @@ class Worker:
         ...     print(worker.status("lines").state)  # doctest: +SKIP
     """
 
-    def __init__(self, bootstrap_servers: str | None = None, **settings: Any) -> None:
+    def __init__(self, bootstrap_servers: str | None = None, *, distributed: bool = False, **settings: Any) -> None:
         """Starts a worker.
 
         Args:
             bootstrap_servers: Kafka's ``host:port`` list (``bootstrap.servers``).
+            distributed: Join a cluster of workers (Kafka Connect's distributed mode, see
+                ``docs/distributed.md``) instead of running alone: needs ``group.id`` and the
+                three ``*.storage.topic`` keys; the REST API is always served (on a free loopback
+                port unless ``listeners`` says otherwise). What runs here is what the group assigns;
+                config changes are made by the group's leader, so on another worker they raise
+                an error naming it (the REST API forwards them instead).
             **settings: ``rest_port=8083`` serves Kafka Connect's REST API on ``127.0.0.1:<port>``
                 (0: a free port; see :attr:`rest_url`); setting ``listeners`` serves it too (see
                 ``docs/rest.md``). The rest are worker properties, with dots or underscores:
@@ -84,9 +90,11 @@ class Worker:
         _logging.forward()
         if rest_port is not None:
             props.setdefault("listeners", f"http://127.0.0.1:{rest_port}")
+        if distributed:
+            props.setdefault("listeners", "http://127.0.0.1:0")
         if props.get("plugin.path"):
             _plugins.add_plugin_path(props["plugin.path"])
-        self._worker = _core.Worker(props, rest="listeners" in props)
+        self._worker = _core.Worker(props, rest="listeners" in props, distributed=distributed)
 
     @property
     def rest_url(self) -> str | None:

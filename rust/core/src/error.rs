@@ -46,6 +46,17 @@ pub enum Error {
     /// decoded: another worker speaks a version or layout we do not understand.
     #[error("Connect group protocol: {0}")]
     Protocol(String),
+    /// Distributed mode: the request must be handled by another worker (the leader, or the one
+    /// running the connector or task), at `url`; `None` while a rebalance hides who that is
+    /// (the REST API answers 409 then, as Kafka Connect).
+    #[error("{message}")]
+    Forward { url: Option<String>, message: String },
+    /// The request is not allowed (an internal request with a bad signature: 403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The worker cannot answer yet (still starting: 503).
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl Error {

@@ -31,6 +31,10 @@ pub fn to_py(error: Error) -> PyErr {
         Error::Kafka(_) => KafkaError::new_err(message),
         Error::NotFound(_) => NotFoundError::new_err(message),
         Error::Conflict(_) => ConflictError::new_err(message),
+        // Distributed mode: an in-process call that only another worker may answer.
+        Error::Forward { url: Some(ref url), .. } => ConnectError::new_err(format!(
+            "{message} It is handled by the worker at {url}: send it there, or to this worker's REST API, which forwards it."
+        )),
         _ => ConnectError::new_err(message),
     }
 }

@@ -5,6 +5,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use ferroconnect_core::cluster::config::DistributedConfig;
+use ferroconnect_core::cluster::herder::Cluster;
 use ferroconnect_core::connectors::BuiltinsFirst;
 use ferroconnect_core::offsets::{FileOffsetStore, MemoryOffsetStore, OffsetStore};
 use ferroconnect_core::rest::{BoundListeners, RestConfig, RestServer};
@@ -46,15 +48,37 @@ fn raw(config: Config) -> RawConfig {
     config.into_iter().map(|(k, v)| (k, Some(v))).collect()
 }
 
+impl PyWorker {
+    /// A worker of a cluster (distributed mode): its REST API is always served (workers forward
+    /// requests to each other), and what it runs is what the group assigns to it.
+    fn new_distributed(py: Python<'_>, props: Config) -> PyResult<Self> {
+        let mut config = WorkerConfig::from_props(props.clone()).py_err()?;
+        let distributed = DistributedConfig::from_props(&props).py_err()?;
+        let rest_config = RestConfig::from_props(&props).py_err()?;
+        let bound = BoundListeners::bind(&rest_config).py_err()?;
+        config.worker_id = bound.worker_id().to_owned();
+        let url = format!("http://{}/", bound.worker_id());
+        let loader = Arc::new(BuiltinsFirst::new(Arc::new(PyPluginLoader)));
+        let cluster = py.detach(|| Cluster::start(config, distributed, loader, url)).py_err()?;
+        let herder = Herder::distributed(cluster);
+        let server = RestServer::start(bound, herder.clone(), &rest_config).py_err()?;
+        let rest_url = Some(server.url().to_owned());
+        Ok(PyWorker { herder, rest: Mutex::new(Some(server)), rest_url })
+    }
+}
+
 #[pymethods]
 impl PyWorker {
     /// Starts a worker from Kafka Connect worker properties; with `rest`, also its REST API on
     /// `listeners`. Connectors kept in the connector config file (beside the offsets file) are
     /// started again in their stored target states.
     #[new]
-    #[pyo3(signature = (props, rest = false))]
-    fn new(py: Python<'_>, props: Bound<'_, PyAny>, rest: bool) -> PyResult<Self> {
+    #[pyo3(signature = (props, rest = false, distributed = false))]
+    fn new(py: Python<'_>, props: Bound<'_, PyAny>, rest: bool, distributed: bool) -> PyResult<Self> {
         let props = config_from(&props)?;
+        if distributed {
+            return Self::new_distributed(py, props);
+        }
         let mut config = WorkerConfig::from_props(props.clone()).py_err()?;
         let rest_config = rest.then(|| RestConfig::from_props(&props)).transpose().py_err()?;
         // Bound first, so that statuses name the port actually bound (`listeners=http://...:0`).
@@ -179,7 +203,11 @@ impl PyWorker {
         let server = self.rest.lock().expect("rest lock").take();
         py.detach(|| {
             drop(server);
-            self.worker().shutdown()
+            match self.herder.cluster() {
+                // Stops what runs here, marks it UNASSIGNED and leaves the group.
+                Some(cluster) => cluster.stop(),
+                None => self.worker().shutdown(),
+            }
         })
     }
 }

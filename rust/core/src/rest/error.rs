@@ -26,11 +26,17 @@ pub struct ErrorMessage {
 pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
+    /// Distributed mode: the worker that must answer instead (see `rest::forward`).
+    pub forward_to: Option<String>,
 }
+
+/// Marks a response that must be replaced by the answer of the worker at this URL.
+#[derive(Debug, Clone)]
+pub struct ForwardTo(pub String);
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        ApiError { status, message: message.into() }
+        ApiError { status, message: message.into(), forward_to: None }
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -51,7 +57,16 @@ impl From<Error> for ApiError {
             }
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Conflict(_) => StatusCode::CONFLICT,
+            // No leader known (a rebalance is underway): Kafka's 409. With a URL, the forwarding
+            // layer (`rest::forward`) sends the request on instead of answering this.
+            Error::Forward { .. } => StatusCode::CONFLICT,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let forward_to = match &error {
+            Error::Forward { url, .. } => url.clone(),
+            _ => None,
         };
         let message = match &error {
             // Our config errors already say which key and why; without our prefix they read as Kafka's.
@@ -61,14 +76,18 @@ impl From<Error> for ApiError {
         if status.is_server_error() {
             tracing::error!("REST request failed: {message}");
         }
-        ApiError { status, message }
+        ApiError { status, message, forward_to }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorMessage { error_code: self.status.as_u16(), message: self.message };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(url) = self.forward_to {
+            response.extensions_mut().insert(ForwardTo(url));
+        }
+        response
     }
 }
 

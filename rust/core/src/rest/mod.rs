@@ -10,6 +10,7 @@ mod config;
 mod connectors;
 pub mod entities;
 pub mod error;
+mod forward;
 mod loggers;
 mod plugins;
 mod root;
@@ -117,10 +118,14 @@ fn routers(state: AppState, admin_apart: bool, admin_enabled: bool) -> (Router, 
             .fallback(not_found_fallback)
             .method_not_allowed_fallback(method_not_allowed_fallback)
             .layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BODY_BYTES))
+            .layer(axum::middleware::from_fn_with_state(state.clone(), forward::forward_layer))
             .layer(axum::middleware::from_fn(log_request))
             .with_state(state.clone())
     };
-    let main = main.route("/openapi.json", axum::routing::get(move || async move { Json((*doc).clone()) }));
+    let main = main
+        .route("/openapi.json", axum::routing::get(move || async move { Json((*doc).clone()) }))
+        // Internal (worker to leader), so not in the OpenAPI document, as in Kafka.
+        .route("/connectors/{connector}/tasks", axum::routing::post(forward::put_task_configs));
     let (admin, _) = loggers::routes().split_for_parts();
     (finish(main), finish(admin))
 }

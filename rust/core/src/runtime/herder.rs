@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tracing::{error, info};
 
+use crate::cluster::herder::Cluster;
 use crate::error::{Error, Result};
 use crate::runtime::config_store::{ConfigStore, StoredConnector};
 use crate::runtime::entities::{ConnectorInfo, ConnectorTaskId, TaskInfo, TasksConfig};
@@ -38,6 +39,9 @@ struct Inner {
     kinds: Mutex<HashMap<String, ConnectorKind>>,
     /// Stored connectors that could not be restored (e.g. their class is gone): kept in the file.
     unrestored: Mutex<BTreeMap<String, StoredConnector>>,
+    /// Distributed mode: the cluster this worker is a member of. Requests then go to it (config
+    /// and status topics, the leader) instead of straight to the worker.
+    cluster: Option<Arc<Cluster>>,
 }
 
 /// Kafka's "Connector {name} not found".
@@ -60,8 +64,28 @@ impl Herder {
                 changes: Mutex::new(()),
                 kinds: Mutex::new(HashMap::new()),
                 unrestored: Mutex::new(BTreeMap::new()),
+                cluster: None,
             }),
         }
+    }
+
+    /// The herder of a worker of a cluster (distributed mode).
+    pub fn distributed(cluster: Arc<Cluster>) -> Self {
+        Herder {
+            inner: Arc::new(Inner {
+                worker: cluster.worker().clone(),
+                store: None,
+                changes: Mutex::new(()),
+                kinds: Mutex::new(HashMap::new()),
+                unrestored: Mutex::new(BTreeMap::new()),
+                cluster: Some(cluster),
+            }),
+        }
+    }
+
+    /// The cluster, in distributed mode.
+    pub fn cluster(&self) -> Option<&Arc<Cluster>> {
+        self.inner.cluster.as_ref()
     }
 
     /// The worker this herder drives.
@@ -118,7 +142,7 @@ impl Herder {
         Some(kind)
     }
 
-    fn kind_name(&self, config: &Config) -> String {
+    pub(crate) fn kind_name(&self, config: &Config) -> String {
         config
             .get("connector.class")
             .and_then(|class| self.connector_kind(class))
@@ -159,6 +183,9 @@ impl Herder {
     ) -> Result<ConnectorInfo> {
         let name = name.trim();
         let config = self.checked(&Self::named(name, config)?)?;
+        if let Some(cluster) = self.cluster() {
+            return cluster.put_connector_config(self, name, config, false, initial).map(|(_, info)| info);
+        }
         let _changes = self.lock_changes();
         if self.worker().connectors().iter().any(|c| c == name) {
             return Err(Error::Conflict(format!("Connector {name} already exists")));
@@ -171,6 +198,9 @@ impl Herder {
     /// Creates or replaces a connector's config (`PUT /connectors/{c}/config`); true if created.
     pub fn put_connector_config(&self, name: &str, config: RawConfig) -> Result<(bool, ConnectorInfo)> {
         let config = self.checked(&Self::named(name, config)?)?;
+        if let Some(cluster) = self.cluster() {
+            return cluster.put_connector_config(self, name, config, true, None);
+        }
         let _changes = self.lock_changes();
         let created = self.worker().put_connector_config(name, config)?;
         self.persist()?;
@@ -179,7 +209,7 @@ impl Herder {
 
     /// Applies a partial config (`PATCH /connectors/{c}/config`, KIP-477): `null` removes a key.
     pub fn patch_connector_config(&self, name: &str, patch: RawConfig) -> Result<ConnectorInfo> {
-        let current = self.worker().connector_config(name).map_err(|_| not_found(name))?;
+        let current = self.connector_config(name)?;
         let mut patched: RawConfig = current.into_iter().map(|(k, v)| (k, Some(v))).collect();
         for (key, value) in patch {
             match value {
@@ -188,6 +218,9 @@ impl Herder {
             };
         }
         let config = self.checked(&patched)?;
+        if let Some(cluster) = self.cluster() {
+            return cluster.put_connector_config(self, name, config, true, None).map(|(_, info)| info);
+        }
         let _changes = self.lock_changes();
         self.worker().put_connector_config(name, config)?;
         self.persist()?;
@@ -196,6 +229,9 @@ impl Herder {
 
     /// Stops and removes a connector; its offsets stay (`DELETE /connectors/{c}`).
     pub fn delete_connector(&self, name: &str) -> Result<()> {
+        if let Some(cluster) = self.cluster() {
+            return cluster.delete_connector(name);
+        }
         let _changes = self.lock_changes();
         self.worker().delete_connector(name).map_err(|_| not_found(name))?;
         self.persist()
@@ -203,6 +239,9 @@ impl Herder {
 
     /// `PUT /connectors/{c}/pause`.
     pub fn pause(&self, name: &str) -> Result<()> {
+        if let Some(cluster) = self.cluster() {
+            return cluster.set_target_state(name, TargetState::Paused);
+        }
         let _changes = self.lock_changes();
         self.worker().pause(name).map_err(|_| unknown(name))?;
         self.persist()
@@ -210,6 +249,9 @@ impl Herder {
 
     /// `PUT /connectors/{c}/resume` (also from STOPPED).
     pub fn resume(&self, name: &str) -> Result<()> {
+        if let Some(cluster) = self.cluster() {
+            return cluster.set_target_state(name, TargetState::Started);
+        }
         let _changes = self.lock_changes();
         self.worker().resume(name).map_err(|_| unknown(name))?;
         self.persist()
@@ -217,6 +259,9 @@ impl Herder {
 
     /// `PUT /connectors/{c}/stop` (KIP-875): tasks shut down, config kept, state STOPPED.
     pub fn stop(&self, name: &str) -> Result<()> {
+        if let Some(cluster) = self.cluster() {
+            return cluster.stop_connector(name);
+        }
         let _changes = self.lock_changes();
         self.worker().stop(name).map_err(|_| unknown(name))?;
         self.persist()
@@ -224,6 +269,9 @@ impl Herder {
 
     /// Restarts the connector instance only (`POST /connectors/{c}/restart`, no query: 204).
     pub fn restart_connector(&self, name: &str) -> Result<()> {
+        if let Some(cluster) = self.cluster() {
+            return cluster.restart_connector(name);
+        }
         let _changes = self.lock_changes();
         self.worker().restart(name, false, false).map_err(|_| not_found(name))
     }
@@ -231,6 +279,9 @@ impl Herder {
     /// Restarts what the plan selects (KIP-745) and returns the plan: the status with each
     /// instance to restart shown as RESTARTING.
     pub fn restart_plan(&self, name: &str, include_tasks: bool, only_failed: bool) -> Result<ConnectorStateInfo> {
+        if let Some(cluster) = self.cluster() {
+            return cluster.restart_plan(self, name, include_tasks, only_failed);
+        }
         let _changes = self.lock_changes();
         let mut plan = self.status(name).map_err(|_| Error::NotFound(format!("Unknown connector: {name}")))?;
         let selected = |state: State| !only_failed || state == State::Failed;
@@ -248,6 +299,9 @@ impl Herder {
 
     /// `POST /connectors/{c}/tasks/{t}/restart`.
     pub fn restart_task(&self, name: &str, task: u32) -> Result<()> {
+        if let Some(cluster) = self.cluster() {
+            return cluster.restart_task(name, task);
+        }
         let _changes = self.lock_changes();
         let count = self.worker().task_configs(name).map_err(|_| not_found(name))?.len();
         if task as usize >= count {
@@ -258,11 +312,17 @@ impl Herder {
 
     /// Names of the connectors, sorted.
     pub fn connectors(&self) -> Vec<String> {
-        self.worker().connectors()
+        match self.cluster() {
+            Some(cluster) => cluster.connectors(),
+            None => self.worker().connectors(),
+        }
     }
 
     /// `GET /connectors/{c}`: config as stored, task ids, type.
     pub fn connector_info(&self, name: &str) -> Result<ConnectorInfo> {
+        if let Some(cluster) = self.cluster() {
+            return cluster.connector_info(self, name);
+        }
         let config = self.worker().connector_config(name).map_err(|_| not_found(name))?;
         let tasks = self.worker().task_configs(name).map_err(|_| not_found(name))?;
         Ok(ConnectorInfo {
@@ -275,11 +335,33 @@ impl Herder {
 
     /// `GET /connectors/{c}/config`: as stored (placeholders unresolved).
     pub fn connector_config(&self, name: &str) -> Result<Config> {
-        self.worker().connector_config(name).map_err(|_| not_found(name))
+        match self.cluster() {
+            Some(cluster) => cluster.connector_config(name).ok_or_else(|| not_found(name)),
+            None => self.worker().connector_config(name).map_err(|_| not_found(name)),
+        }
+    }
+
+    /// What the user asked the connector to be.
+    pub fn target_state(&self, name: &str) -> Result<TargetState> {
+        match self.cluster() {
+            Some(cluster) => cluster.target_state(name).ok_or_else(|| not_found(name)),
+            None => self.worker().target_state(name).map_err(|_| not_found(name)),
+        }
+    }
+
+    /// The connector's current task configs.
+    pub fn task_configs(&self, name: &str) -> Result<Vec<Config>> {
+        match self.cluster() {
+            Some(cluster) => cluster.task_configs(name).ok_or_else(|| not_found(name)),
+            None => self.worker().task_configs(name).map_err(|_| not_found(name)),
+        }
     }
 
     /// `GET /connectors/{c}/status`.
     pub fn status(&self, name: &str) -> Result<ConnectorStateInfo> {
+        if let Some(cluster) = self.cluster() {
+            return cluster.status(self, name);
+        }
         let mut status =
             self.worker().status(name).map_err(|_| Error::NotFound(format!("No status found for connector {name}")))?;
         // Kafka names the type from the class, so a stopped or failed connector keeps it.
@@ -291,6 +373,9 @@ impl Herder {
 
     /// `GET /connectors/{c}/tasks/{t}/status`.
     pub fn task_status(&self, name: &str, task: u32) -> Result<TaskState> {
+        if let Some(cluster) = self.cluster() {
+            return cluster.task_status(name, task);
+        }
         let missing = || Error::NotFound(format!("No status found for task {name}-{task}"));
         let status = self.worker().status(name).map_err(|_| missing())?;
         status.tasks.into_iter().find(|t| t.id == task).ok_or_else(missing)
@@ -298,6 +383,9 @@ impl Herder {
 
     /// `GET /connectors/{c}/tasks`.
     pub fn task_infos(&self, name: &str) -> Result<Vec<TaskInfo>> {
+        if let Some(cluster) = self.cluster() {
+            return cluster.task_infos(name);
+        }
         let configs = self.worker().task_configs(name).map_err(|_| not_found(name))?;
         Ok(configs
             .into_iter()

@@ -51,7 +51,7 @@ fn done(connector_managed: bool, reset: bool) -> Message {
 
 impl Herder {
     fn kind_of(&self, name: &str) -> Result<Option<ConnectorKind>> {
-        let config = self.worker().connector_config(name).map_err(|_| not_found(name))?;
+        let config = self.connector_config(name)?;
         Ok(config.get("connector.class").and_then(|class| self.connector_kind(class)))
     }
 
@@ -77,6 +77,9 @@ impl Herder {
                 .collect();
             return Ok(ConnectorOffsets { offsets });
         }
+        if let Some(cluster) = self.cluster() {
+            cluster.refresh_offsets()?;
+        }
         let offsets = self
             .worker()
             .offset_store()
@@ -89,8 +92,11 @@ impl Herder {
 
     /// Kafka's `modifyConnectorOffsetsChecks`: exists, STOPPED, no tasks.
     fn check_stopped(&self, name: &str) -> Result<()> {
-        let target = self.worker().target_state(name).map_err(|_| not_found(name))?;
-        let tasks = self.worker().task_configs(name).map_err(|_| not_found(name))?.len();
+        if let Some(cluster) = self.cluster() {
+            cluster.check_offsets_change()?;
+        }
+        let target = self.target_state(name)?;
+        let tasks = self.task_configs(name)?.len();
         if target != TargetState::Stopped || tasks != 0 {
             return Err(Error::BadRequest(format!(
                 "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for \
@@ -106,7 +112,7 @@ impl Herder {
         if self.kind_of(name)? == Some(ConnectorKind::Sink) {
             return self.modify_sink(name, offsets, reset);
         }
-        let config = self.worker().connector_config(name)?;
+        let config = self.connector_config(name)?;
         let class = config.get("connector.class").cloned().unwrap_or_default();
         let connector = self.worker().plugin_loader().load_connector(&class)?;
         let connector_managed = connector
@@ -170,7 +176,7 @@ impl Herder {
                  'DELETE /connectors/{name}/offsets'"
             )));
         }
-        let config = self.worker().connector_config(name)?;
+        let config = self.connector_config(name)?;
         let class = config.get("connector.class").cloned().unwrap_or_default();
         let connector = self.worker().plugin_loader().load_connector(&class)?;
         let as_json: Vec<(Value, Option<Value>)> = parsed

@@ -122,7 +122,13 @@ struct Inner {
     topics: Arc<TopicTracker>,
     /// Set once by [`Worker::connect`]; a shared client asks the cluster questions after that.
     cluster: OnceLock<(String, ClusterClient)>,
+    /// Distributed mode: connectors' reconfiguration requests go to the herder, which publishes
+    /// their new task configs through the leader, instead of restarting tasks here.
+    reconfiguration_handler: OnceLock<ReconfigurationHandler>,
 }
+
+/// Takes a connector's request for task reconfiguration (its name).
+pub type ReconfigurationHandler = Box<dyn Fn(&str) + Send + Sync>;
 
 /// A worker. Cheap to clone; all clones are the same worker.
 #[derive(Clone)]
@@ -143,6 +149,7 @@ impl Worker {
             connectors: Mutex::new(BTreeMap::new()),
             reconfigure: Mutex::new(tx),
             cluster: OnceLock::new(),
+            reconfiguration_handler: OnceLock::new(),
         });
         let weak = Arc::downgrade(&inner);
         std::thread::Builder::new()
@@ -166,6 +173,11 @@ impl Worker {
         info!(cluster_id = %id, "connected to the Kafka cluster");
         let (id, _) = self.inner.cluster.get_or_init(|| (id, client));
         Ok(id)
+    }
+
+    /// Sends connectors' reconfiguration requests to `handler` from now on (distributed mode).
+    pub fn set_reconfiguration_handler(&self, handler: ReconfigurationHandler) {
+        let _ = self.inner.reconfiguration_handler.set(handler);
     }
 
     /// The Kafka cluster's id, once [`Worker::connect`] found it.
@@ -908,6 +920,10 @@ fn not_found(name: &str) -> Error {
 fn reconfiguration_loop(worker: Weak<Inner>, requests: mpsc::Receiver<String>) {
     while let Ok(name) = requests.recv() {
         let Some(inner) = worker.upgrade() else { return };
+        if let Some(handler) = inner.reconfiguration_handler.get() {
+            handler(&name);
+            continue;
+        }
         let worker = Worker { inner };
         if let Err(e) = worker.reconfigure(&name) {
             warn!(connector = name, "task reconfiguration failed: {e}");
