@@ -61,6 +61,9 @@ pub(crate) struct View {
     pub signing: bool,
     /// The REST URLs of the members, by worker id (`host:port`), as the leader last saw them.
     pub member_urls: BTreeMap<String, String>,
+    /// The leader's knowledge of who runs what (REST URL), for restarts sent to the leader.
+    pub connector_owners: BTreeMap<String, String>,
+    pub task_owners: BTreeMap<ConnectorTaskId, String>,
 }
 
 /// A worker of a cluster: what the herder thread and the REST handlers share.
@@ -367,21 +370,43 @@ impl Cluster {
         if version >= ConnectProtocol::Sessioned.version() {
             self.ensure_session_key(&snapshot);
         }
-        let connectors: BTreeMap<String, u32> =
-            snapshot.connectors.keys().map(|name| (name.clone(), snapshot.tasks(name).len() as u32)).collect();
-        let out = assignor::assign(
-            &mut herder.assignor,
-            assignor::Input {
-                protocol_version: version,
-                leader: joined.member_id.clone(),
-                leader_url: self.url.clone(),
-                generation: joined.generation,
-                config_offset: snapshot.offset,
-                connectors: &connectors,
-                members: &members,
-                now_ms: now_ms(),
-            },
-        )?;
+        let mut leader_snapshot = assignor::ConfigSnapshot {
+            offset: snapshot.offset,
+            connectors: snapshot.connectors.keys().map(|name| (name.clone(), snapshot.tasks(name).len() as u32)).collect(),
+        };
+        let refresh = || {
+            let _ = self.configs.read_to_end(self.config.worker_sync_timeout);
+            let fresh = self.configs.snapshot();
+            assignor::ConfigSnapshot {
+                offset: fresh.offset,
+                connectors: fresh.connectors.keys().map(|name| (name.clone(), fresh.tasks(name).len() as u32)).collect(),
+            }
+        };
+        let group = assignor::JoinedGroup {
+            leader_id: &joined.member_id,
+            protocol: ConnectProtocol::from_version(version)?,
+            members: &members,
+            generation: assignor::Generation { last_completed: herder.generation, current: joined.generation },
+        };
+        let outcome = if version == 0 {
+            assignor::EagerAssignor.perform_assignment(&group, &mut leader_snapshot, refresh)?
+        } else {
+            herder.assignor.perform_assignment(&group, &mut leader_snapshot, refresh, now_ms())?
+        };
+        if let Some(state) = &outcome.leader_state {
+            let mut view = self.lock_view();
+            view.connector_owners = state
+                .connector_owners
+                .keys()
+                .filter_map(|c| state.connector_owner_url(c).map(|u| (c.clone(), u.to_owned())))
+                .collect();
+            view.task_owners = state
+                .task_owners
+                .keys()
+                .filter_map(|t| state.task_owner_url(t).map(|u| (t.clone(), u.to_owned())))
+                .collect();
+        }
+        let out = outcome.assignments;
         self.mark_departed_unassigned(&members, joined.generation);
         out.into_iter().map(|(member, assignment)| Ok((member, Bytes::from(assignment.encode()?)))).collect()
     }
@@ -775,7 +800,7 @@ struct RunningTask {
 /// The herder thread's own state.
 struct HerderState {
     member: GroupMember,
-    assignor: assignor::LeaderState,
+    assignor: assignor::IncrementalCooperativeAssignor,
     rejoin: bool,
     scheduled_rejoin: Option<Instant>,
     generation: i32,
@@ -797,7 +822,7 @@ impl HerderState {
     fn new(member: GroupMember, max_delay: Duration) -> Self {
         HerderState {
             member,
-            assignor: assignor::LeaderState::new(max_delay),
+            assignor: assignor::IncrementalCooperativeAssignor::new(i32::try_from(max_delay.as_millis()).unwrap_or(i32::MAX)),
             rejoin: true,
             scheduled_rejoin: None,
             generation: -1,
