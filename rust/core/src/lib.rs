@@ -1,6 +1,7 @@
 //! ferroconnect's runtime: Kafka Connect's model (connectors, tasks, converters, offsets) over
 //! librdkafka. This crate never names Python: the bindings in `rust/python` implement its traits.
 
+pub mod cluster;
 pub mod config;
 pub mod connectors;
 pub mod convert;
