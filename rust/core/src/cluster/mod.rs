@@ -2,14 +2,24 @@
 //! coordinator, keep connector configs, offsets and statuses in three compacted topics, and split
 //! connectors and tasks among themselves, all in Kafka Connect's wire and record formats.
 //!
-//! `protocol` is the codec of the `connect` group protocol (byte-compatible with Java workers in
-//! the same group), `assignor` the leader's choice of assignments (Kafka's eager and incremental
-//! cooperative assignors), `group` the group membership client over `wire`, `config` the
-//! distributed worker keys, `rest_client` the requests between workers.
+//! - `protocol`: the codec of the `connect` group protocol (byte-compatible with Java workers);
+//! - `assignor`: the leader's choice of assignments (Kafka's eager and incremental cooperative);
+//! - `group` over `wire`: the group membership client;
+//! - `kafka_log`, `topic_setup`, `config_records`, `config_topic`, `status_topic`: the internal
+//!   topics and their record formats (the offsets topic store is `offsets::TopicOffsetStore`);
+//! - `config`: the distributed worker keys; `herder` and `requests`: the distributed herder and
+//!   what the REST API asks of it; `rest_client`: requests between workers.
 
 pub mod assignor;
 pub mod config;
+pub mod config_records;
+pub mod config_topic;
 pub mod group;
+pub mod herder;
+pub mod kafka_log;
 pub mod protocol;
+pub mod requests;
 pub mod rest_client;
+pub mod status_topic;
+pub mod topic_setup;
 pub mod wire;

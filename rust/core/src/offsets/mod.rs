@@ -3,9 +3,11 @@
 
 mod file;
 mod memory;
+mod topic;
 
 pub use file::FileOffsetStore;
 pub use memory::MemoryOffsetStore;
+pub use topic::TopicOffsetStore;
 
 use crate::error::Result;
 

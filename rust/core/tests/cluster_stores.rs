@@ -1,0 +1,302 @@
+//! The three internal-topic stores of distributed mode on the embedded mock cluster: two store
+//! instances on the same topics stand for two workers. The mock has no CreateTopics and no
+//! DescribeConfigs, so the topics are created beforehand and the compaction check is skipped
+//! with a warning (the real-broker proof comes through the distributed CLI).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ferroconnect_core::cluster::config_topic::{ConfigEvent, ConfigTopicStore, SessionKey};
+use ferroconnect_core::cluster::status_topic::StatusTopicStore;
+use ferroconnect_core::cluster::topic_setup::{InternalTopic, TopicSettings};
+use ferroconnect_core::kafka::mock::EmbeddedCluster;
+use ferroconnect_core::kafka::producer::{produce_all, OutgoingRecord};
+use ferroconnect_core::kafka::reader::{read_topic, StoredRecord};
+use ferroconnect_core::offsets::{offset_key, OffsetStore, TopicOffsetStore};
+use ferroconnect_core::runtime::plugin::Config;
+use ferroconnect_core::runtime::status::{State, Status};
+use ferroconnect_core::runtime::worker::TargetState;
+use serde_json::json;
+
+const SYNC: Duration = Duration::from_secs(10);
+
+fn config(pairs: &[(&str, &str)]) -> Config {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+fn settings(kind: InternalTopic, name: &str) -> TopicSettings {
+    let mut topic = TopicSettings::new(kind, name, 1);
+    topic.read_timeout = SYNC;
+    topic
+}
+
+fn no_settings() -> HashMap<String, String> {
+    HashMap::new()
+}
+
+/// The stores' client settings: the mock answers a fetch only when `fetch.wait.max.ms` is over
+/// (a real broker answers as soon as data arrives), so a short wait keeps reads back quick.
+fn client_settings() -> HashMap<String, String> {
+    HashMap::from([("fetch.wait.max.ms".to_owned(), "20".to_owned())])
+}
+
+/// Every record of a topic, read without a group.
+fn records(cluster: &EmbeddedCluster, topic: &str, expected: usize) -> Vec<StoredRecord> {
+    let records =
+        read_topic(cluster.bootstrap_servers(), topic, expected, Duration::from_millis(500), SYNC, &no_settings())
+            .unwrap();
+    assert_eq!(records.len(), expected, "{records:?}");
+    records
+}
+
+fn text(bytes: &Option<Vec<u8>>) -> Option<String> {
+    bytes.as_ref().map(|b| String::from_utf8(b.clone()).unwrap())
+}
+
+type Events = Arc<Mutex<Vec<ConfigEvent>>>;
+
+fn config_store(cluster: &EmbeddedCluster, topic: &TopicSettings) -> (ConfigTopicStore, Events) {
+    let events: Events = Arc::default();
+    let listener = {
+        let events = events.clone();
+        Arc::new(move |event| events.lock().unwrap().push(event))
+    };
+    let store = ConfigTopicStore::start(cluster.bootstrap_servers(), topic, &no_settings(), listener).unwrap();
+    (store, events)
+}
+
+#[test]
+fn config_records_of_one_worker_are_seen_by_another() {
+    let cluster = EmbeddedCluster::start(1).unwrap();
+    cluster.create_topic("connect-configs", 1).unwrap();
+    let topic = settings(InternalTopic::Config, "connect-configs");
+    let started = Instant::now();
+    let (leader, _) = config_store(&cluster, &topic);
+    let (follower, events) = config_store(&cluster, &topic);
+    assert!(started.elapsed() < SYNC, "start-up took {:?}", started.elapsed());
+    assert_eq!(follower.snapshot().offset, -1);
+
+    let connector = config(&[("connector.class", "FileStreamSource"), ("tasks.max", "2")]);
+    leader.put_connector_config("my-conn", &connector, Some(TargetState::Paused)).unwrap();
+    assert_eq!(leader.snapshot().connectors["my-conn"], connector, "read back before returning");
+    follower.read_to_end(SYNC).unwrap();
+    let snapshot = follower.snapshot();
+    assert_eq!(snapshot.connectors["my-conn"], connector);
+    assert_eq!(snapshot.target("my-conn"), Some(TargetState::Paused));
+    assert_eq!(snapshot.offset, 2);
+    assert_eq!(*events.lock().unwrap(), [ConfigEvent::ConnectorConfig("my-conn".into())]);
+
+    let tasks = [config(&[("task", "0")]), config(&[("task", "1")])];
+    leader.put_task_configs("my-conn", &tasks).unwrap();
+    follower.read_to_end(SYNC).unwrap();
+    let snapshot = follower.snapshot();
+    assert_eq!(snapshot.tasks("my-conn"), [0, 1]);
+    assert_eq!(snapshot.task_configs["my-conn"], tasks);
+
+    // Any worker may pause and resume.
+    follower.put_target_state("my-conn", TargetState::Started).unwrap();
+    leader.read_to_end(SYNC).unwrap();
+    assert_eq!(leader.snapshot().target("my-conn"), Some(TargetState::Started));
+
+    leader.put_restart_request("my-conn", true, false).unwrap();
+    let key = SessionKey { key: vec![7; 32], algorithm: "HmacSHA256".into(), creation_timestamp: 1_700_000_000_000 };
+    leader.put_session_key(&key).unwrap();
+    leader.put_task_count_record("my-conn", 2).unwrap();
+    follower.read_to_end(SYNC).unwrap();
+    let snapshot = follower.snapshot();
+    assert_eq!(snapshot.session_key, Some(key));
+    assert_eq!(snapshot.fencing_counts["my-conn"], 2);
+
+    leader.remove_connector_config("my-conn").unwrap();
+    follower.read_to_end(SYNC).unwrap();
+    let snapshot = follower.snapshot();
+    assert!(!snapshot.contains("my-conn") && snapshot.tasks("my-conn").is_empty() && snapshot.targets.is_empty());
+    assert_eq!(
+        *events.lock().unwrap(),
+        [
+            ConfigEvent::ConnectorConfig("my-conn".into()),
+            ConfigEvent::TaskConfigs("my-conn".into()),
+            ConfigEvent::TargetState("my-conn".into()),
+            ConfigEvent::Restart { connector: "my-conn".into(), include_tasks: true, only_failed: false },
+            ConfigEvent::SessionKey,
+            ConfigEvent::ConnectorRemoved("my-conn".into()),
+        ]
+    );
+
+    // The topic holds Kafka's records: target state first, tombstones for the deletion.
+    let stored = records(&cluster, "connect-configs", 11);
+    let keys: Vec<String> = stored.iter().map(|r| text(&r.key).unwrap()).collect();
+    assert_eq!(
+        keys,
+        [
+            "target-state-my-conn",
+            "connector-my-conn",
+            "task-my-conn-0",
+            "task-my-conn-1",
+            "commit-my-conn",
+            "target-state-my-conn",
+            "restart-connector-my-conn",
+            "session-key",
+            "tasks-fencing-my-conn",
+            "connector-my-conn",
+            "target-state-my-conn",
+        ]
+    );
+    assert_eq!(text(&stored[0].value).unwrap(), r#"{"state":"PAUSED","state.v2":"PAUSED"}"#);
+    assert_eq!(
+        text(&stored[1].value).unwrap(),
+        r#"{"properties":{"connector.class":"FileStreamSource","tasks.max":"2"}}"#
+    );
+    assert_eq!(text(&stored[4].value).unwrap(), r#"{"tasks":2}"#);
+    assert_eq!(text(&stored[6].value).unwrap(), r#"{"include-tasks":true,"only-failed":false}"#);
+    assert_eq!((stored[9].value.as_ref(), stored[10].value.as_ref()), (None, None));
+    assert_eq!(follower.snapshot().offset, 11);
+    leader.stop();
+    follower.stop();
+}
+
+#[test]
+fn task_configs_appear_only_with_their_commit() {
+    let cluster = EmbeddedCluster::start(1).unwrap();
+    cluster.create_topic("configs", 1).unwrap();
+    let (store, _) = config_store(&cluster, &settings(InternalTopic::Config, "configs"));
+    store.put_connector_config("c", &config(&[("a", "b")]), None).unwrap();
+    // Task records written by hand, as a leader that died before its commit would leave them.
+    let record = |key: &str, value: &str| OutgoingRecord {
+        topic: "configs".into(),
+        key: Some(key.as_bytes().to_vec()),
+        value: Some(value.as_bytes().to_vec()),
+        ..OutgoingRecord::default()
+    };
+    let write = |records: &[OutgoingRecord]| {
+        for outcome in produce_all(cluster.bootstrap_servers(), &no_settings(), records, SYNC).unwrap() {
+            outcome.unwrap();
+        }
+    };
+    write(&[record("task-c-0", r#"{"properties":{"t":"0"}}"#), record("task-c-1", r#"{"properties":{"t":"1"}}"#)]);
+    store.read_to_end(SYNC).unwrap();
+    assert!(store.snapshot().tasks("c").is_empty(), "no commit yet");
+    assert!(store.snapshot().task_configs.is_empty());
+    // A commit naming more tasks than were written: inconsistent.
+    write(&[record("commit-c", r#"{"tasks":3}"#)]);
+    store.read_to_end(SYNC).unwrap();
+    assert!(store.snapshot().inconsistent.contains("c"));
+    assert!(store.snapshot().tasks("c").is_empty());
+    // A complete set repairs it.
+    store.put_task_configs("c", &[config(&[("t", "0")])]).unwrap();
+    let snapshot = store.snapshot();
+    assert!(snapshot.inconsistent.is_empty());
+    assert_eq!(snapshot.tasks("c"), [0]);
+    // Records it cannot read are skipped, and the reader goes on.
+    write(&[record("commit-c", "{oops"), record("who-knows", "{}"), record("connector-d", r#"{"properties":{}}"#)]);
+    store.read_to_end(SYNC).unwrap();
+    assert!(store.snapshot().contains("d"));
+}
+
+#[test]
+fn a_config_topic_of_several_partitions_is_refused() {
+    let cluster = EmbeddedCluster::start(1).unwrap();
+    cluster.create_topic("configs-2", 2).unwrap();
+    let error = ConfigTopicStore::start(
+        cluster.bootstrap_servers(),
+        &settings(InternalTopic::Config, "configs-2"),
+        &no_settings(),
+        Arc::new(|_| {}),
+    )
+    .err()
+    .expect("refused");
+    assert!(error.to_string().contains("is required to have a single partition"), "{error}");
+}
+
+#[test]
+fn statuses_of_one_worker_are_seen_by_another() {
+    let cluster = EmbeddedCluster::start(1).unwrap();
+    cluster.create_topic("connect-status", 5).unwrap();
+    let topic = settings(InternalTopic::Status, "connect-status");
+    let w1 = StatusTopicStore::start(cluster.bootstrap_servers(), &topic, &client_settings()).unwrap();
+    let w2 = StatusTopicStore::start(cluster.bootstrap_servers(), &topic, &client_settings()).unwrap();
+
+    w1.put_connector("my-conn", &Status::new(State::Running, "w1:8083"), 3).unwrap();
+    w1.put_task("my-conn", 0, &Status::new(State::Running, "w1:8083"), 3).unwrap();
+    w1.put_task("my-conn", 1, &Status::failed("w1:8083", "boom\n\tat x".into()), 3).unwrap();
+    w1.put_topic("my-conn", "orders", 0).unwrap();
+    w1.flush(SYNC).unwrap();
+    w2.read_to_end(SYNC).unwrap();
+    assert_eq!(w2.connector("my-conn"), Some((Status::new(State::Running, "w1:8083"), 3)));
+    let tasks = w2.tasks("my-conn");
+    assert_eq!(tasks.len(), 2);
+    assert_eq!(tasks[&1].trace.as_deref(), Some("boom\n\tat x"));
+    assert_eq!(w2.topics("my-conn")[0].topic, "orders");
+
+    // An older generation of another worker yields; a newer one writes.
+    w2.put_task_safe("my-conn", 0, &Status::new(State::Unassigned, "w2:8083"), 2).unwrap();
+    w2.put_task_safe("my-conn", 0, &Status::new(State::Paused, "w2:8083"), 4).unwrap();
+    w2.flush(SYNC).unwrap();
+    w1.read_to_end(SYNC).unwrap();
+    assert_eq!(w1.task("my-conn", 0), Some((Status::new(State::Paused, "w2:8083"), 4)));
+
+    w2.delete_connector("my-conn").unwrap();
+    w2.delete_topics("my-conn").unwrap();
+    w2.flush(SYNC).unwrap();
+    w1.read_to_end(SYNC).unwrap();
+    assert_eq!(w1.connector("my-conn"), None);
+    assert!(w1.tasks("my-conn").is_empty() && w1.topics("my-conn").is_empty());
+
+    let stored = records(&cluster, "connect-status", 9);
+    let running = stored.iter().find(|r| text(&r.key).as_deref() == Some("status-connector-my-conn")).unwrap();
+    assert_eq!(
+        text(&running.value).unwrap(),
+        r#"{"state":"RUNNING","trace":null,"worker_id":"w1:8083","generation":3,"version":null}"#
+    );
+    let tombstones = stored.iter().filter(|r| r.value.is_none()).count();
+    assert_eq!(tombstones, 4, "connector, two tasks, one topic");
+    w1.stop();
+    w2.stop();
+}
+
+#[test]
+fn offsets_are_shared_durable_and_partitioned_as_java_does() {
+    let cluster = EmbeddedCluster::start(1).unwrap();
+    cluster.create_topic("connect-offsets", 25).unwrap();
+    let topic = settings(InternalTopic::Offsets, "connect-offsets");
+    let w1 = TopicOffsetStore::start(cluster.bootstrap_servers(), &topic, &client_settings()).unwrap();
+    let w2 = TopicOffsetStore::start(cluster.bootstrap_servers(), &topic, &client_settings()).unwrap();
+
+    let file = json!({"filename": "/tmp/in.txt"});
+    w1.put("file-source", &[(file.clone(), Some(json!({"position": 42})))]).unwrap();
+    w1.put("c", &[(json!({"p": 0}), Some(json!({"o": 1}))), (json!({"p": 1}), Some(json!({"o": 2})))]).unwrap();
+    let table = json!({"table": "orders", "shard": 3});
+    w1.put("orders-src", &[(table.clone(), Some(json!({"id": 9})))]).unwrap();
+    assert_eq!(w2.get("file-source", std::slice::from_ref(&file)).unwrap(), [Some(json!({"position": 42}))]);
+    assert_eq!(w2.all("c").unwrap().len(), 2);
+
+    // A deletion by the other worker.
+    w2.put("c", &[(json!({"p": 1}), None)]).unwrap();
+    assert_eq!(w1.get("c", &[json!({"p": 0}), json!({"p": 1})]).unwrap(), [Some(json!({"o": 1})), None]);
+
+    // A new instance (a restarted worker) reads them all back.
+    w1.stop();
+    drop(w1);
+    let w3 = TopicOffsetStore::start(cluster.bootstrap_servers(), &topic, &client_settings()).unwrap();
+    assert_eq!(w3.get("orders-src", std::slice::from_ref(&table)).unwrap(), [Some(json!({"id": 9}))]);
+    assert_eq!(w3.all("c").unwrap(), [(json!({"p": 0}), json!({"o": 1}))]);
+
+    // Java's partition of each key: `Utils.toPositive(Utils.murmur2(keyBytes)) % 25`, computed once
+    // by a throw-away Java program against kafka-clients-4.4.0.jar (the broker jars that
+    // `python scripts/kafka_broker.py install` resolves into ~/.cache/ferroconnect/kafka-4.4.0-*/libs).
+    let java_partitions = [
+        (offset_key("file-source", &file), 13),
+        (offset_key("c", &json!({"p": 0})), 24),
+        (offset_key("c", &json!({"p": 1})), 8),
+        (offset_key("orders-src", &table), 17),
+    ];
+    let stored = records(&cluster, "connect-offsets", 5);
+    for (key, partition) in java_partitions {
+        let landed: Vec<i32> =
+            stored.iter().filter(|r| text(&r.key).as_deref() == Some(&key)).map(|r| r.partition).collect();
+        assert!(!landed.is_empty() && landed.iter().all(|p| *p == partition), "{key}: {landed:?}, Java: {partition}");
+    }
+    w2.stop();
+    w3.stop();
+}
