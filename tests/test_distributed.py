@@ -66,7 +66,9 @@ class ClusterWorker:
         self.client.close()
 
 
-def wait_for(what: str, check: Callable[[], Any], timeout: float = 60, workers: list[ClusterWorker] = ()) -> Any:
+def wait_for(
+    what: str, check: Callable[[], Any], timeout: float = 60, workers: list[ClusterWorker] = ()
+) -> Any:
     """Polls ``check`` until it returns something true; fails with ``what`` and the workers' logs."""
     deadline = time.monotonic() + timeout
     last: Any = None
@@ -133,7 +135,9 @@ def all_running(status: dict[str, Any], tasks: int) -> bool:
     return len(status["tasks"]) == tasks and set(states) == {"RUNNING"}
 
 
-def test_three_workers_share_connectors_and_agree_on_status(cluster: Callable[[int], list[ClusterWorker]]) -> None:
+def test_three_workers_share_connectors_and_agree_on_status(
+    cluster: Callable[[int], list[ClusterWorker]],
+) -> None:
     workers = cluster(3)
     topic = f"fc-dist-{uuid.uuid4().hex[:8]}"
     # One connector created on each worker: at least two of them are not the leader and forward.
@@ -169,8 +173,10 @@ def test_three_workers_share_connectors_and_agree_on_status(cluster: Callable[[i
     assert workers[1].client.put("/connectors/gen-0/pause").status_code == 202
     wait_for(
         "gen-0 PAUSED everywhere",
-        lambda: all(statuses(w)["gen-0"]["connector"]["state"] == "PAUSED" for w in workers)
-        and all({t["state"] for t in statuses(w)["gen-0"]["tasks"]} == {"PAUSED"} for w in workers),
+        lambda: (
+            all(statuses(w)["gen-0"]["connector"]["state"] == "PAUSED" for w in workers)
+            and all({t["state"] for t in statuses(w)["gen-0"]["tasks"]} == {"PAUSED"} for w in workers)
+        ),
         60,
         workers,
     )
@@ -213,7 +219,9 @@ def test_a_killed_workers_tasks_move_after_the_delay(cluster: Callable[[int], li
     assert sorted(owners.values()) == [3, 3], owners
 
 
-def test_a_stopped_cluster_comes_back_from_the_config_topic(cluster: Callable[[int], list[ClusterWorker]]) -> None:
+def test_a_stopped_cluster_comes_back_from_the_config_topic(
+    cluster: Callable[[int], list[ClusterWorker]],
+) -> None:
     first = cluster(2)
     topic = f"fc-dist-{uuid.uuid4().hex[:8]}"
     for name, tasks in (("kept", 2), ("paused", 1)):
@@ -227,7 +235,11 @@ def test_a_stopped_cluster_comes_back_from_the_config_topic(cluster: Callable[[i
 
     second = cluster(2)
     wait_for("kept RUNNING again", lambda: all_running(statuses(second[0])["kept"], 2), 90, second)
-    wait_for("paused still PAUSED", lambda: statuses(second[1])["paused"]["connector"]["state"] == "PAUSED", 60, second)
+    wait_for(
+        "paused still PAUSED",
+        lambda: statuses(second[1])["paused"]["connector"]["state"] == "PAUSED",
+        60,
+        second,
+    )
     info = second[1].client.get("/connectors/kept").json()
     assert info["config"]["topic"] == topic and len(info["tasks"]) == 2
-

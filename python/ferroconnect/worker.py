@@ -52,18 +52,18 @@ class Worker:
         ...     print(worker.status("lines").state)  # doctest: +SKIP
     """
 
-    def __init__(self, bootstrap_servers: str | None = None, *, distributed: bool = False, **settings: Any) -> None:
+    def __init__(self, bootstrap_servers: str | None = None, **settings: Any) -> None:
         """Starts a worker.
 
         Args:
             bootstrap_servers: Kafka's ``host:port`` list (``bootstrap.servers``).
-            distributed: Join a cluster of workers (Kafka Connect's distributed mode, see
-                ``docs/distributed.md``) instead of running alone: needs ``group.id`` and the
-                three ``*.storage.topic`` keys; the REST API is always served (on a free loopback
-                port unless ``listeners`` says otherwise). What runs here is what the group assigns;
-                config changes are made by the group's leader, so on another worker they raise
-                an error naming it (the REST API forwards them instead).
-            **settings: ``rest_port=8083`` serves Kafka Connect's REST API on ``127.0.0.1:<port>``
+            **settings: ``distributed=True`` joins a cluster of workers (Kafka Connect's
+                distributed mode, see ``docs/distributed.md``) instead of running alone: it needs
+                ``group.id`` and the three ``*.storage.topic`` keys, and always serves the REST
+                API (on a free loopback port unless ``listeners`` says otherwise). What runs here
+                is what the group assigns; config changes are made by the group's leader, so on
+                another worker they raise an error naming it (the REST API forwards them).
+                ``rest_port=8083`` serves Kafka Connect's REST API on ``127.0.0.1:<port>``
                 (0: a free port; see :attr:`rest_url`); setting ``listeners`` serves it too (see
                 ``docs/rest.md``). The rest are worker properties, with dots or underscores:
                 ``offset_flush_interval_ms=1000`` or ``**{"offset.flush.interval.ms": "1000"}``.
@@ -82,6 +82,7 @@ class Worker:
         if bootstrap_servers is not None:
             props["bootstrap.servers"] = bootstrap_servers
         rest_port = settings.pop("rest_port", None)
+        distributed = bool(settings.pop("distributed", False))
         for key, value in settings.items():
             props[key.replace("_", ".") if "." not in key else key] = _text(value)
         if embedded.is_embedded(props.get("bootstrap.servers", "")):

@@ -24,7 +24,9 @@ use super::config_records::SessionKey;
 use super::config_topic::{ConfigEvent, ConfigSnapshot, ConfigTopicStore};
 use super::group::{GroupMember, GroupSettings, Joined};
 use super::protocol::{Assignment, ConnectProtocol, ConnectorTaskId, WorkerMetadata};
-use super::rest_client::{new_session_key, sign, PeerClient, HMAC_SHA256, SIGNATURE_ALGORITHM_HEADER, SIGNATURE_HEADER};
+use super::rest_client::{
+    new_session_key, sign, PeerClient, HMAC_SHA256, SIGNATURE_ALGORITHM_HEADER, SIGNATURE_HEADER,
+};
 use super::status_topic::StatusTopicStore;
 use super::topic_setup::{InternalTopic, TopicSettings};
 use crate::error::{Error, Result};
@@ -44,8 +46,6 @@ enum Event {
     Config(ConfigEvent),
     /// A connector running here asked for its task configs to be generated again.
     Reconfigure(String),
-    /// Something (a REST request) needs a rejoin.
-    Rejoin,
     Stop,
 }
 
@@ -78,6 +78,8 @@ pub struct Cluster {
     pub(crate) offsets: Arc<TopicOffsetStore>,
     pub(crate) peers: PeerClient,
     view: Mutex<View>,
+    /// Signalled when a rebalance's work is done (requests wait for it, as Kafka's queue does).
+    settled: std::sync::Condvar,
     events: Mutex<mpsc::Sender<Event>>,
     /// The leader's writes to the config topic, one at a time (Kafka's herder is single-threaded).
     pub(crate) writes: Mutex<()>,
@@ -116,18 +118,29 @@ impl Cluster {
         let props = worker_config.props.clone();
         let bootstrap = worker_config.bootstrap_servers.clone();
         let settings = internal_client_settings(&props);
-        let offsets =
-            Arc::new(TopicOffsetStore::start(&bootstrap, &TopicSettings::from_worker(InternalTopic::Offsets, &props)?, &settings)?);
+        let offsets = Arc::new(TopicOffsetStore::start(
+            &bootstrap,
+            &TopicSettings::from_worker(InternalTopic::Offsets, &props)?,
+            &settings,
+        )?);
         let worker = Worker::new(worker_config, loader, offsets.clone());
         worker.connect()?;
-        let statuses = StatusTopicStore::start(&bootstrap, &TopicSettings::from_worker(InternalTopic::Status, &props)?, &settings)?;
+        let statuses = StatusTopicStore::start(
+            &bootstrap,
+            &TopicSettings::from_worker(InternalTopic::Status, &props)?,
+            &settings,
+        )?;
         let (events, received) = mpsc::channel();
         let to_herder = Mutex::new(events.clone());
         let listener = Arc::new(move |event: ConfigEvent| {
             let _ = to_herder.lock().expect("events lock").send(Event::Config(event));
         });
-        let configs =
-            ConfigTopicStore::start(&bootstrap, &TopicSettings::from_worker(InternalTopic::Config, &props)?, &settings, listener)?;
+        let configs = ConfigTopicStore::start(
+            &bootstrap,
+            &TopicSettings::from_worker(InternalTopic::Config, &props)?,
+            &settings,
+            listener,
+        )?;
         let cluster = Arc::new(Cluster {
             worker,
             config,
@@ -138,6 +151,7 @@ impl Cluster {
             offsets,
             peers: PeerClient::new(PEER_TIMEOUT),
             view: Mutex::new(View { rebalancing: true, ..View::default() }),
+            settled: std::sync::Condvar::new(),
             events: Mutex::new(events),
             writes: Mutex::new(()),
             thread: Mutex::new(None),
@@ -161,13 +175,17 @@ impl Cluster {
         let _ = self.events.lock().expect("events lock").send(event);
     }
 
-    /// Asks the herder to rejoin the group (a change the assignment must reflect).
-    pub(crate) fn request_rejoin(&self) {
-        self.send(Event::Rejoin);
-    }
-
     pub(crate) fn view(&self) -> View {
         self.lock_view().clone()
+    }
+
+    /// The view once no rebalance is in progress, waiting up to `timeout` for one to end (Kafka
+    /// Connect's herder queues requests during a rebalance and runs them after it).
+    pub(crate) fn settled_view(&self, timeout: Duration) -> View {
+        let view = self.lock_view();
+        let (view, _) =
+            self.settled.wait_timeout_while(view, timeout, |v| v.rebalancing).unwrap_or_else(|p| p.into_inner());
+        view.clone()
     }
 
     fn lock_view(&self) -> MutexGuard<'_, View> {
@@ -280,7 +298,6 @@ impl Cluster {
             }
             Event::Config(ConfigEvent::SessionKey | ConfigEvent::LoggerLevel { .. }) => {}
             Event::Reconfigure(name) => self.publish_task_configs(&name, herder),
-            Event::Rejoin => herder.rejoin = true,
             Event::Stop => {}
         }
     }
@@ -372,14 +389,22 @@ impl Cluster {
         }
         let mut leader_snapshot = assignor::ConfigSnapshot {
             offset: snapshot.offset,
-            connectors: snapshot.connectors.keys().map(|name| (name.clone(), snapshot.tasks(name).len() as u32)).collect(),
+            connectors: snapshot
+                .connectors
+                .keys()
+                .map(|name| (name.clone(), snapshot.tasks(name).len() as u32))
+                .collect(),
         };
         let refresh = || {
             let _ = self.configs.read_to_end(self.config.worker_sync_timeout);
             let fresh = self.configs.snapshot();
             assignor::ConfigSnapshot {
                 offset: fresh.offset,
-                connectors: fresh.connectors.keys().map(|name| (name.clone(), fresh.tasks(name).len() as u32)).collect(),
+                connectors: fresh
+                    .connectors
+                    .keys()
+                    .map(|name| (name.clone(), fresh.tasks(name).len() as u32))
+                    .collect(),
             }
         };
         let group = assignor::JoinedGroup {
@@ -462,6 +487,11 @@ impl Cluster {
             view.is_leader = joined.is_leader();
             view.leader_url = Some(assignment.leader_url.clone()).filter(|u| !u.is_empty());
             view.signing = super::protocol::selected_protocol_version(&joined.protocol).is_ok_and(|v| v >= 2);
+            if !view.is_leader {
+                // Only the leader knows who runs what; a former leader's knowledge is stale.
+                view.connector_owners.clear();
+                view.task_owners.clear();
+            }
         }
         herder.generation = joined.generation;
         if assignment.failed() {
@@ -473,7 +503,10 @@ impl Cluster {
         if self.configs.snapshot().offset < assignment.config_offset {
             if let Err(e) = self.configs.read_to_end(self.config.worker_sync_timeout) {
                 // Kafka's `readConfigToEnd` failure: leave, wait `worker.unsync.backoff.ms`, rejoin.
-                error!("could not catch up with the config topic: {e}; leaving the group for {:?}", self.config.worker_unsync_backoff);
+                error!(
+                    "could not catch up with the config topic: {e}; leaving the group for {:?}",
+                    self.config.worker_unsync_backoff
+                );
                 runtime.block_on(herder.member.leave());
                 self.stop_everything(herder);
                 herder.allocation = Assignment::default();
@@ -508,6 +541,7 @@ impl Cluster {
         herder.known_tasks = snapshot.connectors.keys().map(|c| (c.clone(), snapshot.tasks(c).len())).collect();
         self.reconcile(herder);
         self.lock_view().rebalancing = false;
+        self.settled.notify_all();
     }
 
     /// Brings what runs here in line with the assignment and the config snapshot: starts what is
@@ -588,7 +622,13 @@ impl Cluster {
             }
             match herder.running_tasks.get_mut(&id) {
                 None => {
-                    self.worker.start_assigned_task(&id.connector, id.task, connector_config.clone(), task_config.clone(), target);
+                    self.worker.start_assigned_task(
+                        &id.connector,
+                        id.task,
+                        connector_config.clone(),
+                        task_config.clone(),
+                        target,
+                    );
                     let running = RunningTask {
                         connector_config: connector_config.clone(),
                         task_config: task_config.clone(),
@@ -619,7 +659,10 @@ impl Cluster {
                 None => return,
             },
         };
-        let unchanged = snapshot.task_configs.get(name).map_or(configs.is_empty() && snapshot.task_counts.contains_key(name), |c| *c == configs)
+        let unchanged = snapshot
+            .task_configs
+            .get(name)
+            .map_or(configs.is_empty() && snapshot.task_counts.contains_key(name), |c| *c == configs)
             && !snapshot.inconsistent.contains(name);
         if unchanged {
             herder.pending_task_configs.remove(name);
@@ -637,8 +680,12 @@ impl Cluster {
     }
 
     fn retry_task_config_publication(&self, herder: &mut HerderState) {
-        let due: Vec<String> =
-            herder.pending_task_configs.iter().filter(|(_, at)| Instant::now() >= **at).map(|(n, _)| n.clone()).collect();
+        let due: Vec<String> = herder
+            .pending_task_configs
+            .iter()
+            .filter(|(_, at)| Instant::now() >= **at)
+            .map(|(n, _)| n.clone())
+            .collect();
         for name in due {
             self.publish_task_configs(&name, herder);
         }
@@ -655,7 +702,8 @@ impl Cluster {
         let body = serde_json::to_vec(configs).expect("configs serialize");
         let mut headers = Vec::new();
         if view.signing {
-            let key = self.configs.snapshot().session_key.ok_or_else(|| Error::Retriable("no session key yet".into()))?;
+            let key =
+                self.configs.snapshot().session_key.ok_or_else(|| Error::Retriable("no session key yet".into()))?;
             headers.push((SIGNATURE_HEADER.to_owned(), sign(&key.key, &body)));
             headers.push((SIGNATURE_ALGORITHM_HEADER.to_owned(), HMAC_SHA256.to_owned()));
         }
@@ -675,9 +723,8 @@ impl Cluster {
     fn restart_owned(&self, connector: &str, include_tasks: bool, only_failed: bool, herder: &mut HerderState) {
         let snapshot = self.configs.snapshot();
         let local = self.worker.local_statuses();
-        let failed = |task: Option<u32>| {
-            local.iter().any(|(c, t, s)| c == connector && *t == task && s.state == State::Failed)
-        };
+        let failed =
+            |task: Option<u32>| local.iter().any(|(c, t, s)| c == connector && *t == task && s.state == State::Failed);
         if herder.running_connectors.contains_key(connector) && (!only_failed || failed(None)) {
             info!(connector, "restarting connector (restart request)");
             if self.worker.restart_assigned_connector(connector).is_ok() {
@@ -822,7 +869,9 @@ impl HerderState {
     fn new(member: GroupMember, max_delay: Duration) -> Self {
         HerderState {
             member,
-            assignor: assignor::IncrementalCooperativeAssignor::new(i32::try_from(max_delay.as_millis()).unwrap_or(i32::MAX)),
+            assignor: assignor::IncrementalCooperativeAssignor::new(
+                i32::try_from(max_delay.as_millis()).unwrap_or(i32::MAX),
+            ),
             rejoin: true,
             scheduled_rejoin: None,
             generation: -1,
@@ -851,7 +900,8 @@ mod tests {
     #[test]
     fn cooperative_assignments_add_to_what_runs() {
         let task = |c: &str, t| ConnectorTaskId::new(c, t);
-        let previous = Assignment { connectors: vec!["a".into()], tasks: vec![task("a", 0), task("a", 1)], ..Default::default() };
+        let previous =
+            Assignment { connectors: vec!["a".into()], tasks: vec![task("a", 0), task("a", 1)], ..Default::default() };
         let delta = Assignment {
             connectors: vec!["b".into()],
             tasks: vec![task("b", 0)],

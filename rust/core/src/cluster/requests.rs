@@ -6,6 +6,7 @@
 //! runs.
 
 use crate::cluster::herder::Cluster;
+use crate::cluster::protocol::ConnectorTaskId as ProtocolTaskId;
 use crate::cluster::rest_client::{verify, HMAC_SHA256};
 use crate::error::{Error, Result};
 use crate::runtime::entities::{ConnectorInfo, ConnectorTaskId, TaskInfo};
@@ -18,6 +19,9 @@ use crate::runtime::worker::TargetState;
 const NO_LEADER: &str =
     "Cannot complete request momentarily due to no known leader URL, likely because a rebalance is underway.";
 
+/// How long a request waits for a rebalance in progress to end before it is answered 409.
+const SETTLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// A signature on an internal request, as its headers carry it.
 pub struct RequestSignature {
     pub algorithm: Option<String>,
@@ -27,7 +31,7 @@ pub struct RequestSignature {
 impl Cluster {
     /// Ok on the leader; otherwise where to forward the request.
     fn leader_only(&self, what: &str) -> Result<()> {
-        let view = self.view();
+        let view = self.settled_view(SETTLE_TIMEOUT);
         if view.is_leader && !view.rebalancing {
             return Ok(());
         }
@@ -45,6 +49,7 @@ impl Cluster {
     }
 
     pub(crate) fn connectors(&self) -> Vec<String> {
+        self.settled_view(SETTLE_TIMEOUT);
         self.configs.snapshot().connectors.keys().cloned().collect()
     }
 
@@ -71,7 +76,11 @@ impl Cluster {
         Ok(ConnectorInfo {
             name: name.to_owned(),
             kind: herder.kind_name(&config),
-            tasks: snapshot.tasks(name).into_iter().map(|task| ConnectorTaskId { connector: name.to_owned(), task }).collect(),
+            tasks: snapshot
+                .tasks(name)
+                .into_iter()
+                .map(|task| ConnectorTaskId { connector: name.to_owned(), task })
+                .collect(),
             config,
         })
     }
@@ -81,7 +90,10 @@ impl Cluster {
         Ok(configs
             .into_iter()
             .enumerate()
-            .map(|(task, config)| TaskInfo { id: ConnectorTaskId { connector: name.to_owned(), task: task as u32 }, config })
+            .map(|(task, config)| TaskInfo {
+                id: ConnectorTaskId { connector: name.to_owned(), task: task as u32 },
+                config,
+            })
             .collect())
     }
 
@@ -193,8 +205,12 @@ impl Cluster {
         Ok(plan)
     }
 
-    /// Where a connector or task runs, from its status: here (`None`), or a worker's URL.
-    fn owner_url(&self, status: Option<(Status, i32)>) -> Result<Option<String>> {
+    /// Where a connector or task runs: here (`None`), or a worker's URL. The leader knows from
+    /// its last assignment; other workers go by the status topic's `worker_id`.
+    fn owner_url(&self, leader_knows: Option<String>, status: Option<(Status, i32)>) -> Result<Option<String>> {
+        if let Some(url) = leader_knows {
+            return Ok((url.trim_end_matches('/') != self.url.trim_end_matches('/')).then_some(url));
+        }
         let Some((status, _)) = status.filter(|(s, _)| s.state != State::Unassigned) else {
             return Err(Error::Forward { url: None, message: NO_LEADER.to_owned() });
         };
@@ -202,11 +218,8 @@ impl Cluster {
             return Ok(None);
         }
         let view = self.view();
-        let url = view
-            .member_urls
-            .get(&status.worker_id)
-            .cloned()
-            .unwrap_or_else(|| format!("http://{}/", status.worker_id));
+        let url =
+            view.member_urls.get(&status.worker_id).cloned().unwrap_or_else(|| format!("http://{}/", status.worker_id));
         Ok(Some(url))
     }
 
@@ -215,9 +228,12 @@ impl Cluster {
         if !self.configs.snapshot().contains(name) {
             return Err(not_found(name));
         }
-        match self.owner_url(self.statuses.connector(name))? {
+        let leader_knows = self.view().connector_owners.get(name).cloned();
+        match self.owner_url(leader_knows, self.statuses.connector(name))? {
             None => self.worker().restart_assigned_connector(name),
-            Some(url) => Err(Error::Forward { url: Some(url), message: format!("Connector {name} runs on another worker") }),
+            Some(url) => {
+                Err(Error::Forward { url: Some(url), message: format!("Connector {name} runs on another worker") })
+            }
         }
     }
 
@@ -227,11 +243,16 @@ impl Cluster {
         if !snapshot.contains(name) {
             return Err(not_found(name));
         }
-        let config =
-            snapshot.task_config(name, task).cloned().ok_or_else(|| Error::NotFound(format!("Task {name}-{task} not found")))?;
-        match self.owner_url(self.statuses.task(name, task))? {
+        let config = snapshot
+            .task_config(name, task)
+            .cloned()
+            .ok_or_else(|| Error::NotFound(format!("Task {name}-{task} not found")))?;
+        let leader_knows = self.view().task_owners.get(&ProtocolTaskId::new(name, task)).cloned();
+        match self.owner_url(leader_knows, self.statuses.task(name, task))? {
             None => self.worker().restart_assigned_task(name, task, config),
-            Some(url) => Err(Error::Forward { url: Some(url), message: format!("Task {name}-{task} runs on another worker") }),
+            Some(url) => {
+                Err(Error::Forward { url: Some(url), message: format!("Task {name}-{task} runs on another worker") })
+            }
         }
     }
 

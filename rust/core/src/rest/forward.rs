@@ -31,7 +31,12 @@ fn next_hop_query(query: Option<&str>) -> Option<String> {
         Some(_) => return None,
     };
     let mut pairs: Vec<(String, String)> = query
-        .map(|q| form_urlencoded::parse(q.as_bytes()).filter(|(k, _)| k != "forward").map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+        .map(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .filter(|(k, _)| k != "forward")
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect()
+        })
         .unwrap_or_default();
     pairs.push(("forward".into(), next.into()));
     Some(form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish())
@@ -60,7 +65,9 @@ pub(crate) async fn forward_layer(State(state): State<AppState>, request: Reques
     let url = format!("{}{}?{query}", target.trim_end_matches('/'), parts.uri.path());
     let headers: Vec<(String, String)> = PASSED_HEADERS
         .iter()
-        .filter_map(|name| parts.headers.get(*name).and_then(|v| v.to_str().ok()).map(|v| ((*name).to_owned(), v.to_owned())))
+        .filter_map(|name| {
+            parts.headers.get(*name).and_then(|v| v.to_str().ok()).map(|v| ((*name).to_owned(), v.to_owned()))
+        })
         .collect();
     let method = parts.method.as_str().to_owned();
     tracing::debug!("forwarding {method} {} to {url}", parts.uri.path());
@@ -94,7 +101,8 @@ pub(crate) async fn put_task_configs(
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let signature = RequestSignature { algorithm: header(SIGNATURE_ALGORITHM_HEADER), signature: header(SIGNATURE_HEADER) };
+    let signature =
+        RequestSignature { algorithm: header(SIGNATURE_ALGORITHM_HEADER), signature: header(SIGNATURE_HEADER) };
     state
         .run(move |herder| match herder.cluster() {
             Some(cluster) => cluster.put_task_configs(&connector, &body, signature),
@@ -112,7 +120,10 @@ mod tests {
     fn two_hops_at_most() {
         assert_eq!(next_hop_query(None).as_deref(), Some("forward=true"));
         assert_eq!(next_hop_query(Some("includeTasks=true")).as_deref(), Some("includeTasks=true&forward=true"));
-        assert_eq!(next_hop_query(Some("forward=true&onlyFailed=true")).as_deref(), Some("onlyFailed=true&forward=false"));
+        assert_eq!(
+            next_hop_query(Some("forward=true&onlyFailed=true")).as_deref(),
+            Some("onlyFailed=true&forward=false")
+        );
         assert_eq!(next_hop_query(Some("forward=false")), None);
     }
 }

@@ -14,7 +14,7 @@ use crate::kafka::group_offsets::{delete_group, GroupOffsets};
 
 use crate::error::{Error, Result};
 use crate::runtime::entities::{ConnectorOffset, ConnectorOffsets, Message};
-use crate::runtime::herder::{not_found, Herder};
+use crate::runtime::herder::Herder;
 use crate::runtime::plugin::ConnectorKind;
 use crate::runtime::worker::TargetState;
 
