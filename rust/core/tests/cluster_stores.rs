@@ -300,3 +300,97 @@ fn offsets_are_shared_durable_and_partitioned_as_java_does() {
     w2.stop();
     w3.stop();
 }
+
+/// The broker of the real-broker tests (`FERROCONNECT_BOOTSTRAP`, as the Python suite names it).
+fn real_broker() -> String {
+    std::env::var("FERROCONNECT_BOOTSTRAP").expect("set FERROCONNECT_BOOTSTRAP=host:port of a Kafka broker")
+}
+
+/// A topic name of this run.
+fn fresh(name: &str) -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    format!("fc-stores-{name}-{}-{nanos}", std::process::id())
+}
+
+/// Topic creation and the cleanup policy check need the admin APIs the mock lacks:
+/// `FERROCONNECT_BOOTSTRAP=127.0.0.1:PORT cargo test --release -p ferroconnect-core --test cluster_stores -- --ignored`
+/// against a broker from `python scripts/kafka_broker.py start --state-dir DIR`.
+#[test]
+#[ignore = "needs a real Kafka broker: FERROCONNECT_BOOTSTRAP"]
+fn real_broker_creates_compacted_topics_and_refuses_others() {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
+    use rdkafka::client::DefaultClientContext;
+    use rdkafka::config::ClientConfig;
+
+    let bootstrap = real_broker();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let admin: AdminClient<DefaultClientContext> =
+        ClientConfig::new().set("bootstrap.servers", &bootstrap).create().unwrap();
+    let options = AdminOptions::new();
+    let describe = |topic: &str| {
+        let resource = ResourceSpecifier::Topic(topic);
+        let mut results = runtime.block_on(admin.describe_configs([&resource], &options)).unwrap();
+        let config = results.pop().unwrap().unwrap();
+        let value = |name: &str| config.get(name).and_then(|e| e.value.clone());
+        (value("cleanup.policy"), value("min.compaction.lag.ms"))
+    };
+
+    // Created when missing: compacted, Kafka's partition counts, prefixed topic configs applied.
+    let names = [fresh("configs"), fresh("offsets"), fresh("status")];
+    let worker = config(&[
+        ("config.storage.topic", &names[0]),
+        ("offset.storage.topic", &names[1]),
+        ("status.storage.topic", &names[2]),
+        ("config.storage.replication.factor", "1"),
+        ("offset.storage.replication.factor", "-1"),
+        ("status.storage.replication.factor", "1"),
+        ("status.storage.cleanup.policy", "delete"),
+        ("offset.storage.min.compaction.lag.ms", "1234"),
+    ]);
+    let configs = TopicSettings::from_worker(InternalTopic::Config, &worker).unwrap();
+    let offsets = TopicSettings::from_worker(InternalTopic::Offsets, &worker).unwrap();
+    let status = TopicSettings::from_worker(InternalTopic::Status, &worker).unwrap();
+    let store = ConfigTopicStore::start(&bootstrap, &configs, &no_settings(), Arc::new(|_| {})).unwrap();
+    let offset_store = TopicOffsetStore::start(&bootstrap, &offsets, &no_settings()).unwrap();
+    let status_store = StatusTopicStore::start(&bootstrap, &status, &no_settings()).unwrap();
+    let metadata = admin.inner().fetch_metadata(None, SYNC).unwrap();
+    let partitions = |name: &str| metadata.topics().iter().find(|t| t.name() == name).unwrap().partitions().len();
+    assert_eq!([partitions(&names[0]), partitions(&names[1]), partitions(&names[2])], [1, 25, 5]);
+    assert_eq!(describe(&names[0]).0.as_deref(), Some("compact"));
+    assert_eq!(describe(&names[1]), (Some("compact".into()), Some("1234".into())));
+    assert_eq!(describe(&names[2]).0.as_deref(), Some("compact"), "a user's cleanup.policy is ignored");
+
+    // A round trip through each, on a broker that answers fetches as data arrives.
+    let started = Instant::now();
+    store.put_connector_config("c", &config(&[("a", "b")]), None).unwrap();
+    store.put_task_configs("c", &[config(&[("t", "0")])]).unwrap();
+    assert_eq!(store.snapshot().tasks("c"), [0]);
+    offset_store.put("c", &[(json!({"p": 0}), Some(json!({"o": 1})))]).unwrap();
+    assert_eq!(offset_store.get("c", &[json!({"p": 0})]).unwrap(), [Some(json!({"o": 1}))]);
+    status_store.put_connector("c", &Status::new(State::Running, "w:1"), 1).unwrap();
+    status_store.read_to_end(SYNC).unwrap();
+    assert_eq!(status_store.connector("c").map(|(s, _)| s.state), Some(State::Running));
+    assert!(started.elapsed() < Duration::from_secs(5), "round trips took {:?}", started.elapsed());
+
+    // Present already: a second start only verifies the policy.
+    ConfigTopicStore::start(&bootstrap, &configs, &no_settings(), Arc::new(|_| {})).unwrap().stop();
+
+    // An existing topic that is not compacted only is refused with Kafka's message.
+    let deleting = fresh("deleting");
+    let topic = NewTopic::new(&deleting, 1, TopicReplication::Fixed(1)).set("cleanup.policy", "compact,delete");
+    runtime.block_on(admin.create_topics([&topic], &options)).unwrap().pop().unwrap().unwrap();
+    let mut refused = TopicSettings::new(InternalTopic::Status, &deleting, 1);
+    refused.read_timeout = SYNC;
+    let error = StatusTopicStore::start(&bootstrap, &refused, &no_settings()).err().expect("refused");
+    assert!(
+        error.to_string().contains(&format!(
+            "Topic '{deleting}' supplied via the 'status.storage.topic' property is required to have \
+             'cleanup.policy=compact' to guarantee consistency and durability of connector and task statuses, but \
+             found the topic currently has 'cleanup.policy=compact,delete'."
+        )),
+        "{error}"
+    );
+    store.stop();
+    offset_store.stop();
+    status_store.stop();
+}

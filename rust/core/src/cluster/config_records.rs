@@ -308,7 +308,7 @@ mod tests {
     // The golden values were printed by Kafka 4.4.0's own classes: the schemas of
     // `KafkaConfigBackingStore` (`CONNECTOR_CONFIGURATION_V0`, ...) filled and written by
     // `JsonConverter` with `schemas.enable=false` (a throw-away Java program run against
-    // connect-runtime-4.4.0.jar / connect-json-4.4.0.jar, 2025).
+    // connect-runtime-4.4.0.jar / connect-json-4.4.0.jar).
 
     fn text(bytes: Vec<u8>) -> String {
         String::from_utf8(bytes).unwrap()

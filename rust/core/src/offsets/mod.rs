@@ -1,4 +1,5 @@
-//! Where source offsets are kept. Keys and values use Kafka Connect's offsets-topic encoding:
+//! Where source offsets are kept: in memory, in a local file (standalone) or in the offsets topic
+//! (distributed). Keys and values use Kafka Connect's offsets-topic encoding:
 //! key `["<connector>",{<source partition>}]`, value `{<source offset>}`, both compact JSON.
 
 mod file;
