@@ -8,12 +8,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ferroconnect_core::cluster::config_topic::{ConfigEvent, ConfigTopicStore, SessionKey};
+use ferroconnect_core::cluster::offsets_topic::TopicOffsetStore;
 use ferroconnect_core::cluster::status_topic::StatusTopicStore;
 use ferroconnect_core::cluster::topic_setup::{InternalTopic, TopicSettings};
 use ferroconnect_core::kafka::mock::EmbeddedCluster;
 use ferroconnect_core::kafka::producer::{produce_all, OutgoingRecord};
 use ferroconnect_core::kafka::reader::{read_topic, StoredRecord};
-use ferroconnect_core::offsets::{offset_key, OffsetStore, TopicOffsetStore};
+use ferroconnect_core::offsets::{offset_key, OffsetStore};
 use ferroconnect_core::runtime::plugin::Config;
 use ferroconnect_core::runtime::status::{State, Status};
 use ferroconnect_core::runtime::worker::TargetState;

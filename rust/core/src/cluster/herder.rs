@@ -23,6 +23,7 @@ use super::config::DistributedConfig;
 use super::config_records::SessionKey;
 use super::config_topic::{ConfigEvent, ConfigSnapshot, ConfigTopicStore};
 use super::group::{GroupMember, GroupSettings, Joined};
+use super::offsets_topic::TopicOffsetStore;
 use super::protocol::{Assignment, ConnectProtocol, ConnectorTaskId, WorkerMetadata};
 use super::rest_client::{
     new_session_key, sign, PeerClient, HMAC_SHA256, SIGNATURE_ALGORITHM_HEADER, SIGNATURE_HEADER,
@@ -30,7 +31,6 @@ use super::rest_client::{
 use super::status_topic::StatusTopicStore;
 use super::topic_setup::{InternalTopic, TopicSettings};
 use crate::error::{Error, Result};
-use crate::offsets::TopicOffsetStore;
 use crate::runtime::plugin::{Config, PluginLoader};
 use crate::runtime::status::{State, Status};
 use crate::runtime::worker::{TargetState, Worker};

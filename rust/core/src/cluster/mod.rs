@@ -6,7 +6,7 @@
 //! - `assignor`: the leader's choice of assignments (Kafka's eager and incremental cooperative);
 //! - `group` over `wire`: the group membership client;
 //! - `kafka_log`, `topic_setup`, `config_records`, `config_topic`, `status_topic`: the internal
-//!   topics and their record formats (the offsets topic store is `offsets::TopicOffsetStore`);
+//!   topics and their record formats, `offsets_topic` the offset store of distributed mode;
 //! - `config`: the distributed worker keys; `herder` and `requests`: the distributed herder and
 //!   what the REST API asks of it; `rest_client`: requests between workers.
 
@@ -17,6 +17,7 @@ pub mod config_topic;
 pub mod group;
 pub mod herder;
 pub mod kafka_log;
+pub mod offsets_topic;
 pub mod protocol;
 pub mod requests;
 pub mod rest_client;

@@ -1,14 +1,12 @@
 //! Where source offsets are kept: in memory, in a local file (standalone) or in the offsets topic
-//! (distributed). Keys and values use Kafka Connect's offsets-topic encoding:
+//! (distributed, `cluster::offsets_topic`). Keys and values use Kafka Connect's offsets-topic encoding:
 //! key `["<connector>",{<source partition>}]`, value `{<source offset>}`, both compact JSON.
 
 mod file;
 mod memory;
-mod topic;
 
 pub use file::FileOffsetStore;
 pub use memory::MemoryOffsetStore;
-pub use topic::TopicOffsetStore;
 
 use crate::error::Result;
 

@@ -23,10 +23,10 @@ use std::time::Duration;
 
 use tracing::{info, warn};
 
-use super::{entries_of, lookup, offset_key, OffsetMap, OffsetStore};
-use crate::cluster::kafka_log::{KafkaLog, LogRecord};
-use crate::cluster::topic_setup::{ensure_topic, TopicSettings};
+use super::kafka_log::{KafkaLog, LogRecord};
+use super::topic_setup::{ensure_topic, TopicSettings};
 use crate::error::{Error, Result};
+use crate::offsets::{entries_of, lookup, offset_key, OffsetMap, OffsetStore};
 
 /// Java's default partitioner for keyed records, in librdkafka's name.
 pub const JAVA_PARTITIONER: (&str, &str) = ("partitioner", "murmur2_random");
