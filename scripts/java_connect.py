@@ -4,9 +4,11 @@
 ``tests/jvm/connect/pom.xml`` names ``connect-runtime``, ``connect-json``, ``connect-transforms``
 (4.4.0), ``connect-file`` (4.3.1: 4.4.0 is not on Maven Central) and a log4j2 SLF4J binding; Maven
 copies them into ``~/.cache/ferroconnect/connect-4.4.0-<pom hash>/libs`` (the same cache as the
-broker's, see ``kafka_broker.py``). A worker gets a state folder with its ``worker.properties``,
-``log4j2.properties``, ``connect.log`` and (standalone) its offsets file, a free loopback REST port,
-a bounded heap, and is ready when ``GET /`` answers. The JVM is a test and benchmark dependency:
+broker's, see ``kafka_broker.py``), beside a jar built from ``tests/jvm/connect/shim`` that lets
+connect-file 4.3.1 run on 4.4.0 (it calls ``AppInfoParser`` by its pre-4.4 name). A worker gets a
+state folder with its ``worker.properties``, ``log4j2.properties``, ``connect.log`` and
+(standalone) its offsets file, a free loopback REST port, a bounded heap, and is ready when
+``GET /`` answers. The JVM is a test and benchmark dependency:
 the product never needs it. Stdlib only.
 
 Library use::
@@ -25,11 +27,14 @@ Command line use::
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -40,6 +45,7 @@ from typing import Any
 import kafka_broker
 
 POM = Path(__file__).resolve().parents[1] / "tests" / "jvm" / "connect" / "pom.xml"
+SHIM = POM.parent / "shim"
 MAIN_CLASSES = {
     "standalone": "org.apache.kafka.connect.cli.ConnectStandalone",
     "distributed": "org.apache.kafka.connect.cli.ConnectDistributed",
@@ -76,11 +82,40 @@ class ConnectStartError(RuntimeError):
 
 
 def install(quiet: bool = True) -> Path:
-    """Resolve Java Connect's jars (Maven, cached); return their folder."""
+    """Resolve Java Connect's jars (Maven, cached) and build the FileStream shim; return their folder."""
     try:
-        return kafka_broker.install(quiet, pom=POM, name="connect", marker="connect-runtime-4.4.0.jar")
+        libs = kafka_broker.install(quiet, pom=POM, name="connect", marker="connect-runtime-4.4.0.jar")
     except kafka_broker.BrokerStartError as exc:
         raise ConnectStartError(str(exc)) from exc
+    _build_shim(libs)
+    return libs
+
+
+def _build_shim(libs: Path) -> None:
+    """Compile ``tests/jvm/connect/shim`` into a jar in ``libs`` (named by the sources' hash), so
+    that connect-file 4.3.1's connectors find ``AppInfoParser`` under its pre-4.4 name."""
+    sources = sorted(SHIM.rglob("*.java"))
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()[:12]
+    jar = libs / f"ferroconnect-test-shim-{digest}.jar"
+    if jar.is_file():
+        return
+    bin_dir = Path(kafka_broker.java()).parent
+    with tempfile.TemporaryDirectory() as tmp:
+        classes = Path(tmp) / "classes"
+        staged = Path(tmp) / jar.name
+        steps = [
+            [str(bin_dir / "javac"), "-cp", str(libs / "*"), "-d", str(classes), *map(str, sources)],
+            [str(bin_dir / "jar"), "cf", str(staged), "-C", str(classes), "."],
+        ]
+        for command in steps:
+            result = subprocess.run(command, capture_output=True, text=True, check=False)
+            if result.returncode != 0:
+                raise ConnectStartError(
+                    f"building the test shim failed: {' '.join(command)}\n{result.stderr}"
+                )
+        for old in libs.glob("ferroconnect-test-shim-*.jar"):
+            old.unlink()
+        shutil.move(str(staged), jar)
 
 
 class JavaConnect:
@@ -106,6 +141,11 @@ class JavaConnect:
     def alive(self) -> bool:
         """Return whether the JVM still runs."""
         return self._process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash (tests of what survivors do); waits for the process to end."""
+        self._process.kill()
+        self._process.wait(30)
 
     def log_tail(self, lines: int = 60) -> str:
         """Return the last lines of the JVM's output and its log."""

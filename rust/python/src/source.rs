@@ -113,6 +113,17 @@ impl Connector for PyConnector {
         call(|py| self.obj.bind(py).call_method0("stop").map(drop))
     }
 
+    /// `module.QualName` of the class `task_class()` returns.
+    fn task_class(&self) -> Option<String> {
+        call(|py| {
+            let class = self.obj.bind(py).call_method0("task_class")?;
+            let module: String = class.getattr("__module__")?.extract()?;
+            let name: String = class.getattr("__qualname__")?.extract()?;
+            Ok(format!("{module}.{name}"))
+        })
+        .ok()
+    }
+
     fn create_sink_task(&self) -> Result<Box<dyn ferroconnect_core::runtime::plugin::SinkTask>> {
         call(|py| {
             let task = self.obj.bind(py).call_method0("task_class")?.call0()?;

@@ -61,6 +61,10 @@ pub struct CountingSinkConnector {
 }
 
 impl Connector for CountingSinkConnector {
+    fn task_class(&self) -> Option<String> {
+        Some("ferroconnect.connectors.CountingSinkTask".into())
+    }
+
     fn kind(&self) -> ConnectorKind {
         ConnectorKind::Sink
     }

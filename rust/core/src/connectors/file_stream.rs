@@ -93,6 +93,10 @@ pub struct FileStreamSourceConnector {
 }
 
 impl Connector for FileStreamSourceConnector {
+    fn task_class(&self) -> Option<String> {
+        Some("org.apache.kafka.connect.file.FileStreamSourceTask".into())
+    }
+
     fn kind(&self) -> ConnectorKind {
         ConnectorKind::Source
     }
@@ -352,6 +356,10 @@ pub struct FileStreamSinkConnector {
 }
 
 impl Connector for FileStreamSinkConnector {
+    fn task_class(&self) -> Option<String> {
+        Some("org.apache.kafka.connect.file.FileStreamSinkTask".into())
+    }
+
     fn kind(&self) -> ConnectorKind {
         ConnectorKind::Sink
     }

@@ -106,6 +106,10 @@ pub struct GeneratorSourceConnector {
 }
 
 impl Connector for GeneratorSourceConnector {
+    fn task_class(&self) -> Option<String> {
+        Some("ferroconnect.connectors.GeneratorSourceTask".into())
+    }
+
     fn kind(&self) -> ConnectorKind {
         ConnectorKind::Source
     }

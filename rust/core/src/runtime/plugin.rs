@@ -47,6 +47,11 @@ pub trait Connector: Send + Sync {
     fn start(&self, config: &Config, context: ConnectorContext) -> Result<()>;
     fn task_configs(&self, max_tasks: usize) -> Result<Vec<Config>>;
     fn stop(&self) -> Result<()>;
+    /// The task class's name, which Kafka writes into every task config as `task.class`: a Java
+    /// worker of a mixed cluster needs it to start a task whose connector runs elsewhere.
+    fn task_class(&self) -> Option<String> {
+        None
+    }
     /// A new, unstarted source task of this connector's task class.
     fn create_source_task(&self) -> Result<Box<dyn SourceTask>> {
         Err(Error::Connector("this connector has no source tasks".into()))

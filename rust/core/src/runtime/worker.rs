@@ -640,10 +640,27 @@ impl Worker {
         let connector = entry.connector.as_ref().expect("started connector");
         let parsed = ConnectorConfig::parse(&entry.config)?;
         // Stored task configs show the connector config's placeholders, never what they resolve to.
+        // As Kafka's `Worker.connectorTaskConfigs`: each names the task class, and a sink's its
+        // subscription (what a Java worker of a mixed cluster needs to run the task).
+        let task_class = connector.task_class();
+        let subscription: Vec<(&str, String)> = ["topics", "topics.regex"]
+            .into_iter()
+            .filter(|_| connector.kind() == ConnectorKind::Sink)
+            .filter_map(|key| entry.config.get(key).map(|v| (key, v.clone())))
+            .collect();
         let configs: Vec<Config> = connector
             .task_configs(parsed.tasks_max)?
             .iter()
-            .map(|c| crate::config::providers::reverse_transform(&entry.config, c))
+            .map(|c| {
+                let mut config = crate::config::providers::reverse_transform(&entry.config, c);
+                if let Some(class) = &task_class {
+                    config.insert("task.class".into(), class.clone());
+                }
+                for (key, value) in &subscription {
+                    config.insert((*key).to_owned(), value.clone());
+                }
+                config
+            })
             .collect();
         if configs.len() > parsed.tasks_max && parsed.tasks_max_enforce {
             return Err(Error::Connector(format!(
