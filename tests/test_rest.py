@@ -55,9 +55,11 @@ def test_full_lifecycle_matches_kafka_connect(
         assert http.get("/connectors").json() == ["lines"]
         _info_shape(http.get("/connectors/lines").json(), "lines", 1)
         assert http.get("/connectors/lines/config").json() == {**config, "name": "lines"}
+        # As Kafka's Worker writes them: the connector's task config plus `task.class`.
+        task_config = {**config, "name": "lines", "task.class": "file_stream.FileStreamSourceTask"}
         tasks = http.get("/connectors/lines/tasks").json()
-        assert tasks == [{"id": {"connector": "lines", "task": 0}, "config": {**config, "name": "lines"}}]
-        assert http.get("/connectors/lines/tasks-config").json() == {"lines-0": {**config, "name": "lines"}}
+        assert tasks == [{"id": {"connector": "lines", "task": 0}, "config": task_config}]
+        assert http.get("/connectors/lines/tasks-config").json() == {"lines-0": task_config}
 
         # Status: Kafka's ConnectorStateInfo, worker_id = the advertised host:port.
         status = wait_state(http, "lines", "RUNNING", tasks=1)
@@ -453,7 +455,8 @@ def test_config_provider_placeholders_reach_the_connector_only(
         wait_state(http, "s", "RUNNING", tasks=1)
         # Stored and shown with placeholders ...
         assert http.get("/connectors/s/config").json() == {**raw, "name": "s"}
-        assert http.get("/connectors/s/tasks").json()[0]["config"] == {**raw, "name": "s"}
+        task_config = http.get("/connectors/s/tasks").json()[0]["config"]
+        assert {k: v for k, v in task_config.items() if k != "task.class"} == {**raw, "name": "s"}
         shown = json.dumps(http.get("/connectors?expand=info&expand=status").json())
         assert "s3cret" not in shown and "from-directory" not in shown
         # ... resolved only for the connector and its task.
@@ -465,7 +468,7 @@ def test_config_provider_placeholders_reach_the_connector_only(
             "other": "s3cret-from-env",
         }
         assert SecretSource.started_with[-1] == resolved
-        assert SecretSource.tasks_started_with[-1] == resolved
+        assert SecretSource.tasks_started_with[-1] == {**resolved, "task.class": "rest_helpers.SecretTask"}
         validated = http.put(
             "/connector-plugins/SecretSource/config/validate", json={**raw, "name": "s"}
         ).json()

@@ -199,7 +199,7 @@ impl Validator {
                 }
             }
             Validator::NonEmptyString => match value {
-                ConfigValue::String(s) if s.is_empty() => Err("String must be non-empty".into()),
+                ConfigValue::String(s) if s.is_empty() => Err("String may not be empty".into()),
                 _ => Ok(()),
             },
             Validator::Custom(check) => check(name, value),
