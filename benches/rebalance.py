@@ -378,7 +378,7 @@ def main() -> None:
         a, b = ours.rss_mib, java.rss_mib
         print(f"{'peak RSS of worker 0, MiB':<34}{a:>15.0f}{b:>9.0f}{b / a:>11.2f}")
         rest = f"ferroconnect {ours.joiner_rest_s:.2f} s, Java {java.joiner_rest_s:.2f} s"
-        print(f"# the joiner's REST API answered after: {rest}")
+        print(f"# the joiner first answered GET /connectors?expand=status after: {rest}")
 
 
 if __name__ == "__main__":
