@@ -184,6 +184,7 @@ def start(
     worker: Mapping[str, str] | None = None,
     connectors: Sequence[Mapping[str, str]] = (),
     timeout_s: float = START_TIMEOUT_S,
+    extra_classpath: Sequence[str | os.PathLike[str]] = (),
 ) -> JavaConnect:
     """Start Java Connect and wait until its REST API answers ``GET /``.
 
@@ -194,6 +195,9 @@ def start(
         worker: worker properties laid over Kafka's shipped defaults for ``mode``.
         connectors: standalone only: connector configs (each with ``name``) given on the command line.
         timeout_s: how long to wait for ``GET /``.
+        extra_classpath: folders or jars appended to the worker's classpath after Connect's own
+            jars, e.g. a benchmark's compiled connector (``benches/rebalance.py``); plugins found
+            there by Connect's classpath scan are usable as with ``plugin.path``.
 
     Raises:
         ConnectStartError: if the jars cannot be resolved, or the worker exits or does not answer.
@@ -202,7 +206,7 @@ def start(
         raise ConnectStartError(f"mode must be standalone or distributed, not {mode!r}")
     path = Path(state_dir).resolve()
     path.mkdir(parents=True, exist_ok=True)
-    classpath = str(install() / "*")
+    classpath = os.pathsep.join([str(install() / "*"), *(str(Path(p).resolve()) for p in extra_classpath)])
     port = kafka_broker.free_port()
     url = f"http://127.0.0.1:{port}"
     props = dict(STANDALONE_DEFAULTS if mode == "standalone" else DISTRIBUTED_DEFAULTS)

@@ -3,9 +3,17 @@ session's Apache Kafka (so that no second broker starts)."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+import java_connect
+import kafka_broker
 
 BENCHES = Path(__file__).resolve().parent.parent / "benches"
 
@@ -55,3 +63,24 @@ def test_idle_tasks_cost_almost_no_cpu(bootstrap_servers: str) -> None:
     assert set(shares) == {"sources", "sinks"}, out
     assert shares["sources"] < 3.0, f"16 idle source tasks use {shares['sources']} % of a core"
     assert shares["sinks"] < 3.0, f"16 idle sink tasks use {shares['sinks']} % of a core"
+
+
+def test_rebalance_benchmark_smoke_runs(bootstrap_servers: str) -> None:
+    """2 connectors x 2 idle tasks on a ferroconnect cluster and a Java Connect one: join, kill -9.
+
+    Java Connect is a benchmark dependency: like the broker, its absence fails the run under
+    ``CI=true`` and skips it elsewhere.
+    """
+    try:
+        java_connect.install()
+        kafka_broker.java()
+        if shutil.which("javac") is None and not Path(kafka_broker.java()).with_name("javac").exists():
+            raise java_connect.ConnectStartError("javac (JDK 17+) is needed to compile the Java connector")
+    except (java_connect.ConnectStartError, kafka_broker.BrokerStartError) as exc:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"Java Connect cannot run: {exc}", pytrace=False)
+        pytest.skip(f"Java Connect cannot run: {exc}")
+    out = _run("rebalance.py", 0, bootstrap_servers, "--smoke")
+    rows = {line.split("  ")[0]: line.split()[-1] for line in out.splitlines() if not line.startswith("#")}
+    assert {"join (3rd worker)", "peak RSS of worker 0, MiB"} <= set(rows), out
+    assert all(float(ratio) > 0 for label, ratio in rows.items() if label != "scenario"), out
