@@ -327,3 +327,64 @@ def test_a_stopped_cluster_comes_back_from_the_config_topic(
     )
     info = second[1].client.get("/connectors/kept").json()
     assert info["config"]["topic"] == topic and len(info["tasks"]) == 2
+
+
+def test_rest_changes_work_from_any_worker(cluster: Cluster) -> None:
+    workers = cluster.start(2)
+    topic = f"fc-counter-{uuid.uuid4().hex[:8]}"
+    config = cluster.counter(topic, 2)
+    assert (
+        workers[1].client.post("/connectors", json={"name": "counter", "config": config}).status_code == 201
+    )
+    wait_for("2 tasks RUNNING", lambda: all_running(statuses(workers[0])["counter"], 2), 90, workers)
+
+    # A config change from either worker: the connector restarts with it and makes 4 tasks.
+    answer = workers[0].client.put("/connectors/counter/config", json={**config, "tasks.max": "4"})
+    assert answer.status_code == 200, answer.text
+    wait_for("4 tasks RUNNING", lambda: all_running(statuses(workers[1])["counter"], 4), 90, workers)
+
+    # A task restart sent to the worker that does not run it reaches the one that does.
+    owner = task_owners(workers[0], "counter")[0]
+    other = next(w for w in workers if worker_id(w) != owner)
+    starts = cluster.starts()["0"]
+    assert other.client.post("/connectors/counter/tasks/0/restart").status_code == 204
+    wait_for("task 0 started again", lambda: cluster.starts()["0"] == starts + 1, 60, workers)
+
+    # A restart plan (KIP-745) from either worker: every task restarts, wherever it runs.
+    before = cluster.starts()
+    answer = workers[1].client.post("/connectors/counter/restart", params={"includeTasks": "true"})
+    assert answer.status_code == 202, answer.text
+    assert {t["state"] for t in answer.json()["tasks"]} == {"RESTARTING"}
+    wait_for(
+        "all 4 tasks started again",
+        lambda: all(cluster.starts()[str(t)] > before[str(t)] for t in range(4)),
+        60,
+        workers,
+    )
+
+    # Offsets (KIP-875): stop, then change them from either worker; every worker reads the same.
+    assert workers[0].client.put("/connectors/counter/stop").status_code == 204
+    wait_for(
+        "counter STOPPED with no tasks",
+        lambda: (
+            statuses(workers[1])["counter"]["connector"]["state"] == "STOPPED"
+            and workers[1].client.get("/connectors/counter/tasks").json() == []
+        ),
+        60,
+        workers,
+    )
+    offsets = [w.client.get("/connectors/counter/offsets").json() for w in workers]
+    assert offsets[0] == offsets[1] and len(offsets[0]["offsets"]) == 4, offsets
+    patch = {"offsets": [{"partition": {"task": "0"}, "offset": {"n": 5}}]}
+    answer = workers[1].client.patch("/connectors/counter/offsets", json=patch)
+    assert answer.status_code == 200, answer.text
+    for worker in workers:
+        shown = worker.client.get("/connectors/counter/offsets").json()["offsets"]
+        assert {"partition": {"task": "0"}, "offset": {"n": 5}} in shown, shown
+    # Resumed, task 0 counts on from the altered offset: 6 comes again.
+    assert workers[0].client.put("/connectors/counter/resume").status_code == 202
+    wait_for("4 tasks RUNNING again", lambda: all_running(statuses(workers[0])["counter"], 4), 90, workers)
+    time.sleep(1)
+    assert workers[0].client.put("/connectors/counter/stop").status_code == 204
+    values = read_values(cluster.props["bootstrap.servers"], topic, 10**6, idle=2.0)
+    assert values.count("0:6") == 2 and values.count("0:5") == 1, "task 0 resumed at 6"
