@@ -151,8 +151,16 @@ def test_three_workers_share_connectors_and_agree_on_status(cluster: Cluster, pr
     assert max(tasks_per_worker.values()) - min(tasks_per_worker.values()) <= 1, tasks_per_worker
     assert max(connectors_per_worker.values()) <= 1 + min(connectors_per_worker.get(i, 0) for i in ids)
 
-    # Reads agree everywhere: list, config, task configs.
+    # Reads agree everywhere: list, config, task configs, the topics used (KIP-558, from the status
+    # topic: whichever worker ran the tasks).
     for worker in workers:
+
+        def listed(w: ClusterWorker = worker) -> Any:
+            answer = w.client.get("/connectors/gen-1/topics").json()
+            return answer if answer["gen-1"]["topics"] else None
+
+        topics = wait_for("gen-1's topic listed", listed, 30, workers)
+        assert topics == {"gen-1": {"topics": [topic]}}, topics
         assert sorted(worker.client.get("/connectors").json()) == ["gen-0", "gen-1", "gen-2"]
         assert worker.client.get("/connectors/gen-1/config").json()["topic"] == topic
         assert len(worker.client.get("/connectors/gen-1/tasks").json()) == 3

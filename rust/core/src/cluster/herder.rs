@@ -115,6 +115,13 @@ impl Cluster {
         url: String,
     ) -> Result<Arc<Cluster>> {
         let protocol = ConnectProtocol::parse(&config.connect_protocol)?;
+        if config.exactly_once_source_support != "disabled" {
+            warn!(
+                "exactly.once.source.support={}: exactly-once sources are not built yet; source tasks run \
+                 at least once (docs/distributed.md)",
+                config.exactly_once_source_support
+            );
+        }
         let props = worker_config.props.clone();
         let bootstrap = worker_config.bootstrap_servers.clone();
         let settings = internal_client_settings(&props);
@@ -263,6 +270,8 @@ impl Cluster {
                 self.reconcile(&mut herder);
             }
             self.publish_statuses(&mut herder);
+            self.publish_topics(&mut herder);
+            self.rotate_session_key(&mut herder);
             self.retry_task_config_publication(&mut herder);
         }
         self.shut_down(&runtime, &mut herder);
@@ -456,21 +465,27 @@ impl Cluster {
         }
     }
 
-    /// A new session key when none exists or the current one is older than `inter.worker.key.ttl.ms`.
-    fn ensure_session_key(&self, snapshot: &ConfigSnapshot) {
+    /// A new session key when none exists or the current one is older than
+    /// `inter.worker.key.ttl.ms`; true when one was written.
+    fn ensure_session_key(&self, snapshot: &ConfigSnapshot) -> bool {
         let ttl = self.config.inter_worker_key_ttl.as_millis() as i64;
         let fresh = snapshot.session_key.as_ref().is_some_and(|k| k.creation_timestamp + ttl > now_ms());
         if fresh {
-            return;
+            return false;
         }
-        match new_session_key() {
-            Ok(key) => {
-                let key = SessionKey { key, algorithm: HMAC_SHA256.to_owned(), creation_timestamp: now_ms() };
-                if let Err(e) = self.configs.put_session_key(&key) {
-                    warn!("could not write a new session key: {e}");
-                }
+        let written = new_session_key().and_then(|key| {
+            let key = SessionKey { key, algorithm: HMAC_SHA256.to_owned(), creation_timestamp: now_ms() };
+            self.configs.put_session_key(&key)
+        });
+        match written {
+            Ok(()) => {
+                info!("wrote a new session key for internal requests");
+                true
             }
-            Err(e) => warn!("{e}"),
+            Err(e) => {
+                warn!("could not write a new session key: {e}");
+                false
+            }
         }
     }
 
@@ -747,6 +762,46 @@ impl Cluster {
         }
     }
 
+    /// Writes each topic a task here used for the first time to the status topic (KIP-558's
+    /// `status-topic-` records, which `GET /connectors/{c}/topics` reads on every worker). As in
+    /// Kafka, a topic is written once per worker: a reset deletes the records, and a task that
+    /// keeps using the topic does not write it again.
+    fn publish_topics(&self, herder: &mut HerderState) {
+        if !self.worker.topic_tracker().enabled() {
+            return;
+        }
+        let tasks: Vec<(String, u32)> = herder.running_tasks.keys().map(|t| (t.connector.clone(), t.task)).collect();
+        for (connector, task) in tasks {
+            for topic in self.worker.topic_tracker().topics(&connector) {
+                let key = (connector.clone(), topic.clone());
+                if herder.published_topics.contains(&key) {
+                    continue;
+                }
+                match self.statuses.put_topic(&connector, &topic, task) {
+                    Ok(()) => {
+                        herder.published_topics.insert(key);
+                    }
+                    Err(e) => debug!(connector, topic, "topic status not written yet: {e}"),
+                }
+            }
+        }
+    }
+
+    /// The leader replaces the session key when it expires (`inter.worker.key.ttl.ms`), between
+    /// rebalances too; a key just written is not written again before it has been read back.
+    fn rotate_session_key(&self, herder: &mut HerderState) {
+        let view = self.view();
+        if !view.is_leader || !view.signing || view.rebalancing {
+            return;
+        }
+        if herder.key_written_at.is_some_and(|at| at.elapsed() < Duration::from_secs(10)) {
+            return;
+        }
+        if self.ensure_session_key(&self.configs.snapshot()) {
+            herder.key_written_at = Some(Instant::now());
+        }
+    }
+
     /// Writes the statuses that changed since the last pass to the status topic.
     fn publish_statuses(&self, herder: &mut HerderState) {
         if herder.generation < 0 {
@@ -863,6 +918,10 @@ struct HerderState {
     pending_task_configs: BTreeMap<String, Instant>,
     /// The status last written for each connector (`None`) and task here.
     published: HashMap<(String, Option<u32>), Status>,
+    /// (connector, topic) written to the status topic by this worker.
+    published_topics: BTreeSet<(String, String)>,
+    /// When the leader last wrote a session key.
+    key_written_at: Option<Instant>,
 }
 
 impl HerderState {
@@ -883,6 +942,8 @@ impl HerderState {
             known_tasks: BTreeMap::new(),
             pending_task_configs: BTreeMap::new(),
             published: HashMap::new(),
+            published_topics: BTreeSet::new(),
+            key_written_at: None,
         }
     }
 }

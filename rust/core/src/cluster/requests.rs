@@ -293,6 +293,21 @@ impl Cluster {
         self.configs.put_task_configs(name, &configs)
     }
 
+    /// The topics the connector's tasks used, from the status topic (every worker's tasks).
+    pub(crate) fn active_topics(&self, name: &str) -> Vec<String> {
+        let _ = self.statuses.read_to_end(self.config.worker_sync_timeout);
+        let mut topics: Vec<String> = self.statuses.topics(name).into_iter().map(|t| t.topic).collect();
+        topics.sort();
+        topics
+    }
+
+    /// Deletes the connector's topic records (any worker may, as in Kafka).
+    pub(crate) fn reset_active_topics(&self, name: &str) {
+        if let Err(e) = self.statuses.delete_topics(name) {
+            tracing::warn!(connector = name, "could not reset the connector's active topics: {e}");
+        }
+    }
+
     /// Offsets may change only on the leader (forwarded otherwise), connector STOPPED.
     pub(crate) fn check_offsets_change(&self) -> Result<()> {
         self.leader_only("modify connector offsets")?;

@@ -321,7 +321,9 @@ async fn get_active_topics(
     if !state.herder.worker().config().topic_tracking_enable {
         return Err(tracking_disabled());
     }
-    let topics = state.herder.active_topics(&name);
+    // In distributed mode the status topic is read first: blocking work, off the async threads.
+    let connector = name.clone();
+    let topics = state.run(move |herder| Ok(herder.active_topics(&connector))).await?;
     Ok(Json(BTreeMap::from([(name, ActiveTopicsInfo { topics })])))
 }
 
@@ -337,7 +339,12 @@ async fn reset_active_topics(State(state): State<AppState>, Path(name): Path<Str
     if !config.topic_tracking_allow_reset {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "Topic tracking reset is disabled."));
     }
-    state.herder.reset_active_topics(&name);
+    state
+        .run(move |herder| {
+            herder.reset_active_topics(&name);
+            Ok(())
+        })
+        .await?;
     Ok(StatusCode::ACCEPTED)
 }
 

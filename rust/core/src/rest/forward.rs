@@ -92,7 +92,7 @@ pub(crate) async fn forward_layer(State(state): State<AppState>, request: Reques
 }
 
 /// The internal `POST /connectors/{connector}/tasks`: task configs from the worker running the
-/// connector, for the leader to write (only in distributed mode; 404 otherwise).
+/// connector, for the leader to write (routed in distributed mode only).
 pub(crate) async fn put_task_configs(
     State(state): State<AppState>,
     Path(connector): Path<String>,

@@ -122,10 +122,12 @@ fn routers(state: AppState, admin_apart: bool, admin_enabled: bool) -> (Router, 
             .layer(axum::middleware::from_fn(log_request))
             .with_state(state.clone())
     };
-    let main = main
-        .route("/openapi.json", axum::routing::get(move || async move { Json((*doc).clone()) }))
-        // Internal (worker to leader), so not in the OpenAPI document, as in Kafka.
-        .route("/connectors/{connector}/tasks", axum::routing::post(forward::put_task_configs));
+    let mut main = main.route("/openapi.json", axum::routing::get(move || async move { Json((*doc).clone()) }));
+    if state.herder.cluster().is_some() {
+        // Internal (worker to leader): distributed mode only, and not in the OpenAPI document, as
+        // in Kafka.
+        main = main.route("/connectors/{connector}/tasks", axum::routing::post(forward::put_task_configs));
+    }
     let (admin, _) = loggers::routes().split_for_parts();
     (finish(main), finish(admin))
 }

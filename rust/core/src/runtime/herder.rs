@@ -408,11 +408,17 @@ impl Herder {
 
     /// `GET /connectors/{c}/topics`: topics the connector used (any name: unknown ones have none).
     pub fn active_topics(&self, name: &str) -> Vec<String> {
-        self.worker().topic_tracker().topics(name)
+        match self.cluster() {
+            Some(cluster) => cluster.active_topics(name),
+            None => self.worker().topic_tracker().topics(name),
+        }
     }
 
     /// `PUT /connectors/{c}/topics/reset`.
     pub fn reset_active_topics(&self, name: &str) {
-        self.worker().topic_tracker().reset(name);
+        match self.cluster() {
+            Some(cluster) => cluster.reset_active_topics(name),
+            None => self.worker().topic_tracker().reset(name),
+        }
     }
 }
