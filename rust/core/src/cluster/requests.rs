@@ -9,11 +9,13 @@ use crate::cluster::herder::Cluster;
 use crate::cluster::protocol::ConnectorTaskId as ProtocolTaskId;
 use crate::cluster::rest_client::{verify, HMAC_SHA256};
 use crate::error::{Error, Result};
+use crate::runtime::cluster_requests::{ClusterRequests, RequestSignature};
 use crate::runtime::entities::{ConnectorInfo, ConnectorTaskId, TaskInfo};
 use crate::runtime::herder::Herder;
 use crate::runtime::plugin::Config;
 use crate::runtime::status::{ConnectorStateInfo, State, Status, TaskState};
 use crate::runtime::worker::TargetState;
+use crate::runtime::worker::Worker;
 
 /// Kafka's answer while no leader is known (`HerderRequestHandler`): 409.
 const NO_LEADER: &str =
@@ -21,12 +23,6 @@ const NO_LEADER: &str =
 
 /// How long a request waits for a rebalance in progress to end before it is answered 409.
 const SETTLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// A signature on an internal request, as its headers carry it.
-pub struct RequestSignature {
-    pub algorithm: Option<String>,
-    pub signature: Option<String>,
-}
 
 impl Cluster {
     /// Ok on the leader; otherwise where to forward the request.
@@ -48,21 +44,45 @@ impl Cluster {
         self.configs.read_to_end(self.config.worker_sync_timeout)
     }
 
-    pub(crate) fn connectors(&self) -> Vec<String> {
+    /// Where a connector or task runs: here (`None`), or a worker's URL. The leader knows from
+    /// its last assignment; other workers go by the status topic's `worker_id`.
+    fn owner_url(&self, leader_knows: Option<String>, status: Option<(Status, i32)>) -> Result<Option<String>> {
+        if let Some(url) = leader_knows {
+            return Ok((url.trim_end_matches('/') != self.url.trim_end_matches('/')).then_some(url));
+        }
+        let Some((status, _)) = status.filter(|(s, _)| s.state != State::Unassigned) else {
+            return Err(Error::Forward { url: None, message: NO_LEADER.to_owned() });
+        };
+        if status.worker_id == self.worker().config().worker_id {
+            return Ok(None);
+        }
+        let view = self.view();
+        let url =
+            view.member_urls.get(&status.worker_id).cloned().unwrap_or_else(|| format!("http://{}/", status.worker_id));
+        Ok(Some(url))
+    }
+}
+
+impl ClusterRequests for Cluster {
+    fn worker(&self) -> &Worker {
+        &self.worker
+    }
+
+    fn connectors(&self) -> Vec<String> {
         self.settled_view(SETTLE_TIMEOUT);
         self.configs.snapshot().connectors.keys().cloned().collect()
     }
 
-    pub(crate) fn connector_config(&self, name: &str) -> Option<Config> {
+    fn connector_config(&self, name: &str) -> Option<Config> {
         self.configs.snapshot().connectors.get(name).cloned()
     }
 
-    pub(crate) fn target_state(&self, name: &str) -> Option<TargetState> {
+    fn target_state(&self, name: &str) -> Option<TargetState> {
         let snapshot = self.configs.snapshot();
         snapshot.contains(name).then(|| snapshot.target(name).unwrap_or(TargetState::Started))
     }
 
-    pub(crate) fn task_configs(&self, name: &str) -> Option<Vec<Config>> {
+    fn task_configs(&self, name: &str) -> Option<Vec<Config>> {
         let snapshot = self.configs.snapshot();
         if !snapshot.contains(name) {
             return None;
@@ -70,7 +90,7 @@ impl Cluster {
         Some(snapshot.tasks(name).iter().filter_map(|t| snapshot.task_config(name, *t).cloned()).collect())
     }
 
-    pub(crate) fn connector_info(&self, herder: &Herder, name: &str) -> Result<ConnectorInfo> {
+    fn connector_info(&self, herder: &Herder, name: &str) -> Result<ConnectorInfo> {
         let snapshot = self.configs.snapshot();
         let config = snapshot.connectors.get(name).cloned().ok_or_else(|| not_found(name))?;
         Ok(ConnectorInfo {
@@ -85,7 +105,7 @@ impl Cluster {
         })
     }
 
-    pub(crate) fn task_infos(&self, name: &str) -> Result<Vec<TaskInfo>> {
+    fn task_infos(&self, name: &str) -> Result<Vec<TaskInfo>> {
         let configs = self.task_configs(name).ok_or_else(|| not_found(name))?;
         Ok(configs
             .into_iter()
@@ -98,7 +118,7 @@ impl Cluster {
     }
 
     /// The status topic's view of a connector and its current tasks.
-    pub(crate) fn status(&self, herder: &Herder, name: &str) -> Result<ConnectorStateInfo> {
+    fn status(&self, herder: &Herder, name: &str) -> Result<ConnectorStateInfo> {
         let no_status = || Error::NotFound(format!("No status found for connector {name}"));
         let snapshot = self.configs.snapshot();
         let config = snapshot.connectors.get(name).ok_or_else(no_status)?;
@@ -114,7 +134,7 @@ impl Cluster {
         Ok(ConnectorStateInfo { name: name.to_owned(), connector, tasks, kind: herder.kind_name(config) })
     }
 
-    pub(crate) fn task_status(&self, name: &str, task: u32) -> Result<TaskState> {
+    fn task_status(&self, name: &str, task: u32) -> Result<TaskState> {
         let missing = || Error::NotFound(format!("No status found for task {name}-{task}"));
         if !self.configs.snapshot().tasks(name).contains(&task) {
             return Err(missing());
@@ -125,7 +145,7 @@ impl Cluster {
 
     /// `POST /connectors` and `PUT /connectors/{c}/config` on the leader: written to the config
     /// topic, read back; the connector starts wherever the next rebalance places it.
-    pub(crate) fn put_connector_config(
+    fn put_connector_config(
         &self,
         herder: &Herder,
         name: &str,
@@ -147,7 +167,7 @@ impl Cluster {
     }
 
     /// `DELETE /connectors/{c}` on the leader: tombstones for its config and target state.
-    pub(crate) fn delete_connector(&self, name: &str) -> Result<()> {
+    fn delete_connector(&self, name: &str) -> Result<()> {
         self.leader_only("delete connectors")?;
         let _writes = self.writes.lock().expect("writes lock");
         self.caught_up()?;
@@ -159,7 +179,7 @@ impl Cluster {
     }
 
     /// `PUT /connectors/{c}/pause|resume`: any worker writes the target state (not forwarded).
-    pub(crate) fn set_target_state(&self, name: &str, target: TargetState) -> Result<()> {
+    fn set_target_state(&self, name: &str, target: TargetState) -> Result<()> {
         self.caught_up()?;
         if !self.configs.snapshot().contains(name) {
             return Err(Error::NotFound(format!("Unknown connector {name}")));
@@ -168,7 +188,7 @@ impl Cluster {
     }
 
     /// `PUT /connectors/{c}/stop` on the leader: STOPPED, and no task configs (KIP-875).
-    pub(crate) fn stop_connector(&self, name: &str) -> Result<()> {
+    fn stop_connector(&self, name: &str) -> Result<()> {
         self.leader_only("stop connectors")?;
         let _writes = self.writes.lock().expect("writes lock");
         self.caught_up()?;
@@ -182,7 +202,7 @@ impl Cluster {
 
     /// A restart plan (KIP-745) on the leader: written as a `restart-connector-` record, which
     /// every worker reads and carries out for what runs on it. Returns the plan.
-    pub(crate) fn restart_plan(
+    fn restart_plan(
         &self,
         herder: &Herder,
         name: &str,
@@ -205,26 +225,8 @@ impl Cluster {
         Ok(plan)
     }
 
-    /// Where a connector or task runs: here (`None`), or a worker's URL. The leader knows from
-    /// its last assignment; other workers go by the status topic's `worker_id`.
-    fn owner_url(&self, leader_knows: Option<String>, status: Option<(Status, i32)>) -> Result<Option<String>> {
-        if let Some(url) = leader_knows {
-            return Ok((url.trim_end_matches('/') != self.url.trim_end_matches('/')).then_some(url));
-        }
-        let Some((status, _)) = status.filter(|(s, _)| s.state != State::Unassigned) else {
-            return Err(Error::Forward { url: None, message: NO_LEADER.to_owned() });
-        };
-        if status.worker_id == self.worker().config().worker_id {
-            return Ok(None);
-        }
-        let view = self.view();
-        let url =
-            view.member_urls.get(&status.worker_id).cloned().unwrap_or_else(|| format!("http://{}/", status.worker_id));
-        Ok(Some(url))
-    }
-
     /// `POST /connectors/{c}/restart` (no plan): restarts the connector instance where it runs.
-    pub(crate) fn restart_connector(&self, name: &str) -> Result<()> {
+    fn restart_connector(&self, name: &str) -> Result<()> {
         if !self.configs.snapshot().contains(name) {
             return Err(not_found(name));
         }
@@ -238,7 +240,7 @@ impl Cluster {
     }
 
     /// `POST /connectors/{c}/tasks/{t}/restart`: restarts the task where it runs.
-    pub(crate) fn restart_task(&self, name: &str, task: u32) -> Result<()> {
+    fn restart_task(&self, name: &str, task: u32) -> Result<()> {
         let snapshot = self.configs.snapshot();
         if !snapshot.contains(name) {
             return Err(not_found(name));
@@ -259,7 +261,7 @@ impl Cluster {
     /// The internal `POST /connectors/{c}/tasks`: task configs from the worker running the
     /// connector, written by the leader. Signed under `sessioned` (KIP-507), checked here with
     /// Kafka's statuses: no signature 400, unknown algorithm 400, no key yet 503, bad signature 403.
-    pub(crate) fn put_task_configs(&self, name: &str, body: &[u8], signature: RequestSignature) -> Result<()> {
+    fn put_task_configs(&self, name: &str, body: &[u8], signature: RequestSignature) -> Result<()> {
         if self.view().signing {
             let snapshot = self.configs.snapshot();
             let Some(signature_value) = signature.signature else {
@@ -294,7 +296,7 @@ impl Cluster {
     }
 
     /// The topics the connector's tasks used, from the status topic (every worker's tasks).
-    pub(crate) fn active_topics(&self, name: &str) -> Vec<String> {
+    fn active_topics(&self, name: &str) -> Vec<String> {
         let _ = self.statuses.read_to_end(self.config.worker_sync_timeout);
         let mut topics: Vec<String> = self.statuses.topics(name).into_iter().map(|t| t.topic).collect();
         topics.sort();
@@ -302,22 +304,26 @@ impl Cluster {
     }
 
     /// Deletes the connector's topic records (any worker may, as in Kafka).
-    pub(crate) fn reset_active_topics(&self, name: &str) {
+    fn reset_active_topics(&self, name: &str) {
         if let Err(e) = self.statuses.delete_topics(name) {
             tracing::warn!(connector = name, "could not reset the connector's active topics: {e}");
         }
     }
 
     /// Offsets may change only on the leader (forwarded otherwise), connector STOPPED.
-    pub(crate) fn check_offsets_change(&self) -> Result<()> {
+    fn check_offsets_change(&self) -> Result<()> {
         self.leader_only("modify connector offsets")?;
         self.caught_up()?;
         self.offsets.read_to_end(self.config.worker_sync_timeout)
     }
 
     /// Offsets as the offsets topic has them now, other workers' writes included.
-    pub(crate) fn refresh_offsets(&self) -> Result<()> {
+    fn refresh_offsets(&self) -> Result<()> {
         self.offsets.read_to_end(self.config.worker_sync_timeout)
+    }
+
+    fn stop(&self) {
+        Cluster::stop(self);
     }
 }
 

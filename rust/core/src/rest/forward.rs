@@ -13,14 +13,20 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::cluster::requests::RequestSignature;
-use crate::cluster::rest_client::{SIGNATURE_ALGORITHM_HEADER, SIGNATURE_HEADER};
+use crate::cluster::rest_client::{PeerClient, SIGNATURE_ALGORITHM_HEADER, SIGNATURE_HEADER};
 use crate::rest::error::{ApiError, ForwardTo, MAX_REQUEST_BODY_BYTES};
 use crate::rest::{query_values, AppState};
+use crate::runtime::cluster_requests::RequestSignature;
 
 /// Headers passed on: Kafka copies `Authorization`; the signature headers keep an internal
 /// request's signature valid (the body is passed on byte for byte).
 const PASSED_HEADERS: [&str; 3] = ["authorization", SIGNATURE_HEADER, SIGNATURE_ALGORITHM_HEADER];
+
+/// The client for forwarded requests, with Kafka's REST request timeout.
+fn peers() -> PeerClient {
+    static PEERS: std::sync::OnceLock<PeerClient> = std::sync::OnceLock::new();
+    PEERS.get_or_init(|| PeerClient::new(std::time::Duration::from_secs(90))).clone()
+}
 
 /// The query of the next hop, or `None` when the request already made its two hops.
 fn next_hop_query(query: Option<&str>) -> Option<String> {
@@ -71,7 +77,7 @@ pub(crate) async fn forward_layer(State(state): State<AppState>, request: Reques
         .collect();
     let method = parts.method.as_str().to_owned();
     tracing::debug!("forwarding {method} {} to {url}", parts.uri.path());
-    let peers = state.herder.cluster().expect("checked above").peers.clone();
+    let peers = peers();
     let sent = tokio::task::spawn_blocking(move || {
         let body = (!body.is_empty()).then_some(body.as_ref());
         peers.send(&method, &url, &headers, body)

@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tracing::{error, info};
 
-use crate::cluster::herder::Cluster;
 use crate::error::{Error, Result};
+use crate::runtime::cluster_requests::ClusterRequests;
 use crate::runtime::config_store::{ConfigStore, StoredConnector};
 use crate::runtime::entities::{ConnectorInfo, ConnectorTaskId, TaskInfo, TasksConfig};
 use crate::runtime::plugin::{Config, ConnectorKind};
@@ -41,7 +41,7 @@ struct Inner {
     unrestored: Mutex<BTreeMap<String, StoredConnector>>,
     /// Distributed mode: the cluster this worker is a member of. Requests then go to it (config
     /// and status topics, the leader) instead of straight to the worker.
-    cluster: Option<Arc<Cluster>>,
+    cluster: Option<Arc<dyn ClusterRequests>>,
 }
 
 /// Kafka's "Connector {name} not found".
@@ -70,7 +70,7 @@ impl Herder {
     }
 
     /// The herder of a worker of a cluster (distributed mode).
-    pub fn distributed(cluster: Arc<Cluster>) -> Self {
+    pub fn distributed(cluster: Arc<dyn ClusterRequests>) -> Self {
         Herder {
             inner: Arc::new(Inner {
                 worker: cluster.worker().clone(),
@@ -84,7 +84,7 @@ impl Herder {
     }
 
     /// The cluster, in distributed mode.
-    pub fn cluster(&self) -> Option<&Arc<Cluster>> {
+    pub fn cluster(&self) -> Option<&Arc<dyn ClusterRequests>> {
         self.inner.cluster.as_ref()
     }
 
