@@ -22,6 +22,12 @@ Library use::
     print(broker.bootstrap_servers, broker.pid, broker.startup_s)
     broker.stop()  # SIGTERM, then SIGKILL after a grace period; removes the data
 
+``start(state_dir, sasl=True)`` adds a second client listener, ``SASL_PLAINTEXT`` on
+``broker.sasl_bootstrap_servers``, with the PLAIN and SCRAM-SHA-256 mechanisms and one user,
+:data:`SASL_USER` / :data:`SASL_PASSWORD` (PLAIN from the listener's JAAS config, the SCRAM
+credential written into the metadata log at format time by ``StorageTool format --add-scram``).
+The PLAINTEXT listener stays as it is, for the readiness probe and the broker's own traffic.
+
 Command line use::
 
     python scripts/kafka_broker.py install                      # resolve the jars, print their folder
@@ -74,6 +80,11 @@ MAIN_CLASS = "kafka.Kafka"
 STORAGE_TOOL = "kafka.tools.StorageTool"
 
 _PR_SET_PDEATHSIG = 1
+
+SASL_USER = "ferroconnect"
+SASL_PASSWORD = "ferroconnect-secret"
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256")
+"""The SASL listener's user (``start(..., sasl=True)``), for every mechanism in SASL_MECHANISMS."""
 
 # What differs from Kafka's defaults, and why. Everything else is Kafka's default, so tests see
 # Kafka's behaviour (num.partitions=1, auto.create.topics.enable=true, session timeouts...).
@@ -410,14 +421,24 @@ class Broker:
 
     Attributes:
         bootstrap_servers: ``"127.0.0.1:PORT"`` for Kafka clients.
+        sasl_bootstrap_servers: the ``SASL_PLAINTEXT`` listener's address if started with
+            ``sasl=True``, else None.
         state_dir: where the config, the data, ``kafka.log`` and ``kafka.pid`` live.
         cluster_id: the KRaft cluster id the log dir was formatted with.
         startup_s: seconds from the start of formatting until the first Metadata answer.
     """
 
-    def __init__(self, process: subprocess.Popen[bytes], port: int, state_dir: Path, cluster_id: str) -> None:
+    def __init__(
+        self,
+        process: subprocess.Popen[bytes],
+        port: int,
+        state_dir: Path,
+        cluster_id: str,
+        sasl_port: int | None = None,
+    ) -> None:
         self._process = process
         self.bootstrap_servers = f"{LOOPBACK}:{port}"
+        self.sasl_bootstrap_servers = f"{LOOPBACK}:{sasl_port}" if sasl_port else None
         self.state_dir = state_dir
         self.cluster_id = cluster_id
         self.startup_s = 0.0
@@ -467,24 +488,45 @@ def _random_cluster_id() -> str:
             return text
 
 
-def server_properties(port: int, controller_port: int, data_dir: Path) -> str:
-    """Return ``server.properties`` for one combined broker and controller node on loopback."""
+def server_properties(port: int, controller_port: int, data_dir: Path, sasl_port: int | None = None) -> str:
+    """Return ``server.properties`` for one combined broker and controller node on loopback, with
+    a ``SASL_PLAINTEXT`` listener on ``sasl_port`` if given."""
+    listeners = f"PLAINTEXT://{LOOPBACK}:{port}"
+    protocols = "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+    sasl: dict[str, str] = {}
+    if sasl_port is not None:
+        listeners += f",SASL_PLAINTEXT://{LOOPBACK}:{sasl_port}"
+        protocols += ",SASL_PLAINTEXT:SASL_PLAINTEXT"
+        prefix = "listener.name.sasl_plaintext"
+        sasl = {
+            "sasl.enabled.mechanisms": ",".join(SASL_MECHANISMS),
+            f"{prefix}.plain.sasl.jaas.config": (
+                "org.apache.kafka.common.security.plain.PlainLoginModule required "
+                f'user_{SASL_USER}="{SASL_PASSWORD}";'
+            ),
+            f"{prefix}.scram-sha-256.sasl.jaas.config": (
+                "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+            ),
+        }
     settings = {
         "process.roles": "broker,controller",
         "node.id": "1",
         "controller.quorum.voters": f"1@{LOOPBACK}:{controller_port}",
-        "listeners": f"PLAINTEXT://{LOOPBACK}:{port},CONTROLLER://{LOOPBACK}:{controller_port}",
-        "advertised.listeners": f"PLAINTEXT://{LOOPBACK}:{port}",
+        "listeners": f"{listeners},CONTROLLER://{LOOPBACK}:{controller_port}",
+        "advertised.listeners": listeners,
         "controller.listener.names": "CONTROLLER",
         "inter.broker.listener.name": "PLAINTEXT",
-        "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        "listener.security.protocol.map": protocols,
         "log.dirs": str(data_dir),
+        **sasl,
         **TEST_BROKER_SETTINGS,
     }
     return "".join(f"{key}={value}\n" for key, value in settings.items())
 
 
-def start(state_dir: str | os.PathLike[str], timeout_s: float = START_TIMEOUT_S) -> Broker:
+def start(
+    state_dir: str | os.PathLike[str], timeout_s: float = START_TIMEOUT_S, sasl: bool = False
+) -> Broker:
     """Install if needed, format a KRaft log dir, start the broker and wait for a Metadata answer.
 
     The broker dies with the calling thread's process (``PR_SET_PDEATHSIG``). A broker left in
@@ -493,6 +535,7 @@ def start(state_dir: str | os.PathLike[str], timeout_s: float = START_TIMEOUT_S)
     Args:
         state_dir: folder for the config, data, logs and pid file; created if needed.
         timeout_s: how long to wait for the broker to answer.
+        sasl: also listen with ``SASL_PLAINTEXT`` (``Broker.sasl_bootstrap_servers``; module docstring).
 
     Raises:
         BrokerStartError: if Java, Maven or the jars are missing, a live broker already owns
@@ -512,7 +555,8 @@ def start(state_dir: str | os.PathLike[str], timeout_s: float = START_TIMEOUT_S)
     for _attempt in range(3):  # a free port can be taken between probe and bind: retry
         started = time.monotonic()
         port, controller_port = free_port(), free_port()
-        broker = _spawn(java_bin, classpath, port, controller_port, path)
+        sasl_port = free_port() if sasl else None
+        broker = _spawn(java_bin, classpath, port, controller_port, path, sasl_port)
         error = _wait_ready(broker, timeout_s)
         if error is None:
             broker.startup_s = time.monotonic() - started
@@ -524,11 +568,14 @@ def start(state_dir: str | os.PathLike[str], timeout_s: float = START_TIMEOUT_S)
     raise BrokerStartError(last_error)
 
 
-def _spawn(java: str, classpath: str, port: int, controller_port: int, state_dir: Path) -> Broker:
+def _spawn(
+    java: str, classpath: str, port: int, controller_port: int, state_dir: Path, sasl_port: int | None = None
+) -> Broker:
     data = state_dir / "data"
     shutil.rmtree(data, ignore_errors=True)
     config = state_dir / "server.properties"
-    config.write_text(server_properties(port, controller_port, data))
+    config.write_text(server_properties(port, controller_port, data, sasl_port))
+    scram = ["--add-scram", f"SCRAM-SHA-256=[name={SASL_USER},password={SASL_PASSWORD}]"] if sasl_port else []
     log4j = state_dir / "log4j2.properties"
     # Warnings, and the line saying the broker started.
     log4j.write_text(
@@ -542,7 +589,7 @@ def _spawn(java: str, classpath: str, port: int, controller_port: int, state_dir
         )
         out.flush()
         formatted = subprocess.run(
-            [*jvm, "-cp", classpath, STORAGE_TOOL, "format", "-t", cluster_id, "-c", str(config)],
+            [*jvm, "-cp", classpath, STORAGE_TOOL, "format", "-t", cluster_id, "-c", str(config), *scram],
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -560,7 +607,7 @@ def _spawn(java: str, classpath: str, port: int, controller_port: int, state_dir
         )
     record = {"pid": process.pid, "owner": os.getpid(), "port": port}
     (state_dir / PID_FILE).write_text(json.dumps(record) + "\n")
-    return Broker(process, port, state_dir, cluster_id)
+    return Broker(process, port, state_dir, cluster_id, sasl_port)
 
 
 def _wait_ready(broker: Broker, timeout_s: float) -> str | None:

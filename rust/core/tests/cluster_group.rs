@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use ferroconnect_core::cluster::group::{GroupMember, GroupSettings, Joined};
+use ferroconnect_core::cluster::security::Security;
 use ferroconnect_core::kafka::mock::EmbeddedCluster;
 use tokio::sync::{oneshot, watch};
 
@@ -19,7 +20,21 @@ fn settings(bootstrap: &str, client: &str) -> GroupSettings {
         heartbeat_interval: Duration::from_millis(300),
         request_timeout: Duration::from_secs(10),
         retry_backoff: Duration::from_millis(100),
+        security: security(),
     }
+}
+
+/// `FERROCONNECT_GROUP_SECURITY` (`key=value;key=value`, worker keys such as
+/// `security.protocol=SASL_PLAINTEXT;sasl.mechanism=PLAIN;...`) secures the group client's
+/// connections, for a broker given by `FERROCONNECT_BOOTSTRAP` with a secured listener.
+fn security() -> Security {
+    let text = std::env::var("FERROCONNECT_GROUP_SECURITY").unwrap_or_default();
+    let props = text
+        .split(';')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    Security::from_props(&props).expect("FERROCONNECT_GROUP_SECURITY")
 }
 
 /// What a member last got: its join outcome and its assignment.

@@ -4,6 +4,7 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use super::security::Security;
 use crate::config::{ConfigDef, ConfigKey, ConfigType, ConfigValue, Importance, Validator};
 use crate::error::{Error, Result};
 use crate::runtime::plugin::Config;
@@ -39,6 +40,8 @@ pub struct DistributedConfig {
     /// any value is accepted and checked, and the runtime runs at-least-once (see
     /// docs/compatibility.md).
     pub exactly_once_source_support: String,
+    /// The group client's `security.protocol`, `ssl.*` and `sasl.*` (librdkafka's names).
+    pub security: Security,
 }
 
 /// The MAC algorithms this worker can sign and verify with (Java's JVM offers more; these are
@@ -199,6 +202,7 @@ impl DistributedConfig {
                 _ => Vec::new(),
             },
             exactly_once_source_support: lower("exactly.once.source.support"),
+            security: Security::from_props(props)?,
         };
         config.check()?;
         Ok(config)

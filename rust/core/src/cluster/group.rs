@@ -26,6 +26,7 @@ use kafka_protocol::protocol::StrBytes;
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
+use super::security::Security;
 use super::wire::{bootstrap_addresses, Connection};
 use crate::error::{Error, Result};
 
@@ -52,6 +53,8 @@ pub struct GroupSettings {
     pub heartbeat_interval: Duration,
     pub request_timeout: Duration,
     pub retry_backoff: Duration,
+    /// TLS and SASL for every connection (`security.protocol`, `ssl.*`, `sasl.*`).
+    pub security: Security,
 }
 
 /// The outcome of a JoinGroup: this member's place in the new generation. Only the leader gets
@@ -391,7 +394,7 @@ async fn find_coordinator(settings: &GroupSettings) -> Result<Connection> {
 
 async fn ask_coordinator(settings: &GroupSettings, address: &str) -> Result<Connection> {
     let timeout = settings.request_timeout;
-    let mut broker = Connection::open(address, &settings.client_id, timeout).await?;
+    let mut broker = Connection::open(address, &settings.client_id, &settings.security, timeout).await?;
     let version = broker.version_for::<FindCoordinatorRequest>(FIND_COORDINATOR_VERSION)?;
     let mut request = FindCoordinatorRequest::default();
     // v4 batches keys; the group's key type is 0 in both layouts.
@@ -412,7 +415,7 @@ async fn ask_coordinator(settings: &GroupSettings, address: &str) -> Result<Conn
     if coordinator == broker.address() {
         return Ok(broker);
     }
-    Connection::open(&coordinator, &settings.client_id, timeout).await
+    Connection::open(&coordinator, &settings.client_id, &settings.security, timeout).await
 }
 
 /// Sends a heartbeat every `heartbeat.interval.ms` while the member has a generation. Asks for a
@@ -430,7 +433,10 @@ async fn heartbeat_loop(settings: GroupSettings, current: Arc<Mutex<Current>>, r
             continue;
         };
         if connection.as_ref().is_none_or(|c| c.address() != coordinator) {
-            connection = Connection::open(&coordinator, &settings.client_id, settings.request_timeout).await.ok();
+            connection =
+                Connection::open(&coordinator, &settings.client_id, &settings.security, settings.request_timeout)
+                    .await
+                    .ok();
         }
         let outcome = match connection.as_mut() {
             Some(c) => {

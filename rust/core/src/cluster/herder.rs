@@ -88,11 +88,7 @@ pub struct Cluster {
 
 /// Worker-level keys that every internal client needs (security), librdkafka spelling.
 fn internal_client_settings(props: &Config) -> HashMap<String, String> {
-    props
-        .iter()
-        .filter(|(k, _)| k.as_str() == "security.protocol" || k.starts_with("ssl.") || k.starts_with("sasl."))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+    super::security::librdkafka_settings(props)
 }
 
 fn now_ms() -> i64 {
@@ -236,6 +232,7 @@ impl Cluster {
             heartbeat_interval: self.config.heartbeat_interval,
             request_timeout: self.config.request_timeout,
             retry_backoff: self.config.retry_backoff,
+            security: self.config.security.clone(),
         };
         let member = runtime.block_on(async { GroupMember::new(settings) });
         let mut herder = HerderState::new(member, self.config.scheduled_rebalance_max_delay);

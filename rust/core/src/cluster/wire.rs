@@ -5,6 +5,10 @@
 //! Requests on one connection go one at a time (a Kafka broker handles a connection's requests in
 //! order anyway), so a caller that must not wait behind a long request, such as a heartbeat behind
 //! a JoinGroup, opens a connection of its own.
+//!
+//! A connection is secured as the worker's `security.protocol` says, before any request but
+//! ApiVersions: the TLS handshake (`tls`) right after the TCP connect, then SASL (`sasl`) after
+//! ApiVersions, as Java's client does (a broker answers ApiVersions before authentication).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -12,9 +16,11 @@ use std::time::Duration;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::{ApiKey, ApiVersionsRequest, ApiVersionsResponse, RequestHeader, ResponseHeader};
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use super::security::Security;
+use super::{sasl, tls};
 use crate::error::{Error, Result};
 
 /// The largest response accepted (a JoinGroup answer lists every member's metadata).
@@ -23,10 +29,14 @@ const MAX_FRAME_BYTES: usize = 64 * 1024 * 1024;
 /// A broker's address as `host:port`.
 pub type BrokerAddress = String;
 
+/// The bytes under the frames: TCP, or TLS over TCP.
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
 /// An open connection with the broker's supported version range per API.
 pub struct Connection {
     address: BrokerAddress,
-    stream: TcpStream,
+    stream: Box<dyn Stream>,
     client_id: String,
     correlation: i32,
     versions: HashMap<i16, (i16, i16)>,
@@ -37,13 +47,22 @@ fn wire_error(address: &str, what: impl std::fmt::Display) -> Error {
 }
 
 impl Connection {
-    /// Connects to `address` within `timeout` and asks for its API versions.
-    pub async fn open(address: &str, client_id: &str, timeout: Duration) -> Result<Self> {
-        let stream = tokio::time::timeout(timeout, TcpStream::connect(address))
+    /// Connects to `address` within `timeout` (TLS if `security` says so), asks for its API
+    /// versions, then authenticates with SASL if `security` says so. Each step has `timeout`.
+    pub async fn open(address: &str, client_id: &str, security: &Security, timeout: Duration) -> Result<Self> {
+        let tcp = tokio::time::timeout(timeout, TcpStream::connect(address))
             .await
             .map_err(|_| wire_error(address, format!("no connection within {} ms", timeout.as_millis())))?
             .map_err(|e| wire_error(address, e))?;
-        stream.set_nodelay(true).map_err(|e| wire_error(address, e))?;
+        tcp.set_nodelay(true).map_err(|e| wire_error(address, e))?;
+        let stream: Box<dyn Stream> = match &security.tls {
+            Some(settings) => {
+                Box::new(tokio::time::timeout(timeout, tls::handshake(settings, address, tcp)).await.map_err(
+                    |_| wire_error(address, format!("no TLS handshake within {} ms", timeout.as_millis())),
+                )??)
+            }
+            None => Box::new(tcp),
+        };
         let mut connection = Connection {
             address: address.to_owned(),
             stream,
@@ -58,6 +77,9 @@ impl Connection {
         }
         connection.versions =
             answer.api_keys.iter().map(|api| (api.api_key, (api.min_version, api.max_version))).collect();
+        if let Some(settings) = &security.sasl {
+            sasl::authenticate(&mut connection, settings, timeout).await?;
+        }
         Ok(connection)
     }
 
