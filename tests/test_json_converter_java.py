@@ -1,0 +1,1074 @@
+"""JsonConverter, differential: ferroconnect's converter against Kafka's own (connect-json 4.4.0).
+
+Every case is a schema, a value and converter settings in a neutral JSON form (described in
+``tests/jvm/json/JsonConverterCases.java``). ``JsonConverterCases`` builds Kafka's ``Schema`` /
+``Struct`` / values from it, runs ``JsonConverter.fromConnectData`` and ``toConnectData`` on the bytes
+it wrote (and on a case's own bytes, for the read vectors), and writes the outcome back in the same
+neutral form; one JVM runs all cases. The same neutral form becomes ferroconnect's values here, and
+the outcomes are compared: written bytes byte for byte, round trips value for value (maps in any
+order: Java reads them into a ``HashMap``).
+
+The cases are the vectors of ``tests/vectors/json_converter.json`` plus ``GENERATED`` schema/value
+pairs drawn by hypothesis with a fixed seed (nested structs, arrays, maps with non-string keys,
+every logical type, optional fields, defaults, nulls, unicode, extreme numbers), each under all
+eight settings of ``schemas.enable`` x ``decimal.format`` x ``replace.null.with.default``.
+
+A difference is allowed only when a named ``DEVIATIONS`` entry explains it, each with its row in
+``docs/compatibility.md`` (checked here too); a difference that is a bug of ours is listed in
+``KNOWN_BUGS``, left out of the main check and asserted in a test of its own marked ``xfail``.
+The summary table is printed through the ``report`` fixture. Without Java or the jars the test
+fails under ``CI=true`` and skips elsewhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import collections
+import datetime
+import decimal
+import json
+import math
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ferroconnect import _core as fc
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+import java_connect  # noqa: E402
+import kafka_broker  # noqa: E402
+
+SOURCE = ROOT / "tests" / "jvm" / "json" / "JsonConverterCases.java"
+VECTORS = json.loads((ROOT / "tests" / "vectors" / "json_converter.json").read_text())["cases"]
+COMPATIBILITY = ROOT / "docs" / "compatibility.md"
+MAIN_CLASS = "JsonConverterCases"
+GENERATED = int(os.environ.get("FC_JSON_DIFF_CASES", "2000"))
+TOPIC = "t"
+
+DECIMAL = "org.apache.kafka.connect.data.Decimal"
+DATE = "org.apache.kafka.connect.data.Date"
+TIME = "org.apache.kafka.connect.data.Time"
+TIMESTAMP = "org.apache.kafka.connect.data.Timestamp"
+LOGICAL = (DECIMAL, DATE, TIME, TIMESTAMP)
+MILLIS_PER_DAY = 86_400_000
+EPOCH_ORDINAL = datetime.date(1970, 1, 1).toordinal()
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+
+CONFIGS = [
+    {"schemas.enable": envelope, "decimal.format": fmt, "replace.null.with.default": replace}
+    for envelope in ("true", "false")
+    for fmt in ("BASE64", "NUMERIC")
+    for replace in ("true", "false")
+]
+
+Neutral = Any  # a neutral value or schema: JSON data
+
+
+# --- neutral form → ferroconnect ------------------------------------------------------------------
+
+
+def our_schema(n: Neutral) -> fc.Schema | None:
+    """ferroconnect's schema for a neutral schema."""
+    if n is None:
+        return None
+    t = n["type"]
+    if t == "ARRAY":
+        builder = fc.SchemaBuilder.array(_required(our_schema(n["value"])))
+    elif t == "MAP":
+        builder = fc.SchemaBuilder.map(_required(our_schema(n["key"])), _required(our_schema(n["value"])))
+    elif t == "STRUCT":
+        builder = fc.SchemaBuilder.struct()
+        for field in n["fields"]:
+            builder.field(field["name"], _required(our_schema(field["schema"])))
+    else:
+        builder = fc.SchemaBuilder(t)
+    if n.get("optional"):
+        builder.optional()
+    if n.get("name") is not None:
+        builder.name(n["name"])
+    if n.get("version") is not None:
+        builder.version(n["version"])
+    if n.get("doc") is not None:
+        builder.doc(n["doc"])
+    if n.get("parameters"):
+        builder.parameters(n["parameters"])
+    if "default" in n:
+        builder.default(our_value(builder.schema(), n["default"]))
+    return builder.build()
+
+
+def _required(schema: fc.Schema | None) -> fc.Schema:
+    assert schema is not None
+    return schema
+
+
+def _float(v: Neutral) -> float:
+    return float(v)  # float("NaN"), float("Infinity"), float("-Infinity") too
+
+
+def our_value(schema: fc.Schema | None, v: Neutral) -> Any:
+    """ferroconnect's (Python) value for a neutral value of ``schema``."""
+    if v is None:
+        return None
+    if schema is None:
+        return v  # schemaless input is plain JSON
+    if schema.name == DECIMAL:
+        return decimal.Decimal(v)
+    if schema.name in (DATE, TIME, TIMESTAMP):
+        return v  # the binding takes the integer form of every logical type
+    t = schema.type
+    if t in ("FLOAT32", "FLOAT64"):
+        return _float(v)
+    if t == "BYTES":
+        return base64.b64decode(v)
+    if t == "ARRAY":
+        return [our_value(schema.value_schema, x) for x in v]
+    if t == "MAP":
+        return {our_value(schema.key_schema, k): our_value(schema.value_schema, x) for k, x in v}
+    if t == "STRUCT":
+        record = fc.Struct(schema)
+        for name, x in v.items():
+            field = schema.field(name)
+            assert field is not None
+            record.put(name, our_value(field.schema, x))
+        return record
+    return v
+
+
+# --- ferroconnect → neutral form ------------------------------------------------------------------
+
+
+def neutral_schema(schema: fc.Schema | None) -> Neutral:
+    """The neutral form of one of our schemas (as the Java program writes Kafka's)."""
+    if schema is None:
+        return None
+    n: dict[str, Any] = {"type": schema.type, "optional": schema.optional}
+    for key in ("name", "version", "doc"):
+        if getattr(schema, key) is not None:
+            n[key] = getattr(schema, key)
+    if schema.parameters:
+        n["parameters"] = dict(schema.parameters)
+    if schema.default is not None:
+        n["default"] = neutral_value(schema, schema.default)
+    if schema.type == "ARRAY":
+        n["value"] = neutral_schema(schema.value_schema)
+    elif schema.type == "MAP":
+        n["key"] = neutral_schema(schema.key_schema)
+        n["value"] = neutral_schema(schema.value_schema)
+    elif schema.type == "STRUCT":
+        n["fields"] = [{"name": f.name, "schema": neutral_schema(f.schema)} for f in schema.fields]
+    return n
+
+
+def _neutral_float(v: float) -> Neutral:
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "Infinity" if v > 0 else "-Infinity"
+    return float(v)
+
+
+def neutral_value(schema: fc.Schema | None, v: Any) -> Neutral:
+    """The neutral form of one of our (Python) values."""
+    if v is None:
+        return None
+    if schema is None:
+        return _schemaless_neutral(v)
+    if schema.name == DECIMAL:
+        return str(v)
+    if schema.name == DATE:
+        return v.toordinal() - EPOCH_ORDINAL
+    if schema.name == TIME:
+        return ((v.hour * 60 + v.minute) * 60 + v.second) * 1000 + v.microsecond // 1000
+    if schema.name == TIMESTAMP:
+        return (v - EPOCH) // datetime.timedelta(milliseconds=1)
+    t = schema.type
+    if t in ("FLOAT32", "FLOAT64"):
+        return _neutral_float(v)
+    if t == "BYTES":
+        return base64.b64encode(v).decode()
+    if t == "ARRAY":
+        return [neutral_value(schema.value_schema, x) for x in v]
+    if t == "MAP":
+        return [
+            [neutral_value(schema.key_schema, k), neutral_value(schema.value_schema, x)] for k, x in v.items()
+        ]
+    if t == "STRUCT":
+        return {f.name: neutral_value(f.schema, v.get_without_default(f.name)) for f in schema.fields}
+    return v
+
+
+def _schemaless_neutral(v: Any) -> Neutral:
+    if isinstance(v, float):
+        return _neutral_float(v)
+    if isinstance(v, list):
+        return [_schemaless_neutral(x) for x in v]
+    if isinstance(v, dict):
+        return {"map": [[_schemaless_neutral(k), _schemaless_neutral(x)] for k, x in v.items()]}
+    return v
+
+
+# --- comparing neutral values ---------------------------------------------------------------------
+
+
+def canon(schema: Neutral, v: Neutral, scale_free: bool = False) -> Any:
+    """A neutral value made comparable: types kept apart (``1`` is not ``1.0``), floats by their
+    bits (``-0.0`` is not ``0.0``, NaN is NaN), maps as sorted pairs (order is Java's ``HashMap``'s).
+    ``scale_free``: decimals by their numeric value (``156`` is ``156.00``)."""
+    if v is None:
+        return None
+    if schema is None:
+        return _canon_schemaless(v)
+    t = schema["type"]
+    if scale_free and schema.get("name") == DECIMAL:
+        return ("decimal", decimal.Decimal(v))
+    if schema.get("name") in LOGICAL or t not in ("ARRAY", "MAP", "STRUCT"):
+        return _canon_scalar(v)
+    if t == "ARRAY":
+        return ("list", tuple(canon(schema["value"], x, scale_free) for x in v))
+    if t == "MAP":
+        pairs = [(canon(schema["key"], k, scale_free), canon(schema["value"], x, scale_free)) for k, x in v]
+        return ("map", tuple(sorted(pairs, key=repr)))
+    return ("struct", tuple((name, canon(_field(schema, name), x, scale_free)) for name, x in v.items()))
+
+
+def _field(schema: Neutral, name: str) -> Neutral:
+    return next(f["schema"] for f in schema["fields"] if f["name"] == name)
+
+
+def _canon_scalar(v: Neutral) -> Any:
+    if isinstance(v, float):
+        return ("float", struct.pack(">d", v) if not math.isnan(v) else "NaN")
+    return (type(v).__name__, v)
+
+
+def _as_float32(v: Neutral) -> Neutral:
+    """Every float in a neutral value rounded to float32 (for the JDK < 19 text of floats)."""
+    if isinstance(v, float):
+        return _f32(v)
+    if isinstance(v, list):
+        return [_as_float32(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _as_float32(x) for k, x in v.items()}
+    return v
+
+
+def _canon_schemaless(v: Neutral) -> Any:
+    if isinstance(v, list):
+        return ("list", tuple(_canon_schemaless(x) for x in v))
+    if isinstance(v, dict):  # {"map": pairs}
+        pairs = [(_canon_schemaless(k), _canon_schemaless(x)) for k, x in v["map"]]
+        return ("map", tuple(sorted(pairs, key=repr)))
+    return _canon_scalar(v)
+
+
+def canon_schema(n: Neutral) -> Any:
+    if n is None:
+        return None
+    out = {k: v for k, v in n.items() if k not in ("default", "fields", "key", "value", "parameters")}
+    out["parameters"] = tuple(sorted((n.get("parameters") or {}).items()))
+    if "default" in n:
+        out["default"] = canon(n, n["default"])
+    for key in ("key", "value"):
+        if key in n:
+            out[key] = canon_schema(n[key])
+    if "fields" in n:
+        out["fields"] = tuple((f["name"], canon_schema(f["schema"])) for f in n["fields"])
+    return tuple(sorted(out.items(), key=lambda kv: kv[0]))
+
+
+def canon_read(outcome: Neutral, scale_free: bool = False) -> Any:
+    """A read outcome (schema and value, or an error) made comparable; errors compare by being errors."""
+    if not outcome:
+        return "missing"
+    if "error" in outcome:
+        return "error"
+    return (canon_schema(outcome["schema"]), canon(outcome["schema"], outcome["value"], scale_free))
+
+
+# --- our side of a case -----------------------------------------------------------------------------
+
+
+def _error(exc: BaseException) -> dict[str, str]:
+    return {"error": type(exc).__name__, "message": str(exc)}
+
+
+def _our_read(converter: fc.JsonConverter, data: bytes | None) -> dict[str, Any]:
+    try:
+        got = converter.to_connect_data(TOPIC, data)
+        return {"schema": neutral_schema(got.schema), "value": neutral_value(got.schema, got.value)}
+    except Exception as exc:  # an error is an outcome to compare
+        return _error(exc)
+
+
+def run_ours(case: dict[str, Any], converters: dict[str, fc.JsonConverter]) -> dict[str, Any]:
+    """What ferroconnect does with a case, in the shape of the Java program's output line."""
+    key = json.dumps(case["config"], sort_keys=True)
+    converter = converters.get(key)
+    if converter is None:
+        converter = converters[key] = fc.JsonConverter(dict(case["config"]))
+    result: dict[str, Any] = {"id": case["id"]}
+    if case.get("read") is not None:
+        result["read"] = _our_read(converter, base64.b64decode(case["read"]))
+    if "value" not in case:
+        return result
+    try:
+        schema = our_schema(case["schema"])
+        value = our_value(schema, case["value"])
+    except Exception as exc:
+        result["build"] = _error(exc)
+        return result
+    try:
+        data = converter.from_connect_data(TOPIC, schema, value)
+    except Exception as exc:
+        result["write"] = _error(exc)
+        return result
+    result["write"] = {"b64": None if data is None else base64.b64encode(data).decode()}
+    result["back"] = _our_read(converter, data)
+    return result
+
+
+# --- the vectors in neutral form ------------------------------------------------------------------
+
+KAFKA_TYPES = {
+    "int8": "INT8",
+    "int16": "INT16",
+    "int32": "INT32",
+    "int64": "INT64",
+    "float": "FLOAT32",
+    "double": "FLOAT64",
+    "boolean": "BOOLEAN",
+    "string": "STRING",
+    "bytes": "BYTES",
+    "array": "ARRAY",
+    "map": "MAP",
+    "struct": "STRUCT",
+}
+
+
+def schema_from_kafka(k: Neutral) -> Neutral:
+    """A schema in Kafka's JSON form (as the vectors hold it) → the neutral form."""
+    if k is None:
+        return None
+    n: dict[str, Any] = {"type": KAFKA_TYPES[k["type"]], "optional": bool(k.get("optional", False))}
+    for key in ("name", "version", "doc", "parameters"):
+        if key in k:
+            n[key] = k[key]
+    if "items" in k:
+        n["value"] = schema_from_kafka(k["items"])
+    if "keys" in k:
+        n["key"] = schema_from_kafka(k["keys"])
+        n["value"] = schema_from_kafka(k["values"])
+    if "fields" in k:
+        n["fields"] = [{"name": f["field"], "schema": schema_from_kafka(f)} for f in k["fields"]]
+    if "default" in k:
+        n["default"] = _payload_to_neutral(n, k["default"])
+    return n
+
+
+def _payload_to_neutral(n: Neutral, v: Neutral) -> Neutral:
+    """A value as Kafka's JSON payload holds it (base64 decimals) → the neutral form."""
+    if v is None:
+        return None
+    if n.get("name") == DECIMAL and isinstance(v, str):
+        unscaled = int.from_bytes(base64.b64decode(v), "big", signed=True)
+        return str(decimal.Decimal(unscaled).scaleb(-int(n["parameters"]["scale"])))
+    if n["type"] == "ARRAY":
+        return [_payload_to_neutral(n["value"], x) for x in v]
+    if n["type"] == "MAP":
+        pairs = v.items() if isinstance(v, dict) else v
+        return [[_payload_to_neutral(n["key"], a), _payload_to_neutral(n["value"], b)] for a, b in pairs]
+    if n["type"] == "STRUCT":
+        return {
+            f["name"]: _payload_to_neutral(f["schema"], v[f["name"]]) for f in n["fields"] if f["name"] in v
+        }
+    return v
+
+
+def _vector_to_neutral(n: Neutral, v: Neutral) -> Neutral:
+    """A vector's value (ISO dates, hex bytes, ``"-0.0"``) → the neutral form."""
+    if v is None or n is None:
+        return v
+    name, t = n.get("name"), n["type"]
+    if name == DECIMAL:
+        return v
+    if name == DATE:
+        return datetime.date.fromisoformat(v).toordinal() - EPOCH_ORDINAL
+    if name == TIME:
+        time = datetime.time.fromisoformat(v)
+        return ((time.hour * 60 + time.minute) * 60 + time.second) * 1000 + time.microsecond // 1000
+    if name == TIMESTAMP:
+        return (datetime.datetime.fromisoformat(v.replace("Z", "+00:00")) - EPOCH) // datetime.timedelta(
+            milliseconds=1
+        )
+    if t in ("FLOAT32", "FLOAT64"):
+        return _neutral_float(float(v))
+    if t == "BYTES":
+        return base64.b64encode(bytes.fromhex(v)).decode()
+    if t == "ARRAY":
+        return [_vector_to_neutral(n["value"], x) for x in v]
+    if t == "MAP":
+        pairs = v.items() if isinstance(v, dict) else v
+        return [[_vector_to_neutral(n["key"], a), _vector_to_neutral(n["value"], b)] for a, b in pairs]
+    if t == "STRUCT":
+        return {
+            f["name"]: _vector_to_neutral(f["schema"], v[f["name"]])
+            for f in n["fields"]
+            if v.get(f["name"]) is not None
+        }
+    return v
+
+
+def vector_cases() -> list[dict[str, Any]]:
+    """The vectors as cases: written from their value (modes both/write/write_error), read from
+    their bytes (modes both/read/read_error)."""
+    cases = []
+    for vector in VECTORS:
+        schema = schema_from_kafka(vector["schema"])
+        case: dict[str, Any] = {
+            "id": f"vector: {vector['name']}",
+            "config": {k: str(v).lower() for k, v in vector["config"].items()},
+            "schema": schema,
+        }
+        if vector["mode"] in ("both", "write", "write_error"):
+            case["value"] = _vector_to_neutral(schema, vector["value"])
+        if vector["mode"] in ("both", "read", "read_error") and vector["json"] is not None:
+            case["read"] = base64.b64encode(vector["json"].encode()).decode()
+        cases.append(case)
+    return cases
+
+
+# --- generated cases ------------------------------------------------------------------------------
+
+INT_RANGES = {"INT8": 7, "INT16": 15, "INT32": 31, "INT64": 63}
+PYTHON_DAYS = (datetime.date.min.toordinal() - EPOCH_ORDINAL, datetime.date.max.toordinal() - EPOCH_ORDINAL)
+PYTHON_MILLIS = (
+    (datetime.datetime.min.replace(tzinfo=datetime.timezone.utc) - EPOCH)
+    // datetime.timedelta(milliseconds=1),
+    (datetime.datetime.max.replace(tzinfo=datetime.timezone.utc) - EPOCH)
+    // datetime.timedelta(milliseconds=1),
+)
+
+names = st.text(min_size=1, max_size=6)
+texts = st.text(max_size=12)
+
+
+def _ints(bits: int) -> st.SearchStrategy[int]:
+    low, high = -(2**bits), 2**bits - 1
+    return st.integers(low, high) | st.sampled_from([low, high, 0, -1])
+
+
+def _decimals(scale: int) -> st.SearchStrategy[str]:
+    def text(unscaled: int) -> str:
+        return str(decimal.Decimal((0 if unscaled >= 0 else 1, tuple(map(int, str(abs(unscaled)))), -scale)))
+
+    return (st.integers(-(10**40), 10**40) | st.integers(-1000, 1000)).map(text)
+
+
+@st.composite
+def primitive_schemas(draw: st.DrawFn) -> Neutral:
+    kind = draw(
+        st.sampled_from(
+            [
+                *INT_RANGES,
+                "FLOAT32",
+                "FLOAT64",
+                "BOOLEAN",
+                "STRING",
+                "BYTES",
+                "Decimal",
+                "Date",
+                "Time",
+                "Timestamp",
+            ]
+        )
+    )
+    if kind == "Decimal":
+        scale = draw(st.sampled_from([0, 1, 2, 3, 10, 20, -2]))
+        n = {"type": "BYTES", "name": DECIMAL, "version": 1, "parameters": {"scale": str(scale)}}
+    elif kind in ("Date", "Time"):
+        n = {"type": "INT32", "name": f"org.apache.kafka.connect.data.{kind}", "version": 1}
+    elif kind == "Timestamp":
+        n = {"type": "INT64", "name": TIMESTAMP, "version": 1}
+    else:
+        n = {"type": kind}
+        if draw(st.integers(0, 9)) == 0:
+            n["name"] = draw(names.filter(lambda s: s not in LOGICAL))
+            n["version"] = draw(_ints(31))
+            n["doc"] = draw(texts)
+            n["parameters"] = draw(st.dictionaries(names, texts, max_size=2))
+    n["optional"] = draw(st.booleans())
+    return n
+
+
+def schemas() -> st.SearchStrategy[Neutral]:
+    def extend(inner: st.SearchStrategy[Neutral]) -> st.SearchStrategy[Neutral]:
+        arrays = st.builds(lambda v, o: {"type": "ARRAY", "value": v, "optional": o}, inner, st.booleans())
+        maps = st.builds(
+            lambda k, v, o: {"type": "MAP", "key": k, "value": v, "optional": o},
+            primitive_schemas(),
+            inner,
+            st.booleans(),
+        )
+        structs = st.builds(
+            lambda fields, o: {
+                "type": "STRUCT",
+                "fields": [{"name": n, "schema": s} for n, s in fields],
+                "optional": o,
+            },
+            st.lists(st.tuples(names, inner), max_size=5, unique_by=lambda f: f[0]),
+            st.booleans(),
+        )
+        return arrays | maps | structs
+
+    return st.recursive(primitive_schemas(), extend, max_leaves=8)
+
+
+def values(n: Neutral) -> st.SearchStrategy[Neutral]:
+    """Neutral values of the neutral schema ``n`` (null when it is optional or has a default)."""
+    strategy = _values(n)
+    if n.get("optional"):
+        return st.none() | strategy
+    return strategy
+
+
+def _values(n: Neutral) -> st.SearchStrategy[Neutral]:
+    name, t = n.get("name"), n["type"]
+    if name == DECIMAL:
+        return _decimals(int(n["parameters"]["scale"]))
+    if name == DATE:
+        return (
+            st.integers(*PYTHON_DAYS)
+            | st.sampled_from([0, -1, -719162, 2932896])
+            | _ints(31).filter(lambda d: d % 50 == 0)
+        )
+    if name == TIME:
+        return st.integers(0, MILLIS_PER_DAY - 1) | st.sampled_from([0, MILLIS_PER_DAY - 1, MILLIS_PER_DAY])
+    if name == TIMESTAMP:
+        return st.integers(*PYTHON_MILLIS) | st.sampled_from([0, -1, *PYTHON_MILLIS]) | _ints(63)
+    if t in INT_RANGES:
+        return _ints(INT_RANGES[t])
+    if t == "FLOAT32":
+        return st.floats(width=32).map(_neutral_float) | st.sampled_from(
+            [-0.0, "NaN", "Infinity", "-Infinity"]
+        )
+    if t == "FLOAT64":
+        specials = [
+            -0.0,
+            "NaN",
+            "Infinity",
+            "-Infinity",
+            5e-324,
+            1.7976931348623157e308,
+            1e23,
+            2.8287938480615901e17,
+        ]
+        return st.floats().map(_neutral_float) | st.sampled_from(specials)
+    if t == "BOOLEAN":
+        return st.booleans()
+    if t == "STRING":
+        return st.text(max_size=16) | st.sampled_from(
+            ["\U0001f600", "\x00\x1f\x7f\u2028\ufffd", '"\\/', "é\n\t"]
+        )
+    if t == "BYTES":
+        return st.binary(max_size=12).map(lambda b: base64.b64encode(b).decode())
+    if t == "ARRAY":
+        return st.lists(values(n["value"]), max_size=4)
+    if t == "MAP":
+        return st.lists(
+            st.tuples(values(n["key"]), values(n["value"])), max_size=4, unique_by=_key_identity
+        ).map(lambda pairs: [list(p) for p in pairs])
+    return _struct_values(n)
+
+
+def _key_identity(pair: tuple[Neutral, Neutral]) -> Any:
+    """Keys equal in Python or in Java are one key (``0.0 == -0.0`` in a Python dict)."""
+    key = pair[0]
+    if isinstance(key, float) or key in ("NaN", "Infinity", "-Infinity"):
+        return ("float", float(key) if key != "NaN" else "NaN")
+    return json.dumps(key)
+
+
+@st.composite
+def _struct_values(draw: st.DrawFn, n: Neutral) -> Neutral:
+    out = {}
+    for field in n["fields"]:
+        schema = field["schema"]
+        # A required field without a default is nearly always set (unset: both sides must refuse).
+        required = not schema.get("optional") and "default" not in schema
+        if (required and draw(st.integers(0, 49)) > 0) or draw(st.booleans()):
+            value = draw(values(schema))
+            if value is not None:
+                out[field["name"]] = value
+    return out
+
+
+@st.composite
+def with_defaults(draw: st.DrawFn, n: Neutral) -> Neutral:
+    """The schema with a default drawn for some of its primitive and array schemas."""
+    n = dict(n)
+    if n["type"] == "ARRAY":
+        n["value"] = draw(with_defaults(n["value"]))
+    elif n["type"] == "MAP":
+        n["value"] = draw(with_defaults(n["value"]))
+    elif n["type"] == "STRUCT":
+        n["fields"] = [{"name": f["name"], "schema": draw(with_defaults(f["schema"]))} for f in n["fields"]]
+    if n["type"] != "STRUCT" and draw(st.integers(0, 3)) == 0:
+        n["default"] = draw(_values(n))
+    return n
+
+
+@st.composite
+def generated_pairs(draw: st.DrawFn) -> tuple[Neutral, Neutral]:
+    schema = draw(schemas().flatmap(with_defaults))
+    return schema, draw(values(schema))
+
+
+def generated_cases(count: int) -> list[dict[str, Any]]:
+    """``count`` schema/value pairs (fixed seed), each under every converter setting."""
+    drawn: list[tuple[Neutral, Neutral]] = []
+
+    @settings(
+        max_examples=count,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(generated_pairs())
+    def collect(pair: tuple[Neutral, Neutral]) -> None:
+        drawn.append(pair)
+
+    collect()
+    cases = []
+    for i, (schema, value) in enumerate(drawn):
+        for j, config in enumerate(CONFIGS):
+            cases.append({"id": f"gen {i}/{j}", "config": config, "schema": schema, "value": value})
+    return cases
+
+
+# --- differences: named deviations and known bugs -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One stage of one case where the two sides do not agree."""
+
+    case: dict[str, Any]
+    stage: str  # build | write | back | read
+    java: dict[str, Any]
+    ours: dict[str, Any]
+    java_version: int
+
+    def texts(self) -> tuple[str, str]:
+        """The written JSON of both sides (stage ``write``, both wrote bytes)."""
+        return _text(self.java), _text(self.ours)
+
+
+def _text(outcome: dict[str, Any]) -> str:
+    return base64.b64decode(outcome.get("b64") or "").decode("utf-8", errors="replace")
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """A named reason for a kind of difference: documented (``doc`` is the text of its row in
+    docs/compatibility.md) or a bug of ours (``doc`` is the reason of its xfail).
+
+    For stage ``write`` an explanation is a ``rewrite`` of both texts that removes its difference
+    (rewrites are applied one after another, so a case with two known causes is explained by
+    both); for the other stages a ``matches`` predicate.
+    """
+
+    name: str
+    doc: str
+    matches: Callable[[Difference], bool] = lambda d: False
+    rewrite: Callable[[Difference, str, str], tuple[str, str]] | None = None
+
+
+def _values_in(schema: Neutral, v: Neutral) -> Iterator[tuple[Neutral, Neutral]]:
+    """Every (schema, value) inside a neutral value, the value itself first."""
+    yield schema, v
+    if v is None or schema is None:
+        return
+    t = schema["type"]
+    if t == "ARRAY":
+        for x in v:
+            yield from _values_in(schema["value"], x)
+    elif t == "MAP":
+        for k, x in v:
+            yield from _values_in(schema["key"], k)
+            yield from _values_in(schema["value"], x)
+    elif t == "STRUCT":
+        for f in schema["fields"]:
+            yield from _values_in(f["schema"], v.get(f["name"]))
+
+
+def _schemas_in(schema: Neutral) -> Iterator[Neutral]:
+    if schema is None:
+        return
+    yield schema
+    for key in ("key", "value"):
+        yield from _schemas_in(schema.get(key))
+    for f in schema.get("fields", []):
+        yield from _schemas_in(f["schema"])
+
+
+def _has_value(d: Difference, test: Callable[[Neutral, Neutral], bool]) -> bool:
+    """Whether the case's value or any default in its schema holds a value that passes ``test``."""
+    schema = d.case.get("schema")
+    pairs = list(_values_in(schema, d.case.get("value")))
+    for s in _schemas_in(schema):
+        if "default" in s:
+            pairs += _values_in(s, s["default"])
+    return any(v is not None and s is not None and test(s, v) for s, v in pairs)
+
+
+def _non_finite(s: Neutral, v: Neutral) -> bool:
+    return s["type"] in ("FLOAT32", "FLOAT64") and v in ("NaN", "Infinity", "-Infinity")
+
+
+def _negative_zero(s: Neutral, v: Neutral) -> bool:
+    return s["type"] in ("FLOAT32", "FLOAT64") and isinstance(v, float) and v == 0 and math.copysign(1, v) < 0
+
+
+def _out_of_python_range(s: Neutral, v: Neutral) -> bool:
+    name = s.get("name")
+    if name == DATE:
+        return not PYTHON_DAYS[0] <= v <= PYTHON_DAYS[1]
+    if name == TIMESTAMP:
+        return not PYTHON_MILLIS[0] <= v <= PYTHON_MILLIS[1]
+    return name == TIME and v == MILLIS_PER_DAY
+
+
+def _both_read(d: Difference) -> bool:
+    return d.stage in ("back", "read") and "error" not in d.java and "error" not in d.ours
+
+
+def _only_ours_refuses(d: Difference) -> bool:
+    return "error" in d.ours and "error" not in d.java
+
+
+_SURROGATES = re.compile(r"\\u(D[89AB][0-9A-F]{2})\\u(D[C-F][0-9A-F]{2})")
+
+
+def _unescape_surrogates(d: Difference, java: str, ours: str) -> tuple[str, str]:
+    def char(m: re.Match[str]) -> str:
+        return chr(0x10000 + ((int(m.group(1), 16) - 0xD800) << 10) + int(m.group(2), 16) - 0xDC00)
+
+    return _SURROGATES.sub(char, java), ours
+
+
+_NUMBER = re.compile(r'"(?:[^"\\]|\\.)*"|(-?\d+(?:\.\d+)?(?:E[-+]?\d+)?)')
+
+
+def _jdk17_float_text(d: Difference, java: str, ours: str) -> tuple[str, str]:
+    """Before Java 19 Double.toString and Float.toString could print more digits than needed
+    (JDK-4511638); where the two texts of a number denote the same float, take ours."""
+    if d.java_version >= 19:
+        return java, ours
+    mine = [m.group(1) for m in _NUMBER.finditer(ours) if m.group(1) is not None]
+    theirs = [m for m in _NUMBER.finditer(java) if m.group(1) is not None]
+    if len(mine) != len(theirs):
+        return java, ours
+    out, last = [], 0
+    for m, number in zip(theirs, mine, strict=True):
+        text = m.group(1)
+        # The same double, or (a float32) the same float with Java's text the longer.
+        same = text == number or (
+            ("." in text or "E" in text)
+            and (
+                float(text) == float(number)
+                or (_f32(float(text)) == _f32(float(number)) and len(text) > len(number))
+            )
+        )
+        out += [java[last : m.start(1)], number if same else text]
+        last = m.end(1)
+    out.append(java[last:])
+    return "".join(out), ours
+
+
+def _f32(v: float) -> float:
+    """``v`` rounded to float32 (beyond its range: infinity, as Java's ``(float)`` cast)."""
+    try:
+        return float(struct.unpack(">f", struct.pack(">f", v))[0])
+    except OverflowError:
+        return math.copysign(math.inf, v)
+
+
+def _same_as_float32(d: Difference) -> bool:
+    """Schemaless round trip of a float32 that Java 17 wrote with extra digits: read back as a
+    double, it is another double, but the same float32."""
+    if d.java_version >= 19 or not _both_read(d) or d.java["schema"] is not None:
+        return False
+    return canon_read(_as_float32(d.java)) == canon_read(_as_float32(d.ours))
+
+
+def _nan(s: Neutral, v: Neutral) -> bool:
+    return s["type"] in ("FLOAT32", "FLOAT64") and v == "NaN"
+
+
+def _has_nan_default(d: Difference) -> bool:
+    return any(s.get("default") == "NaN" or _has_value_in(s, s["default"], _nan) for s in _defaults(d))
+
+
+def _defaults(d: Difference) -> list[Neutral]:
+    return [s for s in _schemas_in(d.case.get("schema")) if "default" in s]
+
+
+def _has_value_in(schema: Neutral, v: Neutral, test: Callable[[Neutral, Neutral], bool]) -> bool:
+    return any(x is not None and s is not None and test(s, x) for s, x in _values_in(schema, v))
+
+
+DEVIATIONS = [
+    Explanation(
+        "JDK < 19 prints floats with extra digits",
+        "prints some floats with more digits than needed",
+        matches=_same_as_float32,
+        rewrite=_jdk17_float_text,
+    ),
+    Explanation(
+        "non-finite float read back",
+        'reads the strings `"NaN"`, `"Infinity"`, `"-Infinity"` of a `float`/`double` schema as `0.0`',
+        matches=lambda d: _both_read(d) and _has_value(d, _non_finite),
+    ),
+    Explanation(
+        "negative zero read back",
+        "reads `-0.0` as `0.0`",
+        matches=lambda d: _both_read(d) and _has_value(d, _negative_zero),
+    ),
+    Explanation(
+        "Decimal read from a JSON number takes the schema's scale",
+        "a `Decimal` read from a JSON number has the schema's scale",
+        matches=lambda d: _both_read(d) and canon_read(d.java, True) == canon_read(d.ours, True),
+    ),
+    Explanation(
+        "integer out of its type's range refused on read",
+        "an integer out of its schema type's range",
+        matches=lambda d: d.stage == "read" and _only_ours_refuses(d) and "out of range" in d.ours["message"],
+    ),
+    Explanation(
+        "Date/Timestamp outside Python's datetime",
+        "outside Python's `datetime` range",
+        matches=lambda d: (
+            d.stage in ("back", "read") and _only_ours_refuses(d) and _has_value(d, _out_of_python_range)
+        ),
+    ),
+]
+
+KNOWN_BUGS: list[Explanation] = [
+    Explanation(
+        "schema with a NaN default is not equal to itself",
+        "a schema whose default (or a nested schema's default) holds a NaN float is not equal to "
+        "itself (Java's `ConnectSchema.equals` compares defaults with `Objects.equals`, `Float.NaN` "
+        "equal to itself), so a `Struct` of it cannot be put into its parent or written: "
+        "DataError 'Struct schemas do not match'",
+        matches=lambda d: (
+            d.stage == "write"
+            and _only_ours_refuses(d)
+            and "Struct schemas do not match" in d.ours["message"]
+            and _has_nan_default(d)
+        ),
+    ),
+    Explanation(
+        "astral characters not escaped",
+        "Kafka 4.4.0's Jackson (2.21) writes a character outside the BMP as an escaped surrogate pair "
+        "(`\\uD83D\\uDE00`); ours writes its UTF-8 bytes",
+        rewrite=_unescape_surrogates,
+    ),
+]
+
+
+def explain(d: Difference) -> tuple[str, str] | None:
+    """(kind, name) of the explanation of a difference: ``bug`` or ``deviation``; None if unexplained."""
+    if d.stage == "write" and d.java.get("b64") is not None and d.ours.get("b64") is not None:
+        java, ours = d.texts()
+        used = []
+        for kind, explanation in [("bug", e) for e in KNOWN_BUGS] + [("deviation", e) for e in DEVIATIONS]:
+            if explanation.rewrite is None:
+                continue
+            rewritten = explanation.rewrite(d, java, ours)
+            if rewritten != (java, ours):
+                used.append((kind, explanation.name))
+                java, ours = rewritten
+        if java != ours or not used:
+            return None
+        kind = "bug" if any(k == "bug" for k, _ in used) else "deviation"
+        return kind, " + ".join(name for _, name in used)
+    for kind, explanations in (("bug", KNOWN_BUGS), ("deviation", DEVIATIONS)):
+        for explanation in explanations:
+            if explanation.matches(d):
+                return kind, explanation.name
+    return None
+
+
+def differences(
+    case: dict[str, Any], java: dict[str, Any], ours: dict[str, Any], java_version: int
+) -> tuple[list[str], list[Difference]]:
+    """The stages where both sides agree, and the differences."""
+    if "build" in java or "build" in ours:
+        if "build" in java and "build" in ours:
+            return ["build"], []
+        return [], [Difference(case, "build", java.get("build", {}), ours.get("build", {}), java_version)]
+    agree, differ = [], []
+    for stage in ("write", "back", "read"):
+        j, o = java.get(stage), ours.get(stage)
+        if j is None and o is None:
+            continue
+        j, o = j or {}, o or {}
+        if stage == "write":
+            same = ("error" in j and "error" in o) or ("b64" in j and "b64" in o and j["b64"] == o["b64"])
+        else:
+            same = canon_read(j) == canon_read(o)
+        if same:
+            agree.append(stage)
+        else:
+            differ.append(Difference(case, stage, j, o, java_version))
+    return agree, differ
+
+
+# --- running both sides ---------------------------------------------------------------------------
+
+
+def _unavailable(reason: str) -> None:
+    """Fail under CI (the check must run there), skip on a machine without Java."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)
+
+
+def _javac(java: str) -> str:
+    """javac next to the java that runs the broker, else the one on PATH."""
+    beside = Path(java).with_name("javac")
+    if os.access(beside, os.X_OK):
+        return str(beside)
+    found = shutil.which("javac")
+    if found is None:
+        _unavailable("javac (JDK 17 or newer) is needed to compile JsonConverterCases.java")
+    return str(found)
+
+
+@dataclass
+class Outcomes:
+    cases: list[dict[str, Any]]
+    java: list[dict[str, Any]]
+    ours: list[dict[str, Any]]
+    generated: int
+    java_version: int
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory: pytest.TempPathFactory) -> Outcomes:
+    """Every case run by Kafka's JsonConverter (one JVM) and by ours."""
+    try:
+        libs = java_connect.install()
+        java = kafka_broker.java()
+    except (java_connect.ConnectStartError, kafka_broker.BrokerStartError) as exc:
+        _unavailable(f"Java Kafka Connect 4.4.0 is not available: {exc}")
+        raise
+    work = tmp_path_factory.mktemp("json-converter-java")
+    classpath = f"{libs}/*"
+    compiled = subprocess.run(
+        [_javac(java), "-cp", classpath, "-d", str(work), str(SOURCE)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert compiled.returncode == 0, f"javac failed:\n{compiled.stdout}{compiled.stderr}"
+    generated = generated_cases(GENERATED)
+    cases = vector_cases() + generated
+    (work / "cases.jsonl").write_text("".join(json.dumps(c) + "\n" for c in cases))
+    ran = subprocess.run(
+        [java, "-Xmx512m", "-cp", f"{work}{os.pathsep}{classpath}", MAIN_CLASS, "cases.jsonl", "java.jsonl"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ran.returncode == 0, f"JsonConverterCases failed:\n{ran.stdout}{ran.stderr}"
+    # "\n" only: str.splitlines() would also split at U+2028 inside a string.
+    lines = (work / "java.jsonl").read_text(encoding="utf-8").split("\n")
+    java_out = [json.loads(line) for line in lines if line]
+    converters: dict[str, fc.JsonConverter] = {}
+    ours = [run_ours(c, converters) for c in cases]
+    assert [o["id"] for o in java_out] == [c["id"] for c in cases]
+    version = ran.stdout.strip().splitlines()[0]
+    return Outcomes(cases, java_out, ours, len(generated) // len(CONFIGS), int(version.split(".")[-1]))
+
+
+def _compare(outcomes: Outcomes) -> tuple[collections.Counter[str], dict[str, list[Difference]]]:
+    """Counts by stage and outcome, and the differences by their explanation ("UNEXPLAINED" if none)."""
+    counts: collections.Counter[str] = collections.Counter()
+    found: dict[str, list[Difference]] = collections.defaultdict(list)
+    for case, java, ours in zip(outcomes.cases, outcomes.java, outcomes.ours, strict=True):
+        agree, differ = differences(case, java, ours, outcomes.java_version)
+        for stage in agree:
+            refused = stage == "build" or "error" in (java.get(stage) or {})
+            counts[f"{stage}: {'both refuse' if refused else 'identical'}"] += 1
+        for d in differ:
+            explained = explain(d)
+            label = "UNEXPLAINED" if explained is None else f"{explained[0]}: {explained[1]}"
+            counts[f"{d.stage}: {label}"] += 1
+            found[label].append(d)
+    return counts, found
+
+
+def _show(d: Difference) -> str:
+    def text(outcome: dict[str, Any]) -> str:
+        if outcome.get("b64"):
+            return _text(outcome)[:600]
+        return json.dumps(outcome, ensure_ascii=False)[:600]
+
+    return (
+        f"{d.case['id']} [{d.stage}] config={d.case['config']}\n"
+        f"  schema={json.dumps(d.case.get('schema'), ensure_ascii=False)[:300]}\n"
+        f"  value={json.dumps(d.case.get('value'), ensure_ascii=False)[:300]}\n"
+        f"  java: {text(d.java)}\n  ours: {text(d.ours)}"
+    )
+
+
+def test_ours_matches_kafkas_json_converter(outcomes: Outcomes, report: Callable[[str], None]) -> None:
+    counts, found = _compare(outcomes)
+    report(
+        f"JsonConverter vs Kafka 4.4.0: {len(VECTORS)} vectors + {outcomes.generated} generated cases "
+        f"x {len(CONFIGS)} settings = {len(outcomes.cases)} runs"
+    )
+    for label, n in sorted(counts.items()):
+        report(f"  {label:<60} {n:>6}")
+    unexplained = found.get("UNEXPLAINED", [])
+    assert not unexplained, f"{len(unexplained)} unexplained differences, e.g.:\n" + "\n".join(
+        _show(d) for d in unexplained[:8]
+    )
+
+
+@pytest.mark.parametrize(
+    "bug",
+    [pytest.param(b, id=b.name, marks=pytest.mark.xfail(reason=b.doc, strict=True)) for b in KNOWN_BUGS],
+)
+def test_known_bug(outcomes: Outcomes, bug: Explanation) -> None:
+    """A bug of ours that the differential found: its cases must match Java once it is fixed
+    (then this xfail turns into a failure: remove the entry from ``KNOWN_BUGS``)."""
+    _, found = _compare(outcomes)
+    cases = [d for label, ds in found.items() if label.startswith("bug: ") and bug.name in label for d in ds]
+    assert not cases, f"{len(cases)} cases, e.g.:\n" + "\n".join(_show(d) for d in cases[:3])
+
+
+def test_every_deviation_is_documented() -> None:
+    text = COMPATIBILITY.read_text()
+    for deviation in DEVIATIONS:
+        assert deviation.doc in text, f"no row in docs/compatibility.md for {deviation.name!r}"
+
+
+def test_generated_cases_are_deterministic() -> None:
+    assert generated_cases(20) == generated_cases(20)
