@@ -15,7 +15,11 @@ use crate::error::{Error, Result};
 
 /// A value of Kafka Connect's data model. Schemaless values use `Int64`, `Float64`, `String`,
 /// `Array` and `Map` with `String` keys, as Kafka's JsonConverter reads them without a schema.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Equality is Java's (`Objects.equals` on boxed values, which Kafka's `Struct` and
+/// `ConnectSchema` use): floats compare as `Double.equals` does, so NaN equals NaN and 0.0 does not
+/// equal -0.0; a schema with a NaN default equals itself.
+#[derive(Debug, Clone)]
 pub enum Value {
     Null,
     Boolean(bool),
@@ -31,6 +35,28 @@ pub enum Value {
     /// Entries in insertion order; keys may be any value (Kafka allows non-string map keys).
     Map(Vec<(Value, Value)>),
     Struct(Struct),
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Self) -> bool {
+        use Value::*;
+        match (self, other) {
+            (Null, Null) => true,
+            (Boolean(a), Boolean(b)) => a == b,
+            (Int8(a), Int8(b)) => a == b,
+            (Int16(a), Int16(b)) => a == b,
+            (Int32(a), Int32(b)) => a == b,
+            (Int64(a), Int64(b)) => a == b,
+            (Float32(a), Float32(b)) => a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+            (Float64(a), Float64(b)) => a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+            (String(a), String(b)) => a == b,
+            (Bytes(a), Bytes(b)) => a == b,
+            (Array(a), Array(b)) => a == b,
+            (Map(a), Map(b)) => a == b,
+            (Struct(a), Struct(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 /// A structured value: one value per field of a STRUCT schema, in the schema's field order.

@@ -2,7 +2,8 @@
 //! them: compact, schema keys in Kafka's insertion order (`type`, `items`|`keys`,`values`|`fields`,
 //! `optional`, `name`, `version`, `doc`, `parameters`, `default`, and `field` last in a struct
 //! field), floats as Java prints them, non-finite floats as the strings `"NaN"`/`"Infinity"`,
-//! bytes in base64, strings with Jackson's escapes (`\uXXXX` in upper-case hex for other controls).
+//! bytes in base64, strings with Jackson's escapes (`\uXXXX` in upper-case hex for other controls,
+//! and surrogate pairs for characters beyond U+FFFF).
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
@@ -17,10 +18,18 @@ use crate::error::{Error, Result};
 /// Appends a JSON string literal.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let hex4 = |out: &mut Vec<u8>, unit: u16| {
+        out.extend_from_slice(b"\\u");
+        for shift in [12, 8, 4, 0] {
+            out.push(HEX[usize::from((unit >> shift) & 0xF)]);
+        }
+    };
     out.push(b'"');
     let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
         let escape: &[u8] = match b {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
@@ -30,17 +39,29 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
             0x08 => b"\\b",
             0x0C => b"\\f",
             0..=0x1F => b"",
-            _ => continue,
+            // A character outside the Basic Multilingual Plane (4 UTF-8 bytes): Jackson writes
+            // it as an escaped UTF-16 surrogate pair (measured against Kafka 4.4.0's converter).
+            0xF0..=0xF4 => b"",
+            _ => {
+                i += 1;
+                continue;
+            }
         };
         out.extend_from_slice(&bytes[start..i]);
-        if escape.is_empty() {
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[usize::from(b >> 4)]);
-            out.push(HEX[usize::from(b & 0xF)]);
-        } else {
+        let width = if b >= 0xF0 { 4 } else { 1 };
+        if !escape.is_empty() {
             out.extend_from_slice(escape);
+        } else if b >= 0xF0 {
+            let c = s[i..].chars().next().expect("a character starts here");
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                hex4(out, *unit);
+            }
+        } else {
+            hex4(out, u16::from(b));
         }
-        start = i + 1;
+        i += width;
+        start = i;
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
@@ -334,7 +355,7 @@ mod tests {
     #[test]
     fn escapes_like_jackson() {
         let mut out = Vec::new();
-        write_str(&mut out, "a\"b\\c\n\u{1}/é\u{7f}");
-        assert_eq!(String::from_utf8(out).unwrap(), "\"a\\\"b\\\\c\\n\\u0001/é\u{7f}\"");
+        write_str(&mut out, "a\"b\\c\n\u{1}/é\u{7f}😀x");
+        assert_eq!(String::from_utf8(out).unwrap(), "\"a\\\"b\\\\c\\n\\u0001/é\u{7f}\\uD83D\\uDE00x\"");
     }
 }
