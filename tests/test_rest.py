@@ -269,7 +269,7 @@ def test_invalid_configs_list_every_error_and_validate_returns_config_infos(
             "width": "SHORT",
             "display_name": "Tasks max",
             "dependents": [],
-            "order": 3,
+            "order_in_group": 3,
         }
         assert by_name["file"]["value"] == {
             "name": "file",

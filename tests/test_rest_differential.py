@@ -387,12 +387,7 @@ ROW_FRAMEWORK_KEYS = (
 )
 ROW_TRANSFORMS = "`GET /connector-plugins?connectorsOnly=false`"
 # Where ours is simply wrong: reported, to be fixed (then the entry goes).
-BUG_ORDER_KEY = "bug, reported: a config key's position is `order`; Kafka 4.4 names it `order_in_group`"
 BUG_STATE_VERSION = "bug, reported: connector and task states lack `version` (the plugin's version)"
-BUG_OFFSETS_MESSAGE = (
-    "bug, reported: the built-in FileStream connectors do not say that they handled the change "
-    "(Kafka's FileStream*Connector.alterOffsets returns true: the short message)"
-)
 BUG_TOPICS_CHECK = (
     "bug, reported: a sink without topics/topics.regex: the error is on `topics` only (Kafka: on both), "
     "and missing when another key is invalid"
@@ -404,26 +399,13 @@ BUG_CONVERTER_KEYS = (
     "bug, reported: validate gives key/value/header.converter no default, value or recommended values "
     "(Kafka: the worker's converter and the installed converters)"
 )
-BUG_PLUGIN_ORDER = (
-    "bug, reported: sources are listed before sinks (Kafka: sinks, sources, then the others by type)"
-)
-BUG_HEADER_CONVERTERS = (
-    "bug, reported: Boolean/Double/Float/Integer/Long/ShortConverter work as header converters but are not "
-    "listed as `header_converter`"
-)
-_VALIDATE = (f"docs/compatibility.md: {ROW_FRAMEWORK_KEYS}", BUG_ORDER_KEY, BUG_CONVERTER_KEYS)
+_VALIDATE = (f"docs/compatibility.md: {ROW_FRAMEWORK_KEYS}", BUG_CONVERTER_KEYS)
 _STATUS = (BUG_STATE_VERSION,)
 
 KNOWN_DIFFERENCES: dict[str, tuple[str, ...]] = {
-    "plugins": (BUG_PLUGIN_ORDER,),
-    "plugins connectorsOnly=true": (BUG_PLUGIN_ORDER,),
-    "plugins connectorsOnly=false": (
-        f"docs/compatibility.md: {ROW_TRANSFORMS}",
-        BUG_PLUGIN_ORDER,
-        BUG_HEADER_CONVERTERS,
-    ),
-    "plugin config source": (f"docs/compatibility.md: {ROW_FRAMEWORK_KEYS}", BUG_ORDER_KEY),
-    "plugin config sink": (f"docs/compatibility.md: {ROW_FRAMEWORK_KEYS}", BUG_ORDER_KEY),
+    "plugins connectorsOnly=false": (f"docs/compatibility.md: {ROW_TRANSFORMS}",),
+    "plugin config source": (f"docs/compatibility.md: {ROW_FRAMEWORK_KEYS}",),
+    "plugin config sink": (f"docs/compatibility.md: {ROW_FRAMEWORK_KEYS}",),
     "validate good": _VALIDATE,
     "validate bad": (*_VALIDATE, BUG_INVALID_VALUE, BUG_TOPICS_CHECK),
     "validate sink without topics": (*_VALIDATE, BUG_TOPICS_CHECK),
@@ -436,10 +418,6 @@ KNOWN_DIFFERENCES: dict[str, tuple[str, ...]] = {
     "restart onlyFailed": _STATUS,
     "restart includeTasks onlyFailed": _STATUS,
     "status stopped": _STATUS,
-    "offsets patch stopped": (BUG_OFFSETS_MESSAGE,),
-    "offsets patch stopped sink": (BUG_OFFSETS_MESSAGE,),
-    "offsets delete stopped": (BUG_OFFSETS_MESSAGE,),
-    "offsets delete stopped sink": (BUG_OFFSETS_MESSAGE,),
     "bad JSON": (f"docs/compatibility.md: {ROW_MALFORMED}",),
     "bad JSON config put": (f"docs/compatibility.md: {ROW_MALFORMED}",),
     "invalid config": (BUG_TOPICS_CHECK,),

@@ -130,6 +130,45 @@ impl Connector for FileStreamSourceConnector {
         Ok(Box::new(FileStreamSourceTask::default()))
     }
 
+    /// Kafka's checks (`FileStreamSourceConnector.alterOffsets`): a file must be configured (stdin
+    /// keeps no offsets); a non-null offset is `{"position": <non-negative integer>}` of a
+    /// partition with a `filename`. True: the task checks the position against the file when it
+    /// starts, so nothing else needs changing.
+    fn alter_offsets(
+        &self,
+        config: &Config,
+        offsets: &[(serde_json::Value, Option<serde_json::Value>)],
+    ) -> Result<bool> {
+        if config.get(FILE).is_none_or(|f| f.is_empty()) {
+            return Err(Error::Connector(format!(
+                "Offsets cannot be modified if the '{FILE}' configuration is unspecified. This is because stdin is \
+                 used for input and offsets are not tracked."
+            )));
+        }
+        for (partition, offset) in offsets {
+            let Some(offset) = offset else { continue };
+            let Some(position) = offset.get(POSITION_FIELD) else {
+                return Err(Error::Connector(format!(
+                    "Offset objects should either be null or contain the key '{POSITION_FIELD}'"
+                )));
+            };
+            let Some(position) = position.as_i64() else {
+                return Err(Error::Connector(format!(
+                    "The value for the '{POSITION_FIELD}' key in the offset is expected to be a Long value"
+                )));
+            };
+            if position < 0 {
+                return Err(Error::Connector(format!(
+                    "The value for the '{POSITION_FIELD}' key in the offset should be a non-negative value"
+                )));
+            }
+            if partition.get(FILENAME_FIELD).is_none() {
+                return Err(Error::Connector(format!("Partition objects should contain the key '{FILENAME_FIELD}'")));
+            }
+        }
+        Ok(true)
+    }
+
     fn config_def(&self) -> Result<ConfigDef> {
         source_config_def()
     }
@@ -384,6 +423,15 @@ impl Connector for FileStreamSinkConnector {
 
     fn create_sink_task(&self) -> Result<Box<dyn SinkTask>> {
         Ok(Box::new(FileStreamSinkTask::default()))
+    }
+
+    /// Nothing to check or change, as Kafka's `FileStreamSinkConnector.alterOffsets`: true.
+    fn alter_offsets(
+        &self,
+        _config: &Config,
+        _offsets: &[(serde_json::Value, Option<serde_json::Value>)],
+    ) -> Result<bool> {
+        Ok(true)
     }
 
     fn config_def(&self) -> Result<ConfigDef> {

@@ -362,7 +362,7 @@ async fn get_offsets(
 #[utoipa::path(patch, path = "/connectors/{connector}/offsets", tag = TAG, params(("connector" = String, Path, example = "local-file-source")),
     request_body(content = ConnectorOffsets, example = json!({
         "offsets": [{"partition": {"filename": "/tmp/test.txt"}, "offset": {"position": 7}}]})),
-    responses((status = 200, body = Message), (status = 400, description = "Not STOPPED, or bad offsets", body = ErrorMessage),
+    responses((status = 200, body = Message), (status = 400, description = "Not STOPPED, bad offsets, or offsets the connector refuses", body = ErrorMessage),
         (status = 404, body = ErrorMessage), (status = 413, body = ErrorMessage), (status = 415, body = ErrorMessage)))]
 async fn alter_offsets(
     State(state): State<AppState>,

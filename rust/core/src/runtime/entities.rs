@@ -93,8 +93,8 @@ pub struct ConfigKeyInfo {
     pub width: String,
     pub display_name: String,
     pub dependents: Vec<String>,
-    /// The key's position in its group (Kafka serializes `order_in_group` as `order`).
-    pub order: i32,
+    /// The key's position in its group (Kafka 4.4's `order_in_group`; older versions wrote `order`).
+    pub order_in_group: i32,
 }
 
 /// The validated value of one key (`ConfigValueInfo`).

@@ -117,7 +117,9 @@ impl Herder {
         let connector = self.worker().plugin_loader().load_connector(&class)?;
         let connector_managed = connector
             .alter_offsets(&config, &offsets)
-            .map_err(|e| Error::Connector(format!("Failed to modify offsets for connector {name}: {e}")))?;
+            // The connector refused these offsets: the request's fault, 400 (Kafka answers 500;
+            // docs/compatibility.md).
+            .map_err(|e| Error::BadRequest(format!("Failed to modify offsets for connector {name}: {e}")))?;
         if !offsets.is_empty() {
             self.worker()
                 .offset_store()
@@ -190,7 +192,9 @@ impl Herder {
             .collect();
         let connector_managed = connector
             .alter_offsets(&config, &as_json)
-            .map_err(|e| Error::Connector(format!("Failed to modify offsets for connector {name}: {e}")))?;
+            // The connector refused these offsets: the request's fault, 400 (Kafka answers 500;
+            // docs/compatibility.md).
+            .map_err(|e| Error::BadRequest(format!("Failed to modify offsets for connector {name}: {e}")))?;
         let worker = self.worker().config();
         let outcome = if reset {
             delete_group(&worker.bootstrap_servers, &worker.admin_settings(), &group_id(name), GROUP_TIMEOUT)

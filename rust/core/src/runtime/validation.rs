@@ -31,7 +31,14 @@ const BUILT_IN_PLUGINS: &[(&str, PluginType)] = &[
     ("org.apache.kafka.connect.converters.ShortConverter", PluginType::Converter),
     ("org.apache.kafka.connect.json.JsonConverter", PluginType::Converter),
     ("org.apache.kafka.connect.storage.StringConverter", PluginType::Converter),
+    // Kafka's number converters are header converters too (they implement HeaderConverter).
+    ("org.apache.kafka.connect.converters.BooleanConverter", PluginType::HeaderConverter),
     ("org.apache.kafka.connect.converters.ByteArrayConverter", PluginType::HeaderConverter),
+    ("org.apache.kafka.connect.converters.DoubleConverter", PluginType::HeaderConverter),
+    ("org.apache.kafka.connect.converters.FloatConverter", PluginType::HeaderConverter),
+    ("org.apache.kafka.connect.converters.IntegerConverter", PluginType::HeaderConverter),
+    ("org.apache.kafka.connect.converters.LongConverter", PluginType::HeaderConverter),
+    ("org.apache.kafka.connect.converters.ShortConverter", PluginType::HeaderConverter),
     ("org.apache.kafka.connect.json.JsonConverter", PluginType::HeaderConverter),
     ("org.apache.kafka.connect.storage.SimpleHeaderConverter", PluginType::HeaderConverter),
     ("org.apache.kafka.connect.storage.StringConverter", PluginType::HeaderConverter),
@@ -101,7 +108,7 @@ pub fn key_info(key: &ConfigKey) -> ConfigKeyInfo {
         width: key.width.name().to_owned(),
         display_name: key.display_name.clone(),
         dependents: key.dependents.clone(),
-        order: key.order_in_group,
+        order_in_group: key.order_in_group,
     }
 }
 
@@ -236,8 +243,6 @@ impl Herder {
     /// `connectors_only = false` the built-in converters too.
     pub fn plugins(&self, connectors_only: bool) -> Result<Vec<PluginInfo>> {
         let mut plugins = self.worker().plugin_loader().connector_plugins()?;
-        plugins.sort_by(|a, b| (a.kind, &a.class).cmp(&(b.kind, &b.class)));
-        plugins.dedup();
         if !connectors_only {
             plugins.extend(BUILT_IN_PLUGINS.iter().map(|(class, kind)| PluginDesc {
                 class: (*class).to_owned(),
@@ -245,6 +250,18 @@ impl Herder {
                 version: crate::version().to_owned(),
             }));
         }
+        // Kafka's order: sinks, sources, transformations, predicates, converters, header
+        // converters, each by class name (measured against Java Connect 4.4.0).
+        let rank = |kind: PluginType| match kind {
+            PluginType::Sink => 0,
+            PluginType::Source => 1,
+            PluginType::Transformation => 2,
+            PluginType::Predicate => 3,
+            PluginType::Converter => 4,
+            PluginType::HeaderConverter => 5,
+        };
+        plugins.sort_by(|a, b| (rank(a.kind), &a.class).cmp(&(rank(b.kind), &b.class)));
+        plugins.dedup();
         Ok(plugins
             .into_iter()
             .map(|p| PluginInfo {
@@ -332,7 +349,7 @@ mod tests {
         assert_eq!(infos.groups, vec!["Common".to_owned(), "Error Handling".to_owned()]);
         let tasks_max = infos.configs.iter().find(|c| c.value.as_ref().is_some_and(|v| v.name == "tasks.max")).unwrap();
         let definition = tasks_max.definition.as_ref().unwrap();
-        assert_eq!((definition.order, definition.default_value.as_deref()), (3, Some("1")));
+        assert_eq!((definition.order_in_group, definition.default_value.as_deref()), (3, Some("1")));
     }
 
     #[test]
