@@ -110,6 +110,47 @@ pub async fn method_not_allowed_fallback() -> ApiError {
 /// whole body is held in memory before it is parsed. Larger ones get 413.
 pub const MAX_REQUEST_BODY_BYTES: usize = 2 << 20;
 
+/// How much of a refused body is read and thrown away before the 413 goes out: a client that is
+/// still sending when the server closes gets a connection reset instead of the answer.
+const DRAIN_LIMIT_BYTES: usize = 64 << 20;
+
+/// The body limit, applied before any handler: a body larger than [`MAX_REQUEST_BODY_BYTES`]
+/// (by `Content-Length` or, chunked, as it arrives) is read to its end (up to
+/// [`DRAIN_LIMIT_BYTES`]) and answered 413 in Kafka's error shape; a smaller one is passed on whole.
+pub async fn limit_body(request: Request, next: axum::middleware::Next) -> Response {
+    use http_body_util::BodyExt;
+    let (parts, mut body) = request.into_parts();
+    let mut kept: Vec<u8> = Vec::new();
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            return ApiError::bad_request("Could not read the request body").into_response();
+        };
+        if let Ok(data) = frame.into_data() {
+            total += data.len();
+            if total <= MAX_REQUEST_BODY_BYTES {
+                kept.extend_from_slice(&data);
+            } else if total > DRAIN_LIMIT_BYTES {
+                break;
+            }
+        }
+    }
+    if total > MAX_REQUEST_BODY_BYTES {
+        return too_large().into_response();
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(kept))).await
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!(
+            "The request body is larger than the limit of {MAX_REQUEST_BODY_BYTES} bytes ({} MiB)",
+            MAX_REQUEST_BODY_BYTES >> 20
+        ),
+    )
+}
+
 /// A JSON request body. A `Content-Type` other than JSON is refused with 415 (Kafka's
 /// `@Consumes(application/json)`); a missing one is taken as JSON, as curl users expect.
 pub struct JsonBody<T>(pub T);
@@ -138,13 +179,7 @@ where
         }
         let bytes = Bytes::from_request(request, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!(
-                        "The request body is larger than the limit of {MAX_REQUEST_BODY_BYTES} bytes ({} MiB)",
-                        MAX_REQUEST_BODY_BYTES >> 20
-                    ),
-                )
+                too_large()
             } else {
                 ApiError::bad_request(format!("Could not read the request body: {e}"))
             }

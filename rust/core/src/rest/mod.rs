@@ -119,6 +119,7 @@ fn routers(state: AppState, admin_apart: bool, admin_enabled: bool) -> (Router, 
             .method_not_allowed_fallback(method_not_allowed_fallback)
             .layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BODY_BYTES))
             .layer(axum::middleware::from_fn_with_state(state.clone(), forward::forward_layer))
+            .layer(axum::middleware::from_fn(crate::rest::error::limit_body))
             .layer(axum::middleware::from_fn(log_request))
             .with_state(state.clone())
     };
