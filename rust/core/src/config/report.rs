@@ -32,7 +32,15 @@ impl ConfigDef {
                 let (value, errors) = match outcome {
                     Ok(ConfigValue::Null) => (None, Vec::new()),
                     Ok(value) => (Some(value.to_string()), Vec::new()),
-                    Err(errors) => (None, errors),
+                    // As Kafka's `parseForValidate`: a value that parses is shown even when its
+                    // validator refuses it (`tasks.max` 0 shows "0"); one that does not parse, null.
+                    Err(errors) => {
+                        let parsed = self
+                            .key(&name)
+                            .zip(props.get(&name))
+                            .and_then(|(key, raw)| super::parse_value(&name, key.config_type, raw).ok());
+                        (parsed.filter(|v| !matches!(v, ConfigValue::Null)).map(|v| v.to_string()), errors)
+                    }
                 };
                 ConfigValueReport { name, value, recommended_values: Vec::new(), errors, visible: true }
             })
