@@ -147,9 +147,8 @@ def compile_java_connector(folder: Path) -> Path:
     classes = folder / "classes"
     services = classes / "META-INF" / "services"
     services.mkdir(parents=True, exist_ok=True)
-    javac = Path(kafka_broker.java()).with_name("javac")
     command = [
-        str(javac) if javac.exists() else "javac",
+        java_connect.javac(),
         "-d",
         str(classes),
         "-cp",

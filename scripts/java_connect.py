@@ -91,6 +91,24 @@ def install(quiet: bool = True) -> Path:
     return libs
 
 
+def javac() -> str:
+    """The javac beside the java that runs the broker and Connect, else the one on PATH.
+
+    Raises:
+        ConnectStartError: if there is none (a JDK 17 or newer is needed, not only a JRE).
+    """
+    try:
+        beside = Path(kafka_broker.java()).with_name("javac")
+    except kafka_broker.BrokerStartError as exc:
+        raise ConnectStartError(str(exc)) from exc
+    if os.access(beside, os.X_OK):
+        return str(beside)
+    found = shutil.which("javac")
+    if found is None:
+        raise ConnectStartError("javac (JDK 17 or newer) is needed to compile the tests' Java programs")
+    return found
+
+
 def _build_shim(libs: Path) -> None:
     """Compile ``tests/jvm/connect/shim`` into a jar in ``libs`` (named by the sources' hash), so
     that connect-file 4.3.1's connectors find ``AppInfoParser`` under its pre-4.4 name."""
@@ -99,13 +117,13 @@ def _build_shim(libs: Path) -> None:
     jar = libs / f"ferroconnect-test-shim-{digest}.jar"
     if jar.is_file():
         return
-    bin_dir = Path(kafka_broker.java()).parent
+    jar_tool = Path(javac()).with_name("jar")
     with tempfile.TemporaryDirectory() as tmp:
         classes = Path(tmp) / "classes"
         staged = Path(tmp) / jar.name
         steps = [
-            [str(bin_dir / "javac"), "-cp", str(libs / "*"), "-d", str(classes), *map(str, sources)],
-            [str(bin_dir / "jar"), "cf", str(staged), "-C", str(classes), "."],
+            [javac(), "-cp", str(libs / "*"), "-d", str(classes), *map(str, sources)],
+            [str(jar_tool), "cf", str(staged), "-C", str(classes), "."],
         ]
         for command in steps:
             result = subprocess.run(command, capture_output=True, text=True, check=False)

@@ -11,7 +11,6 @@ fails under ``CI=true`` and skips elsewhere. No broker is needed.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -35,30 +34,20 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _javac(java: str) -> str:
-    """javac next to the java that runs the broker, else the one on PATH."""
-    beside = Path(java).with_name("javac")
-    if os.access(beside, os.X_OK):
-        return str(beside)
-    found = shutil.which("javac")
-    if found is None:
-        _unavailable("javac (JDK 17 or newer) is needed to compile ConnectProtocolGolden.java")
-    return str(found)
-
-
 @pytest.fixture(scope="module")
 def golden_program(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     """The command that runs ConnectProtocolGolden, compiled against Java Connect 4.4.0's jars."""
     try:
         libs = java_connect.install()
         java = kafka_broker.java()
+        javac = java_connect.javac()
     except (java_connect.ConnectStartError, kafka_broker.BrokerStartError) as exc:
         _unavailable(f"Java Kafka Connect 4.4.0 is not available: {exc}")
         raise
     classes = tmp_path_factory.mktemp("connect-protocol-golden")
     classpath = f"{libs}/*"
     compiled = subprocess.run(
-        [_javac(java), "-cp", classpath, "-d", str(classes), str(SOURCE)],
+        [javac, "-cp", classpath, "-d", str(classes), str(SOURCE)],
         capture_output=True,
         text=True,
         timeout=300,

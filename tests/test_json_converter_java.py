@@ -30,7 +30,6 @@ import json
 import math
 import os
 import re
-import shutil
 import struct
 import subprocess
 import sys
@@ -919,17 +918,6 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _javac(java: str) -> str:
-    """javac next to the java that runs the broker, else the one on PATH."""
-    beside = Path(java).with_name("javac")
-    if os.access(beside, os.X_OK):
-        return str(beside)
-    found = shutil.which("javac")
-    if found is None:
-        _unavailable("javac (JDK 17 or newer) is needed to compile JsonConverterCases.java")
-    return str(found)
-
-
 @dataclass
 class Outcomes:
     cases: list[dict[str, Any]]
@@ -945,13 +933,14 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> Outcomes:
     try:
         libs = java_connect.install()
         java = kafka_broker.java()
+        javac = java_connect.javac()
     except (java_connect.ConnectStartError, kafka_broker.BrokerStartError) as exc:
         _unavailable(f"Java Kafka Connect 4.4.0 is not available: {exc}")
         raise
     work = tmp_path_factory.mktemp("json-converter-java")
     classpath = f"{libs}/*"
     compiled = subprocess.run(
-        [_javac(java), "-cp", classpath, "-d", str(work), str(SOURCE)],
+        [javac, "-cp", classpath, "-d", str(work), str(SOURCE)],
         capture_output=True,
         text=True,
         timeout=300,

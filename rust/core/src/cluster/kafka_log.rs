@@ -282,13 +282,7 @@ fn partitions_of(consumer: &BaseConsumer<QuietContext>, topic: &str) -> Result<V
     let started = Instant::now();
     let mut sleep = Duration::from_millis(100);
     loop {
-        let metadata = consumer.fetch_metadata(Some(topic), METADATA_TIMEOUT)?;
-        let found: Vec<i32> = metadata
-            .topics()
-            .iter()
-            .find(|t| t.name() == topic && t.error().is_none())
-            .map(|t| t.partitions().iter().map(|p| p.id()).collect())
-            .unwrap_or_default();
+        let found = crate::kafka::topic_partitions(consumer, topic, METADATA_TIMEOUT)?;
         if !found.is_empty() {
             return Ok(found);
         }

@@ -10,8 +10,8 @@ use crate::cluster::protocol::ConnectorTaskId as ProtocolTaskId;
 use crate::cluster::rest_client::{verify, HMAC_SHA256};
 use crate::error::{Error, Result};
 use crate::runtime::cluster_requests::{ClusterRequests, RequestSignature};
-use crate::runtime::entities::{ConnectorInfo, ConnectorTaskId, TaskInfo};
-use crate::runtime::herder::Herder;
+use crate::runtime::entities::ConnectorInfo;
+use crate::runtime::herder::{not_found, Herder};
 use crate::runtime::plugin::Config;
 use crate::runtime::status::{ConnectorStateInfo, State, Status, TaskState};
 use crate::runtime::worker::TargetState;
@@ -90,33 +90,6 @@ impl ClusterRequests for Cluster {
         Some(snapshot.tasks(name).iter().filter_map(|t| snapshot.task_config(name, *t).cloned()).collect())
     }
 
-    fn connector_info(&self, herder: &Herder, name: &str) -> Result<ConnectorInfo> {
-        let snapshot = self.configs.snapshot();
-        let config = snapshot.connectors.get(name).cloned().ok_or_else(|| not_found(name))?;
-        Ok(ConnectorInfo {
-            name: name.to_owned(),
-            kind: herder.kind_name(&config),
-            tasks: snapshot
-                .tasks(name)
-                .into_iter()
-                .map(|task| ConnectorTaskId { connector: name.to_owned(), task })
-                .collect(),
-            config,
-        })
-    }
-
-    fn task_infos(&self, name: &str) -> Result<Vec<TaskInfo>> {
-        let configs = self.task_configs(name).ok_or_else(|| not_found(name))?;
-        Ok(configs
-            .into_iter()
-            .enumerate()
-            .map(|(task, config)| TaskInfo {
-                id: ConnectorTaskId { connector: name.to_owned(), task: task as u32 },
-                config,
-            })
-            .collect())
-    }
-
     /// The status topic's view of a connector and its current tasks.
     fn status(&self, herder: &Herder, name: &str) -> Result<ConnectorStateInfo> {
         let no_status = || Error::NotFound(format!("No status found for connector {name}"));
@@ -163,7 +136,7 @@ impl ClusterRequests for Cluster {
         let target = if exists { None } else { initial };
         self.configs.put_connector_config(name, &config, target)?;
         self.caught_up()?;
-        Ok((!exists, self.connector_info(herder, name)?))
+        Ok((!exists, herder.connector_info(name)?))
     }
 
     /// `DELETE /connectors/{c}` on the leader: tombstones for its config and target state.
@@ -325,9 +298,4 @@ impl ClusterRequests for Cluster {
     fn stop(&self) {
         Cluster::stop(self);
     }
-}
-
-/// Kafka's "Connector {name} not found".
-fn not_found(name: &str) -> Error {
-    Error::NotFound(format!("Connector {name} not found"))
 }

@@ -17,6 +17,23 @@ use std::collections::HashMap;
 use rdkafka::config::ClientConfig;
 use rdkafka::types::RDKafkaErrorCode;
 
+/// The partitions of `topic` that one metadata request finds: none while the topic does not exist
+/// (yet), so that callers wait for it with their own patience.
+pub fn topic_partitions(
+    consumer: &rdkafka::consumer::BaseConsumer<log::QuietContext>,
+    topic: &str,
+    timeout: std::time::Duration,
+) -> crate::error::Result<Vec<i32>> {
+    use rdkafka::consumer::Consumer;
+    let metadata = consumer.fetch_metadata(Some(topic), timeout)?;
+    Ok(metadata
+        .topics()
+        .iter()
+        .find(|t| t.name() == topic && t.error().is_none())
+        .map(|t| t.partitions().iter().map(|p| p.id()).collect())
+        .unwrap_or_default())
+}
+
 /// A librdkafka client configuration from Kafka-style properties. Java-only keys that librdkafka
 /// does not know are dropped by the caller (`producer_config` / `consumer_config`), not here.
 pub fn client_config(bootstrap_servers: &str, settings: &HashMap<String, String>) -> ClientConfig {

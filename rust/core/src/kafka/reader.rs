@@ -47,13 +47,7 @@ pub fn read_topic(
     let start = Instant::now();
     // The topic may not exist yet (a producer is about to create it): wait for it within `timeout`.
     let partitions: Vec<i32> = loop {
-        let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
-        let found: Vec<i32> = metadata
-            .topics()
-            .iter()
-            .find(|t| t.name() == topic && t.error().is_none())
-            .map(|t| t.partitions().iter().map(|p| p.id()).collect())
-            .unwrap_or_default();
+        let found = super::topic_partitions(&consumer, topic, Duration::from_secs(10))?;
         if !found.is_empty() {
             break found;
         }

@@ -9,7 +9,7 @@
 //! [`Error::Forward`]: crate::error::Error::Forward
 
 use crate::error::Result;
-use crate::runtime::entities::{ConnectorInfo, TaskInfo};
+use crate::runtime::entities::ConnectorInfo;
 use crate::runtime::herder::Herder;
 use crate::runtime::plugin::Config;
 use crate::runtime::status::{ConnectorStateInfo, TaskState};
@@ -29,8 +29,6 @@ pub trait ClusterRequests: Send + Sync {
     fn connector_config(&self, name: &str) -> Option<Config>;
     fn target_state(&self, name: &str) -> Option<TargetState>;
     fn task_configs(&self, name: &str) -> Option<Vec<Config>>;
-    fn connector_info(&self, herder: &Herder, name: &str) -> Result<ConnectorInfo>;
-    fn task_infos(&self, name: &str) -> Result<Vec<TaskInfo>>;
     fn status(&self, herder: &Herder, name: &str) -> Result<ConnectorStateInfo>;
     fn task_status(&self, name: &str, task: u32) -> Result<TaskState>;
     /// Creates (`allow_replace` false: 409 if it exists) or replaces a connector's config; true

@@ -320,11 +320,8 @@ impl Herder {
 
     /// `GET /connectors/{c}`: config as stored, task ids, type.
     pub fn connector_info(&self, name: &str) -> Result<ConnectorInfo> {
-        if let Some(cluster) = self.cluster() {
-            return cluster.connector_info(self, name);
-        }
-        let config = self.worker().connector_config(name).map_err(|_| not_found(name))?;
-        let tasks = self.worker().task_configs(name).map_err(|_| not_found(name))?;
+        let config = self.connector_config(name)?;
+        let tasks = self.task_configs(name)?;
         Ok(ConnectorInfo {
             name: name.to_owned(),
             kind: self.kind_name(&config),
@@ -383,10 +380,7 @@ impl Herder {
 
     /// `GET /connectors/{c}/tasks`.
     pub fn task_infos(&self, name: &str) -> Result<Vec<TaskInfo>> {
-        if let Some(cluster) = self.cluster() {
-            return cluster.task_infos(name);
-        }
-        let configs = self.worker().task_configs(name).map_err(|_| not_found(name))?;
+        let configs = self.task_configs(name)?;
         Ok(configs
             .into_iter()
             .enumerate()
