@@ -492,7 +492,14 @@ def sides(tmp_path_factory: pytest.TempPathFactory, bootstrap_servers: str) -> I
                 pytest.fail(f"Java Connect did not start: {exc}", pytrace=False)
             pytest.skip(f"Java Connect did not start: {exc}")
         try:
-            with httpx.Client(base_url=java.url, timeout=90) as j, ours.client() as o:
+            # A new connection per request on both sides: a pooled keep-alive connection that the
+            # server closes as it is reused fails the request ("Server disconnected without sending
+            # a response", seen once in a CI rehearsal), which says nothing about either API.
+            fresh = httpx.Limits(max_keepalive_connections=0)
+            with (
+                httpx.Client(base_url=java.url, timeout=90, limits=fresh) as j,
+                httpx.Client(base_url=ours.url, timeout=60, limits=fresh) as o,
+            ):
                 yield [Runtime("java", j, java_names), Runtime("ours", o, ours_names)]
         finally:
             java.stop()
