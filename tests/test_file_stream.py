@@ -21,6 +21,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 import java_connect
+from process_helpers import stop_gracefully
 
 # As Kafka 4.4 ships them in config/ (comments left out); a test changes only the broker address,
 # the offsets file and the REST port, which must differ on a shared machine.
@@ -86,8 +87,7 @@ def test_kafkas_quickstart_files_run_unchanged(tmp_path: Path, bootstrap_servers
     try:
         _wait_for_lines(tmp_path / "test.sink.txt", LINES)
     finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(60) == 0, (tmp_path / "worker.log").read_text()[-3000:]
+        stop_gracefully(process, tmp_path / "worker.log", timeout=60)
     # Kafka's offset format: {"filename": <file as configured>} -> {"position": <next byte>}.
     offsets = json.loads((tmp_path / "connect.offsets").read_text())
     size = (tmp_path / "test.txt").stat().st_size

@@ -19,6 +19,7 @@ from pathlib import Path
 import ferroconnect as fc
 import pytest
 from ferroconnect.testing import produce
+from process_helpers import stop_gracefully
 from sink_helpers import (
     SINK_WORKER_SETTINGS,
     AsyncRecordingSink,
@@ -84,8 +85,7 @@ def _lines(path: Path) -> list[str]:
 
 
 def _stop(worker: subprocess.Popen[bytes], tmp: Path) -> None:
-    worker.send_signal(signal.SIGTERM)
-    assert worker.wait(60) == 0, (tmp / "worker.log").read_text()[-3000:]
+    stop_gracefully(worker, tmp / "worker.log", timeout=60)
 
 
 def test_source_to_sink_copies_exactly_and_resumes_after_graceful_stop(

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import ferroconnect as fc
 import pytest
+from process_helpers import stop_gracefully
 from source_helpers import (
     AsyncSource,
     BlockingSource,
@@ -85,8 +86,7 @@ def test_file_source_standalone_exactly_once_then_resumes_after_graceful_stop(
         assert values == [f"line {i}" for i in range(LINES)]
         wait_until(lambda: _committed_position(tmp_path) == source.stat().st_size, what="offsets committed")
     finally:
-        worker.send_signal(signal.SIGTERM)
-        assert worker.wait(30) == 0, (tmp_path / "worker.log").read_text()[-3000:]
+        stop_gracefully(worker, tmp_path / "worker.log")
     _write_lines(source, LINES, LINES + 1000)
     worker = _standalone(tmp_path, bootstrap_servers, topic_name, source)
     try:
@@ -95,8 +95,7 @@ def test_file_source_standalone_exactly_once_then_resumes_after_graceful_stop(
             "duplicates or gaps after a graceful restart"
         )
     finally:
-        worker.send_signal(signal.SIGTERM)
-        assert worker.wait(30) == 0
+        stop_gracefully(worker, tmp_path / "worker.log")
 
 
 def test_kill_9_mid_stream_loses_nothing(
@@ -123,8 +122,7 @@ def test_kill_9_mid_stream_loses_nothing(
     try:
         values = read_values(bootstrap_servers, topic_name, 2 * LINES, timeout=120, idle=4)
     finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(30)
+        stop_gracefully(worker, tmp_path / "worker.log")
     expected = [f"line {i}" for i in range(LINES)]
     assert committed_lines < LINES, "the kill did not land mid-stream"
     assert set(values) == set(expected), "lines were lost"

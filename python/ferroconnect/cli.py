@@ -153,11 +153,19 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(str(exc))
     try:
         if args.command == "distributed":
-            sys.exit(distributed(args.worker_properties))
-        sys.exit(standalone(args.worker_properties, args.connector_configs))
+            code = distributed(args.worker_properties)
+        else:
+            code = standalone(args.worker_properties, args.connector_configs)
     except ConnectError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1)
+    # The worker is closed: offsets are committed and the REST server is down. What may remain are
+    # tasks abandoned after task.shutdown.graceful.timeout.ms, still inside Python code on their own
+    # threads; the interpreter's finalization must neither wait for them nor tear Python down under
+    # them, so the process ends here, as Kafka Connect's does once its herder has stopped.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":
