@@ -13,6 +13,7 @@ pub mod logging;
 pub mod offsets;
 pub mod rest;
 pub mod runtime;
+pub mod transforms;
 
 pub use error::{Error, Result};
 

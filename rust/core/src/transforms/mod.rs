@@ -1,0 +1,37 @@
+//! Single message transforms and predicates (Kafka Connect's SMTs, KIP-66 and KIP-585).
+//!
+//! - `record.rs`: [`Record`], what a transform sees (Kafka's `ConnectRecord`): source records
+//!   before their converters, sink records after theirs.
+//! - `builtin.rs`: the table of Kafka's own transforms and predicates, native here, under Kafka's
+//!   class names; each lives in a module of its own below.
+//!
+//! A transform is configured once per task and applied to one record at a time; it keeps its
+//! own caches (Kafka's transforms cache the schemas they derive), hence `&mut self`.
+
+pub mod builtin;
+pub mod chain;
+pub mod record;
+
+pub use chain::TransformChain;
+pub use record::Record;
+
+use crate::error::Result;
+use crate::runtime::plugin::Config;
+
+/// A configured transform (Kafka's `Transformation`).
+pub trait Transformation: Send {
+    /// The transformed record, or `None` to drop it (the rest of the chain is skipped). An
+    /// error is the record's failure in stage `TRANSFORMATION`, which `errors.tolerance` decides.
+    fn apply(&mut self, record: Record) -> Result<Option<Record>>;
+}
+
+/// A configured predicate (Kafka's `Predicate`): whether a transform applies to a record.
+pub trait Predicate: Send {
+    fn test(&mut self, record: &Record) -> Result<bool>;
+}
+
+/// Builds a configured transform from its own keys (`transforms.<alias>.` stripped).
+pub type MakeTransform = fn(&Config) -> Result<Box<dyn Transformation>>;
+
+/// Builds a configured predicate from its own keys (`predicates.<alias>.` stripped).
+pub type MakePredicate = fn(&Config) -> Result<Box<dyn Predicate>>;
