@@ -4,6 +4,7 @@
 //!   before their converters, sink records after theirs.
 //! - `builtin.rs`: the table of Kafka's own transforms and predicates, native here, under Kafka's
 //!   class names; each lives in a module of its own below.
+//! - `side.rs`: what `$Key`/`$Value` variants share (the side they work on, Kafka's checks).
 //!
 //! A transform is configured once per task and applied to one record at a time; it keeps its
 //! own caches (Kafka's transforms cache the schemas they derive), hence `&mut self`.
@@ -11,6 +12,7 @@
 pub mod builtin;
 pub mod chain;
 pub mod record;
+pub mod side;
 
 pub use chain::TransformChain;
 pub use record::Record;
