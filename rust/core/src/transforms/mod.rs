@@ -25,11 +25,23 @@ pub trait Transformation: Send {
     /// The transformed record, or `None` to drop it (the rest of the chain is skipped). An
     /// error is the record's failure in stage `TRANSFORMATION`, which `errors.tolerance` decides.
     fn apply(&mut self, record: Record) -> Result<Option<Record>>;
+
+    /// Applies the transform to several records at once, one outcome per record in order. A
+    /// transform that gains from batches (a Python one with `apply_batch`) overrides it.
+    fn apply_batch(&mut self, records: Vec<Record>) -> Vec<Result<Option<Record>>> {
+        records.into_iter().map(|r| self.apply(r)).collect()
+    }
+
+    /// Frees what the transform holds (Kafka's `close`); called once when its task stops.
+    fn close(&mut self) {}
 }
 
 /// A configured predicate (Kafka's `Predicate`): whether a transform applies to a record.
 pub trait Predicate: Send {
     fn test(&mut self, record: &Record) -> Result<bool>;
+
+    /// Kafka's `close`; called once when its task stops.
+    fn close(&mut self) {}
 }
 
 /// Builds a configured transform from its own keys (`transforms.<alias>.` stripped).
