@@ -70,6 +70,9 @@ class FileStreamSource(fc.SourceConnector):
 class FileStreamSourceTask(fc.SourceTask):
     """Reads up to ``batch.size`` lines per poll, keeping the byte position as the source offset."""
 
+    def version(self) -> str:
+        return fc.__version__
+
     def start(self, config: dict[str, str]) -> None:
         parsed = CONFIG_DEF.parse(config)
         self.filename: str = parsed["file"]
@@ -148,6 +151,9 @@ class FileStreamSink(fc.SinkConnector):
 
 class FileStreamSinkTask(fc.SinkTask):
     """Writes each value as a line; ``flush`` makes the lines durable before offsets are committed."""
+
+    def version(self) -> str:
+        return fc.__version__
 
     def start(self, config: dict[str, str]) -> None:
         filename = SINK_CONFIG_DEF.parse(config)["file"]

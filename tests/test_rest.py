@@ -65,14 +65,16 @@ def test_full_lifecycle_matches_kafka_connect(
         status = wait_state(http, "lines", "RUNNING", tasks=1)
         assert status == {
             "name": "lines",
-            "connector": {"state": "RUNNING", "worker_id": worker_id},
-            "tasks": [{"id": 0, "state": "RUNNING", "worker_id": worker_id}],
+            # `version`: the connector's and the task's own (Kafka 4.x, KIP-891).
+            "connector": {"state": "RUNNING", "worker_id": worker_id, "version": fc.__version__},
+            "tasks": [{"id": 0, "state": "RUNNING", "worker_id": worker_id, "version": fc.__version__}],
             "type": "source",
         }
         assert http.get("/connectors/lines/tasks/0/status").json() == {
             "id": 0,
             "state": "RUNNING",
             "worker_id": worker_id,
+            "version": fc.__version__,
         }
         assert read_values(bootstrap, topic_name, 100) == [f"line {i}" for i in range(100)]
         assert http.get("/connectors/lines/topics").json() == {"lines": {"topics": [topic_name]}}
@@ -98,7 +100,7 @@ def test_full_lifecycle_matches_kafka_connect(
             assert (stop.status_code, stop.content) == (204, b"")
         assert http.get("/connectors/lines/status").json() == {
             "name": "lines",
-            "connector": {"state": "STOPPED", "worker_id": worker_id},
+            "connector": {"state": "STOPPED", "worker_id": worker_id, "version": fc.__version__},
             "tasks": [],
             "type": "source",
         }

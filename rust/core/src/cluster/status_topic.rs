@@ -7,8 +7,8 @@
 //! | `status-task-<name>-<n>` | the same shape |
 //! | `status-topic-<topic>:connector-<name>` | `{"topic":{"name":..,"connector":..,"task":n,"discoverTimestamp":ms}}` |
 //!
-//! DESTROYED is written as a tombstone. `version` (the plugin's version, Kafka 4.x) is written as
-//! `null`: a status here carries none. Writes are asynchronous as in Kafka; what the store
+//! DESTROYED is written as a tombstone. `version` is the connector's or task's version (Kafka 4.x,
+//! KIP-891), `null` when no instance stands behind the status (UNASSIGNED, say). Writes are asynchronous as in Kafka; what the store
 //! answers comes only from what it read back, so another worker's writes are seen the same way as
 //! its own. The `*_safe` writes are skipped when the store has read a newer generation from
 //! another worker (Kafka's `putSafe`).
@@ -92,7 +92,7 @@ pub fn status_value(status: &Status, generation: i32) -> Option<Vec<u8>> {
         "trace": status.trace,
         "worker_id": status.worker_id,
         "generation": generation,
-        "version": Value::Null,
+        "version": status.version,
     });
     Some(serde_json::to_vec(&value).expect("JSON values serialize"))
 }
@@ -113,7 +113,9 @@ pub fn parse_status(value: &[u8]) -> std::result::Result<(Status, i32), String> 
         Some(_) => return Err("'worker_id' is not a string".into()),
     };
     let generation = map.get("generation").and_then(Value::as_i64).ok_or("'generation' is not an integer")? as i32;
-    Ok((Status { state, worker_id, trace }, generation))
+    // Kafka 3.x wrote none; a version that is not a string is read as none too.
+    let version = map.get("version").and_then(Value::as_str).map(str::to_owned);
+    Ok((Status { state, worker_id, trace, version }, generation))
 }
 
 /// A topic status record's value.
@@ -434,6 +436,12 @@ mod tests {
             text(status_value(&failed, 8).unwrap()),
             r#"{"state":"FAILED","trace":"java.lang.Error: x\n\tat y","worker_id":"host:8083","generation":8,"version":null}"#
         );
+        let versioned = Status::new(State::Running, "host:8083").with_version(Some("4.4.0".into()));
+        assert_eq!(
+            text(status_value(&versioned, 9).unwrap()),
+            r#"{"state":"RUNNING","trace":null,"worker_id":"host:8083","generation":9,"version":"4.4.0"}"#
+        );
+        assert_eq!(parse_status(&status_value(&versioned, 9).unwrap()), Ok((versioned, 9)));
         assert_eq!(status_value(&Status::new(State::Destroyed, "w"), 1), None);
         assert_eq!(parse_status(&status_value(&failed, 8).unwrap()), Ok((failed, 8)));
         // Kafka 3.x wrote no version.

@@ -64,32 +64,56 @@ impl SinkConfig {
             ConfigValue::String(r) => r.trim().to_owned(),
             _ => String::new(),
         };
-        let subscription = match (topics.is_empty(), regex.is_empty()) {
-            (false, false) => {
-                return Err(Error::config(
-                    "topics",
-                    "topics and topics.regex are mutually exclusive options, but both are set.",
-                ))
-            }
-            (true, true) => return Err(Error::config("topics", "Must configure one of topics or topics.regex")),
-            (false, true) => Subscription::Topics(topics),
-            (true, false) => Subscription::Pattern(regex),
-        };
-        let errors = ErrorSettings::from_values(&values);
-        if let Some(dlq) = &errors.dlq_topic {
-            let clash = match &subscription {
-                Subscription::Topics(topics) => topics.contains(dlq),
-                Subscription::Pattern(_) => false,
-            };
-            if clash {
-                return Err(Error::config(
-                    "errors.deadletterqueue.topic.name",
-                    format!("The DLQ topic '{dlq}' may not be included in the list of topics ('topics=...') consumed by the connector"),
-                ));
-            }
+        if let Some((key, message)) = sink_subscription_errors(config).into_iter().next() {
+            return Err(Error::config(key, message));
         }
+        let subscription = if regex.is_empty() { Subscription::Topics(topics) } else { Subscription::Pattern(regex) };
+        let errors = ErrorSettings::from_values(&values);
         Ok(SinkConfig { subscription, errors })
     }
+}
+
+/// The checks across a sink's keys (Kafka's `SinkConnectorConfig.validate`): `topics` against
+/// `topics.regex`, and the dead letter queue against both. Each failure is given on every key it
+/// concerns, with Kafka's words; they are independent of the other keys' own errors.
+pub fn sink_subscription_errors(config: &Config) -> Vec<(&'static str, String)> {
+    let text = |key: &str| config.get(key).map(|v| v.trim()).filter(|v| !v.is_empty());
+    let (topics, regex) = (text("topics"), text("topics.regex"));
+    let mut errors = Vec::new();
+    let both = |message: &str| [("topics", message.to_owned()), ("topics.regex", message.to_owned())];
+    match (topics, regex) {
+        (Some(_), Some(_)) => {
+            errors.extend(both("topics and topics.regex are mutually exclusive options, but both are set."))
+        }
+        (None, None) => errors.extend(both("Must configure one of topics or topics.regex")),
+        _ => {}
+    }
+    if let Some(dlq) = text("errors.deadletterqueue.topic.name") {
+        let list: Vec<&str> =
+            topics.map(|t| t.split(',').map(str::trim).filter(|t| !t.is_empty()).collect()).unwrap_or_default();
+        if list.contains(&dlq) {
+            // Java prints the list as `[a, b]`.
+            errors.push((
+                "topics",
+                format!(
+                    "The DLQ topic '{dlq}' may not be included in the list of topics ('topics=[{}]') consumed by the connector",
+                    list.join(", ")
+                ),
+            ));
+        }
+        let matches =
+            regex.and_then(|r| regex::Regex::new(&format!("^(?:{r})$")).ok()).is_some_and(|r| r.is_match(dlq));
+        if matches {
+            errors.push((
+                "topics.regex",
+                format!(
+                    "The DLQ topic '{dlq}' may not be matched by the regex for the topics ('topics.regex={}') consumed by the connector",
+                    regex.unwrap_or_default()
+                ),
+            ));
+        }
+    }
+    errors
 }
 
 /// Kafka Connect's common connector keys, defined once (REST validation reuses them).
@@ -152,5 +176,47 @@ impl ConnectorConfig {
             tasks_max_enforce: values["tasks.max.enforce"] == ConfigValue::Boolean(true),
             values,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Config {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    // Kafka 4.4's SinkConnectorConfig.validate, as Java Connect answered the REST differential.
+    #[test]
+    fn a_sink_subscription_error_is_given_on_both_keys() {
+        let none = sink_subscription_errors(&config(&[("errors.tolerance", "bogus")]));
+        let message = "Must configure one of topics or topics.regex";
+        assert_eq!(none, vec![("topics", message.to_owned()), ("topics.regex", message.to_owned())]);
+        let both = sink_subscription_errors(&config(&[("topics", "a"), ("topics.regex", "b.*")]));
+        assert_eq!(both.iter().map(|(k, _)| *k).collect::<Vec<_>>(), ["topics", "topics.regex"]);
+    }
+
+    #[test]
+    fn the_dead_letter_queue_may_not_be_consumed() {
+        let listed =
+            sink_subscription_errors(&config(&[("topics", "a, dlq"), ("errors.deadletterqueue.topic.name", "dlq")]));
+        assert_eq!(
+            listed,
+            vec![(
+                "topics",
+                "The DLQ topic 'dlq' may not be included in the list of topics ('topics=[a, dlq]') consumed by the connector"
+                    .to_owned()
+            )]
+        );
+        let matched =
+            sink_subscription_errors(&config(&[("topics.regex", "d.*"), ("errors.deadletterqueue.topic.name", "dlq")]));
+        assert_eq!(matched.len(), 1);
+        assert_eq!(matched[0].0, "topics.regex");
+        assert!(sink_subscription_errors(&config(&[
+            ("topics.regex", "d"),
+            ("errors.deadletterqueue.topic.name", "dlq")
+        ]))
+        .is_empty());
     }
 }

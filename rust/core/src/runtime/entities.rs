@@ -90,11 +90,12 @@ pub struct ConfigKeyInfo {
     pub importance: String,
     pub documentation: String,
     pub group: Option<String>,
+    /// The key's position in its group (Kafka 4.4's `order_in_group`; older versions wrote `order`),
+    /// serialized after `group` as Java Connect 4.4 writes it.
+    pub order_in_group: i32,
     pub width: String,
     pub display_name: String,
     pub dependents: Vec<String>,
-    /// The key's position in its group (Kafka 4.4's `order_in_group`; older versions wrote `order`).
-    pub order_in_group: i32,
 }
 
 /// The validated value of one key (`ConfigValueInfo`).

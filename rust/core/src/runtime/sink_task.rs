@@ -75,6 +75,7 @@ impl RunningSinkTask {
     /// Starts the task on a new thread.
     pub fn spawn(setup: SinkTaskSetup) -> Result<Self> {
         let control = Arc::new(TaskControl::new(setup.id.clone(), &setup.worker_id));
+        control.set_version(setup.task.version());
         let thread_control = control.clone();
         let thread = std::thread::Builder::new()
             .name(format!("task-{}", setup.id))

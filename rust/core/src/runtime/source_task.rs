@@ -173,6 +173,7 @@ impl RunningSourceTask {
         let keeps_records = setup.task.wants_commit_record();
         let tolerate_errors = setup.errors.tolerates_all();
         let shared = TaskShared::new(setup.id.clone(), &setup.worker_id, tolerate_errors, keeps_records);
+        shared.control.set_version(setup.task.version());
         let producer = Producer::new(&setup.bootstrap_servers, &setup.producer_settings, shared.clone())?;
         let task = Some(setup.task.clone());
         let thread_shared = shared.clone();

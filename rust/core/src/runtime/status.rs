@@ -16,22 +16,32 @@ pub enum State {
     Destroyed,
 }
 
-/// The state of one connector or task, with the failure trace when FAILED.
+/// The state of one connector or task, with the failure trace when FAILED and the version of the
+/// connector or task instance behind it (Kafka 4.x, KIP-891; absent when no instance runs here).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Status {
     pub state: State,
     pub worker_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
 }
 
 impl Status {
     pub fn new(state: State, worker_id: &str) -> Self {
-        Status { state, worker_id: worker_id.to_owned(), trace: None }
+        Status { state, worker_id: worker_id.to_owned(), trace: None, version: None }
     }
 
     pub fn failed(worker_id: &str, trace: String) -> Self {
-        Status { state: State::Failed, worker_id: worker_id.to_owned(), trace: Some(trace) }
+        Status { state: State::Failed, worker_id: worker_id.to_owned(), trace: Some(trace), version: None }
+    }
+
+    /// The same status, naming the version of the instance behind it (an empty one counts as
+    /// none, as Kafka leaves an empty version out).
+    pub fn with_version(mut self, version: Option<String>) -> Self {
+        self.version = version.filter(|v| !v.is_empty());
+        self
     }
 }
 

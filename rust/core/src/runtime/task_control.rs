@@ -31,6 +31,8 @@ struct Flags {
 pub struct TaskControl {
     pub id: TaskId,
     worker_id: String,
+    /// The task instance's `version()`, once it exists (shown in its status).
+    version: Mutex<Option<String>>,
     status: Mutex<Status>,
     flags: Mutex<Flags>,
     wake: Condvar,
@@ -41,6 +43,7 @@ impl TaskControl {
         TaskControl {
             id,
             worker_id: worker_id.to_owned(),
+            version: Mutex::new(None),
             status: Mutex::new(Status::new(State::Unassigned, worker_id)),
             flags: Mutex::new(Flags::default()),
             wake: Condvar::new(),
@@ -52,11 +55,20 @@ impl TaskControl {
         self.status.lock().expect("status lock").clone()
     }
 
+    /// Records the task instance's version, which its statuses name from then on.
+    pub fn set_version(&self, version: String) {
+        *self.version.lock().expect("version lock") = Some(version);
+    }
+
+    fn version(&self) -> Option<String> {
+        self.version.lock().expect("version lock").clone()
+    }
+
     /// Moves to `state` unless the task already FAILED (a failure stays until a restart).
     pub fn set_state(&self, state: State) {
         let mut status = self.status.lock().expect("status lock");
         if status.state != State::Failed {
-            *status = Status::new(state, &self.worker_id);
+            *status = Status::new(state, &self.worker_id).with_version(self.version());
         }
     }
 
@@ -70,7 +82,7 @@ impl TaskControl {
     pub fn fail(&self, trace: String) {
         // Trimmed: a traceback's last newline would put the `task=` context on a line of its own.
         error!(task = %self.id, "task failed: {}", trace.trim_end());
-        *self.status.lock().expect("status lock") = Status::failed(&self.worker_id, trace);
+        *self.status.lock().expect("status lock") = Status::failed(&self.worker_id, trace).with_version(self.version());
     }
 
     /// Logs a failure of the task's `stop` or `close` (`method`). A task that already FAILED (its

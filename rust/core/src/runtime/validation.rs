@@ -11,10 +11,11 @@ use std::collections::BTreeMap;
 use crate::config::{ConfigDef, ConfigKey, ConfigValue, ConfigValueReport, Width};
 use crate::convert::{converter_for, header_converter_for};
 use crate::error::{Error, Result};
-use crate::runtime::connector_config::{connector_config_def, sink_config_def, SinkConfig};
+use crate::runtime::connector_config::{connector_config_def, sink_config_def, sink_subscription_errors};
 use crate::runtime::entities::{ConfigInfo, ConfigInfos, ConfigKeyInfo, ConfigValueInfo, PluginInfo};
 use crate::runtime::herder::{Herder, RawConfig};
 use crate::runtime::plugin::{Config, ConnectorKind, PluginDesc, PluginType};
+use crate::runtime::worker::DEFAULT_HEADER_CONVERTER;
 use crate::runtime::worker_config::prefixed;
 
 /// Kafka's message for a `null` config value.
@@ -90,6 +91,40 @@ pub fn framework_config_def(kind: Option<ConnectorKind>) -> ConfigDef {
         key
     });
     keys.fold(ConfigDef::new(), |def, key| def.define(key).expect("framework keys are defined once"))
+}
+
+/// The framework's converter keys default to the worker's converters, as Kafka 4.4 shows them
+/// (the connector runs with those when it names none).
+fn with_worker_converters(def: ConfigDef, worker: &Config) -> ConfigDef {
+    def.keys().iter().cloned().fold(ConfigDef::new(), |out, mut key| {
+        let worker_class = match key.name.as_str() {
+            "key.converter" | "value.converter" => worker.get(&key.name).cloned(),
+            "header.converter" => {
+                Some(worker.get(&key.name).cloned().unwrap_or_else(|| DEFAULT_HEADER_CONVERTER.to_owned()))
+            }
+            _ => None,
+        };
+        if let Some(class) = worker_class {
+            key.default = Some(ConfigValue::Class(class));
+        }
+        out.define(key).expect("keys of a ConfigDef are distinct")
+    })
+}
+
+/// Kafka recommends the installed converters for the converter keys (header converters for
+/// `header.converter`), by class name.
+fn recommend_converters(reports: &mut [ConfigValueReport]) {
+    for report in reports {
+        let kind = match report.name.as_str() {
+            "key.converter" | "value.converter" => PluginType::Converter,
+            "header.converter" => PluginType::HeaderConverter,
+            _ => continue,
+        };
+        let mut classes: Vec<String> =
+            BUILT_IN_PLUGINS.iter().filter(|(_, k)| *k == kind).map(|(class, _)| (*class).to_owned()).collect();
+        classes.sort();
+        report.recommended_values = classes;
+    }
 }
 
 /// A key's definition in the REST shape (Kafka's `convertConfigKey`).
@@ -183,8 +218,9 @@ impl Herder {
         let resolved = self.worker().config().config_providers.resolve(&given)?;
         let loaded = self.worker().plugin_loader().load_connector(&class);
         let kind = loaded.as_ref().ok().map(|c| c.kind());
-        let framework = framework_config_def(kind);
+        let framework = with_worker_converters(framework_config_def(kind), &self.worker().config().props);
         let mut reports = framework.validate_all(&resolved);
+        recommend_converters(&mut reports);
         let mut connector_def = ConfigDef::new();
         match &loaded {
             Ok(connector) => {
@@ -199,11 +235,8 @@ impl Herder {
         }
         // Kafka's SinkConnectorConfig.validate: the checks across keys (topics vs topics.regex, DLQ).
         if kind == Some(ConnectorKind::Sink) {
-            if let Err(Error::Config { key, reason }) = SinkConfig::parse(&resolved) {
-                let known = reports.iter().any(|r| r.name == key && !r.errors.is_empty());
-                if !known {
-                    add_error(&mut reports, &key, reason);
-                }
+            for (key, message) in sink_subscription_errors(&resolved) {
+                add_error(&mut reports, key, message);
             }
         }
         for (key, value) in raw {

@@ -111,7 +111,7 @@ impl RunningTask {
 /// Kafka's `max.poll.records` default: the most records in one `put`.
 const DEFAULT_MAX_POLL_RECORDS: usize = 500;
 /// The worker's header converter unless configured (Kafka Connect's default).
-const DEFAULT_HEADER_CONVERTER: &str = "org.apache.kafka.connect.storage.SimpleHeaderConverter";
+pub(crate) const DEFAULT_HEADER_CONVERTER: &str = "org.apache.kafka.connect.storage.SimpleHeaderConverter";
 
 struct Inner {
     config: WorkerConfig,
@@ -348,7 +348,7 @@ impl Worker {
         self.stop_connector(entry);
         entry.target = TargetState::Stopped;
         entry.task_configs.clear();
-        *entry.status.lock().expect("status lock") = Status::new(State::Stopped, &self.inner.config.worker_id);
+        self.set_stopped(entry);
         Ok(())
     }
 
@@ -449,7 +449,7 @@ impl Worker {
         entry.target = target;
         entry.instance_assigned = true;
         if target == TargetState::Stopped {
-            *entry.status.lock().expect("status lock") = Status::new(State::Stopped, &worker_id);
+            self.set_stopped(entry);
             return;
         }
         self.start_connector_instance(name, entry);
@@ -598,7 +598,7 @@ impl Worker {
     /// Loads and starts the connector instance, then its tasks (unless stopped).
     fn start_connector(&self, name: &str, entry: &mut ConnectorEntry) {
         if entry.target == TargetState::Stopped {
-            *entry.status.lock().expect("status lock") = Status::new(State::Stopped, &self.inner.config.worker_id);
+            self.set_stopped(entry);
             return;
         }
         if !self.start_connector_instance(name, entry) {
@@ -630,7 +630,8 @@ impl Worker {
             return false;
         }
         let state = if entry.target == TargetState::Paused { State::Paused } else { State::Running };
-        *entry.status.lock().expect("status lock") = Status::new(state, worker_id);
+        *entry.status.lock().expect("status lock") =
+            Status::new(state, worker_id).with_version(Some(connector.version()));
         entry.connector = Some(connector);
         info!(connector = name, "connector started");
         true
@@ -876,9 +877,23 @@ impl Worker {
         stop_connector_instance(entry);
     }
 
+    /// STOPPED, naming the connector's version as Kafka does (it keeps a stopped connector's
+    /// instance): the last one shown, else that of an instance loaded for it.
+    fn set_stopped(&self, entry: &mut ConnectorEntry) {
+        let shown = entry.status.lock().expect("status lock").version.clone();
+        let version = shown.or_else(|| {
+            let class = entry.config.get("connector.class")?;
+            self.inner.loader.load_connector(class).ok().map(|c| c.version())
+        });
+        *entry.status.lock().expect("status lock") =
+            Status::new(State::Stopped, &self.inner.config.worker_id).with_version(version);
+    }
+
     fn fail_connector(&self, entry: &mut ConnectorEntry, trace: String) {
         error!(connector = entry.config.get("name").map(String::as_str), "connector failed: {trace}");
-        *entry.status.lock().expect("status lock") = Status::failed(&self.inner.config.worker_id, trace);
+        let version = entry.connector.as_ref().map(|c| c.version());
+        *entry.status.lock().expect("status lock") =
+            Status::failed(&self.inner.config.worker_id, trace).with_version(version);
     }
 
     fn connector_context(&self, name: &str, status: Arc<Mutex<Status>>) -> ConnectorContext {
@@ -891,7 +906,9 @@ impl Worker {
                 let _ = sender.lock().expect("sender lock").send(connector.clone());
             }),
             raise_error: Arc::new(move |trace| {
-                *status.lock().expect("status lock") = Status::failed(&worker_id, trace);
+                let mut status = status.lock().expect("status lock");
+                let version = status.version.take();
+                *status = Status::failed(&worker_id, trace).with_version(version);
             }),
         }
     }
