@@ -41,6 +41,13 @@ def test_sink_throughput_benchmark_smoke_runs(bootstrap_servers: str) -> None:
     assert "a/c = " in out and "a/d = " in out
 
 
+def test_file_stream_benchmark_smoke_runs_java_and_ours(bootstrap_servers: str) -> None:
+    out = _run("file_stream.py", 5000, bootstrap_servers)
+    for job in ("source: file -> topic", "sink: topic -> file"):
+        assert job in out
+    assert out.count("native/java: throughput") == 2 and out.count("python/java: throughput") == 2
+
+
 def test_struct_records_benchmark_smoke_runs(bootstrap_servers: str) -> None:
     out = _run("struct_records.py", 2000, bootstrap_servers)
     assert "source: SourceRecord(Struct)" in out and "sink:   Kafka" in out

@@ -220,8 +220,10 @@ fn has_whole_line(pending: &[u8]) -> bool {
     pending.iter().enumerate().any(|(i, b)| *b == b'\n' || (*b == b'\r' && i + 1 < pending.len()))
 }
 
-/// The next whole line of `pending`, removed with its terminator; its length with the terminator.
-fn extract_line(pending: &mut Vec<u8>) -> Option<(String, usize)> {
+/// The next whole line at the start of `pending`, and its length with its terminator. The caller
+/// moves past it: removing each line from the front of the buffer would move what follows once per
+/// line, quadratic in the size of a read.
+fn extract_line(pending: &[u8]) -> Option<(String, usize)> {
     let end = pending.iter().position(|b| *b == b'\n' || *b == b'\r')?;
     let consumed = if pending[end] == b'\r' {
         // A `\r` at the end of what was read may be the first half of `\r\n`: wait for more.
@@ -234,9 +236,7 @@ fn extract_line(pending: &mut Vec<u8>) -> Option<(String, usize)> {
     } else {
         end + 1
     };
-    let line = String::from_utf8_lossy(&pending[..end]).into_owned();
-    pending.drain(..consumed);
-    Some((line, consumed))
+    Some((String::from_utf8_lossy(&pending[..end]).into_owned(), consumed))
 }
 
 impl SourceTask for FileStreamSourceTask {
@@ -323,8 +323,10 @@ impl SourceTask for FileStreamSourceTask {
             Input::Closed => 0,
         };
         let mut records = Vec::new();
+        let mut taken = 0;
         while records.len() < state.batch_size {
-            let Some((line, consumed)) = extract_line(&mut state.pending) else { break };
+            let Some((line, consumed)) = extract_line(&state.pending[taken..]) else { break };
+            taken += consumed;
             if let Some(position) = state.position.as_mut() {
                 *position += consumed as u64;
             }
@@ -343,6 +345,7 @@ impl SourceTask for FileStreamSourceTask {
                 unconvertible: None,
             });
         }
+        state.pending.drain(..taken);
         if records.is_empty() {
             if read == 0 {
                 drop(guard);
@@ -505,15 +508,13 @@ mod tests {
     #[test]
     fn lines_end_at_lf_crlf_or_cr_and_a_final_cr_waits_for_the_next_byte() {
         let mut pending = b"a\nb\r\nc\rd\r".to_vec();
-        assert_eq!(extract_line(&mut pending), Some(("a".into(), 2)));
-        assert_eq!(extract_line(&mut pending), Some(("b".into(), 3)));
-        assert_eq!(extract_line(&mut pending), Some(("c".into(), 2)));
-        assert_eq!(extract_line(&mut pending), None, "a \\r at the end may be half of \\r\\n");
+        assert_eq!(extract_line(&pending), Some(("a".into(), 2)));
+        assert_eq!(extract_line(&pending[2..]), Some(("b".into(), 3)));
+        assert_eq!(extract_line(&pending[5..]), Some(("c".into(), 2)));
+        assert_eq!(extract_line(&pending[7..]), None, "a \\r at the end may be half of \\r\\n");
         pending.push(b'\n');
-        assert_eq!(extract_line(&mut pending), Some(("d".into(), 3)));
-        assert!(pending.is_empty());
-        let mut partial = b"no end yet".to_vec();
-        assert_eq!(extract_line(&mut partial), None);
+        assert_eq!(extract_line(&pending[7..]), Some(("d".into(), 3)));
+        assert_eq!(extract_line(b"no end yet"), None);
         assert!(!has_whole_line(b"no end yet\r") && has_whole_line(b"a\rb") && has_whole_line(b"a\n"));
     }
 
