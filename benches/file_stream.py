@@ -12,8 +12,9 @@ Every worker runs Kafka's quickstart settings (``config/connect-standalone.prope
 JsonConverter with schemas; offsets flushed every second rather than 10 s, see ``QUICKSTART``)
 and the same connector configs (``batch.size`` 2000, Kafka's default). Printed per worker:
 records/s from the worker's start to the last record (in the topic for the source, in the file
-for the sink), CPU seconds of the worker process (all its threads, /proc), its peak RSS (VmHWM), and the start-up time to the task RUNNING
-(``GET /connectors/{name}/status``); then the ratios ours/Java.
+for the sink), CPU seconds of the worker process (all its threads, /proc), its peak RSS (VmHWM),
+and the start-up time to the task RUNNING (``GET /connectors/{name}/status``); then the ratios
+ours/Java.
 
 Java's FileStreamSource leaves the lines still in its buffer unread at the end of a file until the
 file grows (``tests/test_file_stream.py``), so the source job counts as done at N - batch.size
