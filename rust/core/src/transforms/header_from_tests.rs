@@ -84,6 +84,17 @@ fn cases() -> Vec<Case> {
         Builder::default().field("field2", string(), "field2-value").header(header, string(), "existing-value")
     };
     let optional_default = || SchemaBuilder::string().optional().default_value("default").build().unwrap();
+    let struct_schema = || SchemaBuilder::struct_().field("foo", string()).build().unwrap();
+    let struct_value = || Struct::new(struct_schema()).unwrap().with("foo", "foo-value").unwrap();
+    let with_struct = || {
+        Builder::default().field("field1", struct_schema(), struct_value()).field("field2", string(), "field2-value")
+    };
+    let nullable_fields = || {
+        Builder::default()
+            .field("field1", optional_default(), "field1-value")
+            .field("field2", optional_default(), Value::Null)
+            .header("header1", string(), "existing-value")
+    };
     vec![
         Case {
             description: "basic copy",
@@ -147,6 +158,66 @@ fn cases() -> Vec<Case> {
                 .header("inserted1", string(), "field2-value"),
         },
         Case {
+            description: "copy with struct value",
+            original: with_struct().header("header1", string(), "existing-value"),
+            fields: "field1",
+            headers: "inserted1",
+            operation: "copy",
+            replace_null_with_default: true,
+            expected: with_struct().header("header1", string(), "existing-value").header(
+                "inserted1",
+                struct_schema(),
+                struct_value(),
+            ),
+        },
+        Case {
+            description: "move with struct value",
+            original: with_struct().header("header1", string(), "existing-value"),
+            fields: "field1",
+            headers: "inserted1",
+            operation: "move",
+            replace_null_with_default: true,
+            expected: moved("header1").header("inserted1", struct_schema(), struct_value()),
+        },
+        Case {
+            description: "two headers from same field",
+            original: two_fields("header1"),
+            fields: "field1,field1",
+            headers: "inserted1,inserted2",
+            operation: "move",
+            replace_null_with_default: true,
+            expected: moved("header1").header("inserted1", string(), "field1-value").header(
+                "inserted2",
+                string(),
+                "field1-value",
+            ),
+        },
+        Case {
+            description: "Copy null field without default",
+            original: nullable_fields(),
+            fields: "field1,field2",
+            headers: "inserted1,inserted2",
+            operation: "copy",
+            replace_null_with_default: false,
+            expected: nullable_fields().header("inserted1", optional_default(), "field1-value").header(
+                "inserted2",
+                optional_default(),
+                Value::Null,
+            ),
+        },
+        Case {
+            description: "Move null field without default",
+            original: nullable_fields(),
+            fields: "field1,field2",
+            headers: "inserted1,inserted2",
+            operation: "move",
+            replace_null_with_default: false,
+            expected: Builder::default()
+                .header("header1", string(), "existing-value")
+                .header("inserted1", optional_default(), "field1-value")
+                .header("inserted2", optional_default(), Value::Null),
+        },
+        Case {
             description: "copy field with default value, replace null with default",
             original: Builder::default().field("field1", optional_default(), Value::Null),
             fields: "field1",
@@ -194,8 +265,8 @@ fn xform(case: &Case, key: bool) -> Box<dyn Transformation> {
 
 #[test]
 fn schemaless() {
-    // Defaults are a schema's: the cases about them are for the schema'd path only.
-    for case in cases().iter().filter(|c| !c.description.contains("default")) {
+    // Defaults are a schema's: our case that reads one is for the schema'd path only.
+    for case in cases().iter().filter(|c| !c.description.contains("replace null with default")) {
         for key in [true, false] {
             let out = xform(case, key).apply(case.original.schemaless(key)).unwrap().unwrap();
             assert_eq!(out, case.expected.schemaless(key), "{} (key: {key})", case.description);
@@ -236,6 +307,19 @@ fn moved_schema_keeps_basics_and_is_cached() {
     assert_eq!(moved.fields.len(), 1);
     let again = xform.apply(record).unwrap().unwrap();
     assert!(std::sync::Arc::ptr_eq(&moved, again.value_schema.as_ref().unwrap()));
+}
+
+#[test]
+fn invalid_configs() {
+    for (fields, headers) in [("field1", "h1,h2"), ("field1,field2", "h1"), ("", "")] {
+        for make in [make_key, make_value] {
+            let props: Config = [("fields", fields), ("headers", headers), ("operation", "copy")]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            assert!(matches!(make(&props).err().unwrap(), Error::Config { .. }), "{fields} / {headers}");
+        }
+    }
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use crate::config::{ConfigDef, ConfigKey, ConfigType, Importance};
 use crate::data::values_parse::parse_string;
 use crate::data::SchemaAndValue;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::runtime::plugin::Config;
 use crate::runtime::record::Header;
 use crate::transforms::simple_config::{define, SimpleConfig};
@@ -39,7 +39,8 @@ pub(crate) struct InsertHeader {
 pub(crate) fn make(props: &Config) -> Result<Box<dyn Transformation>> {
     let config = SimpleConfig::new(&config_def(), props)?;
     let header = config.string(HEADER_FIELD).unwrap_or_default().to_owned();
-    let literal = parse_string(config.string(VALUE_LITERAL_FIELD).unwrap_or_default())?;
+    let literal = parse_string(config.string(VALUE_LITERAL_FIELD).unwrap_or_default())
+        .map_err(|e| Error::config(VALUE_LITERAL_FIELD, e.to_string()))?;
     Ok(Box::new(InsertHeader { header, literal }))
 }
 
@@ -58,7 +59,6 @@ impl Transformation for InsertHeader {
 mod tests {
     use super::*;
     use crate::data::{Schema, SchemaType, Value};
-    use crate::error::Error;
 
     fn insert(header: &str, literal: &str, headers: Vec<Header>) -> Vec<Header> {
         let props: Config =

@@ -166,6 +166,15 @@ mod tests {
     }
 
     #[test]
+    fn test_has_header_key_config() {
+        let outcome = has_header_key_config_def().validate(&props("name", ""));
+        assert_eq!(
+            outcome[0].1.clone().unwrap_err(),
+            vec!["Invalid value  for configuration name: String must be non-empty".to_owned()]
+        );
+    }
+
+    #[test]
     fn test_has_header_key() {
         let mut predicate = make_has_header_key(&props("name", "foo")).unwrap();
         let header = |key: &str| Header {

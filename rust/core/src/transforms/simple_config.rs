@@ -49,3 +49,24 @@ pub(crate) fn define(def: ConfigDef, key: crate::config::ConfigKey) -> ConfigDef
 /// Kafka's shared doc of `replace.null.with.default`.
 pub(crate) const REPLACE_NULL_WITH_DEFAULT_DOC: &str = "Whether to replace fields that have a default value and that \
      are null to the default value. When set to true, the default value is used, otherwise null is used.";
+
+#[cfg(test)]
+mod tests {
+    use crate::transforms::builtin::{predicate, transform, PREDICATES, TRANSFORMS};
+
+    #[test]
+    fn every_builtin_has_a_valid_config_def_and_unique_names() {
+        let mut names = std::collections::HashSet::new();
+        for row in TRANSFORMS {
+            let _ = (row.config_def)();
+            assert!(row.names.iter().all(|n| names.insert(*n)), "{:?}", row.names);
+        }
+        for row in PREDICATES {
+            let _ = (row.config_def)();
+            assert!(row.names.iter().all(|n| names.insert(*n)), "{:?}", row.names);
+        }
+        assert!(transform("org.apache.kafka.connect.transforms.ExtractField$Key").is_some());
+        assert!(transform("org.apache.kafka.connect.transforms.Filter").is_some());
+        assert!(predicate("org.apache.kafka.connect.transforms.predicates.RecordIsTombstone").is_some());
+    }
+}
