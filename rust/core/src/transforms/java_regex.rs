@@ -111,6 +111,32 @@ impl JavaRegex {
     }
 }
 
+/// Java's `\p{Name}` / `\P{Name}`: its POSIX names are ASCII classes; its `Is` prefix (`IsLatin`,
+/// `IsAlphabetic`) is dropped, the regex crate knowing the bare names; others pass as they are.
+fn property(negated: bool, name: &str) -> String {
+    const POSIX: [(&str, &str); 13] = [
+        ("Lower", "lower"),
+        ("Upper", "upper"),
+        ("ASCII", "ascii"),
+        ("Alpha", "alpha"),
+        ("Digit", "digit"),
+        ("Alnum", "alnum"),
+        ("Punct", "punct"),
+        ("Graph", "graph"),
+        ("Print", "print"),
+        ("Blank", "blank"),
+        ("Cntrl", "cntrl"),
+        ("XDigit", "xdigit"),
+        ("Space", "space"),
+    ];
+    let caret = if negated { "^" } else { "" };
+    if let Some((_, posix)) = POSIX.iter().find(|(java, _)| *java == name) {
+        return format!("[{caret}[:{posix}:]]");
+    }
+    let name = name.strip_prefix("Is").unwrap_or(name);
+    format!("\\{}{{{name}}}", if negated { 'P' } else { 'p' })
+}
+
 /// Java syntax → `regex` crate syntax, where the two differ but an equivalent exists.
 fn translate(pattern: &str) -> String {
     let mut out = String::with_capacity(pattern.len() + 8);
@@ -144,6 +170,10 @@ fn translate(pattern: &str) -> String {
             'W' => out.push_str("[^[:word:]]"),
             's' => out.push_str("[[:space:]]"),
             'S' => out.push_str("[^[:space:]]"),
+            'p' | 'P' if chars.peek() == Some(&'{') => {
+                let name: String = chars.by_ref().skip(1).take_while(|c| *c != '}').collect();
+                out.push_str(&property(next == 'P', &name));
+            }
             'e' => out.push_str(r"\x1B"),
             'h' => out.push_str(r"[ \t\xA0\x{1680}\x{180E}\x{2000}-\x{200A}\x{202F}\x{205F}\x{3000}]"),
             'v' => out.push_str(r"[\n\x0B\f\r\x{85}\x{2028}\x{2029}]"),
@@ -196,6 +226,11 @@ mod tests {
         assert!(!JavaRegex::compile(r"\d").unwrap().matches("٣"), "\\d is ASCII-only in Java");
         assert!(JavaRegex::compile(r"[\w-]+").unwrap().matches("a_b-c"));
         assert!(JavaRegex::compile(r"\<x\>").unwrap().matches("<x>"));
+        assert!(JavaRegex::compile(r"[^\d]x").unwrap().matches("ax"));
+        assert!(!JavaRegex::compile(r"[^\d]x").unwrap().matches("1x"));
+        assert!(JavaRegex::compile(r"[\D]").unwrap().matches("a"));
+        assert!(JavaRegex::compile(r"\p{Lower}\P{Digit}\p{IsLatin}\p{Lu}").unwrap().matches("a-bC"));
+        assert!(!JavaRegex::compile(r"\p{Lower}").unwrap().matches("é"), "POSIX classes are ASCII in Java");
         assert!(JavaRegex::compile("(").is_err());
         assert!(JavaRegex::compile("*").is_err());
     }
