@@ -1,8 +1,8 @@
 //! Java regular expressions (`java.util.regex`) on the `regex` crate, for `RegexRouter` and
 //! `TopicNameMatches`: `matches()` (the whole text), `replaceFirst` with Java's replacement syntax
 //! (`$1`, `${name}`, `\` escapes), and a translation of the Java-only syntax that has a direct
-//! equivalent (`\Q...\E` quoting, ASCII-only `\d \w \s` and their negations, `\e`, `\h`, `\v`,
-//! `\<` style escapes of punctuation).
+//! equivalent (`\Q...\E` quoting, ASCII-only `\d \w \s` and POSIX `\p{Alpha}` classes, `Is`
+//! property prefixes, `\e \h \H \v \V \R \Z`, `\<` style escapes of punctuation).
 //!
 //! What the `regex` crate cannot do (back-references, look-around, possessive quantifiers,
 //! atomic groups) is refused when the pattern is compiled, which Kafka reports as an invalid regex
@@ -137,6 +137,10 @@ fn property(negated: bool, name: &str) -> String {
     format!("\\{}{{{name}}}", if negated { 'P' } else { 'p' })
 }
 
+/// Java's `\h` and `\v` (horizontal and vertical whitespace), as class contents.
+const HORIZONTAL: &str = r" \t\xA0\x{1680}\x{180E}\x{2000}-\x{200A}\x{202F}\x{205F}\x{3000}";
+const VERTICAL: &str = r"\n\x0B\f\r\x{85}\x{2028}\x{2029}";
+
 /// Java syntax → `regex` crate syntax, where the two differ but an equivalent exists.
 fn translate(pattern: &str) -> String {
     let mut out = String::with_capacity(pattern.len() + 8);
@@ -175,8 +179,13 @@ fn translate(pattern: &str) -> String {
                 out.push_str(&property(next == 'P', &name));
             }
             'e' => out.push_str(r"\x1B"),
-            'h' => out.push_str(r"[ \t\xA0\x{1680}\x{180E}\x{2000}-\x{200A}\x{202F}\x{205F}\x{3000}]"),
-            'v' => out.push_str(r"[\n\x0B\f\r\x{85}\x{2028}\x{2029}]"),
+            'h' => out.push_str(&format!("[{HORIZONTAL}]")),
+            'H' => out.push_str(&format!("[^{HORIZONTAL}]")),
+            'v' => out.push_str(&format!("[{VERTICAL}]")),
+            'V' => out.push_str(&format!("[^{VERTICAL}]")),
+            'R' => out.push_str(&format!(r"(?:\r\n|[{VERTICAL}])")),
+            // The end of input, or before a final line terminator: topics have none, so the end.
+            'Z' => out.push_str(r"\z"),
             c if c.is_ascii() && !c.is_ascii_alphanumeric() => out.push_str(&regex::escape(&c.to_string())),
             c => {
                 out.push('\\');
@@ -229,6 +238,8 @@ mod tests {
         assert!(JavaRegex::compile(r"[^\d]x").unwrap().matches("ax"));
         assert!(!JavaRegex::compile(r"[^\d]x").unwrap().matches("1x"));
         assert!(JavaRegex::compile(r"[\D]").unwrap().matches("a"));
+        assert!(JavaRegex::compile(r"a\hb\Hc\Z").unwrap().matches("a b-c"));
+        assert!(JavaRegex::compile(r"a\Rb\vc\V").unwrap().matches("a\r\nb\nc."));
         assert!(JavaRegex::compile(r"\p{Lower}\P{Digit}\p{IsLatin}\p{Lu}").unwrap().matches("a-bC"));
         assert!(!JavaRegex::compile(r"\p{Lower}").unwrap().matches("é"), "POSIX classes are ASCII in Java");
         assert!(JavaRegex::compile("(").is_err());
