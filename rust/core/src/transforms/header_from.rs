@@ -126,9 +126,9 @@ impl HeaderFrom {
                 for field in &updated.fields {
                     moved.put(&field.name, self.field_value(struct_value, &field.name)?.clone())?;
                 }
-                (updated, Value::Struct(moved))
+                (updated, Some(Value::Struct(moved)))
             }
-            Operation::Copy => (schema.clone(), value.clone()),
+            Operation::Copy => (schema.clone(), None),
         };
         let mut added = Vec::with_capacity(self.fields.len());
         for (field, header) in self.fields.iter().zip(&self.headers) {
@@ -142,15 +142,18 @@ impl HeaderFrom {
             added.push(Header { key: header.clone(), schema: Some(field_schema), value: field_value });
         }
         record.headers.extend(added);
+        // A copy keeps the value as it was.
+        let updated_value = updated_value.unwrap_or(value);
         self.side.put(record, Some(updated_schema), updated_value);
         Ok(())
     }
 
     fn apply_schemaless(&self, record: &mut Record, value: Value) -> Result<()> {
         let entries = require_map(&value, self.purpose())?;
-        let mut updated = entries.to_vec();
-        for (field, header) in self.fields.iter().zip(&self.headers) {
-            let field_value = map_get(entries, field).clone();
+        // Every header reads the original map (a field moved twice gives both headers its value).
+        let field_values: Vec<Value> = self.fields.iter().map(|f| map_get(entries, f).clone()).collect();
+        let Value::Map(mut updated) = value else { unreachable!("checked to be a map") };
+        for ((field, header), field_value) in self.fields.iter().zip(&self.headers).zip(field_values) {
             if self.operation == Operation::Move {
                 map_remove(&mut updated, field);
             }
@@ -181,7 +184,7 @@ pub(crate) fn make_value(props: &Config) -> Result<Box<dyn Transformation>> {
 
 impl Transformation for HeaderFrom {
     fn apply(&mut self, mut record: Record) -> Result<Option<Record>> {
-        let (schema, value) = (self.side.schema(&record).cloned(), self.side.value(&record).clone());
+        let (schema, value) = self.side.take(&mut record);
         match schema {
             None => self.apply_schemaless(&mut record, value)?,
             Some(schema) => self.apply_with_schema(&mut record, schema, value)?,

@@ -199,7 +199,9 @@ impl Transformation for InsertField {
             return Ok(Some(record));
         }
         if self.side.schema(&record).is_none() {
-            let mut entries = require_map(self.side.value(&record), PURPOSE)?.to_vec();
+            let (_, value) = self.side.take(&mut record);
+            require_map(&value, PURPOSE)?;
+            let Value::Map(mut entries) = value else { unreachable!("checked to be a map") };
             for (name, value) in self.specs.insertions(&record)? {
                 map_put(&mut entries, name, value);
             }
