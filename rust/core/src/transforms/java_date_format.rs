@@ -1,11 +1,12 @@
 //! Formatting instants with a `java.text.SimpleDateFormat` pattern in UTC, as `TimestampRouter`
 //! does (and `TimestampConverter` will; the integrator may move this module where both reach it).
 //!
-//! Supported letters: `G y M L d D E u F a H k K h m s S z Z X` with Java's counts (text for
-//! `MMM`/`EEE` and longer, in English; two-digit years for `yy`), quoted text (`'...'`, `''`), and
-//! Java's calendar: Julian before the Gregorian cutover of 1582-10-15, as `GregorianCalendar`.
-//! The week-based letters `Y w W` are refused (Java accepts them). Java checks a pattern when the
-//! format is built; the error texts are Java's `IllegalArgumentException` messages.
+//! Every letter Java knows (`G y Y M L w W d D E u F a H k K h m s S z Z X`) with Java's counts
+//! (text for `MMM`/`EEE` and longer; two-digit years for `yy`/`YY`), quoted text (`'...'`, `''`),
+//! and Java's calendar: Julian before the Gregorian cutover of 1582-10-15, as `GregorianCalendar`.
+//! Texts and weeks follow the `en_US` locale (weeks start on Sunday, week 1 holds January 1st),
+//! the JVM default we assume. Java checks a pattern when the format is built; the error texts are
+//! Java's `IllegalArgumentException` messages.
 
 const MILLIS_PER_DAY: i64 = 86_400_000;
 /// The Julian day number of 1970-01-01.
@@ -54,6 +55,10 @@ struct Fields {
     day_of_year: i64,
     /// 1 = Sunday.
     weekday: usize,
+    /// The year its week belongs to, and the week's number in it (`Y`, `w`).
+    week_year: i64,
+    week_of_year: i64,
+    week_of_month: i64,
     millis_of_day: i64,
 }
 
@@ -95,9 +100,6 @@ impl JavaDateFormat {
                 if !JAVA_LETTERS.contains(c) {
                     return Err(format!("Illegal pattern character '{c}'"));
                 }
-                if matches!(c, 'Y' | 'w' | 'W') {
-                    return Err(format!("Unsupported pattern character '{c}' (week-based fields)"));
-                }
                 let count = chars[i..].iter().take_while(|x| **x == c).count();
                 if !literal.is_empty() {
                     parts.push(Part::Literal(std::mem::take(&mut literal)));
@@ -135,9 +137,35 @@ fn fields(millis: i64) -> Fields {
     let jdn = days + EPOCH_JDN;
     let (year, month, day) = date_of(jdn);
     let day_of_year = jdn - jdn_of(year, 1, 1) + 1;
-    let weekday = ((jdn + 1).rem_euclid(7) + 1) as usize;
+    let weekday = weekday_of(jdn);
     let (era_ad, year_of_era) = if year > 0 { (true, year) } else { (false, 1 - year) };
-    Fields { era_ad, year_of_era, month, day, day_of_year, weekday, millis_of_day }
+    // en_US weeks: Sunday to Saturday; week 1 is the one holding January 1st, so the last days of
+    // December may be in week 1 of the next year.
+    let next_year = jdn_of(year + 1, 1, 1);
+    let (week_year, week_of_year) = if jdn >= next_year - (weekday_of(next_year) as i64 - 1) {
+        (year + 1, 1)
+    } else {
+        (year, (day_of_year - 1 + weekday_of(jdn_of(year, 1, 1)) as i64 - 1) / 7 + 1)
+    };
+    let week_of_month = (i64::from(day) - 1 + weekday_of(jdn_of(year, month, 1)) as i64 - 1) / 7 + 1;
+    let week_year = if week_year > 0 { week_year } else { 1 - week_year };
+    Fields {
+        era_ad,
+        year_of_era,
+        month,
+        day,
+        day_of_year,
+        weekday,
+        week_year,
+        week_of_year,
+        week_of_month,
+        millis_of_day,
+    }
+}
+
+/// The day of the week of a Julian day number, 1 = Sunday.
+fn weekday_of(jdn: i64) -> usize {
+    ((jdn + 1).rem_euclid(7) + 1) as usize
 }
 
 /// The (proleptic-year, month, day) of a Julian day number in Java's hybrid calendar.
@@ -190,6 +218,10 @@ fn format_field(out: &mut String, f: &Fields, letter: char, count: usize) {
         'G' => out.push_str(if f.era_ad { "AD" } else { "BC" }),
         'y' if count == 2 => pad(out, f.year_of_era % 100, 2),
         'y' => pad(out, f.year_of_era, count),
+        'Y' if count == 2 => pad(out, f.week_year % 100, 2),
+        'Y' => pad(out, f.week_year, count),
+        'w' => pad(out, f.week_of_year, count),
+        'W' => pad(out, f.week_of_month, count),
         'M' | 'L' if count >= 3 => text(out, MONTHS[f.month as usize - 1], count),
         'M' | 'L' => pad(out, i64::from(f.month), count),
         'd' => pad(out, i64::from(f.day), count),
@@ -242,6 +274,19 @@ mod tests {
         let ad1 = (jdn_of(1, 1, 1) - EPOCH_JDN) * MILLIS_PER_DAY;
         assert_eq!(format("G yyyy-MM-dd", ad1), "AD 0001-01-01");
         assert_eq!(format("G yyyy-MM-dd", ad1 - 1), "BC 0001-12-31");
+    }
+
+    #[test]
+    fn weeks_follow_en_us() {
+        let day = |y, m, d| (jdn_of(y, m, d) - EPOCH_JDN) * MILLIS_PER_DAY;
+        // 2017-01-01 is a Sunday: week 1 starts on it.
+        assert_eq!(format("YYYY-ww W", day(2017, 1, 1)), "2017-01 1");
+        assert_eq!(format("YYYY-ww W", day(2017, 1, 8)), "2017-02 2");
+        // 2019-12-29 (Sunday) starts the week holding 2020-01-01: week 1 of 2020.
+        assert_eq!(format("YYYY-ww yyyy", day(2019, 12, 29)), "2020-01 2019");
+        assert_eq!(format("YYYY-ww", day(2019, 12, 28)), "2019-52");
+        assert_eq!(format("YY w", day(2021, 1, 2)), "21 1");
+        assert_eq!(format("YYYY w", day(2021, 1, 3)), "2021 2");
     }
 
     #[test]
