@@ -101,6 +101,9 @@ impl JavaDateFormat {
                     return Err(format!("Illegal pattern character '{c}'"));
                 }
                 let count = chars[i..].iter().take_while(|x| **x == c).count();
+                if c == 'X' && count > 3 {
+                    return Err(format!("invalid ISO 8601 format: length={count}"));
+                }
                 if !literal.is_empty() {
                     parts.push(Part::Literal(std::mem::take(&mut literal)));
                 }
@@ -293,5 +296,6 @@ mod tests {
     fn refuses_what_java_refuses() {
         assert_eq!(JavaDateFormat::new("yyyy-'x").unwrap_err(), "Unterminated quote");
         assert_eq!(JavaDateFormat::new("yyyyq").unwrap_err(), "Illegal pattern character 'q'");
+        assert_eq!(JavaDateFormat::new("XXXX").unwrap_err(), "invalid ISO 8601 format: length=4");
     }
 }
