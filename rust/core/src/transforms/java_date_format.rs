@@ -293,6 +293,14 @@ mod tests {
     }
 
     #[test]
+    fn formats_the_whole_range_of_instants() {
+        let all = JavaDateFormat::new("G Y-w-W y-M-d D E u F a H k K h m s S z Z X").unwrap();
+        for millis in [i64::MIN, i64::MIN / 2, -1, 0, i64::MAX / 2, i64::MAX] {
+            assert!(!all.format(millis).is_empty());
+        }
+    }
+
+    #[test]
     fn refuses_what_java_refuses() {
         assert_eq!(JavaDateFormat::new("yyyy-'x").unwrap_err(), "Unterminated quote");
         assert_eq!(JavaDateFormat::new("yyyyq").unwrap_err(), "Illegal pattern character 'q'");
