@@ -5,7 +5,7 @@
  * from, and writes one JSON line per case with what Kafka's own JsonConverter (connect-json 4.4.0)
  * does with it:
  *
- *   in:  {"id": "...", "config": {"schemas.enable": "true", ...},
+ *   in:  {"id": "...", "config": {"schemas.enable": "true", ...}, "converter": "header" (optional),
  *         "schema": <schema> | null, "value": <value>, "read": "<base64>" (optional)}
  *   out: {"id": "...", "build": {"error": ..., "message": ...} (only when building failed),
  *         "write": {"b64": "<bytes>"} | {"b64": null} (tombstone) | {"error": "<class>", "message": "..."},
@@ -13,6 +13,10 @@
  *         "read":  the same as "back", for the case's own bytes (only when "read" was given)}
  *
  * "back" is toConnectData of the bytes that fromConnectData wrote: the round trip.
+ *
+ * With "converter": "header" the case goes through Kafka's default header converter,
+ * SimpleHeaderConverter, instead (fromConnectHeader / toConnectHeader of header "h"; its config
+ * is empty): the header-converter differential (tests/test_header_converter_java.py).
  *
  * Neutral schema: {"type": "INT8".."STRUCT", "optional": bool, "name", "version", "doc",
  * "parameters": {..}, "default": <value>, "fields": [{"name", "schema"}], "key": <schema>,
@@ -62,8 +66,16 @@ import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.data.Time;
 import org.apache.kafka.connect.data.Timestamp;
 import org.apache.kafka.connect.json.JsonConverter;
+import org.apache.kafka.connect.storage.SimpleHeaderConverter;
 
 public class JsonConverterCases {
+    /** What a case goes through: a converter's two directions. */
+    interface Codec {
+        byte[] write(Schema schema, Object value);
+
+        SchemaAndValue read(byte[] bytes);
+    }
+
     static final ObjectMapper MAPPER = new ObjectMapper();
     static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     static final long MILLIS_PER_DAY = 86_400_000L;
@@ -71,7 +83,7 @@ public class JsonConverterCases {
 
     public static void main(String[] args) throws IOException {
         System.out.println(System.getProperty("java.specification.version"));
-        Map<String, JsonConverter> converters = new HashMap<>();
+        Map<String, Codec> converters = new HashMap<>();
         try (BufferedReader in = Files.newBufferedReader(Path.of(args[0]), StandardCharsets.UTF_8);
              BufferedWriter out = Files.newBufferedWriter(Path.of(args[1]), StandardCharsets.UTF_8)) {
             String line;
@@ -80,23 +92,46 @@ public class JsonConverterCases {
                     continue;
                 }
                 JsonNode c = MAPPER.readTree(line);
-                JsonConverter converter = converters.computeIfAbsent(c.get("config").toString(),
-                        k -> converter(c.get("config")));
+                boolean header = "header".equals(c.path("converter").asText());
+                Codec converter = converters.computeIfAbsent(header + c.get("config").toString(),
+                        k -> header ? headerConverter() : converter(c.get("config")));
                 out.write(MAPPER.writeValueAsString(run(converter, c)));
                 out.write('\n');
             }
         }
     }
 
-    static JsonConverter converter(JsonNode config) {
+    static Codec converter(JsonNode config) {
         Map<String, Object> settings = new HashMap<>();
         config.properties().forEach(e -> settings.put(e.getKey(), e.getValue().asText()));
         JsonConverter converter = new JsonConverter();
         converter.configure(settings, false);
-        return converter;
+        return new Codec() {
+            public byte[] write(Schema schema, Object value) {
+                return converter.fromConnectData(TOPIC, schema, value);
+            }
+
+            public SchemaAndValue read(byte[] bytes) {
+                return converter.toConnectData(TOPIC, bytes);
+            }
+        };
     }
 
-    static ObjectNode run(JsonConverter converter, JsonNode c) {
+    static Codec headerConverter() {
+        SimpleHeaderConverter converter = new SimpleHeaderConverter();
+        converter.configure(new HashMap<>());
+        return new Codec() {
+            public byte[] write(Schema schema, Object value) {
+                return converter.fromConnectHeader(TOPIC, "h", schema, value);
+            }
+
+            public SchemaAndValue read(byte[] bytes) {
+                return converter.toConnectHeader(TOPIC, "h", bytes);
+            }
+        };
+    }
+
+    static ObjectNode run(Codec converter, JsonNode c) {
         ObjectNode result = NODES.objectNode();
         result.set("id", c.get("id"));
         if (c.hasNonNull("read")) {
@@ -116,7 +151,7 @@ public class JsonConverterCases {
         }
         byte[] bytes;
         try {
-            bytes = converter.fromConnectData(TOPIC, schema, value);
+            bytes = converter.write(schema, value);
         } catch (RuntimeException e) {
             result.set("write", error(e));
             return result;
@@ -128,9 +163,9 @@ public class JsonConverterCases {
         return result;
     }
 
-    static ObjectNode toConnect(JsonConverter converter, byte[] bytes) {
+    static ObjectNode toConnect(Codec converter, byte[] bytes) {
         try {
-            SchemaAndValue read = converter.toConnectData(TOPIC, bytes);
+            SchemaAndValue read = converter.read(bytes);
             ObjectNode back = NODES.objectNode();
             back.set("schema", neutral(read.schema()));
             back.set("value", neutral(read.schema(), read.value()));
