@@ -3,7 +3,9 @@
 //! (what validation and `GET /connector-plugins/{plugin}/config` show) and how to build one.
 
 use crate::config::ConfigDef;
-use crate::transforms::{MakePredicate, MakeTransform};
+use crate::transforms::{
+    cast, flatten, mask_field, replace_field, set_schema_metadata, timestamp_converter, MakePredicate, MakeTransform,
+};
 
 /// A built-in transform.
 pub struct BuiltinTransform {
@@ -20,7 +22,52 @@ pub struct BuiltinPredicate {
 }
 
 /// Every built-in transform (rows are added as the transforms are written).
-pub const TRANSFORMS: &[BuiltinTransform] = &[];
+pub const TRANSFORMS: &[BuiltinTransform] = &[
+    BuiltinTransform { names: &[cast::KEY_CLASS], config_def: cast::config_def, make: cast::make_key },
+    BuiltinTransform { names: &[cast::VALUE_CLASS], config_def: cast::config_def, make: cast::make_value },
+    BuiltinTransform { names: &[flatten::KEY_CLASS], config_def: flatten::config_def, make: flatten::make_key },
+    BuiltinTransform { names: &[flatten::VALUE_CLASS], config_def: flatten::config_def, make: flatten::make_value },
+    BuiltinTransform {
+        names: &[mask_field::KEY_CLASS],
+        config_def: mask_field::config_def,
+        make: mask_field::make_key,
+    },
+    BuiltinTransform {
+        names: &[mask_field::VALUE_CLASS],
+        config_def: mask_field::config_def,
+        make: mask_field::make_value,
+    },
+    BuiltinTransform {
+        names: &[replace_field::KEY_CLASS],
+        config_def: replace_field::config_def,
+        make: replace_field::make_key,
+    },
+    BuiltinTransform {
+        names: &[replace_field::VALUE_CLASS],
+        config_def: replace_field::config_def,
+        make: replace_field::make_value,
+    },
+    BuiltinTransform {
+        names: &[set_schema_metadata::KEY_CLASS],
+        config_def: set_schema_metadata::config_def,
+        make: set_schema_metadata::make_key,
+    },
+    BuiltinTransform {
+        names: &[set_schema_metadata::VALUE_CLASS],
+        config_def: set_schema_metadata::config_def,
+        make: set_schema_metadata::make_value,
+    },
+    BuiltinTransform {
+        names: &[timestamp_converter::KEY_CLASS],
+        config_def: timestamp_converter::config_def,
+        make: timestamp_converter::make_key,
+    },
+    BuiltinTransform {
+        names: &[timestamp_converter::VALUE_CLASS],
+        config_def: timestamp_converter::config_def,
+        make: timestamp_converter::make_value,
+    },
+];
 
 /// Every built-in predicate.
 pub const PREDICATES: &[BuiltinPredicate] = &[];
