@@ -15,9 +15,21 @@
 //! own caches (Kafka's transforms cache the schemas they derive), hence `&mut self`.
 
 pub mod builtin;
+pub mod cast;
 pub mod chain;
+mod config_util;
+mod date_format;
+pub mod flatten;
+mod java_number;
+pub mod mask_field;
 pub mod record;
+pub mod replace_field;
+mod schema_util;
+pub mod set_schema_metadata;
 pub mod side;
+#[cfg(test)]
+mod test_util;
+pub mod timestamp_converter;
 
 // Kafka's built-ins (smt-t2): transforms, predicates and what they share.
 mod drop_headers;
