@@ -9,7 +9,7 @@
 //!   what they share: `simple_config.rs` and `validators.rs` (their configs, with Kafka's
 //!   messages), `schema_cache.rs` (derived schemas, cached per instance as Kafka does),
 //!   `schema_basics.rs` (`copySchemaBasics`, schemaless map access), `field_path.rs` (KIP-821
-//!   paths), `java_regex.rs` and `java_date_format.rs` (Java's regex and `SimpleDateFormat`).
+//!   paths), `java_regex.rs` (Java's regex) and `date_format.rs` (Java's `SimpleDateFormat`).
 //!
 //! A transform is configured once per task and applied to one record at a time; it keeps its
 //! own caches (Kafka's transforms cache the schemas they derive), hence `&mut self`.
@@ -40,7 +40,6 @@ mod header_from;
 mod hoist_field;
 mod insert_field;
 mod insert_header;
-mod java_date_format;
 mod java_regex;
 mod predicates;
 mod regex_router;

@@ -6,7 +6,7 @@ use crate::config::{ConfigDef, ConfigKey, ConfigType, ConfigValue, Importance};
 use crate::data::values::java_display;
 use crate::error::{Error, Result};
 use crate::runtime::plugin::Config;
-use crate::transforms::java_date_format::JavaDateFormat;
+use crate::transforms::date_format::SimpleDateFormat;
 use crate::transforms::simple_config::{define, SimpleConfig};
 use crate::transforms::{Record, Transformation};
 
@@ -42,13 +42,13 @@ pub(crate) struct TimestampRouter {
     topic_format: String,
     /// Java builds the format when the first record comes, so a bad pattern fails records, not
     /// the configuration.
-    timestamp_format: std::result::Result<JavaDateFormat, String>,
+    timestamp_format: std::result::Result<SimpleDateFormat, String>,
 }
 
 pub(crate) fn make(props: &Config) -> Result<Box<dyn Transformation>> {
     let config = SimpleConfig::new(&config_def(), props)?;
     let topic_format = config.string(TOPIC_FORMAT).unwrap_or_default().to_owned();
-    let timestamp_format = JavaDateFormat::new(config.string(TIMESTAMP_FORMAT).unwrap_or_default());
+    let timestamp_format = SimpleDateFormat::new(config.string(TIMESTAMP_FORMAT).unwrap_or_default());
     Ok(Box::new(TimestampRouter { topic_format, timestamp_format }))
 }
 
