@@ -72,14 +72,9 @@ def canon(schema: Neutral, v: Neutral, scale_free: bool = False) -> Any:
     if t == "MAP":
         pairs = [(canon(schema["key"], k, scale_free), canon(schema["value"], x, scale_free)) for k, x in v]
         return ("map", tuple(sorted(pairs, key=repr)))
-    return (
-        "struct",
-        tuple((name, canon(field_schema(schema, name), x, scale_free)) for name, x in v.items()),
-    )
-
-
-def field_schema(schema: Neutral, name: str) -> Neutral:
-    return next(f["schema"] for f in schema["fields"] if f["name"] == name)
+    # Fields in the schema's order, an unset one as null (both sides write every field).
+    fields = schema["fields"]
+    return ("struct", tuple((f["name"], canon(f["schema"], v.get(f["name"]), scale_free)) for f in fields))
 
 
 def canon_scalar(v: Neutral) -> Any:

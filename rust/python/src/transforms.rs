@@ -9,10 +9,48 @@ use std::collections::BTreeMap;
 use ferroconnect_core::transforms::{Record, TransformChain};
 use ferroconnect_core::{Error, Result};
 use pyo3::prelude::*;
-use pyo3::types::PyList;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
 use serde_json::{json, Value as Json};
 
 use crate::errors::{DataError, IntoPyResult};
+
+/// JSON data (dicts with str keys, lists, str, int, float, bool, None) as serde_json's value.
+/// Walked rather than parsed from `json.dumps`: serde_json's text parser may be off by one bit
+/// in the last place of a float.
+fn to_json(obj: &Bound<'_, PyAny>) -> PyResult<Json> {
+    if obj.is_none() {
+        return Ok(Json::Null);
+    }
+    if let Ok(b) = obj.cast::<PyBool>() {
+        return Ok(Json::Bool(b.is_true()));
+    }
+    if obj.is_instance_of::<PyInt>() {
+        if let Ok(i) = obj.extract::<i64>() {
+            return Ok(json!(i));
+        }
+        return Ok(json!(obj.extract::<u64>()?));
+    }
+    if let Ok(x) = obj.cast::<PyFloat>() {
+        let x = x.value();
+        return serde_json::Number::from_f64(x)
+            .map(Json::Number)
+            .ok_or_else(|| DataError::new_err(format!("not a finite float: {x}")));
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(Json::String(s.to_str()?.to_owned()));
+    }
+    if let Ok(list) = obj.cast::<PyList>() {
+        return list.iter().map(|x| to_json(&x)).collect::<PyResult<_>>().map(Json::Array);
+    }
+    if let Ok(dict) = obj.cast::<PyDict>() {
+        let mut out = serde_json::Map::new();
+        for (k, v) in dict.iter() {
+            out.insert(k.cast::<PyString>()?.to_str()?.to_owned(), to_json(&v)?);
+        }
+        return Ok(Json::Object(out));
+    }
+    Err(DataError::new_err(format!("not JSON data: {}", obj.get_type().name()?)))
+}
 
 /// The kind of an error as the differential compares it (`config`, `data` or `other`) and the
 /// name of its variant (in place of Kafka's exception class).
@@ -49,9 +87,7 @@ pub fn apply_transforms<'py>(
     config: BTreeMap<String, String>,
     records: &Bound<'py, PyList>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let json_module = py.import("json")?;
-    let text: String = json_module.call_method1("dumps", (records,))?.extract()?;
-    let input: Vec<Json> = serde_json::from_str(&text).map_err(|e| DataError::new_err(e.to_string()))?;
+    let input: Vec<Json> = records.iter().map(|r| to_json(&r)).collect::<PyResult<_>>()?;
     let mut chain = TransformChain::from_config(&config, None).py_err()?;
     let outcomes = py.detach(move || {
         let built: Vec<Result<Record>> = input.iter().map(neutral::record_in).collect();
@@ -71,8 +107,9 @@ pub fn apply_transforms<'py>(
             })
             .collect::<Vec<Json>>()
     });
+    // Out as text: serde_json writes floats in their shortest exact form and Python reads them exactly.
     let text = serde_json::to_string(&outcomes).map_err(|e| DataError::new_err(e.to_string()))?;
-    json_module.call_method1("loads", (text,))
+    py.import("json")?.call_method1("loads", (text,))
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

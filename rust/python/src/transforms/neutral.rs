@@ -288,6 +288,10 @@ pub fn value_out(schema: Option<&SchemaRef>, value: &Value) -> Json {
         };
     }
     match value {
+        Value::Int8(i) => json!(i),
+        Value::Int16(i) => json!(i),
+        Value::Int32(i) => json!(i),
+        Value::Int64(i) => json!(i),
         Value::Float32(x) => float_out(f64::from(*x)),
         Value::Float64(x) => float_out(*x),
         Value::Bytes(b) => json!(BASE64.encode(b)),
