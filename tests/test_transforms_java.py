@@ -154,6 +154,12 @@ SPECS: list[Spec] = [
     one("key fields", "Cast$Key", spec="id:string,price:float64"),
     one("whole key to boolean", "Cast$Key", "scalars", spec="boolean"),
     one("bytes and nested", "Cast$Value", spec="data:string,nested:string"),
+    one(
+        "nulls not replaced by defaults",
+        "Cast$Value",
+        spec="id:string,flag:int32,name:string",
+        replace_null_with_default="false",
+    ),
     one("unknown type (config error)", "Cast$Value", spec="id:bogus"),
     # DropHeaders
     one("one header", "DropHeaders", headers="h1"),
@@ -165,6 +171,12 @@ SPECS: list[Spec] = [
     one("V2 nested path", "ExtractField$Value", field="nested.inner.x", field_syntax_version="V2"),
     one("V2 one level", "ExtractField$Key", field="nested.name", field_syntax_version="V2"),
     one("V1 dotted name", "ExtractField$Value", field="nested.name"),
+    one(
+        "nulls not replaced by defaults",
+        "ExtractField$Value",
+        field="name",
+        replace_null_with_default="false",
+    ),
     one("no field (config error)", "ExtractField$Value"),
     # Filter and the predicates
     filtered("topic matches", "TopicNameMatches", pattern="orders|users"),
@@ -183,6 +195,14 @@ SPECS: list[Spec] = [
     one("copy value fields", "HeaderFrom$Value", fields="id,name", headers="hid,hname", operation="copy"),
     one("move value fields", "HeaderFrom$Value", fields="nested,ts", headers="n,t", operation="move"),
     one("copy key field", "HeaderFrom$Key", fields="id", headers="key_id", operation="copy"),
+    one(
+        "nulls not replaced by defaults",
+        "HeaderFrom$Value",
+        fields="id,flag",
+        headers="i,f",
+        operation="move",
+        replace_null_with_default="false",
+    ),
     one("lengths differ (config error)", "HeaderFrom$Value", fields="id,name", headers="h", operation="copy"),
     # HoistField
     one("value", "HoistField$Value", field="wrapped"),
@@ -200,6 +220,13 @@ SPECS: list[Spec] = [
         static_value="db1",
     ),
     one("required fields", "InsertField$Value", topic_field="topic!", timestamp_field="when!"),
+    one(
+        "nulls not replaced by defaults",
+        "InsertField$Value",
+        static_field="st",
+        static_value="v",
+        replace_null_with_default="false",
+    ),
     one("key", "InsertField$Key", partition_field="p?", static_field="s", static_value="x"),
     # InsertHeader
     one("text literal", "InsertHeader", header="source", value_literal="db1"),
@@ -213,6 +240,9 @@ SPECS: list[Spec] = [
     one("numeric replacement", "MaskField$Value", fields="id,price", replacement="7"),
     one("collections and logical", "MaskField$Value", fields="tags,ts,data,nested"),
     one("key", "MaskField$Key", fields="id"),
+    one(
+        "nulls not replaced by defaults", "MaskField$Value", fields="price", replace_null_with_default="false"
+    ),
     # RegexRouter
     one("suffix", "RegexRouter", regex="(.*)s", replacement="$1"),
     one("prefix", "RegexRouter", regex="logs\\.(.*)", replacement="archive-$1"),
@@ -222,10 +252,22 @@ SPECS: list[Spec] = [
     one("renames", "ReplaceField$Value", renames="name:full_name,id:ident"),
     one("all three", "ReplaceField$Value", exclude="flag", include="id,name,flag", renames="id:key_id"),
     one("key", "ReplaceField$Key", exclude="id"),
+    one(
+        "nulls not replaced by defaults",
+        "ReplaceField$Value",
+        renames="flag:f",
+        replace_null_with_default="false",
+    ),
     # SetSchemaMetadata
     one("name and version", "SetSchemaMetadata$Value", schema_name="com.example.Value", schema_version="3"),
     one("name only", "SetSchemaMetadata$Value", "scalars", schema_name="Renamed"),
     one("key version", "SetSchemaMetadata$Key", schema_version="7"),
+    one(
+        "nulls not replaced by defaults",
+        "SetSchemaMetadata$Value",
+        schema_name="n",
+        replace_null_with_default="false",
+    ),
     # TimestampConverter
     one(
         "field to string",
@@ -248,6 +290,13 @@ SPECS: list[Spec] = [
     one("whole value", "TimestampConverter$Value", "scalars", target_type="Timestamp"),
     one("whole key to string", "TimestampConverter$Key", "scalars", target_type="string", format="yyyyMMdd"),
     one("key field", "TimestampConverter$Key", field="ts", target_type="unix", unix_precision="microseconds"),
+    one(
+        "nulls not replaced by defaults",
+        "TimestampConverter$Value",
+        field="ts",
+        target_type="unix",
+        replace_null_with_default="false",
+    ),
     one("bad target (config error)", "TimestampConverter$Value", field="ts", target_type="Week"),
     # TimestampRouter
     one("default", "TimestampRouter"),
@@ -255,6 +304,13 @@ SPECS: list[Spec] = [
     # ValueToKey
     one("two fields", "ValueToKey", fields="id,name"),
     one("nested struct", "ValueToKey", fields="nested"),
+    one("V2 nested paths", "ValueToKey", fields="nested.id,name", field_syntax_version="V2"),
+    one(
+        "nulls not replaced by defaults",
+        "ValueToKey",
+        fields="id,name,flag",
+        replace_null_with_default="false",
+    ),
     # chains
     Spec(
         "insert, hoist, route; hoist only off tombstones",
@@ -313,14 +369,15 @@ INNER = st.builds(
 # The schemas a struct's field of each name may have: the types the configs above expect there,
 # and others.
 FIELD_SCHEMAS: dict[str, st.SearchStrategy[Neutral]] = {
-    "id": st.sampled_from(["INT8", "INT16", "INT32", "INT64", "STRING"]).flatmap(_schema),
-    "name": _schema("STRING"),
+    "id": st.sampled_from(["INT8", "INT16", "INT32", "INT64", "STRING"]).flatmap(_schema)
+    | st.just({"type": "INT32", "optional": True, "default": 0}),
+    "name": _schema("STRING") | st.just({"type": "STRING", "optional": True, "default": "anon"}),
     "price": st.one_of(
         _schema("FLOAT32"),
         _schema("FLOAT64"),
         _schema("BYTES", name=DECIMAL, version=1, parameters={"scale": "2"}),
     ),
-    "flag": _schema("BOOLEAN"),
+    "flag": _schema("BOOLEAN") | st.just({"type": "BOOLEAN", "optional": True, "default": True}),
     "ts": st.one_of(
         _logical("INT64", "Timestamp"),
         _logical("INT32", "Date"),
