@@ -290,11 +290,41 @@ public class TransformCases {
         return schema == null ? schemaless(node) : JsonConverterCases.value(schema, node);
     }
 
+    /** As JsonConverterCases.neutral, but a value without a schema inside a container (a map or
+     *  an array whose element schema is null, as Values.parseString builds them) is tagged. */
     static JsonNode neutral(Schema schema, Object value) {
         if (value == null) {
             return NODES.nullNode();
         }
-        return schema == null ? schemalessNeutral(value) : JsonConverterCases.neutral(schema, value);
+        if (schema == null) {
+            return schemalessNeutral(value);
+        }
+        switch (schema.type()) {
+            case ARRAY: {
+                ArrayNode list = NODES.arrayNode();
+                for (Object item : (List<?>) value) {
+                    list.add(neutral(schema.valueSchema(), item));
+                }
+                return list;
+            }
+            case MAP: {
+                ArrayNode pairs = NODES.arrayNode();
+                for (Map.Entry<?, ?> e : ((Map<?, ?>) value).entrySet()) {
+                    pairs.addArray().add(neutral(schema.keySchema(), e.getKey())).add(neutral(schema.valueSchema(), e.getValue()));
+                }
+                return pairs;
+            }
+            case STRUCT: {
+                Struct struct = (Struct) value;
+                ObjectNode object = NODES.objectNode();
+                for (org.apache.kafka.connect.data.Field field : schema.fields()) {
+                    object.set(field.name(), neutral(field.schema(), struct.getWithoutDefault(field.name())));
+                }
+                return object;
+            }
+            default:
+                return JsonConverterCases.neutral(schema, value);
+        }
     }
 
     // --- schemaless values: plain JSON and tagged objects -------------------------------------
@@ -406,7 +436,7 @@ public class TransformCases {
             Struct struct = (Struct) value;
             ObjectNode s = NODES.objectNode();
             s.set("schema", JsonConverterCases.neutral(struct.schema()));
-            s.set("value", JsonConverterCases.neutral(struct.schema(), struct));
+            s.set("value", neutral(struct.schema(), struct));
             return tagged("struct", s);
         }
         if (value instanceof List) {
