@@ -162,11 +162,9 @@ def test_sink_records_a_negated_predicate_filters_are_not_delivered_and_their_of
     bootstrap_servers: str, topic_name: str
 ) -> None:
     create_topic(bootstrap_servers, topic_name)
-    produce(
-        bootstrap_servers,
-        topic_name,
-        [(None, b"keep-1", [("keep", b"")]), (None, b"drop-2"), (None, b"keep-3", [("keep", b"")]), (None, b"drop-4")],
-    )
+    keep = [("keep", b"")]
+    records = [(None, b"keep-1", keep), (None, b"drop-2", []), (None, b"keep-3", keep), (None, b"drop-4", [])]
+    produce(bootstrap_servers, topic_name, records)
     seen = probe(topic_name)
     config = _sink_config(
         topic_name,
@@ -291,7 +289,9 @@ def _configs(infos: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {(c["definition"] or c["value"])["name"]: c for c in infos["configs"]}
 
 
-def test_validation_shows_a_group_per_alias_with_errors_on_full_keys(embedded_kafka: fc.EmbeddedKafka) -> None:
+def test_validation_shows_a_group_per_alias_with_errors_on_full_keys(
+    embedded_kafka: fc.EmbeddedKafka,
+) -> None:
     config = {
         "connector.class": "FileStreamSink",
         "name": "v",
@@ -306,7 +306,7 @@ def test_validation_shows_a_group_per_alias_with_errors_on_full_keys(embedded_ka
     }
     with fc.Worker(embedded_kafka.bootstrap_servers) as worker:
         infos = worker.validate(config)
-        with pytest.raises(fc.ConfigError, match="Class com.example.Nope could not be found"):
+        with pytest.raises(fc.ConfigError, match=r"Class com\.example\.Nope could not be found"):
             worker.create_connector("v", config)
     assert infos["groups"][:4] == ["Common", "Transforms", "Predicates", "Error Handling"]
     assert infos["groups"][4:] == ["Transforms: route", "Transforms: bad", "Predicates: isT"]
@@ -320,11 +320,15 @@ def test_validation_shows_a_group_per_alias_with_errors_on_full_keys(embedded_ka
     missing = 'Missing required configuration "transforms.route.replacement" which has no default value.'
     assert configs["transforms.route.replacement"]["value"]["errors"] == [missing]
     bad = configs["transforms.bad.type"]["value"]
-    not_found = "Invalid value com.example.Nope for configuration transforms.bad.type: Class com.example.Nope could not be found."
+    not_found = (
+        "Invalid value com.example.Nope for configuration transforms.bad.type: "
+        "Class com.example.Nope could not be found."
+    )
     assert (bad["value"], bad["errors"]) == (None, [not_found])
     duplicate = "Invalid value [route, bad, route] for configuration transforms: Duplicate alias provided."
     assert configs["transforms"]["value"]["errors"] == [duplicate]
-    assert [n for n in configs if n.startswith("predicates.isT.")] == ["predicates.isT.type", "predicates.isT.pattern"]
+    predicate = [n for n in configs if n.startswith("predicates.isT.")]
+    assert predicate == ["predicates.isT.type", "predicates.isT.pattern"]
     assert infos["error_count"] == 3
 
 
@@ -341,6 +345,7 @@ def test_transforms_and_predicates_are_plugins_with_their_config(embedded_kafka:
         keys = http.get(f"/connector-plugins/{T}RegexRouter/config").json()
         assert [k["name"] for k in keys] == ["regex", "replacement"]
         assert http.get("/connector-plugins/RegexRouter/config").json() == keys
-        assert [k["name"] for k in http.get("/connector-plugins/TopicNameMatches/config").json()] == ["pattern"]
+        pattern = http.get("/connector-plugins/TopicNameMatches/config").json()
+        assert [k["name"] for k in pattern] == ["pattern"]
         assert http.get("/connector-plugins/Filter/config").json() == []
         assert http.get("/connector-plugins/InsertField$Value/config").status_code == 404
