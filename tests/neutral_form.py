@@ -60,8 +60,9 @@ def canon(schema: Neutral, v: Neutral, scale_free: bool = False) -> Any:
         return None
     if schema is None:
         return canon_schemaless(v)
-    if isinstance(v, dict) and list(v) == ["type_mismatch"]:  # ferroconnect's value of another type
-        return ("type_mismatch", json.dumps(v, sort_keys=True))
+    if isinstance(v, dict) and list(v) in (["type_mismatch"], ["logical_mismatch"]):
+        # ferroconnect's value of another type; Kafka's value not of its logical type's class
+        return (next(iter(v)), json.dumps(v, sort_keys=True))
     t = schema["type"]
     if scale_free and schema.get("name") == DECIMAL:
         return ("decimal", decimal.Decimal(v))

@@ -30,7 +30,10 @@
  *   {"map": [[k, v], ...]}, {"int8"|"int16"|"int32": n}, {"int64": n}, {"float32"|"float64": x or
  *   "NaN"/"Infinity"/"-Infinity"}, {"bytes": "<base64>"}, {"decimal": "<BigDecimal text>"},
  *   {"date": <millis of a java.util.Date>}, {"struct": {"schema": <schema>, "value": <value>}}.
- * Written back, a Long is a plain number and a Double a plain number when finite.
+ * Written back, a Long is a plain number and a Double a plain number when finite. A schema named
+ * like a logical type whose value is not of its class (Cast keeps the name of a Timestamp it
+ * casts to int64) is written {"logical_mismatch": {"name", "value": <value by the schema's type>}}.
+ * The JVM runs with UTC as its time zone and en_US as its locale.
  *
  *   java -cp <classes>:<connect libs>/* TransformCases <cases.jsonl> <results.jsonl>
  */
@@ -58,8 +61,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.connect.data.Date;
+import org.apache.kafka.connect.data.Decimal;
 import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.data.Time;
+import org.apache.kafka.connect.data.Timestamp;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.header.ConnectHeaders;
 import org.apache.kafka.connect.header.Header;
@@ -86,6 +94,9 @@ public class TransformCases {
 
     public static void main(String[] args) throws IOException {
         System.out.println(System.getProperty("java.specification.version"));
+        // What ferroconnect's SimpleDateFormat answers (docs/compatibility.md): UTC, English.
+        java.util.TimeZone.setDefault(java.util.TimeZone.getTimeZone("UTC"));
+        java.util.Locale.setDefault(java.util.Locale.US);
         try (BufferedReader in = Files.newBufferedReader(Path.of(args[0]), StandardCharsets.UTF_8);
              BufferedWriter out = Files.newBufferedWriter(Path.of(args[1]), StandardCharsets.UTF_8)) {
             String line;
@@ -323,8 +334,29 @@ public class TransformCases {
                 return object;
             }
             default:
+                if (!logicalValueFits(schema, value)) {
+                    // A schema named like a logical type whose value is not of the logical class
+                    // (Cast keeps the name of a Timestamp it casts to int64): marked, so that the
+                    // comparison sees that no converter can write it.
+                    ObjectNode marker = NODES.objectNode();
+                    ObjectNode inner = marker.putObject("logical_mismatch");
+                    inner.put("name", schema.name());
+                    inner.set("value", JsonConverterCases.neutral(SchemaBuilder.type(schema.type()).build(), value));
+                    return marker;
+                }
                 return JsonConverterCases.neutral(schema, value);
         }
+    }
+
+    static boolean logicalValueFits(Schema schema, Object value) {
+        String name = schema.name();
+        if (Decimal.LOGICAL_NAME.equals(name)) {
+            return value instanceof BigDecimal;
+        }
+        if (Date.LOGICAL_NAME.equals(name) || Time.LOGICAL_NAME.equals(name) || Timestamp.LOGICAL_NAME.equals(name)) {
+            return value instanceof java.util.Date;
+        }
+        return true;
     }
 
     // --- schemaless values: plain JSON and tagged objects -------------------------------------
