@@ -23,7 +23,7 @@ use crate::transforms::config_util::{self as cfg, java_hash_order, java_list, ja
 use crate::transforms::date_format::SimpleDateFormat;
 use crate::transforms::java_number::{parse_double, parse_float, parse_integer, JavaNumber};
 use crate::transforms::schema_util::{
-    copy_schema_basics, field_value, put_derived, require_struct_schema, SchemaCache,
+    copy_schema_basics, field_value, put_derived, replace_side, require_struct_schema, SchemaCache,
 };
 use crate::transforms::side::{java_class_name, require_map, require_struct, Side};
 use crate::transforms::{Record, Transformation};
@@ -199,20 +199,14 @@ impl Cast {
 }
 
 impl Transformation for Cast {
-    fn apply(&mut self, mut record: Record) -> Result<Option<Record>> {
+    fn apply(&mut self, record: Record) -> Result<Option<Record>> {
         if self.side.value(&record).is_null() {
             return Ok(Some(record));
         }
-        let (schema, value) = self.side.take(&mut record);
-        let (schema, value) = match schema {
-            None => (None, self.apply_schemaless(value)?),
-            Some(schema) => {
-                let (schema, value) = self.apply_with_schema(&schema, value)?;
-                (Some(schema), value)
-            }
-        };
-        self.side.put(&mut record, schema, value);
-        Ok(Some(record))
+        replace_side(self.side, record, |schema, value| match schema {
+            None => Ok((None, self.apply_schemaless(value)?)),
+            Some(schema) => self.apply_with_schema(&schema, value).map(|(s, v)| (Some(s), v)),
+        })
     }
 }
 

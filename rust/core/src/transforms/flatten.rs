@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::runtime::plugin::Config;
 use crate::transforms::config_util as cfg;
 use crate::transforms::schema_util::{
-    copy_schema_basics, copy_schema_basics_of, require_struct_schema, string_key, SchemaCache,
+    copy_schema_basics, copy_schema_basics_of, replace_side, require_struct_schema, string_key, SchemaCache,
 };
 use crate::transforms::side::{require_map, require_struct, Side};
 use crate::transforms::{Record, Transformation};
@@ -126,20 +126,14 @@ impl Flatten {
 }
 
 impl Transformation for Flatten {
-    fn apply(&mut self, mut record: Record) -> Result<Option<Record>> {
+    fn apply(&mut self, record: Record) -> Result<Option<Record>> {
         if self.side.value(&record).is_null() {
             return Ok(Some(record));
         }
-        let (schema, value) = self.side.take(&mut record);
-        let (schema, value) = match schema {
-            None => (None, self.apply_schemaless(&value)?),
-            Some(schema) => {
-                let (schema, value) = self.apply_with_schema(&schema, &value)?;
-                (Some(schema), value)
-            }
-        };
-        self.side.put(&mut record, schema, value);
-        Ok(Some(record))
+        replace_side(self.side, record, |schema, value| match schema {
+            None => Ok((None, self.apply_schemaless(&value)?)),
+            Some(schema) => self.apply_with_schema(&schema, &value).map(|(s, v)| (Some(s), v)),
+        })
     }
 }
 

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::runtime::plugin::Config;
 use crate::transforms::config_util::{self as cfg, java_hash_order, JavaHashed};
 use crate::transforms::java_number::{values_double, values_long};
-use crate::transforms::schema_util::field_value;
+use crate::transforms::schema_util::{field_value, replace_side};
 use crate::transforms::side::{java_class_name, require_map, require_struct, Side};
 use crate::transforms::{Record, Transformation};
 
@@ -176,15 +176,15 @@ fn class_of(logical: Option<LogicalType>, value: &Value) -> &'static str {
 }
 
 impl Transformation for MaskField {
-    fn apply(&mut self, mut record: Record) -> Result<Option<Record>> {
+    fn apply(&mut self, record: Record) -> Result<Option<Record>> {
         // No tombstone shortcut: Kafka's MaskField refuses a null key or value.
-        let (schema, value) = self.side.take(&mut record);
-        let value = match &schema {
-            None => self.apply_schemaless(&value)?,
-            Some(_) => self.apply_with_schema(&value)?,
-        };
-        self.side.put(&mut record, schema, value);
-        Ok(Some(record))
+        replace_side(self.side, record, |schema, value| {
+            let value = match &schema {
+                None => self.apply_schemaless(&value)?,
+                Some(_) => self.apply_with_schema(&value)?,
+            };
+            Ok((schema, value))
+        })
     }
 }
 

@@ -14,8 +14,8 @@
 //!   `schema_basics.rs` (`copySchemaBasics`, schemaless map access), `field_path.rs` (KIP-821
 //!   paths), `java_regex.rs` and `java_date_format.rs` (Java's regex and `SimpleDateFormat`).
 //!   `cast.rs`, `flatten.rs`, `mask_field.rs`, `replace_field.rs`, `set_schema_metadata.rs` and
-//!   `timestamp_converter.rs` (smt-t1) share `config_util.rs`, `schema_util.rs`, `java_number.rs`
-//!   and `date_format.rs` (a second `SimpleDateFormat`, to be merged with `java_date_format.rs`).
+//!   `timestamp_converter.rs` share `config_util.rs`, `schema_util.rs`, `date_format.rs` and
+//!   `java_number.rs`.
 //!
 //! A transform is configured once per task and applied to one record at a time; it keeps its
 //! own caches (Kafka's transforms cache the schemas they derive), hence `&mut self`.
@@ -52,12 +52,14 @@ mod regex_router;
 mod schema_basics;
 mod schema_cache;
 mod simple_config;
-#[cfg(test)]
-mod test_util;
-pub mod timestamp_converter;
 mod timestamp_router;
 mod validators;
 mod value_to_key;
+
+// Kafka's built-ins (smt-t1).
+#[cfg(test)]
+mod test_util;
+pub mod timestamp_converter;
 
 pub use chain::TransformChain;
 pub use record::Record;

@@ -13,7 +13,9 @@ use crate::data::{Schema, SchemaBuilder, SchemaRef, Struct, Value};
 use crate::error::{Error, Result};
 use crate::runtime::plugin::Config;
 use crate::transforms::config_util::{self as cfg, java_hash_order, java_list, java_split, JavaHashed};
-use crate::transforms::schema_util::{copy_schema_basics, require_struct_schema, string_key, SchemaCache};
+use crate::transforms::schema_util::{
+    copy_schema_basics, replace_side, require_struct_schema, string_key, SchemaCache,
+};
 use crate::transforms::side::{require_map, require_struct, Side};
 use crate::transforms::{Record, Transformation};
 
@@ -195,20 +197,15 @@ impl ReplaceField {
 }
 
 impl Transformation for ReplaceField {
-    fn apply(&mut self, mut record: Record) -> Result<Option<Record>> {
+    fn apply(&mut self, record: Record) -> Result<Option<Record>> {
         if self.side.value(&record).is_null() {
             return Ok(Some(record));
         }
-        let (schema, value) = self.side.take(&mut record);
-        let (schema, value) = match schema {
-            None => (None, self.apply_schemaless(&value)?),
-            Some(_) => {
-                let (schema, value) = self.apply_with_schema(&value)?;
-                (Some(schema), value)
-            }
-        };
-        self.side.put(&mut record, schema, value);
-        Ok(Some(record))
+        replace_side(self.side, record, |schema, value| match schema {
+            None => Ok((None, self.apply_schemaless(&value)?)),
+            // Kafka derives the schema from the struct's own schema.
+            Some(_) => self.apply_with_schema(&value).map(|(s, v)| (Some(s), v)),
+        })
     }
 
     fn close(&mut self) {

@@ -1,15 +1,30 @@
 //! What several of Kafka's field transforms share about schemas: Kafka's
 //! `SchemaUtil.copySchemaBasics`, the per-instance cache of derived schemas (Kafka's
-//! `LRUCache(16)` keyed by the input schema), and reading a struct field with or without its
-//! default (`replace.null.with.default`).
+//! `LRUCache(16)` keyed by the input schema), reading a struct field with or without its
+//! default (`replace.null.with.default`), and `newRecord` with the side's new schema and value.
 
 use std::sync::Arc;
 
 use crate::data::{Field, Schema, SchemaBuilder, SchemaRef, SchemaType, Struct, Value};
 use crate::error::{Error, Result};
+use crate::transforms::side::Side;
+use crate::transforms::Record;
 
 /// How many derived schemas a transform remembers (Kafka's `new LRUCache<>(16)`).
 const CACHE_SIZE: usize = 16;
+
+/// Kafka's `newRecord` of a `$Key`/`$Value` transform: the side's schema and value become what
+/// `transform` makes of them; the rest of the record is kept.
+pub(crate) fn replace_side(
+    side: Side,
+    mut record: Record,
+    transform: impl FnOnce(Option<SchemaRef>, Value) -> Result<(Option<SchemaRef>, Value)>,
+) -> Result<Option<Record>> {
+    let (schema, value) = side.take(&mut record);
+    let (schema, value) = transform(schema, value)?;
+    side.put(&mut record, schema, value);
+    Ok(Some(record))
+}
 
 /// Kafka's `SchemaUtil.copySchemaBasics(source, builder)`: the source's name, version, doc and
 /// parameters onto `builder` (not its optionality or default).

@@ -14,7 +14,7 @@ use crate::data::{Schema, SchemaRef, Struct, Value};
 use crate::error::{Error, Result};
 use crate::runtime::plugin::Config;
 use crate::transforms::config_util as cfg;
-use crate::transforms::schema_util::{field_value, require_struct_schema, SchemaCache};
+use crate::transforms::schema_util::{field_value, replace_side, require_struct_schema, SchemaCache};
 use crate::transforms::side::{require_schema, Side};
 use crate::transforms::{Record, Transformation};
 
@@ -99,17 +99,14 @@ impl SetSchemaMetadata {
 }
 
 impl Transformation for SetSchemaMetadata {
-    fn apply(&mut self, mut record: Record) -> Result<Option<Record>> {
+    fn apply(&mut self, record: Record) -> Result<Option<Record>> {
         if self.side.value(&record).is_null() && self.side.schema(&record).is_none() {
             return Ok(Some(record));
         }
         let schema = require_schema(self.side.schema(&record), "updating schema metadata")?.clone();
         let (name, version) = (self.name.as_deref(), self.version);
         let updated = self.cache.get_or_build(&schema, |s| updated_schema(s, name, version))?;
-        let (_, value) = self.side.take(&mut record);
-        let value = self.update_schema_in(value, &updated)?;
-        self.side.put(&mut record, Some(updated), value);
-        Ok(Some(record))
+        replace_side(self.side, record, |_, value| Ok((Some(updated.clone()), self.update_schema_in(value, &updated)?)))
     }
 }
 

@@ -16,7 +16,9 @@ use crate::error::{Error, Result};
 use crate::runtime::plugin::Config;
 use crate::transforms::config_util as cfg;
 use crate::transforms::date_format::SimpleDateFormat;
-use crate::transforms::schema_util::{copy_schema_basics, field_value, require_struct_schema, SchemaCache};
+use crate::transforms::schema_util::{
+    copy_schema_basics, field_value, replace_side, require_struct_schema, SchemaCache,
+};
 use crate::transforms::side::{java_class_name, require_map, require_struct, Side};
 use crate::transforms::{Record, Transformation};
 
@@ -388,17 +390,11 @@ impl Converter {
 }
 
 impl Transformation for TimestampConverter {
-    fn apply(&mut self, mut record: Record) -> Result<Option<Record>> {
-        let (schema, value) = self.side.take(&mut record);
-        let (schema, value) = match schema {
-            None => (None, self.apply_schemaless(&value)?),
-            Some(schema) => {
-                let (schema, value) = self.apply_with_schema(&schema, &value)?;
-                (Some(schema), value)
-            }
-        };
-        self.side.put(&mut record, schema, value);
-        Ok(Some(record))
+    fn apply(&mut self, record: Record) -> Result<Option<Record>> {
+        replace_side(self.side, record, |schema, value| match schema {
+            None => Ok((None, self.apply_schemaless(&value)?)),
+            Some(schema) => self.apply_with_schema(&schema, &value).map(|(s, v)| (Some(s), v)),
+        })
     }
 }
 
