@@ -15,6 +15,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::data::logical::{civil_from_days, days_from_civil, MILLIS_PER_DAY};
+use crate::transforms::java_number::java_digit;
 
 /// Java's `DateFormatSymbols.patternChars`: the letters a pattern may use.
 const PATTERN_CHARS: &str = "GyMdkHmsSEDFwWahKzZYuXL";
@@ -162,8 +163,8 @@ impl SimpleDateFormat {
                 let (mut value, end) = number()?;
                 if count <= 2
                     && end - actual_start == 2
-                    && text[actual_start].is_ascii_digit()
-                    && text[actual_start + 1].is_ascii_digit()
+                    && java_digit(text[actual_start]).is_some()
+                    && java_digit(text[actual_start + 1]).is_some()
                 {
                     let ambiguous = self.century_start_year.rem_euclid(100);
                     parsed.ambiguous_year = value == ambiguous;
@@ -313,7 +314,7 @@ fn parse_number(text: &[char], start: usize) -> Option<(i64, usize)> {
     }
     let digits_start = pos;
     let mut magnitude: i128 = 0;
-    while let Some(d) = text.get(pos).and_then(|c| c.to_digit(10)) {
+    while let Some(d) = text.get(pos).and_then(|c| java_digit(*c)) {
         magnitude = (magnitude * 10 + i128::from(d)).min(i128::from(u64::MAX) * 10);
         pos += 1;
     }
@@ -330,7 +331,7 @@ fn parse_number(text: &[char], start: usize) -> Option<(i64, usize)> {
         }
         let e_start = e;
         let mut value: i64 = 0;
-        while let Some(d) = text.get(e).and_then(|c| c.to_digit(10)) {
+        while let Some(d) = text.get(e).and_then(|c| java_digit(*c)) {
             value = (value * 10 + i64::from(d)).min(1_000_000);
             e += 1;
         }

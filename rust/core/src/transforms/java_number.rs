@@ -113,14 +113,37 @@ fn scientific(d: &BigDecimal) -> String {
     format!("{}{}e{}", if d.negative { "-" } else { "" }, d.digits, -i64::from(d.scale))
 }
 
+/// The first code point of each run of ten decimal digits in the Basic Multilingual Plane (Unicode
+/// category Nd, as of Java 17's Unicode 13): what Java's `Character.digit(c, 10)` reads.
+const DIGIT_ZEROS: [u32; 37] = [
+    0x0030, 0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6, 0x0D66, 0x0DE6,
+    0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90, 0x1B50, 0x1BB0, 0x1C40,
+    0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10,
+];
+
+/// Java's `Character.digit(c, 10)`: the value of a decimal digit of any script.
+pub(crate) fn java_digit(c: char) -> Option<u32> {
+    let code = u32::from(c);
+    DIGIT_ZEROS.iter().find(|zero| (**zero..**zero + 10).contains(&code)).map(|zero| code - zero)
+}
+
+/// `text` with every decimal digit of another script written as an ASCII digit.
+fn ascii_digits(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.is_ascii() {
+        return text.into();
+    }
+    text.chars().map(|c| java_digit(c).and_then(|d| char::from_digit(d, 10)).unwrap_or(c)).collect::<String>().into()
+}
+
 /// Java's `Long.parseLong` (and, with narrower bounds, `Integer.parseInt`, `Short.parseShort`,
-/// `Byte.parseByte`): an optional sign then decimal digits, in range; `None` where Java throws
-/// `NumberFormatException`.
+/// `Byte.parseByte`): an optional sign then decimal digits (of any script), in range; `None` where
+/// Java throws `NumberFormatException`.
 pub(crate) fn parse_integer(text: &str, min: i64, max: i64) -> Option<i64> {
+    let text = ascii_digits(text);
     let (negative, digits) = match text.as_bytes().first() {
         Some(b'-') => (true, &text[1..]),
         Some(b'+') => (false, &text[1..]),
-        _ => (false, text),
+        _ => (false, &text[..]),
     };
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -135,7 +158,7 @@ pub(crate) fn parse_integer(text: &str, min: i64, max: i64) -> Option<i64> {
 }
 
 /// Java's `Double.parseDouble`: surrounding whitespace (chars up to U+0020) ignored, an optional
-/// sign, `NaN`, `Infinity`, or decimal digits with an optional point and exponent and an optional
+/// sign, `NaN`, `Infinity`, or ASCII digits with an optional point and exponent and an optional
 /// `f`/`F`/`d`/`D` suffix. Hexadecimal floats (`0x1.8p1`) are not read. `None` where Java throws.
 pub(crate) fn parse_double(text: &str) -> Option<f64> {
     java_float_text(text).and_then(|t| t.parse().ok())
@@ -191,15 +214,20 @@ fn count_digits(bytes: &[u8]) -> usize {
     bytes.iter().take_while(|b| b.is_ascii_digit()).count()
 }
 
+/// Java's `new BigDecimal(text)`, which reads decimal digits of any script.
+pub(crate) fn parse_big_decimal(text: &str) -> Option<BigDecimal> {
+    BigDecimal::parse(&ascii_digits(text)).ok()
+}
+
 /// Kafka's `Values.convertToLong(null, text)` (and `convertToByte`... which narrow it): the
 /// integer part of `new BigDecimal(text)`, low 64 bits; `None` where `BigDecimal` refuses the text.
 pub(crate) fn values_long(text: &str) -> Option<i64> {
-    BigDecimal::parse(text).ok().map(|d| decimal_long_value(&d))
+    parse_big_decimal(text).map(|d| decimal_long_value(&d))
 }
 
 /// Kafka's `Values.convertToDouble(null, text)`: `new BigDecimal(text).doubleValue()`.
 pub(crate) fn values_double(text: &str) -> Option<f64> {
-    BigDecimal::parse(text).ok().map(|d| decimal_double_value(&d))
+    parse_big_decimal(text).map(|d| decimal_double_value(&d))
 }
 
 #[cfg(test)]
@@ -235,7 +263,9 @@ mod tests {
         assert_eq!(parse_integer("128", -128, 127), None);
         assert_eq!(parse_integer("-9223372036854775808", i64::MIN, i64::MAX), Some(i64::MIN));
         assert_eq!(parse_integer("9223372036854775808", i64::MIN, i64::MAX), None);
-        for bad in ["", "-", "+", " 1", "1.0", "0x10", "1_0"] {
+        assert_eq!(parse_integer("\u{0661}\u{0662}", -128, 127), Some(12));
+        assert_eq!(parse_integer("-\u{FF19}", -128, 127), Some(-9));
+        for bad in ["", "-", "+", " 1", "1.0", "0x10", "1_0", "\u{00B2}"] {
             assert_eq!(parse_integer(bad, i64::MIN, i64::MAX), None, "{bad:?}");
         }
     }
@@ -260,6 +290,7 @@ mod tests {
         assert_eq!(values_long("1e3"), Some(1000));
         assert_eq!(values_long("99999999999999999999"), Some(7_766_279_631_452_241_919));
         assert_eq!(values_long("NaN"), None);
+        assert_eq!(values_long("\u{0967}.5"), Some(1));
         assert_eq!(values_double("1e40").map(|d| d as f32), Some(f32::INFINITY));
     }
 }

@@ -10,11 +10,11 @@
 
 use crate::config::{ConfigDef, ConfigKey, ConfigType, ConfigValue, Importance, Validator};
 use crate::data::logical::{self, LogicalType};
-use crate::data::{BigDecimal, Schema, Struct, Value};
+use crate::data::{Schema, Struct, Value};
 use crate::error::{Error, Result};
 use crate::runtime::plugin::Config;
 use crate::transforms::config_util::{self as cfg, java_hash_order, JavaHashed};
-use crate::transforms::java_number::{values_double, values_long};
+use crate::transforms::java_number::{parse_big_decimal, values_double, values_long};
 use crate::transforms::schema_util::{field_value, replace_side};
 use crate::transforms::side::{java_class_name, require_map, require_struct, Side};
 use crate::transforms::{Record, Transformation};
@@ -137,7 +137,7 @@ impl MaskField {
             || Error::data(format!("Unable to convert {replacement} (class java.lang.String) to a number"));
         Ok(match (logical, value) {
             (Some(LogicalType::Decimal), _) => {
-                let decimal = BigDecimal::parse(replacement).map_err(|_| {
+                let decimal = parse_big_decimal(replacement).ok_or_else(|| {
                     Error::data(format!("Unable to convert {replacement} (class java.lang.String) to number"))
                 })?;
                 let schema = schema.expect("a logical type has a schema");
