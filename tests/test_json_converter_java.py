@@ -31,22 +31,34 @@ import math
 import os
 import re
 import struct
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 from ferroconnect import _core as fc
-from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-import java_connect  # noqa: E402
-import kafka_broker  # noqa: E402
+from neutral_form import (
+    DATE,
+    DECIMAL,
+    EPOCH,
+    EPOCH_ORDINAL,
+    MILLIS_PER_DAY,
+    PYTHON_DAYS,
+    PYTHON_MILLIS,
+    ROOT,
+    TIME,
+    TIMESTAMP,
+    Neutral,
+    canon,
+    canon_schema,
+    draw_examples,
+    neutral_float,
+    run_java_cases,
+    schemas,
+    values,
+    with_defaults,
+)
 
 SOURCE = ROOT / "tests" / "jvm" / "json" / "JsonConverterCases.java"
 VECTORS = json.loads((ROOT / "tests" / "vectors" / "json_converter.json").read_text())["cases"]
@@ -55,14 +67,6 @@ MAIN_CLASS = "JsonConverterCases"
 GENERATED = int(os.environ.get("FC_JSON_DIFF_CASES", "2000"))
 TOPIC = "t"
 
-DECIMAL = "org.apache.kafka.connect.data.Decimal"
-DATE = "org.apache.kafka.connect.data.Date"
-TIME = "org.apache.kafka.connect.data.Time"
-TIMESTAMP = "org.apache.kafka.connect.data.Timestamp"
-LOGICAL = (DECIMAL, DATE, TIME, TIMESTAMP)
-MILLIS_PER_DAY = 86_400_000
-EPOCH_ORDINAL = datetime.date(1970, 1, 1).toordinal()
-EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
 CONFIGS = [
     {"schemas.enable": envelope, "decimal.format": fmt, "replace.null.with.default": replace}
@@ -70,8 +74,6 @@ CONFIGS = [
     for fmt in ("BASE64", "NUMERIC")
     for replace in ("true", "false")
 ]
-
-Neutral = Any  # a neutral value or schema: JSON data
 
 
 # --- neutral form → ferroconnect ------------------------------------------------------------------
@@ -170,14 +172,6 @@ def neutral_schema(schema: fc.Schema | None) -> Neutral:
     return n
 
 
-def _neutral_float(v: float) -> Neutral:
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "Infinity" if v > 0 else "-Infinity"
-    return float(v)
-
-
 def neutral_value(schema: fc.Schema | None, v: Any) -> Neutral:
     """The neutral form of one of our (Python) values."""
     if v is None:
@@ -194,7 +188,7 @@ def neutral_value(schema: fc.Schema | None, v: Any) -> Neutral:
         return (v - EPOCH) // datetime.timedelta(milliseconds=1)
     t = schema.type
     if t in ("FLOAT32", "FLOAT64"):
-        return _neutral_float(v)
+        return neutral_float(v)
     if t == "BYTES":
         return base64.b64encode(v).decode()
     if t == "ARRAY":
@@ -210,7 +204,7 @@ def neutral_value(schema: fc.Schema | None, v: Any) -> Neutral:
 
 def _schemaless_neutral(v: Any) -> Neutral:
     if isinstance(v, float):
-        return _neutral_float(v)
+        return neutral_float(v)
     if isinstance(v, list):
         return [_schemaless_neutral(x) for x in v]
     if isinstance(v, dict):
@@ -219,37 +213,6 @@ def _schemaless_neutral(v: Any) -> Neutral:
 
 
 # --- comparing neutral values ---------------------------------------------------------------------
-
-
-def canon(schema: Neutral, v: Neutral, scale_free: bool = False) -> Any:
-    """A neutral value made comparable: types kept apart (``1`` is not ``1.0``), floats by their
-    bits (``-0.0`` is not ``0.0``, NaN is NaN), maps as sorted pairs (order is Java's ``HashMap``'s).
-    ``scale_free``: decimals by their numeric value (``156`` is ``156.00``)."""
-    if v is None:
-        return None
-    if schema is None:
-        return _canon_schemaless(v)
-    t = schema["type"]
-    if scale_free and schema.get("name") == DECIMAL:
-        return ("decimal", decimal.Decimal(v))
-    if schema.get("name") in LOGICAL or t not in ("ARRAY", "MAP", "STRUCT"):
-        return _canon_scalar(v)
-    if t == "ARRAY":
-        return ("list", tuple(canon(schema["value"], x, scale_free) for x in v))
-    if t == "MAP":
-        pairs = [(canon(schema["key"], k, scale_free), canon(schema["value"], x, scale_free)) for k, x in v]
-        return ("map", tuple(sorted(pairs, key=repr)))
-    return ("struct", tuple((name, canon(_field(schema, name), x, scale_free)) for name, x in v.items()))
-
-
-def _field(schema: Neutral, name: str) -> Neutral:
-    return next(f["schema"] for f in schema["fields"] if f["name"] == name)
-
-
-def _canon_scalar(v: Neutral) -> Any:
-    if isinstance(v, float):
-        return ("float", struct.pack(">d", v) if not math.isnan(v) else "NaN")
-    return (type(v).__name__, v)
 
 
 def _as_float32(v: Neutral) -> Neutral:
@@ -261,30 +224,6 @@ def _as_float32(v: Neutral) -> Neutral:
     if isinstance(v, dict):
         return {k: _as_float32(x) for k, x in v.items()}
     return v
-
-
-def _canon_schemaless(v: Neutral) -> Any:
-    if isinstance(v, list):
-        return ("list", tuple(_canon_schemaless(x) for x in v))
-    if isinstance(v, dict):  # {"map": pairs}
-        pairs = [(_canon_schemaless(k), _canon_schemaless(x)) for k, x in v["map"]]
-        return ("map", tuple(sorted(pairs, key=repr)))
-    return _canon_scalar(v)
-
-
-def canon_schema(n: Neutral) -> Any:
-    if n is None:
-        return None
-    out = {k: v for k, v in n.items() if k not in ("default", "fields", "key", "value", "parameters")}
-    out["parameters"] = tuple(sorted((n.get("parameters") or {}).items()))
-    if "default" in n:
-        out["default"] = canon(n, n["default"])
-    for key in ("key", "value"):
-        if key in n:
-            out[key] = canon_schema(n[key])
-    if "fields" in n:
-        out["fields"] = tuple((f["name"], canon_schema(f["schema"])) for f in n["fields"])
-    return tuple(sorted(out.items(), key=lambda kv: kv[0]))
 
 
 def canon_read(outcome: Neutral, scale_free: bool = False) -> Any:
@@ -412,7 +351,7 @@ def _vector_to_neutral(n: Neutral, v: Neutral) -> Neutral:
             milliseconds=1
         )
     if t in ("FLOAT32", "FLOAT64"):
-        return _neutral_float(float(v))
+        return neutral_float(float(v))
     if t == "BYTES":
         return base64.b64encode(bytes.fromhex(v)).decode()
     if t == "ARRAY":
@@ -450,183 +389,6 @@ def vector_cases() -> list[dict[str, Any]]:
 
 # --- generated cases ------------------------------------------------------------------------------
 
-INT_RANGES = {"INT8": 7, "INT16": 15, "INT32": 31, "INT64": 63}
-PYTHON_DAYS = (datetime.date.min.toordinal() - EPOCH_ORDINAL, datetime.date.max.toordinal() - EPOCH_ORDINAL)
-PYTHON_MILLIS = (
-    (datetime.datetime.min.replace(tzinfo=datetime.timezone.utc) - EPOCH)
-    // datetime.timedelta(milliseconds=1),
-    (datetime.datetime.max.replace(tzinfo=datetime.timezone.utc) - EPOCH)
-    // datetime.timedelta(milliseconds=1),
-)
-
-names = st.text(min_size=1, max_size=6)
-texts = st.text(max_size=12)
-
-
-def _ints(bits: int) -> st.SearchStrategy[int]:
-    low, high = -(2**bits), 2**bits - 1
-    return st.integers(low, high) | st.sampled_from([low, high, 0, -1])
-
-
-def _decimals(scale: int) -> st.SearchStrategy[str]:
-    def text(unscaled: int) -> str:
-        return str(decimal.Decimal((0 if unscaled >= 0 else 1, tuple(map(int, str(abs(unscaled)))), -scale)))
-
-    return (st.integers(-(10**40), 10**40) | st.integers(-1000, 1000)).map(text)
-
-
-@st.composite
-def primitive_schemas(draw: st.DrawFn) -> Neutral:
-    kind = draw(
-        st.sampled_from(
-            [
-                *INT_RANGES,
-                "FLOAT32",
-                "FLOAT64",
-                "BOOLEAN",
-                "STRING",
-                "BYTES",
-                "Decimal",
-                "Date",
-                "Time",
-                "Timestamp",
-            ]
-        )
-    )
-    if kind == "Decimal":
-        scale = draw(st.sampled_from([0, 1, 2, 3, 10, 20, -2]))
-        n = {"type": "BYTES", "name": DECIMAL, "version": 1, "parameters": {"scale": str(scale)}}
-    elif kind in ("Date", "Time"):
-        n = {"type": "INT32", "name": f"org.apache.kafka.connect.data.{kind}", "version": 1}
-    elif kind == "Timestamp":
-        n = {"type": "INT64", "name": TIMESTAMP, "version": 1}
-    else:
-        n = {"type": kind}
-        if draw(st.integers(0, 9)) == 0:
-            n["name"] = draw(names.filter(lambda s: s not in LOGICAL))
-            n["version"] = draw(_ints(31))
-            n["doc"] = draw(texts)
-            n["parameters"] = draw(st.dictionaries(names, texts, max_size=2))
-    n["optional"] = draw(st.booleans())
-    return n
-
-
-def schemas() -> st.SearchStrategy[Neutral]:
-    def extend(inner: st.SearchStrategy[Neutral]) -> st.SearchStrategy[Neutral]:
-        arrays = st.builds(lambda v, o: {"type": "ARRAY", "value": v, "optional": o}, inner, st.booleans())
-        maps = st.builds(
-            lambda k, v, o: {"type": "MAP", "key": k, "value": v, "optional": o},
-            primitive_schemas(),
-            inner,
-            st.booleans(),
-        )
-        structs = st.builds(
-            lambda fields, o: {
-                "type": "STRUCT",
-                "fields": [{"name": n, "schema": s} for n, s in fields],
-                "optional": o,
-            },
-            st.lists(st.tuples(names, inner), max_size=5, unique_by=lambda f: f[0]),
-            st.booleans(),
-        )
-        return arrays | maps | structs
-
-    return st.recursive(primitive_schemas(), extend, max_leaves=8)
-
-
-def values(n: Neutral) -> st.SearchStrategy[Neutral]:
-    """Neutral values of the neutral schema ``n`` (null when it is optional or has a default)."""
-    strategy = _values(n)
-    if n.get("optional"):
-        return st.none() | strategy
-    return strategy
-
-
-def _values(n: Neutral) -> st.SearchStrategy[Neutral]:
-    name, t = n.get("name"), n["type"]
-    if name == DECIMAL:
-        return _decimals(int(n["parameters"]["scale"]))
-    if name == DATE:
-        return (
-            st.integers(*PYTHON_DAYS)
-            | st.sampled_from([0, -1, -719162, 2932896])
-            | _ints(31).filter(lambda d: d % 50 == 0)
-        )
-    if name == TIME:
-        return st.integers(0, MILLIS_PER_DAY - 1) | st.sampled_from([0, MILLIS_PER_DAY - 1, MILLIS_PER_DAY])
-    if name == TIMESTAMP:
-        return st.integers(*PYTHON_MILLIS) | st.sampled_from([0, -1, *PYTHON_MILLIS]) | _ints(63)
-    if t in INT_RANGES:
-        return _ints(INT_RANGES[t])
-    if t == "FLOAT32":
-        return st.floats(width=32).map(_neutral_float) | st.sampled_from(
-            [-0.0, "NaN", "Infinity", "-Infinity"]
-        )
-    if t == "FLOAT64":
-        specials = [
-            -0.0,
-            "NaN",
-            "Infinity",
-            "-Infinity",
-            5e-324,
-            1.7976931348623157e308,
-            1e23,
-            2.8287938480615901e17,
-        ]
-        return st.floats().map(_neutral_float) | st.sampled_from(specials)
-    if t == "BOOLEAN":
-        return st.booleans()
-    if t == "STRING":
-        return st.text(max_size=16) | st.sampled_from(
-            ["\U0001f600", "\x00\x1f\x7f\u2028\ufffd", '"\\/', "é\n\t"]
-        )
-    if t == "BYTES":
-        return st.binary(max_size=12).map(lambda b: base64.b64encode(b).decode())
-    if t == "ARRAY":
-        return st.lists(values(n["value"]), max_size=4)
-    if t == "MAP":
-        return st.lists(
-            st.tuples(values(n["key"]), values(n["value"])), max_size=4, unique_by=_key_identity
-        ).map(lambda pairs: [list(p) for p in pairs])
-    return _struct_values(n)
-
-
-def _key_identity(pair: tuple[Neutral, Neutral]) -> Any:
-    """Keys equal in Python or in Java are one key (``0.0 == -0.0`` in a Python dict)."""
-    key = pair[0]
-    if isinstance(key, float) or key in ("NaN", "Infinity", "-Infinity"):
-        return ("float", float(key) if key != "NaN" else "NaN")
-    return json.dumps(key)
-
-
-@st.composite
-def _struct_values(draw: st.DrawFn, n: Neutral) -> Neutral:
-    out = {}
-    for field in n["fields"]:
-        schema = field["schema"]
-        # A required field without a default is nearly always set (unset: both sides must refuse).
-        required = not schema.get("optional") and "default" not in schema
-        if (required and draw(st.integers(0, 49)) > 0) or draw(st.booleans()):
-            value = draw(values(schema))
-            if value is not None:
-                out[field["name"]] = value
-    return out
-
-
-@st.composite
-def with_defaults(draw: st.DrawFn, n: Neutral) -> Neutral:
-    """The schema with a default drawn for some of its primitive and array schemas."""
-    n = dict(n)
-    if n["type"] == "ARRAY":
-        n["value"] = draw(with_defaults(n["value"]))
-    elif n["type"] == "MAP":
-        n["value"] = draw(with_defaults(n["value"]))
-    elif n["type"] == "STRUCT":
-        n["fields"] = [{"name": f["name"], "schema": draw(with_defaults(f["schema"]))} for f in n["fields"]]
-    if n["type"] != "STRUCT" and draw(st.integers(0, 3)) == 0:
-        n["default"] = draw(_values(n))
-    return n
-
 
 @st.composite
 def generated_pairs(draw: st.DrawFn) -> tuple[Neutral, Neutral]:
@@ -636,21 +398,7 @@ def generated_pairs(draw: st.DrawFn) -> tuple[Neutral, Neutral]:
 
 def generated_cases(count: int) -> list[dict[str, Any]]:
     """``count`` schema/value pairs (fixed seed), each under every converter setting."""
-    drawn: list[tuple[Neutral, Neutral]] = []
-
-    @settings(
-        max_examples=count,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(generated_pairs())
-    def collect(pair: tuple[Neutral, Neutral]) -> None:
-        drawn.append(pair)
-
-    collect()
+    drawn = draw_examples(generated_pairs(), count)
     cases = []
     for i, (schema, value) in enumerate(drawn):
         for j, config in enumerate(CONFIGS):
@@ -911,13 +659,6 @@ def differences(
 # --- running both sides ---------------------------------------------------------------------------
 
 
-def _unavailable(reason: str) -> None:
-    """Fail under CI (the check must run there), skip on a machine without Java."""
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason)
-
-
 @dataclass
 class Outcomes:
     cases: list[dict[str, Any]]
@@ -930,40 +671,13 @@ class Outcomes:
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory: pytest.TempPathFactory) -> Outcomes:
     """Every case run by Kafka's JsonConverter (one JVM) and by ours."""
-    try:
-        libs = java_connect.install()
-        java = kafka_broker.java()
-        javac = java_connect.javac()
-    except (java_connect.ConnectStartError, kafka_broker.BrokerStartError) as exc:
-        _unavailable(f"Java Kafka Connect 4.4.0 is not available: {exc}")
-        raise
     work = tmp_path_factory.mktemp("json-converter-java")
-    classpath = f"{libs}/*"
-    compiled = subprocess.run(
-        [javac, "-cp", classpath, "-d", str(work), str(SOURCE)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert compiled.returncode == 0, f"javac failed:\n{compiled.stdout}{compiled.stderr}"
     generated = generated_cases(GENERATED)
     cases = vector_cases() + generated
-    (work / "cases.jsonl").write_text("".join(json.dumps(c) + "\n" for c in cases))
-    ran = subprocess.run(
-        [java, "-Xmx512m", "-cp", f"{work}{os.pathsep}{classpath}", MAIN_CLASS, "cases.jsonl", "java.jsonl"],
-        cwd=work,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert ran.returncode == 0, f"JsonConverterCases failed:\n{ran.stdout}{ran.stderr}"
-    # "\n" only: str.splitlines() would also split at U+2028 inside a string.
-    lines = (work / "java.jsonl").read_text(encoding="utf-8").split("\n")
-    java_out = [json.loads(line) for line in lines if line]
+    java_out, version = run_java_cases([SOURCE], MAIN_CLASS, cases, work)
     converters: dict[str, fc.JsonConverter] = {}
     ours = [run_ours(c, converters) for c in cases]
     assert [o["id"] for o in java_out] == [c["id"] for c in cases]
-    version = ran.stdout.strip().splitlines()[0]
     return Outcomes(cases, java_out, ours, len(generated) // len(CONFIGS), int(version.split(".")[-1]))
 
 

@@ -385,14 +385,12 @@ ROW_MALFORMED = (
 ROW_FRAMEWORK_KEYS = (
     "the framework's connector keys in `GET /connector-plugins/{plugin}/config` and `PUT .../config/validate`"
 )
-ROW_TRANSFORMS = "`GET /connector-plugins?connectorsOnly=false`"
 # Where ours is simply wrong: `"bug, reported: ..."` entries, to be fixed (then the entry goes).
 # None is open: the states' `version`, the sink subscription checks on both keys and the converter
 # keys' defaults and recommended values were fixed.
 _VALIDATE = (f"docs/compatibility.md: {ROW_FRAMEWORK_KEYS}",)
 
 KNOWN_DIFFERENCES: dict[str, tuple[str, ...]] = {
-    "plugins connectorsOnly=false": (f"docs/compatibility.md: {ROW_TRANSFORMS}",),
     "plugin config source": (f"docs/compatibility.md: {ROW_FRAMEWORK_KEYS}",),
     "plugin config sink": (f"docs/compatibility.md: {ROW_FRAMEWORK_KEYS}",),
     "validate good": _VALIDATE,

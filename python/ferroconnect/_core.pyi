@@ -210,6 +210,13 @@ class ErrantRecordReporter:
 
 def openapi_json() -> str: ...
 
+# Testing aid (tests/test_transforms_java.py), not an API for connectors: runs the transform chain
+# of a connector-style config (built-in transforms and predicates only) over records given in the
+# neutral JSON form of tests/jvm/transforms/TransformCases.java; one outcome per record:
+# {"record": ...}, {"dropped": True} or {"error": {"kind", "class", "message", "stage"}}. A chain
+# that cannot be built raises (ConfigError for a bad config).
+def apply_transforms(config: dict[str, str], records: list[dict[str, Any]]) -> list[dict[str, Any]]: ...
+
 # --- data model and converters (begin) ---
 # Values of a schema in Python: INT8..INT64 -> int, FLOAT32/FLOAT64 -> float, BOOLEAN -> bool,
 # STRING -> str, BYTES -> bytes, ARRAY -> list, MAP -> dict, STRUCT -> Struct; logical types:

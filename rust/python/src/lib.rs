@@ -20,6 +20,7 @@ mod logging;
 mod records;
 mod sink;
 mod source;
+mod transforms;
 mod worker;
 
 #[pymodule]
@@ -34,5 +35,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     config::register(m)?;
     cli::register(m)?;
     logging::register(m)?;
+    transforms::register(m)?;
     Ok(())
 }

@@ -27,6 +27,7 @@ use crate::runtime::status::{ConnectorStateInfo, State, Status, TaskState};
 use crate::runtime::task_control::{join_by, TaskControl, TaskId};
 use crate::runtime::topics::TopicTracker;
 use crate::runtime::worker_config::{millis, prefixed, WorkerConfig};
+use crate::transforms::TransformChain;
 
 /// What the user asked a connector to be (Kafka Connect's target state).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -733,6 +734,7 @@ impl Worker {
         let connector_config = self.resolved(&entry.config)?;
         let task_config = self.resolved(&task_config)?;
         let parsed = SinkConfig::parse(&connector_config)?;
+        let mut transforms = self.transform_chain(&connector_config)?;
         let task = Arc::from(connector.create_sink_task()?);
         let mut consumer_settings = worker.prefixed("consumer.");
         consumer_settings.extend(prefixed(&connector_config, "consumer.override."));
@@ -768,6 +770,8 @@ impl Worker {
             names: ["key.converter", "value.converter", "header.converter"]
                 .map(|k| self.converter_class(&connector_config, k)),
         };
+        let errors = Arc::new(ErrorReporter::new(id.clone(), parsed.errors, dlq));
+        transforms.set_retry(errors.clone());
         Ok(SinkTaskSetup {
             id: id.clone(),
             worker_id: worker.worker_id.clone(),
@@ -782,7 +786,8 @@ impl Worker {
                 queue_capacity: max_batch * 2,
             },
             converters,
-            errors: Arc::new(ErrorReporter::new(id.clone(), parsed.errors, dlq)),
+            transforms,
+            errors,
             flush_interval: worker.offset_flush_interval,
             flush_timeout: worker.offset_flush_timeout,
             max_batch,
@@ -801,12 +806,15 @@ impl Worker {
         let connector_config = self.resolved(&entry.config)?;
         let task_config = self.resolved(&task_config)?;
         let parsed = ConnectorConfig::parse(&connector_config)?;
+        let mut transforms = self.transform_chain(&connector_config)?;
         let task = Arc::from(connector.create_source_task()?);
         let mut producer_settings = worker.prefixed("producer.");
         producer_settings.insert("client.id".into(), format!("connector-producer-{}-{}", id.connector, id.task));
         producer_settings.extend(prefixed(&connector_config, "producer.override."));
         let reader: Arc<dyn OffsetReader> =
             Arc::new(ConnectorOffsets { connector: id.connector.clone(), store: self.inner.offsets.clone() });
+        let errors = Arc::new(ErrorReporter::new(id.clone(), parsed.error_settings(), None));
+        transforms.set_retry(errors.clone());
         Ok(SourceTaskSetup {
             id: id.clone(),
             worker_id: worker.worker_id.clone(),
@@ -817,14 +825,22 @@ impl Worker {
             key_converter: self.converter(&connector_config, "key.converter", true)?,
             value_converter: self.converter(&connector_config, "value.converter", false)?,
             header_converter: self.header_converter(&connector_config)?,
+            transforms,
             active_topics: self.inner.topics.recorder(&id.connector),
             offset_store: self.inner.offsets.clone(),
             flush_interval: worker.offset_flush_interval,
             flush_timeout: worker.offset_flush_timeout,
-            errors: Arc::new(ErrorReporter::new(id.clone(), parsed.error_settings(), None)),
+            errors,
             converter_classes: ["key.converter", "value.converter", "header.converter"]
                 .map(|k| self.converter_class(&connector_config, k)),
         })
+    }
+
+    /// A task's transform chain, from its connector's config (Kafka builds it per task, at start);
+    /// a bad `transforms` config fails the task with the key named.
+    fn transform_chain(&self, connector_config: &Config) -> Result<TransformChain> {
+        let loader = self.inner.loader.transform_loader();
+        TransformChain::from_config(connector_config, loader.as_deref())
     }
 
     /// The connector's converter if it names one, else the worker's (settings from the same place).

@@ -5,11 +5,17 @@
 //! - `builtin.rs`: the table of Kafka's own transforms and predicates, native here, under Kafka's
 //!   class names; each lives in a module of its own below.
 //! - `side.rs`: what `$Key`/`$Value` variants share (the side they work on, Kafka's checks).
+//! - `config.rs`: the `transforms`/`predicates` config model, shared by the runtime and validation.
+//! - `chain.rs`: one task's chain of stages and how it applies them.
+//! - `validate.rs`: what the REST validate endpoint shows for those keys (Kafka's `ConnectorConfig.enrich`).
 //! - One module per built-in (`extract_field.rs`, `insert_field.rs`, ..., `predicates.rs`), and
 //!   what they share: `simple_config.rs` and `validators.rs` (their configs, with Kafka's
 //!   messages), `schema_cache.rs` (derived schemas, cached per instance as Kafka does),
 //!   `schema_basics.rs` (`copySchemaBasics`, schemaless map access), `field_path.rs` (KIP-821
 //!   paths), `java_regex.rs` (Java's regex) and `date_format.rs` (Java's `SimpleDateFormat`).
+//!   `cast.rs`, `flatten.rs`, `mask_field.rs`, `replace_field.rs`, `set_schema_metadata.rs` and
+//!   `timestamp_converter.rs` share `config_util.rs`, `schema_util.rs`, `date_format.rs` and
+//!   `java_number.rs`.
 //!
 //! A transform is configured once per task and applied to one record at a time; it keeps its
 //! own caches (Kafka's transforms cache the schemas they derive), hence `&mut self`.
@@ -17,6 +23,7 @@
 pub mod builtin;
 pub mod cast;
 pub mod chain;
+pub mod config;
 mod config_util;
 mod date_format;
 pub mod flatten;
@@ -27,9 +34,7 @@ pub mod replace_field;
 mod schema_util;
 pub mod set_schema_metadata;
 pub mod side;
-#[cfg(test)]
-mod test_util;
-pub mod timestamp_converter;
+pub mod validate;
 
 // Kafka's built-ins (smt-t2): transforms, predicates and what they share.
 mod drop_headers;
@@ -49,6 +54,11 @@ mod simple_config;
 mod timestamp_router;
 mod validators;
 mod value_to_key;
+
+// Kafka's built-ins (smt-t1).
+#[cfg(test)]
+mod test_util;
+pub mod timestamp_converter;
 
 pub use chain::TransformChain;
 pub use record::Record;

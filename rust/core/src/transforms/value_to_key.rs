@@ -4,7 +4,8 @@ use crate::config::{ConfigDef, ConfigKey, ConfigType, ConfigValue, Importance};
 use crate::data::{SchemaBuilder, Struct, Value};
 use crate::error::{Error, Result};
 use crate::runtime::plugin::Config;
-use crate::transforms::schema_basics::{map_get, map_put};
+use crate::transforms::field_path::{FieldSyntaxVersion, SingleFieldPath, FIELD_SYNTAX_VERSION_CONFIG};
+use crate::transforms::schema_basics::map_put;
 use crate::transforms::schema_cache::SchemaCache;
 use crate::transforms::side::{require_map, require_struct};
 use crate::transforms::simple_config::{define, SimpleConfig, REPLACE_NULL_WITH_DEFAULT_DOC};
@@ -27,7 +28,7 @@ pub(crate) fn config_def() -> ConfigDef {
         )
         .with_validator(validators::non_empty_list()),
     );
-    define(
+    let def = define(
         def,
         ConfigKey::new(
             REPLACE_NULL_WITH_DEFAULT_CONFIG,
@@ -36,11 +37,15 @@ pub(crate) fn config_def() -> ConfigDef {
             Importance::Medium,
             REPLACE_NULL_WITH_DEFAULT_DOC,
         ),
-    )
+    );
+    // Kafka 4.4's ValueToKey takes KIP-821 paths too (`FieldSyntaxVersion.appendConfigTo`).
+    define(def, FieldSyntaxVersion::config_key())
 }
 
 pub(crate) struct ValueToKey {
     fields: Vec<String>,
+    /// One path per field, read with `field.syntax.version`; the key's fields keep the names as written.
+    paths: Vec<SingleFieldPath>,
     replace_null_with_default: bool,
     /// The value's schema → the key's.
     cache: SchemaCache,
@@ -48,8 +53,19 @@ pub(crate) struct ValueToKey {
 
 pub(crate) fn make(props: &Config) -> Result<Box<dyn Transformation>> {
     let config = SimpleConfig::new(&config_def(), props)?;
+    // Kafka 4.4's ConfigDef drops repeated items of a `ValidList` key (with a warning), so
+    // `fields=id,name,id` is `id,name` (as `config_util::distinct` does for smt-t1's transforms).
+    let mut fields: Vec<String> = Vec::new();
+    for field in config.list(FIELDS_CONFIG) {
+        if !fields.contains(&field) {
+            fields.push(field);
+        }
+    }
+    let version = FieldSyntaxVersion::from_config(config.string(FIELD_SYNTAX_VERSION_CONFIG).unwrap_or("V1"))?;
+    let paths = fields.iter().map(|f| SingleFieldPath::new(f, version, FIELDS_CONFIG)).collect::<Result<_>>()?;
     Ok(Box::new(ValueToKey {
-        fields: config.list(FIELDS_CONFIG),
+        fields,
+        paths,
         replace_null_with_default: config.boolean(REPLACE_NULL_WITH_DEFAULT_CONFIG),
         cache: SchemaCache::new(),
     }))
@@ -60,29 +76,28 @@ impl Transformation for ValueToKey {
         if record.value_schema.is_none() {
             let value = require_map(&record.value, PURPOSE)?;
             let mut key = Vec::with_capacity(self.fields.len());
-            for field in &self.fields {
-                map_put(&mut key, field, map_get(value, field).clone());
+            for (field, path) in self.fields.iter().zip(&self.paths) {
+                map_put(&mut key, field, path.value_from_map(value)?);
             }
             record.key_schema = None;
             record.key = Value::Map(key);
             return Ok(Some(record));
         }
         let value = require_struct(&record.value, PURPOSE)?;
-        let fields = &self.fields;
+        let (fields, paths) = (&self.fields, &self.paths);
         let key_schema = self.cache.get_or_try_insert(&value.schema, || {
             let mut builder = SchemaBuilder::struct_();
-            for field in fields {
-                let from_value =
-                    value.schema.field(field).ok_or_else(|| Error::data(format!("Field does not exist: {field}")))?;
+            for (field, path) in fields.iter().zip(paths) {
+                let from_value = path
+                    .field_from(&value.schema)?
+                    .ok_or_else(|| Error::data(format!("Field does not exist: {field}")))?;
                 builder = builder.field(field, from_value.schema.clone());
             }
             builder.build()
         })?;
         let mut key = Struct::new(key_schema.clone())?;
-        for field in fields {
-            let v =
-                if self.replace_null_with_default { value.get(field)? } else { value.get_without_default(field)? };
-            key.put(field, v.clone())?;
+        for (field, path) in fields.iter().zip(paths) {
+            key.put(field, path.value_from_struct(value, self.replace_null_with_default)?)?;
         }
         // Kafka sets the value's schema to the struct's own.
         record.value_schema = Some(value.schema.clone());
@@ -119,6 +134,39 @@ mod tests {
         assert_eq!(out.key_schema, None);
         assert_eq!(out.key, Value::Map(vec![(Value::from("a"), Value::Int64(1)), (Value::from("b"), Value::Int64(2))]));
         assert_eq!(out.value, value);
+    }
+
+    #[test]
+    fn repeated_fields_once_as_kafkas_config_def() {
+        let value = Value::Map(vec![(Value::from("a"), Value::Int64(1)), (Value::from("b"), Value::Int64(2))]);
+        let out = xform("a,b,a", "true").apply(Record::new("", value)).unwrap().unwrap();
+        assert_eq!(out.key, Value::Map(vec![(Value::from("a"), Value::Int64(1)), (Value::from("b"), Value::Int64(2))]));
+    }
+
+    #[test]
+    fn v2_paths_reach_nested_fields() {
+        let props: Config =
+            [("fields".to_owned(), "n.x,b".to_owned()), ("field.syntax.version".to_owned(), "V2".to_owned())].into();
+        let inner = Value::Map(vec![(Value::from("x"), Value::Int64(7))]);
+        let value = Value::Map(vec![(Value::from("n"), inner), (Value::from("b"), Value::Int64(2))]);
+        let out = make(&props).unwrap().apply(Record::new("", value)).unwrap().unwrap();
+        assert_eq!(
+            out.key,
+            Value::Map(vec![(Value::from("n.x"), Value::Int64(7)), (Value::from("b"), Value::Int64(2))])
+        );
+
+        let inner_schema = SchemaBuilder::struct_().field("x", Schema::of(SchemaType::Int32)).build().unwrap();
+        let value_schema = SchemaBuilder::struct_().field("n", inner_schema.clone()).build().unwrap();
+        let inner = Struct::new(inner_schema).unwrap().with("x", 5).unwrap();
+        let value = Struct::new(value_schema.clone()).unwrap().with("n", inner).unwrap();
+        let props: Config =
+            [("fields".to_owned(), "n.x".to_owned()), ("field.syntax.version".to_owned(), "V2".to_owned())].into();
+        let mut record = Record::new("", value.into());
+        record.value_schema = Some(value_schema);
+        let out = make(&props).unwrap().apply(record).unwrap().unwrap();
+        let key_schema = out.key_schema.unwrap();
+        assert_eq!(key_schema.fields[0].name, "n.x");
+        assert_eq!(out.key, Value::Struct(Struct::new(key_schema).unwrap().with("n.x", 5).unwrap()));
     }
 
     #[test]
