@@ -1,6 +1,6 @@
 """ferroconnect: Kafka Connect with a Rust core and a Python connector API.
 
-Write source and sink connectors as Python classes; the native runtime does the Kafka I/O, offset
+Write source and sink connectors, transforms and predicates as Python classes; the native runtime does the Kafka I/O, offset
 commits, converters and task management.
 """
 
@@ -50,6 +50,7 @@ from ferroconnect.connector import (
     TopicPartition,
 )
 from ferroconnect.embedded import EmbeddedKafka
+from ferroconnect.transform import ConnectRecord, Predicate, Transformation
 from ferroconnect.errors import (
     ConfigError,
     ConflictError,
@@ -67,6 +68,7 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "ConnectError",
+    "ConnectRecord",
     "Connector",
     "ConnectorContext",
     "ConnectorStatus",
@@ -84,6 +86,7 @@ __all__ = [
     "NonEmptyString",
     "NotFoundError",
     "OffsetStorageReader",
+    "Predicate",
     "Password",
     "Range",
     "RecordMetadata",
@@ -106,6 +109,7 @@ __all__ = [
     "Time",
     "Timestamp",
     "TopicPartition",
+    "Transformation",
     "Type",
     "ValidString",
     "Width",

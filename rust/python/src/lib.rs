@@ -19,7 +19,9 @@ mod kafka;
 mod logging;
 mod records;
 mod sink;
+mod sink_record;
 mod source;
+mod transforms;
 mod worker;
 
 #[pymodule]
@@ -34,5 +36,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     config::register(m)?;
     cli::register(m)?;
     logging::register(m)?;
+    transforms::register(m)?;
     Ok(())
 }
