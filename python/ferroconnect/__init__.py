@@ -1,7 +1,7 @@
 """ferroconnect: Kafka Connect with a Rust core and a Python connector API.
 
-Write source and sink connectors, transforms and predicates as Python classes; the native runtime does the Kafka I/O, offset
-commits, converters and task management.
+Write source and sink connectors, transforms and predicates as Python classes; the native runtime
+does the Kafka I/O, offset commits, converters and task management.
 """
 
 from ferroconnect._core import (
@@ -50,7 +50,6 @@ from ferroconnect.connector import (
     TopicPartition,
 )
 from ferroconnect.embedded import EmbeddedKafka
-from ferroconnect.transform import ConnectRecord, Predicate, Transformation
 from ferroconnect.errors import (
     ConfigError,
     ConflictError,
@@ -60,6 +59,7 @@ from ferroconnect.errors import (
     NotFoundError,
     RetriableError,
 )
+from ferroconnect.transform import ConnectRecord, Predicate, Transformation
 from ferroconnect.worker import ConnectorStatus, Worker
 
 __all__ = [
@@ -86,8 +86,8 @@ __all__ = [
     "NonEmptyString",
     "NotFoundError",
     "OffsetStorageReader",
-    "Predicate",
     "Password",
+    "Predicate",
     "Range",
     "RecordMetadata",
     "RetriableError",

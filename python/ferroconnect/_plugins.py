@@ -81,8 +81,7 @@ def _scanned_classes() -> dict[str, type]:
                     issubclass(value, Connector)
                     and getattr(value, "_ferroconnect_kind", "") in ("source", "sink")
                 ) or (
-                    issubclass(value, Transformation | Predicate)
-                    and value not in (Transformation, Predicate)
+                    issubclass(value, Transformation | Predicate) and value not in (Transformation, Predicate)
                 ):
                     found[class_name(value)] = value
     return found

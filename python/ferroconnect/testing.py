@@ -74,13 +74,14 @@ def apply_transform(
         >>> class Double(fc.Transformation):
         ...     def apply(self, record):
         ...         return record.new_record(value=record.value * 2)
-        >>> [r.value for r in apply_transform(Double, {}, [fc.SourceRecord({"f": 1}, {"p": 0}, "t", value=21)])]
+        >>> records = [fc.SourceRecord({"file": "in"}, {"line": 1}, "topic", value=21)]
+        >>> [r.value for r in apply_transform(Double, {}, records)]
         [42]
     """
     inputs = list(records)
     name = _plugins.register(transform) if isinstance(transform, type) else transform
     results: list[Any] = _core.apply_transform(name, dict(config), inputs)
-    for result, record in zip(results, inputs):
+    for result, record in zip(results, inputs, strict=True):
         if isinstance(result, SourceRecord) and isinstance(record, SourceRecord):
             result.source_partition, result.source_offset = record.source_partition, record.source_offset
     return results
