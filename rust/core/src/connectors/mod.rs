@@ -78,6 +78,10 @@ impl PluginLoader for BuiltinsFirst {
         plugins.extend(self.fallback.connector_plugins()?);
         Ok(plugins)
     }
+
+    fn transform_loader(&self) -> Option<Arc<dyn crate::transforms::chain::TransformLoader>> {
+        self.fallback.transform_loader()
+    }
 }
 
 #[cfg(test)]

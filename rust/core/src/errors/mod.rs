@@ -1,8 +1,8 @@
 //! Kafka Connect's error handling for records (KIP-298): retries of retriable failures, the
 //! `errors.tolerance` decision, the error log and, for sink connectors, the dead letter queue.
 //!
-//! A task owns one [`ErrorReporter`]. Every failure of a per-record stage (converters, the task's
-//! own errant-record reports) goes through `report`, which logs and writes to the dead letter queue
+//! A task owns one [`ErrorReporter`]. Every failure of a per-record stage (transforms, converters,
+//! the task's own errant-record reports) goes through `report`, which logs and writes to the dead letter queue
 //! first and then answers whether the failure is tolerated, as Kafka's
 //! `RetryWithToleranceOperator` does.
 
@@ -24,6 +24,7 @@ pub use self::dlq::DeadLetterQueue;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
     TaskPut,
+    Transformation,
     KeyConverter,
     ValueConverter,
     HeaderConverter,
@@ -34,6 +35,7 @@ impl Stage {
     pub fn as_str(self) -> &'static str {
         match self {
             Stage::TaskPut => "TASK_PUT",
+            Stage::Transformation => "TRANSFORMATION",
             Stage::KeyConverter => "KEY_CONVERTER",
             Stage::ValueConverter => "VALUE_CONVERTER",
             Stage::HeaderConverter => "HEADER_CONVERTER",

@@ -119,6 +119,8 @@ pub fn connector_config_def() -> &'static ConfigDef {
             ConfigKey::new("key.converter", ConfigType::Class, Some(ConfigValue::Null), Importance::Low, "Converter for record keys; overrides the worker's."),
             ConfigKey::new("value.converter", ConfigType::Class, Some(ConfigValue::Null), Importance::Low, "Converter for record values; overrides the worker's."),
             ConfigKey::new("header.converter", ConfigType::Class, Some(ConfigValue::Null), Importance::Low, "Converter for record headers; overrides the worker's."),
+            ConfigKey::new("transforms", ConfigType::List, Some(ConfigValue::List(vec![])), Importance::Low, "Aliases for the transformations to be applied to records."),
+            ConfigKey::new("predicates", ConfigType::List, Some(ConfigValue::List(vec![])), Importance::Low, "Aliases for the predicates used by transformations."),
             ConfigKey::new("errors.retry.timeout", ConfigType::Long, Some(ConfigValue::Long(0)), Importance::Medium, "Maximum duration in milliseconds that a failed operation will be reattempted; -1 for infinite."),
             ConfigKey::new("errors.retry.delay.max.ms", ConfigType::Long, Some(ConfigValue::Long(60_000)), Importance::Medium, "Maximum duration in milliseconds between consecutive retry attempts."),
             ConfigKey::new("errors.tolerance", ConfigType::String, s("none"), Importance::Medium, "Behavior for tolerating errors: 'none' fails the task on the first error, 'all' skips problematic records.")

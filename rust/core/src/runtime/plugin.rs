@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::kafka::producer::Delivered;
 use crate::runtime::record::SourceRecord;
 use crate::runtime::sink_record::{SinkBatch, SinkRecord, TopicPartition};
+use crate::transforms::chain::TransformLoader;
 
 /// A connector's or task's configuration: Kafka Connect's string map.
 pub type Config = BTreeMap<String, String>;
@@ -231,5 +232,10 @@ pub trait PluginLoader: Send + Sync {
     /// `GET /connector-plugins`).
     fn connector_plugins(&self) -> Result<Vec<PluginDesc>> {
         Ok(Vec::new())
+    }
+    /// Finds the transforms and predicates that are not built in (the bindings' Python classes);
+    /// `None`: only Kafka's built-in ones exist.
+    fn transform_loader(&self) -> Option<Arc<dyn TransformLoader>> {
+        None
     }
 }

@@ -1,7 +1,8 @@
 //! Runs one sink task on its own OS thread (Kafka Connect's `WorkerSinkTask`).
 //!
 //! The loop: take a batch from the consumer's fetcher (see `kafka::consumer`), convert each
-//! record's key, value and headers, hand the batch to `put` (every iteration, an empty batch
+//! record's key, value and headers, run the batch through the connector's transforms (skipped
+//! entirely when there are none), hand the batch to `put` (every iteration, an empty batch
 //! included, as Kafka does), and advance the task's current offsets past it. Every
 //! `offset.flush.interval.ms`, on `request_commit`, before partitions are revoked and on a graceful
 //! stop: wait for the dead letter queue, ask `pre_commit` which offsets are safe, and commit those
@@ -23,6 +24,8 @@ use crate::runtime::plugin::{
 use crate::runtime::record::Header;
 use crate::runtime::sink_record::{SinkBatch, SinkRecord};
 use crate::runtime::task_control::{join_by, log_abandoned, TaskControl, TaskId};
+use crate::transforms::chain::StageFailure;
+use crate::transforms::{Record, TransformChain};
 
 /// Kafka's class of conversion failures, as the dead letter queue's headers name it.
 const DATA_EXCEPTION: &str = "org.apache.kafka.connect.errors.DataException";
@@ -56,6 +59,18 @@ pub struct SinkTaskSetup {
     pub max_batch: usize,
     /// Where the topics this task consumes are recorded (KIP-558).
     pub active_topics: crate::runtime::topics::TopicRecorder,
+    /// The connector's transforms, applied after the converters, before `put`.
+    pub transforms: TransformChain,
+}
+
+/// What a sink record keeps outside the transform chain: what a transform cannot change in Kafka
+/// either (`SinkRecord.newRecord` keeps the offset, timestamp type and original record).
+struct SinkSide {
+    topic: Arc<str>,
+    partition: i32,
+    offset: i64,
+    timestamp_type: crate::runtime::sink_record::TimestampType,
+    original: Option<crate::runtime::sink_record::RawMessage>,
 }
 
 /// A running sink task: its thread and its status.
@@ -339,6 +354,9 @@ impl Driver {
                 }
             }
         }
+        if !self.setup.transforms.is_empty() {
+            records = self.transform(records)?;
+        }
         let batch = SinkBatch::new(records);
         loop {
             match self.setup.task.put(&batch) {
@@ -425,6 +443,91 @@ impl Driver {
         Ok(None)
     }
 
+    /// Runs converted records through the transform chain, moving their fields in and out. A
+    /// record a stage dropped is not delivered; one a stage failed on is reported (log, dead
+    /// letter queue with its original bytes) and skipped under `errors.tolerance=all`, else fails
+    /// the task. Either way its offset advances with the batch, as in Kafka.
+    fn transform(&mut self, records: Vec<SinkRecord>) -> Result<Vec<SinkRecord>> {
+        let mut sides = Vec::with_capacity(records.len());
+        let mut plain = Vec::with_capacity(records.len());
+        for record in records {
+            let SinkRecord {
+                topic,
+                partition,
+                offset,
+                key_schema,
+                key,
+                value_schema,
+                value,
+                timestamp,
+                timestamp_type,
+                headers,
+                original,
+            } = record;
+            plain.push(Record {
+                topic: topic.to_string(),
+                partition: Some(partition),
+                key_schema,
+                key,
+                value_schema,
+                value,
+                timestamp,
+                headers,
+                offset: Some(offset),
+            });
+            sides.push(SinkSide { topic, partition, offset, timestamp_type, original });
+        }
+        let outcomes = self.setup.transforms.apply_batch(plain);
+        let mut delivered = Vec::with_capacity(outcomes.len());
+        for (outcome, side) in outcomes.into_iter().zip(sides) {
+            match outcome {
+                Ok(Some(record)) => delivered.push(SinkRecord {
+                    // The topic is shared by the records of a batch: kept unless a transform renamed it.
+                    topic: if *side.topic == *record.topic { side.topic } else { Arc::from(record.topic) },
+                    partition: record.partition.unwrap_or(side.partition),
+                    offset: side.offset,
+                    key_schema: record.key_schema,
+                    key: record.key,
+                    value_schema: record.value_schema,
+                    value: record.value,
+                    timestamp: record.timestamp,
+                    timestamp_type: side.timestamp_type,
+                    headers: record.headers,
+                    original: side.original,
+                }),
+                Ok(None) => {}
+                Err(failure) => self.transform_failed(failure, &side)?,
+            }
+        }
+        Ok(delivered)
+    }
+
+    fn transform_failed(&self, failure: StageFailure, side: &SinkSide) -> Result<()> {
+        let error = failure.reported();
+        let original = side.original.as_ref().map(|raw| raw.get().to_consumed());
+        if let Err(exceeded) =
+            self.setup.errors.report(Stage::Transformation, &failure.class, original.as_ref(), &error, None)
+        {
+            return Err(Error::Connector(format!(
+                "{exceeded} (topic {}, partition {}, offset {})\nCaused by: {}",
+                side.topic,
+                side.partition,
+                side.offset,
+                error.trace.trim_end()
+            )));
+        }
+        warn!(
+            task = %self.setup.id,
+            "skipped a record transform {} failed on (errors.tolerance=all): {} (topic {}, partition {}, offset {})",
+            failure.class,
+            error.message,
+            side.topic,
+            side.partition,
+            side.offset
+        );
+        Ok(())
+    }
+
     /// Carries out `context.offset(...)` requests: seeks, and moves the current offsets there.
     fn apply_rewinds(&mut self) {
         let offsets = std::mem::take(&mut self.context.requests().offsets);
@@ -503,6 +606,7 @@ impl Driver {
         if let Err(e) = self.setup.task.stop() {
             self.control.log_stop_failure("stop", &e);
         }
+        self.setup.transforms.close();
         self.fetcher.close();
     }
 }

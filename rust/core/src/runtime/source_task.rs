@@ -1,6 +1,7 @@
 //! Runs one source task on its own OS thread (Kafka Connect's `WorkerSourceTask`).
 //!
-//! The loop: poll the task for a batch, convert each record's key, value and headers, send them,
+//! The loop: poll the task for a batch, run it through the connector's transforms (skipped
+//! entirely when there are none), convert each record's key, value and headers, send them,
 //! and every `offset.flush.interval.ms` store the offsets whose records Kafka acknowledged (see
 //! `submitted`). When librdkafka's queue is full the unsent records wait and `poll` is not called:
 //! back-pressure, nothing dropped. `stop` comes from another thread (the worker): it sets the stop
@@ -32,6 +33,8 @@ use crate::runtime::record::{SourceRecord, Unconvertible};
 use crate::runtime::submitted::{SubmittedRecords, Ticket};
 pub use crate::runtime::task_control::TaskId;
 use crate::runtime::task_control::{join_by, log_abandoned, TaskControl};
+use crate::transforms::chain::StageFailure;
+use crate::transforms::{Record, TransformChain};
 
 /// The exception class Kafka Connect's converters throw, named in error reports.
 const DATA_EXCEPTION: &str = "org.apache.kafka.connect.errors.DataException";
@@ -80,6 +83,24 @@ pub struct SourceTaskSetup {
     pub converter_classes: [String; 3],
     /// Where the topics this task produces to are recorded (KIP-558).
     pub active_topics: crate::runtime::topics::TopicRecorder,
+    /// The connector's transforms, applied to each polled batch before the converters.
+    pub transforms: TransformChain,
+}
+
+/// What a source record keeps outside the transform chain: where it came from, and the task's
+/// own object for it.
+struct SourceSide {
+    source_partition: Arc<serde_json::Value>,
+    source_offset: serde_json::Value,
+    handle: Option<Arc<dyn std::any::Any + Send + Sync>>,
+}
+
+/// What the chain did with one polled record.
+enum Transformed {
+    Record(SourceRecord),
+    /// A stage returned `None`.
+    Dropped,
+    Failed(StageFailure, SourceSide),
 }
 
 /// State shared by the task's thread, the producer's delivery callbacks and the worker.
@@ -257,6 +278,7 @@ impl Driver {
         if let Err(e) = self.commit_offsets() {
             warn!(task = %self.setup.id, "offset commit at shutdown failed: {e}");
         }
+        self.setup.transforms.close();
         match outcome {
             Err(e) => self.shared.control.fail(e.to_string()),
             Ok(()) => debug!(task = %self.setup.id, "source task stopped"),
@@ -304,18 +326,23 @@ impl Driver {
     fn convert_batch(&mut self, batch: Vec<SourceRecord>) -> Result<()> {
         // Convert without holding the submitted lock: the delivery thread takes it per record.
         let mut converted = Vec::with_capacity(batch.len());
-        for (index, record) in batch.into_iter().enumerate() {
-            let keep = self.wants_records.then(|| record.clone());
-            match self.convert(record) {
-                Ok(done) => {
-                    self.setup.active_topics.record(&done.0.topic);
-                    converted.push((done, keep));
-                }
-                // Skipped: not submitted, so its offset is not tracked and is committed only by a
-                // later record of its source partition (Kafka Connect's WorkerSourceTask).
-                Err(refused) => {
-                    self.refused(index, *refused)?;
-                    self.shared.skipped(keep);
+        if self.setup.transforms.is_empty() {
+            for (index, record) in batch.into_iter().enumerate() {
+                let keep = self.wants_records.then(|| record.clone());
+                self.convert_into(index, record, keep, &mut converted)?;
+            }
+        } else {
+            for (index, (outcome, keep)) in self.transform(batch).into_iter().enumerate() {
+                match outcome {
+                    Transformed::Record(record) => self.convert_into(index, record, keep, &mut converted)?,
+                    // Dropped by a transform: not produced, and (as in Kafka's WorkerSourceTask,
+                    // whose `recordDropped` only calls `commitRecord(record, null)`) not tracked,
+                    // so its offset is committed only by a later record of its source partition.
+                    Transformed::Dropped => self.shared.skipped(keep),
+                    Transformed::Failed(failure, side) => {
+                        self.transform_failed(index, failure, &side)?;
+                        self.shared.skipped(keep);
+                    }
                 }
             }
         }
@@ -330,6 +357,121 @@ impl Driver {
             self.unsent.push_back((outgoing, ticket));
         }
         Ok(())
+    }
+
+    /// Converts one record into `converted`, or reports it refused (and skips it when tolerated).
+    /// `keep` is the task's record as polled, for `commit_records`.
+    #[allow(clippy::type_complexity)]
+    fn convert_into(
+        &mut self,
+        index: usize,
+        record: SourceRecord,
+        keep: Option<SourceRecord>,
+        converted: &mut Vec<((OutgoingRecord, Arc<serde_json::Value>, serde_json::Value), Option<SourceRecord>)>,
+    ) -> Result<()> {
+        match self.convert(record) {
+            Ok(done) => {
+                self.setup.active_topics.record(&done.0.topic);
+                converted.push((done, keep));
+            }
+            // Skipped: not submitted, so its offset is not tracked and is committed only by a
+            // later record of its source partition (Kafka Connect's WorkerSourceTask).
+            Err(refused) => {
+                self.refused(index, *refused)?;
+                self.shared.skipped(keep);
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the batch through the transform chain, moving each record's fields in and out; with
+    /// each outcome the record as polled when the task wants `commit_records` (Kafka hands the
+    /// pre-transform record to `commitRecord`). A record whose fields never became Connect data
+    /// skips the chain and fails in its converter's stage, as before.
+    fn transform(&mut self, batch: Vec<SourceRecord>) -> Vec<(Transformed, Option<SourceRecord>)> {
+        let mut keeps = Vec::with_capacity(batch.len());
+        let mut sides = Vec::with_capacity(batch.len());
+        let mut records = Vec::with_capacity(batch.len());
+        let mut unconvertible = Vec::new();
+        for record in batch {
+            keeps.push(self.wants_records.then(|| record.clone()));
+            if record.unconvertible.is_some() {
+                sides.push(None);
+                unconvertible.push(record);
+                continue;
+            }
+            let SourceRecord {
+                source_partition,
+                source_offset,
+                topic,
+                partition,
+                key_schema,
+                key,
+                value_schema,
+                value,
+                timestamp,
+                headers,
+                handle,
+                unconvertible: _,
+            } = record;
+            sides.push(Some(SourceSide { source_partition, source_offset, handle }));
+            let offset = None;
+            records.push(Record { topic, partition, key_schema, key, value_schema, value, timestamp, headers, offset });
+        }
+        let mut outcomes = self.setup.transforms.apply_batch(records).into_iter();
+        let mut unconvertible = unconvertible.into_iter();
+        sides
+            .into_iter()
+            .zip(keeps)
+            .map(|(side, keep)| {
+                let Some(side) = side else {
+                    return (Transformed::Record(unconvertible.next().expect("kept aside")), keep);
+                };
+                let outcome = match outcomes.next().expect("one outcome per record") {
+                    Ok(Some(record)) => Transformed::Record(SourceRecord {
+                        source_partition: side.source_partition,
+                        source_offset: side.source_offset,
+                        topic: record.topic,
+                        partition: record.partition,
+                        key_schema: record.key_schema,
+                        key: record.key,
+                        value_schema: record.value_schema,
+                        value: record.value,
+                        timestamp: record.timestamp,
+                        headers: record.headers,
+                        handle: side.handle,
+                        unconvertible: None,
+                    }),
+                    Ok(None) => Transformed::Dropped,
+                    Err(failure) => Transformed::Failed(failure, side),
+                };
+                (outcome, keep)
+            })
+            .collect()
+    }
+
+    /// A record a transform (or its predicate) failed on: reported per `errors.log.*`; skipped
+    /// with `errors.tolerance=all`, else the task fails (Kafka's "Tolerance exceeded in error
+    /// handler") with a trace naming the stage, the transform's class and the original error.
+    fn transform_failed(&self, index: usize, failure: StageFailure, side: &SourceSide) -> Result<()> {
+        let error = failure.reported();
+        let record =
+            format!("SourceRecord{{sourcePartition={}, sourceOffset={}}}", side.source_partition, side.source_offset);
+        if self.setup.errors.report_source(Stage::Transformation, &failure.class, &record, &error) {
+            debug!(task = %self.setup.id, "skipped a record a transform failed on (errors.tolerance=all): {}", error.message);
+            return Ok(());
+        }
+        Err(Error::Connector(format!(
+            "Tolerance exceeded in error handler: stage {} with class '{}' failed on record {index} of the batch \
+             polled by task {} (source partition {}, source offset {}): {}\nCaused by: {}",
+            Stage::Transformation.as_str(),
+            failure.class,
+            self.setup.id,
+            side.source_partition,
+            side.source_offset,
+            error.message,
+            error.trace.trim_end(),
+        )))
     }
 
     /// A record a converter refused: reported per `errors.log.*`; skipped with

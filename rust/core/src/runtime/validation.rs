@@ -1,6 +1,7 @@
 //! Config validation and plugin listing for the REST API (Kafka's
 //! `AbstractHerder.validateConnectorConfig`, `generateResult` and `connectorPluginConfig`): the
-//! framework's keys and the connector's own, each key's errors, in Kafka's `ConfigInfos` shape.
+//! framework's keys, the connector's own and those of its transforms and predicates
+//! (`transforms::validate`), each key's errors, in Kafka's `ConfigInfos` shape.
 //!
 //! One deliberate difference from Kafka 4.0: a `connector.class` that cannot be loaded is reported
 //! as an error of that key (200 from validate, 400 from create, as Kafka 4.1+ does with KIP-891),
@@ -16,6 +17,7 @@ use crate::runtime::entities::{ConfigInfo, ConfigInfos, ConfigKeyInfo, ConfigVal
 use crate::runtime::herder::{Herder, RawConfig};
 use crate::runtime::plugin::{Config, ConnectorKind, PluginDesc, PluginType};
 use crate::runtime::worker_config::prefixed;
+use crate::transforms;
 
 /// Kafka's message for a `null` config value.
 const NULL_VALUE: &str = "Null value can not be supplied as the configuration value.";
@@ -55,6 +57,8 @@ fn framework_display(name: &str) -> Option<(&'static str, i32, Width, &'static s
         "key.converter" => ("Common", 5, Width::Short, "Key converter class"),
         "value.converter" => ("Common", 6, Width::Short, "Value converter class"),
         "header.converter" => ("Common", 7, Width::Short, "Header converter class"),
+        "transforms" => ("Transforms", 8, Width::Long, "Transforms"),
+        "predicates" => ("Predicates", 9, Width::Long, "Predicates"),
         "topics" => ("Common", 4, Width::Long, "Topics"),
         "topics.regex" => ("Common", 4, Width::Long, "Topics regex"),
         "errors.retry.timeout" => ("Error Handling", 1, Width::Medium, "Retry Timeout for Errors"),
@@ -212,6 +216,13 @@ impl Herder {
             }
         }
         self.check_converters(&resolved, &mut reports);
+        // Kafka's `ConnectorConfig.enrich`: a group per transform and predicate alias.
+        let transform_loader = self.worker().plugin_loader().transform_loader();
+        let enriched = crate::transforms::validate::enrich(&resolved, transform_loader.as_deref());
+        reports.extend(enriched.reports);
+        for (key, error) in enriched.errors {
+            add_error(&mut reports, &key, error);
+        }
         // A value that came from a placeholder is shown as the placeholder, never as the secret.
         for report in &mut reports {
             if let Some(Some(raw_value)) = raw.get(&report.name) {
@@ -221,7 +232,7 @@ impl Herder {
                 }
             }
         }
-        Ok(generate(&class, &[&framework, &connector_def], reports))
+        Ok(generate(&class, &[&framework, &enriched.def, &connector_def], reports))
     }
 
     /// Builds each converter the connector config names, reporting what fails.
@@ -249,6 +260,8 @@ impl Herder {
                 kind: *kind,
                 version: crate::version().to_owned(),
             }));
+            let loader = self.worker().plugin_loader().transform_loader();
+            plugins.extend(transforms::config::plugins(loader.as_deref()));
         }
         // Kafka's order: sinks, sources, transformations, predicates, converters, header
         // converters, each by class name (measured against Java Connect 4.4.0).
@@ -284,6 +297,15 @@ impl Herder {
         if let Some(found) = known.into_iter().find(|p| matches(&p.class)) {
             return Ok(Some(found));
         }
+        // Transforms and predicates answer to their full name, and to their simple name unless
+        // they are nested classes (`InsertField$Value`: Kafka's alias would be the ambiguous `Value`).
+        let loader = self.worker().plugin_loader().transform_loader();
+        let transform = transforms::config::plugins(loader.as_deref())
+            .into_iter()
+            .find(|p| p.class == plugin || (!p.class.contains('$') && simple(&p.class) == plugin));
+        if transform.is_some() {
+            return Ok(transform);
+        }
         if let Ok(connector) = self.worker().plugin_loader().load_connector(plugin) {
             let kind = connector.kind().into();
             return Ok(Some(PluginDesc { class: plugin.to_owned(), kind, version: connector.version() }));
@@ -302,6 +324,17 @@ impl Herder {
         let kind = match found.kind {
             PluginType::Source => ConnectorKind::Source,
             PluginType::Sink => ConnectorKind::Sink,
+            // A transform's or predicate's own ConfigDef, as Kafka shows it.
+            PluginType::Transformation | PluginType::Predicate => {
+                let kind = match found.kind {
+                    PluginType::Predicate => transforms::config::Kind::Predicate,
+                    _ => transforms::config::Kind::Transformation,
+                };
+                let loader = self.worker().plugin_loader().transform_loader();
+                let def = transforms::config::config_def(kind, &found.class, loader.as_deref())
+                    .unwrap_or_else(|| Ok(ConfigDef::new()))?;
+                return Ok(def.keys().iter().map(key_info).collect());
+            }
             // Our converters take their settings from the connector or worker config: no ConfigDef.
             _ => return Ok(Vec::new()),
         };
@@ -346,7 +379,8 @@ mod tests {
         assert_eq!(infos.configs[0].definition, None);
         // name (missing), file (missing), odd.
         assert_eq!(infos.error_count, 3, "{infos:#?}");
-        assert_eq!(infos.groups, vec!["Common".to_owned(), "Error Handling".to_owned()]);
+        // Kafka's framework groups, `Transforms` and `Predicates` included even when unused.
+        assert_eq!(infos.groups, ["Common", "Transforms", "Predicates", "Error Handling"]);
         let tasks_max = infos.configs.iter().find(|c| c.value.as_ref().is_some_and(|v| v.name == "tasks.max")).unwrap();
         let definition = tasks_max.definition.as_ref().unwrap();
         assert_eq!((definition.order_in_group, definition.default_value.as_deref()), (3, Some("1")));

@@ -27,6 +27,7 @@ use crate::runtime::status::{ConnectorStateInfo, State, Status, TaskState};
 use crate::runtime::task_control::{join_by, TaskControl, TaskId};
 use crate::runtime::topics::TopicTracker;
 use crate::runtime::worker_config::{millis, prefixed, WorkerConfig};
+use crate::transforms::TransformChain;
 
 /// What the user asked a connector to be (Kafka Connect's target state).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -732,6 +733,7 @@ impl Worker {
         let connector_config = self.resolved(&entry.config)?;
         let task_config = self.resolved(&task_config)?;
         let parsed = SinkConfig::parse(&connector_config)?;
+        let transforms = self.transform_chain(&connector_config)?;
         let task = Arc::from(connector.create_sink_task()?);
         let mut consumer_settings = worker.prefixed("consumer.");
         consumer_settings.extend(prefixed(&connector_config, "consumer.override."));
@@ -781,6 +783,7 @@ impl Worker {
                 queue_capacity: max_batch * 2,
             },
             converters,
+            transforms,
             errors: Arc::new(ErrorReporter::new(id.clone(), parsed.errors, dlq)),
             flush_interval: worker.offset_flush_interval,
             flush_timeout: worker.offset_flush_timeout,
@@ -800,6 +803,7 @@ impl Worker {
         let connector_config = self.resolved(&entry.config)?;
         let task_config = self.resolved(&task_config)?;
         let parsed = ConnectorConfig::parse(&connector_config)?;
+        let transforms = self.transform_chain(&connector_config)?;
         let task = Arc::from(connector.create_source_task()?);
         let mut producer_settings = worker.prefixed("producer.");
         producer_settings.insert("client.id".into(), format!("connector-producer-{}-{}", id.connector, id.task));
@@ -816,6 +820,7 @@ impl Worker {
             key_converter: self.converter(&connector_config, "key.converter", true)?,
             value_converter: self.converter(&connector_config, "value.converter", false)?,
             header_converter: self.header_converter(&connector_config)?,
+            transforms,
             active_topics: self.inner.topics.recorder(&id.connector),
             offset_store: self.inner.offsets.clone(),
             flush_interval: worker.offset_flush_interval,
@@ -824,6 +829,13 @@ impl Worker {
             converter_classes: ["key.converter", "value.converter", "header.converter"]
                 .map(|k| self.converter_class(&connector_config, k)),
         })
+    }
+
+    /// A task's transform chain, from its connector's config (Kafka builds it per task, at start);
+    /// a bad `transforms` config fails the task with the key named.
+    fn transform_chain(&self, connector_config: &Config) -> Result<TransformChain> {
+        let loader = self.inner.loader.transform_loader();
+        TransformChain::from_config(connector_config, loader.as_deref())
     }
 
     /// The connector's converter if it names one, else the worker's (settings from the same place).

@@ -1,9 +1,19 @@
-//! A connector's transform chain: Kafka's `transforms`/`predicates` config model, and applying
-//! the stages in order (Kafka's `TransformationChain` and `TransformationStage`).
+//! A connector's transform chain: building one task's stages from its connector config (Kafka's
+//! `ConnectorConfig.transformationStages`) and applying them in order (Kafka's
+//! `TransformationChain` and `TransformationStage`).
+//!
+//! A stage runs on a record iff it has no predicate, or `negate XOR predicate.test(record)`. A
+//! stage that returns `None` drops the record: the later stages never see it. A failure ends the
+//! record's way too, and is reported with the transform's class, as Kafka reports every failure of
+//! a stage (its predicate's included) under `TransformationStage.transformClass()`.
+//!
+//! The chain applies each stage to the whole batch at once (the records its predicate selects), so
+//! a transform written in Python is called once per batch, not once per record.
 
 use crate::config::ConfigDef;
 use crate::error::{Error, Result};
-use crate::runtime::plugin::{Config, PluginDesc};
+use crate::runtime::plugin::{Config, PluginDesc, ReportedError};
+use crate::transforms::config::{self, make_predicate, make_transform, stage_specs, PREDICATES, TRANSFORMS};
 use crate::transforms::{Predicate, Record, Transformation};
 
 /// Finds the transforms and predicates that are not built in (the bindings' Python classes).
@@ -21,39 +31,200 @@ pub trait TransformLoader: Send + Sync {
     fn plugins(&self) -> Vec<PluginDesc>;
 }
 
-/// A record that failed in a stage: the error and the class of the transform (or predicate) that
-/// raised it, for the error reporters (`__connect.errors.class.name`).
+/// A record that failed in a stage: the error and the class of the stage's transform, for the
+/// error reporters (`__connect.errors.class.name`).
 #[derive(Debug)]
 pub struct StageFailure {
     pub class: String,
     pub error: Error,
 }
 
-/// The configured stages of one task, in `transforms` order.
-pub struct TransformChain {
-    // Filled in by the chain's implementation.
+impl StageFailure {
+    /// The failure as the error reporters show it: Kafka's exception class for the error's kind,
+    /// its message, and a trace that starts with both.
+    pub fn reported(&self) -> ReportedError {
+        let class_name = match &self.error {
+            Error::Data(_) => "org.apache.kafka.connect.errors.DataException",
+            Error::Config { .. } | Error::ConfigErrors(_) => "org.apache.kafka.common.config.ConfigException",
+            Error::Retriable(_) => "org.apache.kafka.connect.errors.RetriableException",
+            _ => "org.apache.kafka.connect.errors.ConnectException",
+        };
+        let message = self.error.to_string();
+        ReportedError { class_name: class_name.to_owned(), trace: format!("{class_name}: {message}"), message }
+    }
 }
+
+/// One stage: a transform, and the predicate that decides whether it runs.
+struct Stage {
+    class: String,
+    transform: Box<dyn Transformation>,
+    /// The predicate and `negate`.
+    predicate: Option<(Box<dyn Predicate>, bool)>,
+}
+
+/// The configured stages of one task, in `transforms` order.
+#[derive(Default)]
+pub struct TransformChain {
+    stages: Vec<Stage>,
+}
+
+/// What happened to one record in the chain.
+pub type Outcome = std::result::Result<Option<Record>, StageFailure>;
 
 impl TransformChain {
     /// The chain a connector config describes (`transforms`, `transforms.<alias>.*`,
     /// `predicates`, `predicates.<alias>.*`); built-ins first, then `loader`; errors name the
-    /// full key.
+    /// full key. Each stage gets a predicate of its own, as in Kafka.
     pub fn from_config(config: &Config, loader: Option<&dyn TransformLoader>) -> Result<Self> {
-        let _ = (config, loader);
-        Err(Error::config("transforms", "transforms are not built yet"))
+        let mut chain = TransformChain::default();
+        for spec in stage_specs(config)? {
+            let prefix = config::prefix(TRANSFORMS, &spec.alias);
+            let transform = make_transform(&spec.class, &spec.config, &prefix, loader)?;
+            let predicate = match &spec.predicate {
+                None => None,
+                Some(p) => {
+                    let prefix = config::prefix(PREDICATES, &p.alias);
+                    match make_predicate(&p.class, &p.config, &prefix, loader) {
+                        Ok(predicate) => Some((predicate, spec.negate)),
+                        Err(e) => {
+                            let mut transform = transform;
+                            transform.close();
+                            return Err(e);
+                        }
+                    }
+                }
+            };
+            chain.stages.push(Stage { class: spec.class, transform, predicate });
+        }
+        Ok(chain)
+    }
+
+    /// A chain of ready-made stages (tests and native users): `(class, transform, predicate and
+    /// negate)`.
+    pub fn from_stages(stages: Vec<(String, Box<dyn Transformation>, Option<(Box<dyn Predicate>, bool)>)>) -> Self {
+        let stages =
+            stages.into_iter().map(|(class, transform, predicate)| Stage { class, transform, predicate }).collect();
+        TransformChain { stages }
     }
 
     /// Whether the chain has no stage (the runtime then skips it entirely).
     pub fn is_empty(&self) -> bool {
-        true
+        self.stages.is_empty()
     }
 
     /// Applies every stage whose predicate matches (`negate` inverts it), in order, one outcome
-    /// per record: the record, `None` when a stage dropped it, or the stage's failure.
-    pub fn apply_batch(&mut self, records: Vec<Record>) -> Vec<std::result::Result<Option<Record>, StageFailure>> {
-        records.into_iter().map(|r| Ok(Some(r))).collect()
+    /// per record, in the records' order: the record, `None` when a stage dropped it, or the
+    /// stage's failure.
+    pub fn apply_batch(&mut self, records: Vec<Record>) -> Vec<Outcome> {
+        let total = records.len();
+        if self.stages.is_empty() {
+            return records.into_iter().map(|r| Ok(Some(r))).collect();
+        }
+        // Records still on their way, with their index in the batch, in order.
+        let mut live: Vec<(usize, Record)> = records.into_iter().enumerate().collect();
+        // Records that left the chain early (dropped or failed), by index.
+        let mut ended: Vec<(usize, Outcome)> = Vec::new();
+        for stage in &mut self.stages {
+            if live.is_empty() {
+                break;
+            }
+            live = stage.apply(std::mem::take(&mut live), &mut ended);
+        }
+        let mut outcomes: Vec<Option<Outcome>> = (0..total).map(|_| None).collect();
+        for (index, record) in live {
+            outcomes[index] = Some(Ok(Some(record)));
+        }
+        for (index, outcome) in ended {
+            outcomes[index] = Some(outcome);
+        }
+        outcomes.into_iter().map(|o| o.expect("every record has an outcome")).collect()
     }
 
-    /// Closes every stage's transform and predicate.
-    pub fn close(&mut self) {}
+    /// Closes every stage's transform and predicate (once; the chain is empty afterwards).
+    pub fn close(&mut self) {
+        for mut stage in self.stages.drain(..) {
+            stage.transform.close();
+            if let Some((predicate, _)) = &mut stage.predicate {
+                predicate.close();
+            }
+        }
+    }
 }
+
+impl Drop for TransformChain {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+impl Stage {
+    /// Applies the stage to the records its predicate selects; the others pass unchanged. Returns
+    /// the records that go on, in order; those dropped or failed go to `ended`.
+    fn apply(&mut self, live: Vec<(usize, Record)>, ended: &mut Vec<(usize, Outcome)>) -> Vec<(usize, Record)> {
+        let (selected, passed): (Vec<(usize, Record)>, Vec<(usize, Record)>) = match &mut self.predicate {
+            None => (live, Vec::new()),
+            Some((predicate, negate)) => {
+                let mut selected = Vec::with_capacity(live.len());
+                let mut passed = Vec::new();
+                for (index, record) in live {
+                    match predicate.test(&record) {
+                        Ok(matched) if matched != *negate => selected.push((index, record)),
+                        Ok(_) => passed.push((index, record)),
+                        Err(error) => ended.push((index, Err(StageFailure { class: self.class.clone(), error }))),
+                    }
+                }
+                (selected, passed)
+            }
+        };
+        if selected.is_empty() {
+            return passed;
+        }
+        let (indices, records): (Vec<usize>, Vec<Record>) = selected.into_iter().unzip();
+        let mut outcomes = self.transform.apply_batch(records);
+        // A transform that answers for fewer or more records than it was given breaks the
+        // contract; the records it left without an answer fail rather than vanish.
+        if outcomes.len() != indices.len() {
+            let message = format!(
+                "transform {} returned {} outcomes for a batch of {} records",
+                self.class,
+                outcomes.len(),
+                indices.len()
+            );
+            outcomes.truncate(indices.len());
+            outcomes.resize_with(indices.len(), || Err(Error::Connector(message.clone())));
+        }
+        let mut transformed = Vec::with_capacity(indices.len());
+        for (index, outcome) in indices.into_iter().zip(outcomes) {
+            match outcome {
+                Ok(Some(record)) => transformed.push((index, record)),
+                Ok(None) => ended.push((index, Ok(None))),
+                Err(error) => ended.push((index, Err(StageFailure { class: self.class.clone(), error }))),
+            }
+        }
+        merge_by_index(transformed, passed)
+    }
+}
+
+/// Merges two lists sorted by index into one.
+fn merge_by_index(a: Vec<(usize, Record)>, b: Vec<(usize, Record)>) -> Vec<(usize, Record)> {
+    if b.is_empty() {
+        return a;
+    }
+    if a.is_empty() {
+        return b;
+    }
+    let mut merged = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    loop {
+        let take_a = match (a.peek(), b.peek()) {
+            (Some((i, _)), Some((j, _))) => i < j,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => return merged,
+        };
+        merged.push(if take_a { a.next() } else { b.next() }.expect("peeked"));
+    }
+}
+
+#[cfg(test)]
+mod tests;

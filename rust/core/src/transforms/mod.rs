@@ -5,14 +5,19 @@
 //! - `builtin.rs`: the table of Kafka's own transforms and predicates, native here, under Kafka's
 //!   class names; each lives in a module of its own below.
 //! - `side.rs`: what `$Key`/`$Value` variants share (the side they work on, Kafka's checks).
+//! - `config.rs`: the `transforms`/`predicates` config model, shared by the runtime and validation.
+//! - `chain.rs`: one task's chain of stages and how it applies them.
+//! - `validate.rs`: what the REST validate endpoint shows for those keys (Kafka's `ConnectorConfig.enrich`).
 //!
 //! A transform is configured once per task and applied to one record at a time; it keeps its
 //! own caches (Kafka's transforms cache the schemas they derive), hence `&mut self`.
 
 pub mod builtin;
 pub mod chain;
+pub mod config;
 pub mod record;
 pub mod side;
+pub mod validate;
 
 pub use chain::TransformChain;
 pub use record::Record;
