@@ -45,6 +45,12 @@ pub trait Transformation: Send {
 pub trait Predicate: Send {
     fn test(&mut self, record: &Record) -> Result<bool>;
 
+    /// Tests several records at once, one outcome per record in order. A predicate that gains
+    /// from batches (a Python one: one GIL hold per batch) overrides it.
+    fn test_batch(&mut self, records: &[&Record]) -> Vec<Result<bool>> {
+        records.iter().map(|r| self.test(r)).collect()
+    }
+
     /// Kafka's `close`; called once when its task stops.
     fn close(&mut self) {}
 }

@@ -11,7 +11,7 @@ mod stage;
 use ferroconnect_core::config::ConfigDef;
 use ferroconnect_core::runtime::plugin::{Config, PluginDesc, PluginType};
 use ferroconnect_core::transforms::chain::TransformLoader;
-use ferroconnect_core::transforms::{Predicate, Transformation};
+use ferroconnect_core::transforms::{Predicate, Record, Transformation};
 use ferroconnect_core::{Error, Result};
 use pyo3::prelude::*;
 use pyo3::types::PyList;
@@ -166,13 +166,16 @@ fn match_predicate(
         return Err(ConfigError::new_err(format!("Class {class_name} could not be found as a predicate.")));
     };
     let mut predicate = made.map_err(crate::errors::to_py)?;
-    let outcome = py.detach(|| inputs.iter().map(|r| predicate.test(r)).collect::<Result<Vec<bool>>>());
+    let outcome = py.detach(|| {
+        let records: Vec<&Record> = inputs.iter().collect();
+        predicate.test_batch(&records).into_iter().collect::<Result<Vec<bool>>>()
+    });
     py.detach(|| predicate.close());
     outcome.map_err(crate::errors::to_py)
 }
 
 /// Python `SourceRecord`s and `SinkRecord`s as the chain's records.
-fn core_records(py: Python<'_>, records: &Bound<'_, PyAny>) -> PyResult<Vec<ferroconnect_core::transforms::Record>> {
+fn core_records(py: Python<'_>, records: &Bound<'_, PyAny>) -> PyResult<Vec<Record>> {
     records
         .try_iter()?
         .map(|item| {

@@ -138,14 +138,18 @@ pub struct PyPredicate {
     pub(crate) obj: Py<PyAny>,
 }
 
-impl PyPredicate {
+impl Predicate for PyPredicate {
+    fn test(&mut self, record: &Record) -> Result<bool> {
+        self.test_batch(&[record]).pop().expect("one outcome per record")
+    }
+
     /// Tests several records under one GIL hold, one outcome per record.
-    pub fn test_batch(&mut self, records: &[Record]) -> Vec<Result<bool>> {
+    fn test_batch(&mut self, records: &[&Record]) -> Vec<Result<bool>> {
         if records.is_empty() {
             return Vec::new();
         }
         Python::attach(|py| {
-            let inputs = match to_py_records(py, records.to_vec()) {
+            let inputs = match to_py_records(py, records.iter().map(|&r| r.clone()).collect()) {
                 Ok(inputs) => inputs,
                 Err(e) => {
                     let message = from_py(py, e).to_string();
@@ -159,12 +163,6 @@ impl PyPredicate {
                 .map(|record| obj.call_method1(test, (record,)).and_then(|r| r.is_truthy()).map_err(|e| from_py(py, e)))
                 .collect()
         })
-    }
-}
-
-impl Predicate for PyPredicate {
-    fn test(&mut self, record: &Record) -> Result<bool> {
-        self.test_batch(std::slice::from_ref(record)).pop().expect("one outcome per record")
     }
 
     fn close(&mut self) {
