@@ -95,6 +95,9 @@ struct SourceSide {
     handle: Option<Arc<dyn std::any::Any + Send + Sync>>,
 }
 
+/// A converted record with its source partition and offset (for `submitted`).
+type Converted = (OutgoingRecord, Arc<serde_json::Value>, serde_json::Value);
+
 /// What the chain did with one polled record.
 enum Transformed {
     Record(SourceRecord),
@@ -361,13 +364,12 @@ impl Driver {
 
     /// Converts one record into `converted`, or reports it refused (and skips it when tolerated).
     /// `keep` is the task's record as polled, for `commit_records`.
-    #[allow(clippy::type_complexity)]
     fn convert_into(
         &mut self,
         index: usize,
         record: SourceRecord,
         keep: Option<SourceRecord>,
-        converted: &mut Vec<((OutgoingRecord, Arc<serde_json::Value>, serde_json::Value), Option<SourceRecord>)>,
+        converted: &mut Vec<(Converted, Option<SourceRecord>)>,
     ) -> Result<()> {
         match self.convert(record) {
             Ok(done) => {
@@ -499,10 +501,7 @@ impl Driver {
 
     /// A record's serialized form, and its source partition and offset for `submitted`. Takes the
     /// record by value so that converters can move its bytes instead of copying them.
-    fn convert(
-        &self,
-        record: SourceRecord,
-    ) -> Result<(OutgoingRecord, Arc<serde_json::Value>, serde_json::Value), Box<Refused>> {
+    fn convert(&self, record: SourceRecord) -> Result<Converted, Box<Refused>> {
         let SourceRecord {
             source_partition,
             source_offset,

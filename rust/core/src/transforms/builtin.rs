@@ -3,6 +3,10 @@
 //! (what validation and `GET /connector-plugins/{plugin}/config` show) and how to build one.
 
 use crate::config::ConfigDef;
+use crate::transforms::{
+    drop_headers, extract_field, filter, header_from, hoist_field, insert_field, insert_header, predicates,
+    regex_router, timestamp_router, value_to_key,
+};
 use crate::transforms::{MakePredicate, MakeTransform};
 
 /// A built-in transform.
@@ -20,10 +24,97 @@ pub struct BuiltinPredicate {
 }
 
 /// Every built-in transform (rows are added as the transforms are written).
-pub const TRANSFORMS: &[BuiltinTransform] = &[];
+pub const TRANSFORMS: &[BuiltinTransform] = &[
+    BuiltinTransform {
+        names: &["org.apache.kafka.connect.transforms.ExtractField$Key"],
+        config_def: extract_field::config_def,
+        make: extract_field::make_key,
+    },
+    BuiltinTransform {
+        names: &["org.apache.kafka.connect.transforms.ExtractField$Value"],
+        config_def: extract_field::config_def,
+        make: extract_field::make_value,
+    },
+    BuiltinTransform {
+        names: &["org.apache.kafka.connect.transforms.HoistField$Key"],
+        config_def: hoist_field::config_def,
+        make: hoist_field::make_key,
+    },
+    BuiltinTransform {
+        names: &["org.apache.kafka.connect.transforms.HoistField$Value"],
+        config_def: hoist_field::config_def,
+        make: hoist_field::make_value,
+    },
+    BuiltinTransform {
+        names: &["org.apache.kafka.connect.transforms.InsertField$Key"],
+        config_def: insert_field::config_def,
+        make: insert_field::make_key,
+    },
+    BuiltinTransform {
+        names: &["org.apache.kafka.connect.transforms.InsertField$Value"],
+        config_def: insert_field::config_def,
+        make: insert_field::make_value,
+    },
+    BuiltinTransform {
+        names: &["org.apache.kafka.connect.transforms.HeaderFrom$Key"],
+        config_def: header_from::config_def,
+        make: header_from::make_key,
+    },
+    BuiltinTransform {
+        names: &["org.apache.kafka.connect.transforms.HeaderFrom$Value"],
+        config_def: header_from::config_def,
+        make: header_from::make_value,
+    },
+    BuiltinTransform {
+        names: &["org.apache.kafka.connect.transforms.ValueToKey"],
+        config_def: value_to_key::config_def,
+        make: value_to_key::make,
+    },
+    BuiltinTransform {
+        names: &["org.apache.kafka.connect.transforms.DropHeaders"],
+        config_def: drop_headers::config_def,
+        make: drop_headers::make,
+    },
+    BuiltinTransform {
+        names: &["org.apache.kafka.connect.transforms.InsertHeader"],
+        config_def: insert_header::config_def,
+        make: insert_header::make,
+    },
+    BuiltinTransform {
+        names: &["org.apache.kafka.connect.transforms.RegexRouter"],
+        config_def: regex_router::config_def,
+        make: regex_router::make,
+    },
+    BuiltinTransform {
+        names: &["org.apache.kafka.connect.transforms.TimestampRouter"],
+        config_def: timestamp_router::config_def,
+        make: timestamp_router::make,
+    },
+    BuiltinTransform {
+        names: &["org.apache.kafka.connect.transforms.Filter"],
+        config_def: filter::config_def,
+        make: filter::make,
+    },
+];
 
 /// Every built-in predicate.
-pub const PREDICATES: &[BuiltinPredicate] = &[];
+pub const PREDICATES: &[BuiltinPredicate] = &[
+    BuiltinPredicate {
+        names: &["org.apache.kafka.connect.transforms.predicates.TopicNameMatches"],
+        config_def: predicates::topic_name_matches_config_def,
+        make: predicates::make_topic_name_matches,
+    },
+    BuiltinPredicate {
+        names: &["org.apache.kafka.connect.transforms.predicates.HasHeaderKey"],
+        config_def: predicates::has_header_key_config_def,
+        make: predicates::make_has_header_key,
+    },
+    BuiltinPredicate {
+        names: &["org.apache.kafka.connect.transforms.predicates.RecordIsTombstone"],
+        config_def: predicates::record_is_tombstone_config_def,
+        make: predicates::make_record_is_tombstone,
+    },
+];
 
 /// The built-in transform of this class name, if there is one.
 pub fn transform(class: &str) -> Option<&'static BuiltinTransform> {

@@ -54,12 +54,17 @@ impl StageFailure {
     }
 }
 
+/// A stage's predicate, and its `negate`.
+pub type StagePredicate = (Box<dyn Predicate>, bool);
+
+/// Records on their way through the chain, each with its index in the batch, in order.
+type Indexed = Vec<(usize, Record)>;
+
 /// One stage: a transform, and the predicate that decides whether it runs.
 struct Stage {
     class: String,
     transform: Box<dyn Transformation>,
-    /// The predicate and `negate`.
-    predicate: Option<(Box<dyn Predicate>, bool)>,
+    predicate: Option<StagePredicate>,
 }
 
 /// The configured stages of one task, in `transforms` order.
@@ -101,7 +106,7 @@ impl TransformChain {
 
     /// A chain of ready-made stages (tests and native users): `(class, transform, predicate and
     /// negate)`.
-    pub fn from_stages(stages: Vec<(String, Box<dyn Transformation>, Option<(Box<dyn Predicate>, bool)>)>) -> Self {
+    pub fn from_stages(stages: Vec<(String, Box<dyn Transformation>, Option<StagePredicate>)>) -> Self {
         let stages =
             stages.into_iter().map(|(class, transform, predicate)| Stage { class, transform, predicate }).collect();
         TransformChain { stages }
@@ -121,7 +126,7 @@ impl TransformChain {
             return records.into_iter().map(|r| Ok(Some(r))).collect();
         }
         // Records still on their way, with their index in the batch, in order.
-        let mut live: Vec<(usize, Record)> = records.into_iter().enumerate().collect();
+        let mut live: Indexed = records.into_iter().enumerate().collect();
         // Records that left the chain early (dropped or failed), by index.
         let mut ended: Vec<(usize, Outcome)> = Vec::new();
         for stage in &mut self.stages {
@@ -160,8 +165,8 @@ impl Drop for TransformChain {
 impl Stage {
     /// Applies the stage to the records its predicate selects; the others pass unchanged. Returns
     /// the records that go on, in order; those dropped or failed go to `ended`.
-    fn apply(&mut self, live: Vec<(usize, Record)>, ended: &mut Vec<(usize, Outcome)>) -> Vec<(usize, Record)> {
-        let (selected, passed): (Vec<(usize, Record)>, Vec<(usize, Record)>) = match &mut self.predicate {
+    fn apply(&mut self, live: Indexed, ended: &mut Vec<(usize, Outcome)>) -> Indexed {
+        let (selected, passed): (Indexed, Indexed) = match &mut self.predicate {
             None => (live, Vec::new()),
             Some((predicate, negate)) => {
                 let mut selected = Vec::with_capacity(live.len());
@@ -212,7 +217,7 @@ impl Stage {
 }
 
 /// Merges two lists sorted by index into one.
-fn merge_by_index(a: Vec<(usize, Record)>, b: Vec<(usize, Record)>) -> Vec<(usize, Record)> {
+fn merge_by_index(a: Indexed, b: Indexed) -> Indexed {
     if b.is_empty() {
         return a;
     }

@@ -8,6 +8,11 @@
 //! - `config.rs`: the `transforms`/`predicates` config model, shared by the runtime and validation.
 //! - `chain.rs`: one task's chain of stages and how it applies them.
 //! - `validate.rs`: what the REST validate endpoint shows for those keys (Kafka's `ConnectorConfig.enrich`).
+//! - One module per built-in (`extract_field.rs`, `insert_field.rs`, ..., `predicates.rs`), and
+//!   what they share: `simple_config.rs` and `validators.rs` (their configs, with Kafka's
+//!   messages), `schema_cache.rs` (derived schemas, cached per instance as Kafka does),
+//!   `schema_basics.rs` (`copySchemaBasics`, schemaless map access), `field_path.rs` (KIP-821
+//!   paths), `java_regex.rs` and `java_date_format.rs` (Java's regex and `SimpleDateFormat`).
 //!
 //! A transform is configured once per task and applied to one record at a time; it keeps its
 //! own caches (Kafka's transforms cache the schemas they derive), hence `&mut self`.
@@ -18,6 +23,26 @@ pub mod config;
 pub mod record;
 pub mod side;
 pub mod validate;
+
+// Kafka's built-ins (smt-t2): transforms, predicates and what they share.
+mod drop_headers;
+mod extract_field;
+mod field_path;
+mod filter;
+mod header_from;
+mod hoist_field;
+mod insert_field;
+mod insert_header;
+mod java_date_format;
+mod java_regex;
+mod predicates;
+mod regex_router;
+mod schema_basics;
+mod schema_cache;
+mod simple_config;
+mod timestamp_router;
+mod validators;
+mod value_to_key;
 
 pub use chain::TransformChain;
 pub use record::Record;
