@@ -40,8 +40,9 @@ class Transformation(Generic[R]):
     the keys you take in :attr:`config_def` and read them in :meth:`configure`. Return a new
     record made with ``record.new_record(...)``, the record itself, or None to drop it. An
     exception fails the record in stage ``TRANSFORMATION``: ``errors.tolerance`` decides whether
-    the record is skipped (and reported to the dead letter queue) or the task fails with the
-    traceback; a :class:`~ferroconnect.RetriableError` is retried within ``errors.retry.timeout``.
+    the record is skipped (and, for a sink, written to the dead letter queue) or the task fails
+    with the traceback in its trace. (A :class:`~ferroconnect.RetriableError` is not retried yet:
+    it counts as a failure at once.)
 
     Subscript it to say which records it takes: ``Transformation[fc.SinkRecord]`` for sink
     connectors only, plain ``Transformation`` (or ``Transformation[fc.ConnectRecord]``) for both.
