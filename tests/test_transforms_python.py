@@ -343,3 +343,12 @@ def test_worker_config_accepts_class_objects_for_transform_and_predicate_types()
     assert _plugins.find_transform_class(config["transforms.up.type"], "transformation") is Upper
     assert _plugins.find_transform_class(config["predicates.odd.type"], "predicate") is IsOdd
     assert sys.modules[__name__] is not None
+
+
+def test_records_print_as_python_values() -> None:
+    text = repr(source("v", timestamp=5))
+    assert "topic='topic', partition=None" in text and "timestamp=5)" in text, text
+    text = repr(sink("v"))
+    assert text.startswith("SinkRecord(topic='topic', partition=0, offset=7") and "timestamp=1000)" in text, (
+        text
+    )

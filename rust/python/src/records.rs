@@ -114,14 +114,14 @@ impl PySourceRecord {
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!(
-            "SourceRecord(source_partition={}, source_offset={}, topic={:?}, partition={:?}, key={}, value={}, timestamp={:?})",
+            "SourceRecord(source_partition={}, source_offset={}, topic={}, partition={}, key={}, value={}, timestamp={})",
             self.source_partition.bind(py).repr()?,
             self.source_offset.bind(py).repr()?,
-            self.topic,
-            self.kafka_partition,
+            PyString::new(py, &self.topic).repr()?,
+            opt_repr(self.kafka_partition),
             self.key.bind(py).repr()?,
             self.value.bind(py).repr()?,
-            self.timestamp
+            opt_repr(self.timestamp)
         ))
     }
 }
@@ -176,6 +176,11 @@ impl PySourceRecord {
             headers: PyList::new(py, headers)?.into_any().unbind(),
         })
     }
+}
+
+/// An optional number as Python prints it (`None` or the number).
+pub(crate) fn opt_repr<T: std::fmt::Display>(value: Option<T>) -> String {
+    value.map_or_else(|| "None".to_owned(), |v| v.to_string())
 }
 
 /// The schema object of a record field, as the core's schema (None for schemaless).

@@ -291,13 +291,13 @@ impl PySinkRecord {
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let core = self.core();
         Ok(format!(
-            "SinkRecord(topic={:?}, partition={}, offset={}, key={}, value={}, timestamp={:?})",
-            &*core.topic,
+            "SinkRecord(topic={}, partition={}, offset={}, key={}, value={}, timestamp={})",
+            PyString::new(py, &core.topic).repr()?,
             core.partition,
             core.offset,
             self.key(py)?.repr()?,
             self.value(py)?.repr()?,
-            core.timestamp
+            crate::records::opt_repr(core.timestamp)
         ))
     }
 }
