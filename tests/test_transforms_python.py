@@ -335,6 +335,16 @@ def test_entry_points_and_plugin_listing(plugin_module: str, monkeypatch: pytest
     assert all(kind in ("source", "sink") for _, kind, _ in _plugins.connector_plugins())
 
 
+def test_classes_on_plugin_path_are_found_and_listed(
+    plugin_module: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_plugins, "_plugin_paths", [tmp_path])  # plugin_module's directory
+    listed = {name: kind for name, kind, _ in _plugins.transform_plugins()}
+    assert listed[f"{plugin_module}.Reverse"] == "transformation"
+    assert listed[f"{plugin_module}.Empty"] == "predicate"
+    assert f"{plugin_module}.NotATransform" not in listed
+
+
 def test_worker_config_accepts_class_objects_for_transform_and_predicate_types() -> None:
     from ferroconnect.worker import _config
 

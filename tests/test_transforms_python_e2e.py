@@ -138,6 +138,17 @@ def test_python_transforms_in_validation_and_the_plugin_listing(bootstrap_server
         names = {c["definition"]["name"] for c in infos["configs"]}
         assert "transforms.shout.suffix" in names, sorted(names)
         assert infos["error_count"] == 0, json.dumps(infos, indent=1)
+        wrong_kind = worker.validate(
+            {
+                "connector.class": RecordingSink,
+                "name": "validated",
+                "topics": "t",
+                "transforms": "even",
+                "transforms.even.type": EvenCount,
+            }
+        )
+        errors = [e for c in wrong_kind["configs"] for e in c["value"]["errors"]]
+        assert any("does not implement the Transformation interface" in e for e in errors), errors
         shout = f"{Shout.__module__}.Shout"
         import urllib.request
 
