@@ -6,10 +6,16 @@ Python classes in validation and the plugin listing."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 from typing import Any, ClassVar
 
 import ferroconnect as fc
 from ferroconnect.testing import produce
+from process_helpers import stop_gracefully
 from sink_helpers import SINK_WORKER_SETTINGS, RecordingSink, probe, wait_for
 from source_helpers import CountingSource, create_topic, read_values
 
@@ -159,3 +165,53 @@ def test_python_transforms_in_validation_and_the_plugin_listing(bootstrap_server
         with urllib.request.urlopen(f"{worker.rest_url}/connector-plugins/{shout}/config", timeout=30) as r:
             keys = [k["name"] for k in json.load(r)]
         assert "suffix" in keys, keys
+
+
+def test_standalone_cli_finds_python_transforms_by_dotted_path(
+    tmp_path: Path, bootstrap_servers: str, unique_topic: str
+) -> None:
+    create_topic(bootstrap_servers, unique_topic)
+    (tmp_path / "cli_smt.py").write_text(
+        textwrap.dedent(
+            """
+            import ferroconnect as fc
+
+            class Bracket(fc.Transformation):
+                def apply(self, record):
+                    return record.new_record(value=f"[{record.value}]")
+
+            class EndsWithZero(fc.Predicate):
+                def test(self, record):
+                    return record.value.endswith("0")
+            """
+        )
+    )
+    source, sink = tmp_path / "in.txt", tmp_path / "out.txt"
+    source.write_text("".join(f"line {i}\n" for i in range(30)))
+    (tmp_path / "worker.properties").write_text(
+        f"bootstrap.servers={bootstrap_servers}\noffset.storage.file.filename={tmp_path / 'offsets.json'}\n"
+        "listeners=http://127.0.0.1:0\noffset.flush.interval.ms=500\n"
+    )
+    (tmp_path / "source.properties").write_text(
+        f"name=file-source\nconnector.class=file_stream.FileStreamSource\nfile={source}\ntopic={unique_topic}\n"
+        "transforms=bracket\ntransforms.bracket.type=cli_smt.Bracket\n"
+        "transforms.bracket.predicate=zero\npredicates=zero\npredicates.zero.type=cli_smt.EndsWithZero\n"
+    )
+    (tmp_path / "sink.properties").write_text(
+        f"name=file-sink\nconnector.class=file_stream.FileStreamSink\nfile={sink}\ntopics={unique_topic}\n"
+        "transforms=bracket\ntransforms.bracket.type=cli_smt.Bracket\n"
+    )
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(examples), str(tmp_path)])}
+    files = [str(tmp_path / f) for f in ("worker.properties", "source.properties", "sink.properties")]
+    with (tmp_path / "worker.log").open("ab") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "ferroconnect.cli", "standalone", *files], env=env, stdout=log, stderr=log
+        )
+    try:
+        lines = lambda: sink.read_text().splitlines() if sink.exists() else []  # noqa: E731
+        wait_for(lambda: len(lines()) >= 30, what="the sink file to fill")
+    finally:
+        stop_gracefully(worker, tmp_path / "worker.log", timeout=60)
+    expected = [f"[[line {i}]]" if i % 10 == 0 else f"[line {i}]" for i in range(30)]
+    assert lines() == expected
