@@ -127,7 +127,7 @@ mod tests {
     fn chain(short: bool) -> (TransformChain, Arc<Mutex<Vec<usize>>>) {
         let batches = Arc::new(Mutex::new(Vec::new()));
         let predicate = TopicA { batches: batches.clone(), short };
-        let stage: (String, Box<dyn Transformation>, Option<(Box<dyn Predicate>, bool)>) =
+        let stage: (String, Box<dyn Transformation>, Option<chain::StagePredicate>) =
             ("Upper".to_owned(), Box::new(Upper), Some((Box::new(predicate), false)));
         (TransformChain::from_stages(vec![stage]), batches)
     }
