@@ -267,3 +267,32 @@ fn a_batch_transform_that_loses_records_fails_them() {
     assert_eq!(outcomes[0], "a");
     assert!(outcomes[1].starts_with("failed by x.Short: transform x.Short returned 1 outcomes"), "{outcomes:?}");
 }
+
+#[test]
+fn kafkas_built_ins_are_found_without_a_loader() {
+    let mut chain = chain_without_loader(&[
+        ("transforms", "dropTombstones,route"),
+        ("transforms.dropTombstones.type", "org.apache.kafka.connect.transforms.Filter"),
+        ("transforms.dropTombstones.predicate", "isTombstone"),
+        ("transforms.route.type", "org.apache.kafka.connect.transforms.RegexRouter"),
+        ("transforms.route.regex", "(.*)"),
+        ("transforms.route.replacement", "$1-copy"),
+        ("predicates", "isTombstone"),
+        ("predicates.isTombstone.type", "org.apache.kafka.connect.transforms.predicates.RecordIsTombstone"),
+    ]);
+    let mut batch = records(&["a", "b"]);
+    batch[1].value = Value::Null;
+    assert_eq!(summary(chain.apply_batch(batch)), ["a-copy", "dropped"]);
+    // A built-in's own config error names the full key.
+    let err = TransformChain::from_config(
+        &config(&[("transforms", "r"), ("transforms.r.type", "org.apache.kafka.connect.transforms.RegexRouter")]),
+        None,
+    )
+    .err()
+    .unwrap();
+    assert!(matches!(&err, Error::Config { key, .. } if key.starts_with("transforms.r.")), "{err}");
+}
+
+fn chain_without_loader(pairs: &[(&str, &str)]) -> TransformChain {
+    TransformChain::from_config(&config(pairs), None).expect("chain")
+}
