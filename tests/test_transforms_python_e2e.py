@@ -51,6 +51,18 @@ class EvenCount(fc.Predicate[fc.SourceRecord]):
         return int(str(record.value).split(":")[1]) % 2 == 0
 
 
+class FlakyOnce(fc.Transformation):
+    """Raises RetriableError the first time it sees each value."""
+
+    seen: ClassVar[set[str]] = set()
+
+    def apply(self, record: Any) -> Any:
+        if record.value not in FlakyOnce.seen:
+            FlakyOnce.seen.add(record.value)
+            raise fc.RetriableError(f"{record.value} is not ready")
+        return record.new_record(value=f"{record.value}+retried")
+
+
 class Explodes(fc.Transformation):
     def apply(self, record: Any) -> Any:
         return self.parse(record.value)
@@ -106,6 +118,27 @@ def test_source_connector_with_a_python_predicate_gating_a_python_transform(
     for value in values:
         n = int(value.rstrip("!").split(":")[1])
         assert value.endswith("!") == (n % 2 == 0), value
+
+
+def test_a_retriable_error_is_retried_under_errors_retry_timeout(
+    bootstrap_servers: str, unique_topic: str
+) -> None:
+    create_topic(bootstrap_servers, unique_topic)
+    produce(bootstrap_servers, unique_topic, [(None, f"r{i}".encode()) for i in range(5)])
+    seen = probe(unique_topic)
+    config = {
+        "connector.class": RecordingSink,
+        "topics": unique_topic,
+        "probe": unique_topic,
+        "errors.retry.timeout": "30000",
+        "errors.retry.delay.max.ms": "100",
+        "transforms": "flaky",
+        "transforms.flaky.type": FlakyOnce,
+    }
+    with fc.Worker(bootstrap_servers, **SINK_WORKER_SETTINGS) as worker:
+        worker.create_connector("py-smt-retry", config)
+        wait_for(lambda: len(seen.records) >= 5, what="the retried records")
+    assert seen.values() == [f"r{i}+retried" for i in range(5)]
 
 
 def test_a_transform_exception_fails_the_task_with_its_traceback(

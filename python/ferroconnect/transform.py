@@ -41,8 +41,8 @@ class Transformation(Generic[R]):
     record made with ``record.new_record(...)``, the record itself, or None to drop it. An
     exception fails the record in stage ``TRANSFORMATION``: ``errors.tolerance`` decides whether
     the record is skipped (and, for a sink, written to the dead letter queue) or the task fails
-    with the traceback in its trace. (A :class:`~ferroconnect.RetriableError` is not retried yet:
-    it counts as a failure at once.)
+    with the traceback in its trace. A :class:`~ferroconnect.RetriableError` is first retried on
+    that record alone, within ``errors.retry.timeout``.
 
     Subscript it to say which records it takes: ``Transformation[fc.SinkRecord]`` for sink
     connectors only, plain ``Transformation`` (or ``Transformation[fc.ConnectRecord]``) for both.

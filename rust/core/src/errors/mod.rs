@@ -163,6 +163,11 @@ impl ErrorReporter {
         }
     }
 
+    /// Whether `errors.retry.timeout` allows any retry (it is 0 by default: none).
+    pub fn retries(&self) -> bool {
+        self.settings.retry_timeout != Some(Duration::ZERO)
+    }
+
     /// Runs `operation`, retrying `Error::Retriable` failures until `errors.retry.timeout`
     /// elapses, with Kafka's back-off (300 ms doubling, at most `errors.retry.delay.max.ms`).
     pub fn retry<T>(&self, mut operation: impl FnMut() -> Result<T>) -> Result<T> {

@@ -733,7 +733,7 @@ impl Worker {
         let connector_config = self.resolved(&entry.config)?;
         let task_config = self.resolved(&task_config)?;
         let parsed = SinkConfig::parse(&connector_config)?;
-        let transforms = self.transform_chain(&connector_config)?;
+        let mut transforms = self.transform_chain(&connector_config)?;
         let task = Arc::from(connector.create_sink_task()?);
         let mut consumer_settings = worker.prefixed("consumer.");
         consumer_settings.extend(prefixed(&connector_config, "consumer.override."));
@@ -769,6 +769,8 @@ impl Worker {
             names: ["key.converter", "value.converter", "header.converter"]
                 .map(|k| self.converter_class(&connector_config, k)),
         };
+        let errors = Arc::new(ErrorReporter::new(id.clone(), parsed.errors, dlq));
+        transforms.set_retry(errors.clone());
         Ok(SinkTaskSetup {
             id: id.clone(),
             worker_id: worker.worker_id.clone(),
@@ -784,7 +786,7 @@ impl Worker {
             },
             converters,
             transforms,
-            errors: Arc::new(ErrorReporter::new(id.clone(), parsed.errors, dlq)),
+            errors,
             flush_interval: worker.offset_flush_interval,
             flush_timeout: worker.offset_flush_timeout,
             max_batch,
@@ -803,13 +805,15 @@ impl Worker {
         let connector_config = self.resolved(&entry.config)?;
         let task_config = self.resolved(&task_config)?;
         let parsed = ConnectorConfig::parse(&connector_config)?;
-        let transforms = self.transform_chain(&connector_config)?;
+        let mut transforms = self.transform_chain(&connector_config)?;
         let task = Arc::from(connector.create_source_task()?);
         let mut producer_settings = worker.prefixed("producer.");
         producer_settings.insert("client.id".into(), format!("connector-producer-{}-{}", id.connector, id.task));
         producer_settings.extend(prefixed(&connector_config, "producer.override."));
         let reader: Arc<dyn OffsetReader> =
             Arc::new(ConnectorOffsets { connector: id.connector.clone(), store: self.inner.offsets.clone() });
+        let errors = Arc::new(ErrorReporter::new(id.clone(), parsed.error_settings(), None));
+        transforms.set_retry(errors.clone());
         Ok(SourceTaskSetup {
             id: id.clone(),
             worker_id: worker.worker_id.clone(),
@@ -825,7 +829,7 @@ impl Worker {
             offset_store: self.inner.offsets.clone(),
             flush_interval: worker.offset_flush_interval,
             flush_timeout: worker.offset_flush_timeout,
-            errors: Arc::new(ErrorReporter::new(id.clone(), parsed.error_settings(), None)),
+            errors,
             converter_classes: ["key.converter", "value.converter", "header.converter"]
                 .map(|k| self.converter_class(&connector_config, k)),
         })

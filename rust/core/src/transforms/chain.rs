@@ -10,8 +10,11 @@
 //! The chain applies each stage to the whole batch at once (the records its predicate selects), so
 //! a transform written in Python is called once per batch, not once per record.
 
+use std::sync::Arc;
+
 use crate::config::ConfigDef;
 use crate::error::{Error, Result};
+use crate::errors::ErrorReporter;
 use crate::runtime::plugin::{Config, PluginDesc, ReportedError};
 use crate::transforms::config::{self, make_predicate, make_transform, stage_specs, PREDICATES, TRANSFORMS};
 use crate::transforms::{Predicate, Record, Transformation};
@@ -29,6 +32,28 @@ pub trait TransformLoader: Send + Sync {
     fn predicate_config_def(&self, class: &str) -> Option<Result<ConfigDef>>;
     /// The transforms and predicates it can find (for `GET /connector-plugins`).
     fn plugins(&self) -> Vec<PluginDesc>;
+}
+
+/// Retries a stage that failed on a record with a retriable error, as Kafka's
+/// `RetryWithToleranceOperator` does (`errors.retry.timeout`, `errors.retry.delay.max.ms`).
+pub trait RetryPolicy: Send + Sync {
+    /// Whether any retry is allowed: the chain keeps a copy of each record for its retries only then.
+    fn retries(&self) -> bool;
+    /// Called after a first attempt failed with `Error::Retriable(reason)`: runs `attempt` again,
+    /// with back-off, until it succeeds, fails otherwise, or the retry time is up (its last error).
+    fn retry(&self, reason: String, attempt: &mut dyn FnMut() -> Result<Option<Record>>) -> Result<Option<Record>>;
+}
+
+impl RetryPolicy for ErrorReporter {
+    fn retries(&self) -> bool {
+        ErrorReporter::retries(self)
+    }
+
+    fn retry(&self, reason: String, attempt: &mut dyn FnMut() -> Result<Option<Record>>) -> Result<Option<Record>> {
+        // The first attempt's failure counts as the first call, so the back-off starts with it.
+        let mut first = Some(Err(Error::Retriable(reason)));
+        ErrorReporter::retry(self, || first.take().unwrap_or_else(&mut *attempt))
+    }
 }
 
 /// A record that failed in a stage: the error and the class of the stage's transform, for the
@@ -71,6 +96,8 @@ struct Stage {
 #[derive(Default)]
 pub struct TransformChain {
     stages: Vec<Stage>,
+    /// Retries of retriable failures; none without one.
+    retry: Option<Arc<dyn RetryPolicy>>,
 }
 
 /// What happened to one record in the chain.
@@ -109,7 +136,12 @@ impl TransformChain {
     pub fn from_stages(stages: Vec<(String, Box<dyn Transformation>, Option<StagePredicate>)>) -> Self {
         let stages =
             stages.into_iter().map(|(class, transform, predicate)| Stage { class, transform, predicate }).collect();
-        TransformChain { stages }
+        TransformChain { stages, retry: None }
+    }
+
+    /// Retries retriable failures of a stage with `policy` (the task's `errors.retry.*`).
+    pub fn set_retry(&mut self, policy: Arc<dyn RetryPolicy>) {
+        self.retry = Some(policy);
     }
 
     /// Whether the chain has no stage (the runtime then skips it entirely).
@@ -129,11 +161,12 @@ impl TransformChain {
         let mut live: Indexed = records.into_iter().enumerate().collect();
         // Records that left the chain early (dropped or failed), by index.
         let mut ended: Vec<(usize, Outcome)> = Vec::new();
+        let retry = self.retry.as_deref().filter(|r| r.retries());
         for stage in &mut self.stages {
             if live.is_empty() {
                 break;
             }
-            live = stage.apply(std::mem::take(&mut live), &mut ended);
+            live = stage.apply(std::mem::take(&mut live), &mut ended, retry);
         }
         let mut outcomes: Vec<Option<Outcome>> = (0..total).map(|_| None).collect();
         for (index, record) in live {
@@ -165,12 +198,13 @@ impl Drop for TransformChain {
 impl Stage {
     /// Applies the stage to the records its predicate selects; the others pass unchanged. Returns
     /// the records that go on, in order; those dropped or failed go to `ended`.
-    fn apply(&mut self, live: Indexed, ended: &mut Vec<(usize, Outcome)>) -> Indexed {
+    fn apply(&mut self, live: Indexed, ended: &mut Vec<(usize, Outcome)>, retry: Option<&dyn RetryPolicy>) -> Indexed {
         let (selected, passed): (Indexed, Indexed) = match &mut self.predicate {
             None => (live, Vec::new()),
             Some((predicate, negate)) => {
                 let mut selected = Vec::with_capacity(live.len());
                 let mut passed = Vec::new();
+                let mut failed = Vec::new();
                 let records: Vec<&Record> = live.iter().map(|(_, r)| r).collect();
                 let mut tested = predicate.test_batch(&records);
                 // One outcome per record, whatever the predicate answered.
@@ -181,9 +215,18 @@ impl Stage {
                     match tested {
                         Ok(matched) if matched != *negate => selected.push((index, record)),
                         Ok(_) => passed.push((index, record)),
+                        Err(error) => failed.push((index, record, error)),
+                    }
+                }
+                // Retried (the whole stage, as Kafka), or the record's failure.
+                for (index, record, error) in failed {
+                    match self.retried(record, error, retry) {
+                        Ok(Some(record)) => passed.push((index, record)),
+                        Ok(None) => ended.push((index, Ok(None))),
                         Err(error) => ended.push((index, Err(StageFailure { class: self.class.clone(), error }))),
                     }
                 }
+                passed.sort_by_key(|(index, _)| *index);
                 (selected, passed)
             }
         };
@@ -191,6 +234,8 @@ impl Stage {
             return passed;
         }
         let (indices, records): (Vec<usize>, Vec<Record>) = selected.into_iter().unzip();
+        // Kept only when retries are configured: a failed record must be given to the stage again.
+        let mut originals = retry.map(|_| records.clone()).unwrap_or_default();
         let mut outcomes = self.transform.apply_batch(records);
         // A transform that answers for fewer or more records than it was given breaks the
         // contract; the records it left without an answer fail rather than vanish.
@@ -205,7 +250,13 @@ impl Stage {
             outcomes.resize_with(indices.len(), || Err(Error::Connector(message.clone())));
         }
         let mut transformed = Vec::with_capacity(indices.len());
-        for (index, outcome) in indices.into_iter().zip(outcomes) {
+        for (n, (index, outcome)) in indices.into_iter().zip(outcomes).enumerate() {
+            let outcome = match (outcome, originals.get_mut(n)) {
+                (Err(error @ Error::Retriable(_)), Some(original)) => {
+                    self.retried(std::mem::replace(original, Record::new("", crate::data::Value::Null)), error, retry)
+                }
+                (outcome, _) => outcome,
+            };
             match outcome {
                 Ok(Some(record)) => transformed.push((index, record)),
                 Ok(None) => ended.push((index, Ok(None))),
@@ -213,6 +264,23 @@ impl Stage {
             }
         }
         merge_by_index(transformed, passed)
+    }
+
+    /// The stage on one record again after `error`, while `retry` allows (only a retriable error
+    /// is retried); else `error`.
+    fn retried(&mut self, record: Record, error: Error, retry: Option<&dyn RetryPolicy>) -> Result<Option<Record>> {
+        let (Some(retry), Error::Retriable(reason)) = (retry, &error) else { return Err(error) };
+        retry.retry(reason.clone(), &mut || self.once(record.clone()))
+    }
+
+    /// The stage on one record: Kafka's `TransformationStage.apply`.
+    fn once(&mut self, record: Record) -> Result<Option<Record>> {
+        if let Some((predicate, negate)) = &mut self.predicate {
+            if predicate.test(&record)? == *negate {
+                return Ok(Some(record));
+            }
+        }
+        self.transform.apply(record)
     }
 }
 

@@ -296,3 +296,53 @@ fn kafkas_built_ins_are_found_without_a_loader() {
 fn chain_without_loader(pairs: &[(&str, &str)]) -> TransformChain {
     TransformChain::from_config(&config(pairs), None).expect("chain")
 }
+
+/// Fails with a retriable error the first `fails` times it is called.
+struct Flaky {
+    fails: usize,
+}
+
+impl Transformation for Flaky {
+    fn apply(&mut self, mut record: Record) -> Result<Option<Record>> {
+        if self.fails > 0 {
+            self.fails -= 1;
+            return Err(Error::Retriable("busy".into()));
+        }
+        record.topic.push_str("-ok");
+        Ok(Some(record))
+    }
+}
+
+/// Retries at most `attempts` more times, without waiting.
+struct Attempts(usize);
+
+impl RetryPolicy for Attempts {
+    fn retries(&self) -> bool {
+        self.0 > 0
+    }
+    fn retry(&self, reason: String, attempt: &mut dyn FnMut() -> Result<Option<Record>>) -> Result<Option<Record>> {
+        let mut last = Err(Error::Retriable(reason));
+        for _ in 0..self.0 {
+            last = attempt();
+            if !matches!(last, Err(Error::Retriable(_))) {
+                break;
+            }
+        }
+        last
+    }
+}
+
+#[test]
+fn retriable_failures_are_retried_with_the_record_as_it_entered_the_stage() {
+    let flaky = |fails, attempts| {
+        let mut chain = TransformChain::from_stages(vec![("x.Flaky".into(), Box::new(Flaky { fails }), None)]);
+        chain.set_retry(Arc::new(Attempts(attempts)));
+        summary(chain.apply_batch(records(&["a"])))
+    };
+    assert_eq!(flaky(2, 3), ["a-ok"]);
+    assert_eq!(flaky(3, 2), ["failed by x.Flaky: busy"]);
+    assert_eq!(flaky(1, 0), ["failed by x.Flaky: busy"], "no retry when none is allowed");
+    // Without a policy, no retry either.
+    let mut chain = TransformChain::from_stages(vec![("x.Flaky".into(), Box::new(Flaky { fails: 1 }), None)]);
+    assert_eq!(summary(chain.apply_batch(records(&["a"]))), ["failed by x.Flaky: busy"]);
+}
