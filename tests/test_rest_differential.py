@@ -385,7 +385,6 @@ ROW_MALFORMED = (
 ROW_FRAMEWORK_KEYS = (
     "the framework's connector keys in `GET /connector-plugins/{plugin}/config` and `PUT .../config/validate`"
 )
-ROW_TRANSFORMS = "`GET /connector-plugins?connectorsOnly=false`"
 # Where ours is simply wrong: reported, to be fixed (then the entry goes).
 BUG_STATE_VERSION = "bug, reported: connector and task states lack `version` (the plugin's version)"
 BUG_TOPICS_CHECK = (
@@ -400,7 +399,6 @@ _VALIDATE = (f"docs/compatibility.md: {ROW_FRAMEWORK_KEYS}", BUG_CONVERTER_KEYS)
 _STATUS = (BUG_STATE_VERSION,)
 
 KNOWN_DIFFERENCES: dict[str, tuple[str, ...]] = {
-    "plugins connectorsOnly=false": (f"docs/compatibility.md: {ROW_TRANSFORMS}",),
     "plugin config source": (f"docs/compatibility.md: {ROW_FRAMEWORK_KEYS}",),
     "plugin config sink": (f"docs/compatibility.md: {ROW_FRAMEWORK_KEYS}",),
     "validate good": _VALIDATE,

@@ -152,6 +152,9 @@ pub enum Validator {
     NonEmptyString,
     /// Any other check: returns the reason when the value is invalid.
     Custom(CustomCheck),
+    /// A check that words its whole error message itself (a Java validator that throws its own
+    /// `ConfigException`, as `ValidList` and `LambdaValidator`s do), documented as `description`.
+    Worded { check: CustomCheck, description: String },
 }
 
 impl fmt::Debug for Validator {
@@ -171,6 +174,7 @@ impl Validator {
             Validator::ValidString { allowed, .. } => format!("[{}]", allowed.join(", ")),
             Validator::NonEmptyString => "non-empty string".into(),
             Validator::Custom(_) => String::new(),
+            Validator::Worded { description, .. } => description.clone(),
         }
     }
 
@@ -199,10 +203,18 @@ impl Validator {
                 }
             }
             Validator::NonEmptyString => match value {
-                ConfigValue::String(s) if s.is_empty() => Err("String may not be empty".into()),
+                ConfigValue::String(s) if s.is_empty() => Err("String must be non-empty".into()),
                 _ => Ok(()),
             },
-            Validator::Custom(check) => check(name, value),
+            Validator::Custom(check) | Validator::Worded { check, .. } => check(name, value),
+        }
+    }
+
+    /// The config error for `value` of key `name` failing this check with `reason`.
+    fn error(&self, name: &str, value: &ConfigValue, reason: &str) -> Error {
+        match self {
+            Validator::Worded { .. } => Error::config(name, reason),
+            _ => invalid(name, value, reason),
         }
     }
 }
@@ -343,7 +355,7 @@ impl ConfigDef {
             }
         };
         if let (Some(validator), false) = (&key.validator, matches!(value, ConfigValue::Null)) {
-            validator.check(&key.name, &value).map_err(|reason| invalid(&key.name, &value, &reason))?;
+            validator.check(&key.name, &value).map_err(|reason| validator.error(&key.name, &value, &reason))?;
         }
         Ok(value)
     }

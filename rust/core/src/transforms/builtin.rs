@@ -4,10 +4,10 @@
 
 use crate::config::ConfigDef;
 use crate::transforms::{
-    drop_headers, extract_field, filter, header_from, hoist_field, insert_field, insert_header, predicates,
-    regex_router, timestamp_router, value_to_key,
+    cast, drop_headers, extract_field, filter, flatten, header_from, hoist_field, insert_field, insert_header,
+    mask_field, predicates, regex_router, replace_field, set_schema_metadata, timestamp_converter, timestamp_router,
+    value_to_key, MakePredicate, MakeTransform,
 };
-use crate::transforms::{MakePredicate, MakeTransform};
 
 /// A built-in transform.
 pub struct BuiltinTransform {
@@ -94,6 +94,50 @@ pub const TRANSFORMS: &[BuiltinTransform] = &[
         names: &["org.apache.kafka.connect.transforms.Filter"],
         config_def: filter::config_def,
         make: filter::make,
+    },
+    BuiltinTransform { names: &[cast::KEY_CLASS], config_def: cast::config_def, make: cast::make_key },
+    BuiltinTransform { names: &[cast::VALUE_CLASS], config_def: cast::config_def, make: cast::make_value },
+    BuiltinTransform { names: &[flatten::KEY_CLASS], config_def: flatten::config_def, make: flatten::make_key },
+    BuiltinTransform { names: &[flatten::VALUE_CLASS], config_def: flatten::config_def, make: flatten::make_value },
+    BuiltinTransform {
+        names: &[mask_field::KEY_CLASS],
+        config_def: mask_field::config_def,
+        make: mask_field::make_key,
+    },
+    BuiltinTransform {
+        names: &[mask_field::VALUE_CLASS],
+        config_def: mask_field::config_def,
+        make: mask_field::make_value,
+    },
+    BuiltinTransform {
+        names: &[replace_field::KEY_CLASS],
+        config_def: replace_field::config_def,
+        make: replace_field::make_key,
+    },
+    BuiltinTransform {
+        names: &[replace_field::VALUE_CLASS],
+        config_def: replace_field::config_def,
+        make: replace_field::make_value,
+    },
+    BuiltinTransform {
+        names: &[set_schema_metadata::KEY_CLASS],
+        config_def: set_schema_metadata::config_def,
+        make: set_schema_metadata::make_key,
+    },
+    BuiltinTransform {
+        names: &[set_schema_metadata::VALUE_CLASS],
+        config_def: set_schema_metadata::config_def,
+        make: set_schema_metadata::make_value,
+    },
+    BuiltinTransform {
+        names: &[timestamp_converter::KEY_CLASS],
+        config_def: timestamp_converter::config_def,
+        make: timestamp_converter::make_key,
+    },
+    BuiltinTransform {
+        names: &[timestamp_converter::VALUE_CLASS],
+        config_def: timestamp_converter::config_def,
+        make: timestamp_converter::make_value,
     },
 ];
 

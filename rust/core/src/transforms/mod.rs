@@ -13,14 +13,26 @@
 //!   messages), `schema_cache.rs` (derived schemas, cached per instance as Kafka does),
 //!   `schema_basics.rs` (`copySchemaBasics`, schemaless map access), `field_path.rs` (KIP-821
 //!   paths), `java_regex.rs` and `java_date_format.rs` (Java's regex and `SimpleDateFormat`).
+//!   `cast.rs`, `flatten.rs`, `mask_field.rs`, `replace_field.rs`, `set_schema_metadata.rs` and
+//!   `timestamp_converter.rs` share `config_util.rs`, `schema_util.rs`, `date_format.rs` and
+//!   `java_number.rs`.
 //!
 //! A transform is configured once per task and applied to one record at a time; it keeps its
 //! own caches (Kafka's transforms cache the schemas they derive), hence `&mut self`.
 
 pub mod builtin;
+pub mod cast;
 pub mod chain;
 pub mod config;
+mod config_util;
+mod date_format;
+pub mod flatten;
+mod java_number;
+pub mod mask_field;
 pub mod record;
+pub mod replace_field;
+mod schema_util;
+pub mod set_schema_metadata;
 pub mod side;
 pub mod validate;
 
@@ -43,6 +55,11 @@ mod simple_config;
 mod timestamp_router;
 mod validators;
 mod value_to_key;
+
+// Kafka's built-ins (smt-t1).
+#[cfg(test)]
+mod test_util;
+pub mod timestamp_converter;
 
 pub use chain::TransformChain;
 pub use record::Record;
