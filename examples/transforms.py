@@ -1,7 +1,7 @@
 """Single message transforms written in Python, in an in-process pipeline on the embedded broker.
 
 A source connector emits orders (schemaless dicts, written as JSON). On the source side, a Python
-predicate ``HasField`` gates a Python transform ``MaskField``: only orders that carry an
+predicate ``HasField`` gates a Python transform ``Redact``: only orders that carry an
 ``email`` get it masked. On the sink side, ``ToCents`` (with ``apply_batch``: one Python call per
 batch) converts amounts to cents and drops the orders marked as tests. The sink keeps what it
 gets; the script prints it and exits 0 only if every order arrived as expected.
@@ -35,7 +35,7 @@ class HasField(fc.Predicate[fc.ConnectRecord]):
         return isinstance(record.value, dict) and self.field in record.value
 
 
-class MaskField(fc.Transformation[fc.ConnectRecord]):
+class Redact(fc.Transformation[fc.ConnectRecord]):
     """Replaces the value's ``field`` with ``***`` (source or sink records alike)."""
 
     config_def = fc.ConfigDef().define("field", fc.Type.STRING, importance=fc.Importance.HIGH, doc="Field.")
@@ -138,7 +138,7 @@ def unit_check() -> None:
     """The transforms run without a worker, as in a unit test."""
     records = [fc.SourceRecord({"orders": 1}, {"id": i}, "orders", value=order(i)) for i in (0, 1)]
     assert match_predicate(HasField, {"field": "email"}, records) == [True, False]
-    masked = apply_transform(MaskField, {"field": "email"}, records[:1])[0]
+    masked = apply_transform(Redact, {"field": "email"}, records[:1])[0]
     assert isinstance(masked, fc.SourceRecord) and masked.value["email"] == "***", masked
     print("unit check: ok")
 
@@ -159,7 +159,7 @@ def main(timeout: float = 60.0) -> int:
                 "topic": "orders",
                 **json_values,
                 "transforms": "mask",
-                "transforms.mask.type": MaskField,
+                "transforms.mask.type": Redact,
                 "transforms.mask.field": "email",
                 "transforms.mask.predicate": "has_email",
                 "predicates": "has_email",
