@@ -18,6 +18,16 @@ def test_quickstart_copies_a_file_through_kafka_into_another_file() -> None:
     assert "input lines: 1000, output lines: 1000" in result.stdout
 
 
+def test_transforms_example_runs_python_transforms_and_a_predicate_in_a_pipeline() -> None:
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "transforms.py")], capture_output=True, text=True, timeout=120
+    )
+    print(result.stdout, result.stderr[-2000:])
+    assert result.returncode == 0
+    assert "unit check: ok" in result.stdout
+    assert "orders sent: 20, received: 16, as expected: True" in result.stdout
+
+
 def test_quickstart_notebook_runs_on_a_real_kernel() -> None:
     import nbclient
     import nbformat

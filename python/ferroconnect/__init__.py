@@ -1,7 +1,7 @@
 """ferroconnect: Kafka Connect with a Rust core and a Python connector API.
 
-Write source and sink connectors as Python classes; the native runtime does the Kafka I/O, offset
-commits, converters and task management.
+Write source and sink connectors, transforms and predicates as Python classes; the native runtime
+does the Kafka I/O, offset commits, converters and task management.
 """
 
 from ferroconnect._core import (
@@ -59,6 +59,7 @@ from ferroconnect.errors import (
     NotFoundError,
     RetriableError,
 )
+from ferroconnect.transform import ConnectRecord, Predicate, Transformation
 from ferroconnect.worker import ConnectorStatus, Worker
 
 __all__ = [
@@ -67,6 +68,7 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "ConnectError",
+    "ConnectRecord",
     "Connector",
     "ConnectorContext",
     "ConnectorStatus",
@@ -85,6 +87,7 @@ __all__ = [
     "NotFoundError",
     "OffsetStorageReader",
     "Password",
+    "Predicate",
     "Range",
     "RecordMetadata",
     "RetriableError",
@@ -106,6 +109,7 @@ __all__ = [
     "Time",
     "Timestamp",
     "TopicPartition",
+    "Transformation",
     "Type",
     "ValidString",
     "Width",

@@ -89,6 +89,18 @@ class SourceRecord:
         timestamp: int | None = None,
         headers: Any = None,
     ) -> SourceRecord: ...
+    def new_record(
+        self,
+        *,
+        topic: str = ...,
+        partition: int | None = ...,
+        key_schema: Any = ...,
+        key: Any = ...,
+        value_schema: Any = ...,
+        value: Any = ...,
+        timestamp: int | None = ...,
+        headers: Any = ...,
+    ) -> SourceRecord: ...
 
 @final
 class ConnectorContext:
@@ -188,6 +200,18 @@ class SinkRecord:
         timestamp: int | None = None,
         timestamp_type: str = "NoTimestampType",
         headers: Any = None,
+    ) -> SinkRecord: ...
+    def new_record(
+        self,
+        *,
+        topic: str = ...,
+        partition: int = ...,
+        key_schema: Any = ...,
+        key: Any = ...,
+        value_schema: Any = ...,
+        value: Any = ...,
+        timestamp: int | None = ...,
+        headers: Any = ...,
     ) -> SinkRecord: ...
 
 @final
@@ -453,3 +477,11 @@ class SimpleHeaderConverter(HeaderConverter):
     def __new__(cls, config: dict[str, object] | None = None) -> SimpleHeaderConverter: ...
 
 # --- (end) ---
+
+# Python transforms and predicates (rust/python/src/transforms/), run without a worker.
+def apply_transform(
+    class_name: str, config: Mapping[str, str], records: Iterable[SourceRecord | SinkRecord]
+) -> list[Any]: ...
+def match_predicate(
+    class_name: str, config: Mapping[str, str], records: Iterable[SourceRecord | SinkRecord]
+) -> list[bool]: ...

@@ -5,6 +5,11 @@
 ``package.module.Class``, then the simple name or alias (simple name without ``Connector``) of a
 connector found on ``plugin.path``: directories whose Python modules are scanned for connector
 classes, as Kafka Connect scans its plugin directories.
+
+``transforms.<alias>.type`` and ``predicates.<alias>.type`` that name no built-in are resolved the
+same way (registered class, entry point of the group ``ferroconnect.transforms``, dotted path,
+then a class of that full name on ``plugin.path``), to a subclass of ``ferroconnect.Transformation``
+or ``ferroconnect.Predicate``.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any, NamedTuple
 from ferroconnect.errors import ConfigError
 
 ENTRY_POINT_GROUP = "ferroconnect.connectors"
+TRANSFORM_ENTRY_POINT_GROUP = "ferroconnect.transforms"
 
 _registered: dict[str, type] = {}
 _plugin_paths: list[Path] = []
@@ -31,7 +37,8 @@ def class_name(cls: type) -> str:
 
 
 def register(cls: type) -> str:
-    """Registers a connector class object so that ``connector.class`` can name it."""
+    """Registers a connector, transform or predicate class object so that ``connector.class``
+    (or ``transforms.<alias>.type``, ``predicates.<alias>.type``) can name it."""
     name = class_name(cls)
     _registered[name] = cls
     return name
@@ -49,8 +56,10 @@ def add_plugin_path(paths: str) -> None:
 
 
 def _scanned_classes() -> dict[str, type]:
-    """Connector classes defined by the modules of the ``plugin.path`` directories."""
+    """Connector, transform and predicate classes defined by the modules of the ``plugin.path``
+    directories."""
     from ferroconnect.connector import Connector
+    from ferroconnect.transform import Predicate, Transformation
 
     found: dict[str, type] = {}
     for directory in _plugin_paths:
@@ -66,11 +75,13 @@ def _scanned_classes() -> dict[str, type]:
             except Exception:
                 continue
             for value in vars(module).values():
+                if not (isinstance(value, type) and value.__module__ == module_name):
+                    continue
                 if (
-                    isinstance(value, type)
-                    and issubclass(value, Connector)
-                    and value.__module__ == module_name
+                    issubclass(value, Connector)
                     and getattr(value, "_ferroconnect_kind", "") in ("source", "sink")
+                ) or (
+                    issubclass(value, Transformation | Predicate) and value not in (Transformation, Predicate)
                 ):
                     found[class_name(value)] = value
     return found
@@ -78,7 +89,11 @@ def _scanned_classes() -> dict[str, type]:
 
 def _by_alias(name: str) -> type | None:
     """A scanned or registered class whose simple name, or alias without ``Connector``, is ``name``."""
+    from ferroconnect.connector import Connector
+
     for cls in {**_scanned_classes(), **_registered}.values():
+        if not issubclass(cls, Connector):
+            continue
         simple = cls.__name__
         if name in (simple, simple.removesuffix("Connector")):
             return cls
@@ -140,6 +155,91 @@ def connector_plugins() -> list[tuple[str, str, str]]:
     for name, cls in sorted(classes.items()):
         kind = getattr(cls, "_ferroconnect_kind", "")
         if kind not in ("source", "sink"):
+            continue
+        try:
+            version = str(cls().version())
+        except Exception:
+            version = "undefined"
+        found.append((name, kind, version))
+    return found
+
+
+def _transform_base(kind: str) -> type:
+    from ferroconnect.transform import Predicate, Transformation
+
+    return Transformation if kind == "transformation" else Predicate
+
+
+def find_transform_class(name: str, kind: str) -> type | None:
+    """The ``Transformation`` (``kind="transformation"``) or ``Predicate`` (``"predicate"``) class
+    ``name`` refers to, or None when it names no such class (not found, or of the other kind:
+    the runtime then says which).
+
+    Raises:
+        ConfigError: ``name`` is a class that is neither a transform nor a predicate.
+        Exception: Importing its module failed (other than the module not existing).
+    """
+    from ferroconnect.transform import Predicate, Transformation
+
+    cls: Any = _registered.get(name)
+    if cls is None:
+        matches = [ep for ep in entry_points(group=TRANSFORM_ENTRY_POINT_GROUP) if ep.name == name]
+        if matches:
+            cls = matches[0].load()
+    if cls is None and "." in name:
+        module_name, _, attr = name.rpartition(".")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            # Only a missing module means "not here"; a module that fails inside is an error.
+            missing = exc.name or ""
+            if not (module_name == missing or module_name.startswith(missing + ".")):
+                raise
+            module = None
+        cls = getattr(module, attr, None)
+    if cls is None:
+        cls = _scanned_classes().get(name)
+    if cls is None:
+        return None
+    if not (isinstance(cls, type) and issubclass(cls, Transformation | Predicate)):
+        raise ConfigError(
+            f"Class {name} does not implement the {_transform_base(kind).__name__} interface: it resolves "
+            f"to {cls!r}, which is not a subclass of ferroconnect.Transformation or ferroconnect.Predicate"
+        )
+    return cls if issubclass(cls, _transform_base(kind)) else None
+
+
+def transform_config_def(name: str, kind: str) -> Any:
+    """The compiled ``ConfigDef`` of the transform or predicate class ``name`` (from a new
+    instance's ``config()``, as Kafka asks a new instance), or None if unknown."""
+    cls = find_transform_class(name, kind)
+    if cls is None:
+        return None
+    return cls().config()._def
+
+
+def transform_plugins() -> list[tuple[str, str, str]]:
+    """``(class name, "transformation"|"predicate", version)`` of every transform and predicate
+    class known without being named: registered classes, entry points of
+    ``ferroconnect.transforms`` and classes on ``plugin.path``. What fails to load is skipped."""
+    from ferroconnect.transform import Predicate, Transformation
+
+    classes: dict[str, type] = {**_scanned_classes(), **_registered}
+    for ep in entry_points(group=TRANSFORM_ENTRY_POINT_GROUP):
+        try:
+            cls = ep.load()
+        except Exception:
+            continue
+        if isinstance(cls, type):
+            # Listed under the name configs use for it.
+            classes.setdefault(ep.name, cls)
+    found = []
+    for name, cls in sorted(classes.items()):
+        if issubclass(cls, Transformation):
+            kind = "transformation"
+        elif issubclass(cls, Predicate):
+            kind = "predicate"
+        else:
             continue
         try:
             version = str(cls().version())

@@ -19,6 +19,7 @@ mod kafka;
 mod logging;
 mod records;
 mod sink;
+mod sink_record;
 mod source;
 mod transforms;
 mod worker;

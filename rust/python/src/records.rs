@@ -1,5 +1,6 @@
-//! `SourceRecord` as a compiled class, and the batch conversion of a task's records to the core's
-//! (one GIL hold per batch; converters then run in Rust without the GIL).
+//! `SourceRecord` as a compiled class, the batch conversion of a task's records to the core's
+//! (one GIL hold per batch; converters then run in Rust without the GIL), and the conversions of
+//! source records on their way through a transform chain.
 
 use std::sync::Arc;
 
@@ -7,10 +8,12 @@ use ferroconnect_core::data::{SchemaRef, Value};
 use ferroconnect_core::errors::Stage;
 use ferroconnect_core::runtime::plugin::ReportedError;
 use ferroconnect_core::runtime::record::{Header, SourceRecord, Unconvertible};
+use ferroconnect_core::transforms::Record;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 use crate::errors::DataError;
+use crate::sink_record::{copied_headers, new_record_changes};
 
 /// A record from a source task (Kafka Connect's `SourceRecord`).
 ///
@@ -76,18 +79,108 @@ impl PySourceRecord {
         }
     }
 
+    /// A copy with some fields replaced (Kafka's `newRecord`): ``record.new_record(value=v,
+    /// value_schema=s)``. Takes ``topic``, ``partition``, ``key_schema``, ``key``,
+    /// ``value_schema``, ``value``, ``timestamp`` and ``headers`` by keyword; the others, and the
+    /// source partition and offset, are kept. What a transform returns.
+    #[pyo3(signature = (**changes))]
+    fn new_record(&self, py: Python<'_>, changes: Option<&Bound<'_, PyDict>>) -> PyResult<PySourceRecord> {
+        let mut new = PySourceRecord {
+            source_partition: self.source_partition.clone_ref(py),
+            source_offset: self.source_offset.clone_ref(py),
+            topic: self.topic.clone(),
+            kafka_partition: self.kafka_partition,
+            key_schema: self.key_schema.clone_ref(py),
+            key: self.key.clone_ref(py),
+            value_schema: self.value_schema.clone_ref(py),
+            value: self.value.clone_ref(py),
+            timestamp: self.timestamp,
+            headers: copied_headers(self.headers.bind(py))?,
+        };
+        for (name, obj) in new_record_changes(changes)? {
+            match name.as_str() {
+                "topic" => new.topic = obj.extract()?,
+                "partition" => new.kafka_partition = obj.extract()?,
+                "key_schema" => new.key_schema = obj.unbind(),
+                "key" => new.key = obj.unbind(),
+                "value_schema" => new.value_schema = obj.unbind(),
+                "value" => new.value = obj.unbind(),
+                "timestamp" => new.timestamp = obj.extract()?,
+                _ => new.headers = obj.unbind(),
+            }
+        }
+        Ok(new)
+    }
+
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!(
-            "SourceRecord(source_partition={}, source_offset={}, topic={:?}, partition={:?}, key={}, value={}, timestamp={:?})",
+            "SourceRecord(source_partition={}, source_offset={}, topic={}, partition={}, key={}, value={}, timestamp={})",
             self.source_partition.bind(py).repr()?,
             self.source_offset.bind(py).repr()?,
-            self.topic,
-            self.kafka_partition,
+            PyString::new(py, &self.topic).repr()?,
+            opt_repr(self.kafka_partition),
             self.key.bind(py).repr()?,
             self.value.bind(py).repr()?,
-            self.timestamp
+            opt_repr(self.timestamp)
         ))
     }
+}
+
+impl PySourceRecord {
+    /// The record as a transform's output (Kafka's `ConnectRecord`; the source partition and
+    /// offset stay with the runtime's record).
+    pub(crate) fn to_transform_record(&self, py: Python<'_>) -> PyResult<Record> {
+        let key_schema = schema_of(self.key_schema.bind(py))?;
+        let value_schema = schema_of(self.value_schema.bind(py))?;
+        Ok(Record {
+            topic: self.topic.clone(),
+            partition: self.kafka_partition,
+            key: crate::data::to_value(self.key.bind(py), key_schema.as_ref())?,
+            key_schema,
+            value: crate::data::to_value(self.value.bind(py), value_schema.as_ref())?,
+            value_schema,
+            timestamp: self.timestamp,
+            headers: headers_from_py(self.headers.bind(py))?,
+            offset: None,
+        })
+    }
+
+    /// A source record on its way through a transform chain, as a Python `SourceRecord`. The chain
+    /// does not carry the source partition and offset (the runtime keeps them with its own record
+    /// and gives them back to the transform's result): here they are None.
+    pub(crate) fn from_transform_record(py: Python<'_>, record: Record) -> PyResult<Self> {
+        let schema = |s: &Option<SchemaRef>| -> PyResult<Py<PyAny>> {
+            Ok(match s {
+                Some(s) => crate::data::py_schema(py, s.clone())?.into_any(),
+                None => py.None(),
+            })
+        };
+        let headers = record
+            .headers
+            .iter()
+            .map(|h| {
+                let value = crate::data::to_py(py, &h.value, h.schema.as_ref())?;
+                PyTuple::new(py, [PyString::new(py, &h.key).into_any(), value.into_bound(py)])
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(PySourceRecord {
+            source_partition: py.None(),
+            source_offset: py.None(),
+            key: crate::data::to_py(py, &record.key, record.key_schema.as_ref())?,
+            key_schema: schema(&record.key_schema)?,
+            value: crate::data::to_py(py, &record.value, record.value_schema.as_ref())?,
+            value_schema: schema(&record.value_schema)?,
+            topic: record.topic,
+            kafka_partition: record.partition,
+            timestamp: record.timestamp,
+            headers: PyList::new(py, headers)?.into_any().unbind(),
+        })
+    }
+}
+
+/// An optional number as Python prints it (`None` or the number).
+pub(crate) fn opt_repr<T: std::fmt::Display>(value: Option<T>) -> String {
+    value.map_or_else(|| "None".to_owned(), |v| v.to_string())
 }
 
 /// The schema object of a record field, as the core's schema (None for schemaless).
@@ -218,6 +311,17 @@ fn headers(obj: &Bound<'_, PyAny>, failed: &mut Option<(Stage, PyErr)>) -> PyRes
         .into_iter()
         .map(|(key, value)| Header { key, schema: None, value: field(&value, None, Stage::HeaderConverter, failed) })
         .collect())
+}
+
+/// Headers given as a dict or a list of `(key, value)` pairs (None for none), each value as
+/// schemaless Connect data; a value that cannot be converted fails the conversion.
+pub(crate) fn headers_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Header>> {
+    let mut failed = None;
+    let headers = headers(obj, &mut failed)?;
+    match failed {
+        Some((_, err)) => Err(err),
+        None => Ok(headers),
+    }
 }
 
 /// Source partitions and offsets: JSON-like Python values (as Kafka stores them in JSON).

@@ -40,7 +40,8 @@ pub fn config_from(obj: &Bound<'_, PyAny>) -> PyResult<Config> {
         .collect()
 }
 
-/// Resolves `connector.class` through `ferroconnect._plugins.load_connector`.
+/// Resolves `connector.class` through `ferroconnect._plugins.load_connector`, and transforms and
+/// predicates through [`crate::transforms::PyTransformLoader`].
 pub struct PyPluginLoader;
 
 impl PluginLoader for PyPluginLoader {
@@ -75,6 +76,11 @@ impl PluginLoader for PyPluginLoader {
                 })
                 .collect()
         })
+    }
+
+    /// Python transforms and predicates (`transforms/`), for what is not built in.
+    fn transform_loader(&self) -> Option<Arc<dyn ferroconnect_core::transforms::chain::TransformLoader>> {
+        Some(Arc::new(crate::transforms::PyTransformLoader))
     }
 }
 

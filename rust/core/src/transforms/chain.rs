@@ -205,8 +205,14 @@ impl Stage {
                 let mut selected = Vec::with_capacity(live.len());
                 let mut passed = Vec::new();
                 let mut failed = Vec::new();
-                for (index, record) in live {
-                    match predicate.test(&record) {
+                let records: Vec<&Record> = live.iter().map(|(_, r)| r).collect();
+                let mut tested = predicate.test_batch(&records);
+                // One outcome per record, whatever the predicate answered.
+                tested.resize_with(live.len(), || {
+                    Err(Error::Connector(format!("the predicate of transform {} left a record untested", self.class)))
+                });
+                for ((index, record), tested) in live.into_iter().zip(tested) {
+                    match tested {
                         Ok(matched) if matched != *negate => selected.push((index, record)),
                         Ok(_) => passed.push((index, record)),
                         Err(error) => failed.push((index, record, error)),

@@ -86,6 +86,12 @@ pub trait Transformation: Send {
 pub trait Predicate: Send {
     fn test(&mut self, record: &Record) -> Result<bool>;
 
+    /// Tests several records at once, one outcome per record in order. A predicate that gains
+    /// from batches (a Python one: one GIL hold per batch) overrides it.
+    fn test_batch(&mut self, records: &[&Record]) -> Vec<Result<bool>> {
+        records.iter().map(|r| self.test(r)).collect()
+    }
+
     /// Kafka's `close`; called once when its task stops.
     fn close(&mut self) {}
 }
@@ -95,3 +101,72 @@ pub type MakeTransform = fn(&Config) -> Result<Box<dyn Transformation>>;
 
 /// Builds a configured predicate from its own keys (`predicates.<alias>.` stripped).
 pub type MakePredicate = fn(&Config) -> Result<Box<dyn Predicate>>;
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::data::Value;
+
+    /// Matches topic `a`; answers whole batches only, keeping their sizes, and drops the last
+    /// answer when `short`.
+    struct TopicA {
+        batches: Arc<Mutex<Vec<usize>>>,
+        short: bool,
+    }
+
+    impl Predicate for TopicA {
+        fn test(&mut self, _: &Record) -> Result<bool> {
+            panic!("the chain tests a stage's records with test_batch");
+        }
+
+        fn test_batch(&mut self, records: &[&Record]) -> Vec<Result<bool>> {
+            self.batches.lock().unwrap().push(records.len());
+            let mut out: Vec<_> = records.iter().map(|r| Ok(r.topic == "a")).collect();
+            if self.short {
+                out.pop();
+            }
+            out
+        }
+    }
+
+    struct Upper;
+
+    impl Transformation for Upper {
+        fn apply(&mut self, mut record: Record) -> Result<Option<Record>> {
+            record.topic = record.topic.to_uppercase();
+            Ok(Some(record))
+        }
+    }
+
+    fn chain(short: bool) -> (TransformChain, Arc<Mutex<Vec<usize>>>) {
+        let batches = Arc::new(Mutex::new(Vec::new()));
+        let predicate = TopicA { batches: batches.clone(), short };
+        let stage: (String, Box<dyn Transformation>, Option<chain::StagePredicate>) =
+            ("Upper".to_owned(), Box::new(Upper), Some((Box::new(predicate), false)));
+        (TransformChain::from_stages(vec![stage]), batches)
+    }
+
+    fn records() -> Vec<Record> {
+        ["a", "b", "a"].iter().map(|t| Record::new(t, Value::Null)).collect()
+    }
+
+    #[test]
+    fn a_stage_tests_its_records_in_one_predicate_batch() {
+        let (mut chain, batches) = chain(false);
+        let topics: Vec<String> = chain.apply_batch(records()).into_iter().map(|o| o.unwrap().unwrap().topic).collect();
+        assert_eq!(topics, ["A", "b", "A"]);
+        assert_eq!(*batches.lock().unwrap(), [3]);
+    }
+
+    #[test]
+    fn a_record_a_predicate_left_untested_fails() {
+        let (mut chain, _) = chain(true);
+        let outcomes = chain.apply_batch(records());
+        assert_eq!(outcomes[0].as_ref().unwrap().as_ref().unwrap().topic, "A");
+        let failure = outcomes[2].as_ref().unwrap_err();
+        assert_eq!(failure.class, "Upper");
+        assert!(failure.error.to_string().contains("left a record untested"), "{}", failure.error);
+    }
+}
