@@ -5,7 +5,11 @@
 //!   `Worker`, an entry point of `ferroconnect.transforms`, a dotted path, `plugin.path`), and the
 //!   functions `ferroconnect.testing` runs a transform through without a worker.
 //! - `stage.rs`: a configured Python instance as the core's `Transformation` / `Predicate`.
+//! - `differential.rs` + `neutral.rs`: `apply_transforms`, a testing aid running a config's
+//!   built-in chain over records in the neutral JSON form the Java differential shares.
 
+mod differential;
+mod neutral;
 mod stage;
 
 use ferroconnect_core::config::ConfigDef;
@@ -193,6 +197,7 @@ fn core_records(py: Python<'_>, records: &Bound<'_, PyAny>) -> PyResult<Vec<Reco
 
 /// Adds the testing functions to the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    differential::register(m)?;
     m.add_function(wrap_pyfunction!(apply_transform, m)?)?;
     m.add_function(wrap_pyfunction!(match_predicate, m)?)?;
     Ok(())

@@ -2,8 +2,7 @@
 //! `TransformChain`, built-ins only) over records given in the neutral JSON form that the
 //! transforms differential test shares with Kafka's side (see `transforms/neutral.rs`).
 
-mod neutral;
-
+use super::neutral;
 use std::collections::BTreeMap;
 
 use ferroconnect_core::transforms::{Record, TransformChain};
