@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import base64
 import collections
-import json
 import os
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +23,7 @@ from typing import Any
 import pytest
 import test_json_converter_java as jc
 from ferroconnect import _core as fc
+from neutral_form import run_java_cases
 
 GENERATED = int(os.environ.get("FC_HEADER_DIFF_CASES", "1000"))
 TOPIC = "t"
@@ -224,47 +223,13 @@ def explain(d: jc.Difference, written: tuple[str, str] | None) -> str | None:
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory: pytest.TempPathFactory) -> Outcomes:
     """Every case run by Kafka's SimpleHeaderConverter (one JVM) and by ours."""
-    try:
-        libs = jc.java_connect.install()
-        java = jc.kafka_broker.java()
-        javac = jc.java_connect.javac()
-    except (jc.java_connect.ConnectStartError, jc.kafka_broker.BrokerStartError) as exc:
-        jc._unavailable(f"Java Kafka Connect 4.4.0 is not available: {exc}")
-        raise
     work = tmp_path_factory.mktemp("header-converter-java")
-    classpath = f"{libs}/*"
-    compiled = subprocess.run(
-        [javac, "-cp", classpath, "-d", str(work), str(jc.SOURCE)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert compiled.returncode == 0, f"javac failed:\n{compiled.stdout}{compiled.stderr}"
     cases = header_cases()
-    (work / "cases.jsonl").write_text("".join(json.dumps(c) + "\n" for c in cases))
-    ran = subprocess.run(
-        [
-            java,
-            "-Xmx512m",
-            "-cp",
-            f"{work}{os.pathsep}{classpath}",
-            jc.MAIN_CLASS,
-            "cases.jsonl",
-            "java.jsonl",
-        ],
-        cwd=work,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert ran.returncode == 0, f"JsonConverterCases failed:\n{ran.stdout}{ran.stderr}"
-    lines = (work / "java.jsonl").read_text(encoding="utf-8").split("\n")
-    java_out = [json.loads(line) for line in lines if line]
+    java_out, version = run_java_cases([jc.SOURCE], jc.MAIN_CLASS, cases, work)
     converter = fc.SimpleHeaderConverter()
     ours = [run_ours(c, converter) for c in cases]
     assert [o["id"] for o in java_out] == [c["id"] for c in cases]
-    version = int(ran.stdout.strip().splitlines()[0].split(".")[-1])
-    return Outcomes(cases, java_out, ours, version)
+    return Outcomes(cases, java_out, ours, int(version.split(".")[-1]))
 
 
 def test_ours_matches_kafkas_simple_header_converter(
