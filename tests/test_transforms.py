@@ -349,3 +349,83 @@ def test_transforms_and_predicates_are_plugins_with_their_config(embedded_kafka:
         assert [k["name"] for k in pattern] == ["pattern"]
         assert http.get("/connector-plugins/Filter/config").json() == []
         assert http.get("/connector-plugins/InsertField$Value/config").status_code == 404
+
+
+# --- the whole path: a source chain with a predicate, and a sink with a Python transform
+
+
+class TagOrFail(fc.Transformation[fc.ConnectRecord]):
+    """Marks each value ``seen``; fails on the value whose ``id`` is 3 (it goes to the DLQ)."""
+
+    def apply(self, record: fc.ConnectRecord) -> fc.ConnectRecord | None:
+        if record.value["id"] == 3:
+            raise ValueError("id 3 is refused")
+        return record.new_record(value={**record.value, "seen": True})
+
+
+def test_a_source_chain_with_a_predicate_feeds_a_sink_with_a_python_transform_and_a_dlq(
+    bootstrap_servers: str, topic_name: str
+) -> None:
+    """The issue's end-to-end case: a source runs InsertField, MaskField and RegexRouter, plus a
+    Filter gated by RecordIsTombstone; a sink reads the routed topic through a Python transform
+    that refuses one record, which goes to the dead letter queue with stage TRANSFORMATION."""
+    from ferroconnect import _core
+
+    raw, clean, dlq = f"{topic_name}-raw", f"{topic_name}-clean", f"{topic_name}-dlq"
+    for topic in (raw, clean):
+        create_topic(bootstrap_servers, topic)
+    ScriptedSource.batches[topic_name] = [
+        [{"id": 0, "secret": "pw0"}, None, {"id": 1, "secret": "pw1"}],
+        [{"id": 2, "secret": "pw2"}, {"id": 3, "secret": "pw3"}, None, {"id": 4, "secret": "pw4"}],
+    ]
+    source = {
+        "connector.class": ScriptedSource,
+        "topic": raw,
+        "script": topic_name,
+        **JSON,
+        "transforms": "dropTombstones,origin,mask,route",
+        "transforms.dropTombstones.type": f"{T}Filter",
+        "transforms.dropTombstones.predicate": "isTombstone",
+        "transforms.origin.type": f"{T}InsertField$Value",
+        "transforms.origin.static.field": "origin",
+        "transforms.origin.static.value": "ferroconnect",
+        "transforms.mask.type": f"{T}MaskField$Value",
+        "transforms.mask.fields": "secret",
+        "transforms.route.type": f"{T}RegexRouter",
+        "transforms.route.regex": "(.*)-raw",
+        "transforms.route.replacement": "$1-clean",
+        "predicates": "isTombstone",
+        "predicates.isTombstone.type": f"{P}RecordIsTombstone",
+    }
+    seen = probe(clean)
+    sink = _sink_config(
+        clean,
+        **JSON,
+        transforms="tag",
+        **{
+            "transforms.tag.type": TagOrFail,
+            "errors.tolerance": "all",
+            "errors.deadletterqueue.topic.name": dlq,
+            "errors.deadletterqueue.topic.replication.factor": "1",
+            "errors.deadletterqueue.context.headers.enable": "true",
+        },
+    )
+    with fc.Worker(bootstrap_servers, **SINK_WORKER_SETTINGS) as worker:
+        worker.create_connector("chain-source", source)
+        worker.create_connector("chain-sink", sink)
+        wait_for(lambda: len(seen.records) >= 4, what="the sink's records")
+        wait_for(lambda: _committed(bootstrap_servers, "connect-chain-sink", clean) == 5, what="offset 5")
+        assert worker.status("chain-source").task_states == ["RUNNING"]
+        assert worker.status("chain-sink").task_states == ["RUNNING"]
+    expected = [{"id": i, "secret": "", "origin": "ferroconnect"} for i in range(5)]
+    # The source chain: tombstones dropped, fields inserted and masked, the topic renamed.
+    assert [json.loads(v) for v in read_values(bootstrap_servers, clean, 5, idle=2)] == expected
+    assert read_values(bootstrap_servers, raw, 1, timeout=3, idle=1) == []
+    # The sink chain: every record but the refused one, marked by the Python transform.
+    assert seen.values() == [{**v, "seen": True} for v in expected if v["id"] != 3]
+    (dead,) = _core.read_topic(bootstrap_servers, dlq, 1, 3.0, 60.0, {})
+    headers = {k: v for k, v in dead[5] if v is not None}
+    assert json.loads(dead[4]) == expected[3], "the original bytes"
+    assert headers[f"{DLQ_HEADERS}stage"] == b"TRANSFORMATION"
+    assert b"TagOrFail" in headers[f"{DLQ_HEADERS}class.name"]
+    assert b"id 3 is refused" in headers[f"{DLQ_HEADERS}exception.message"]
