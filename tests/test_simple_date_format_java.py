@@ -10,7 +10,6 @@ reproduce every line, and print exactly the committed lines. Without Java the te
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,17 +20,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 import java_connect  # noqa: E402
 import kafka_broker  # noqa: E402
+from neutral_form import unavailable  # noqa: E402
 
 SOURCE = ROOT / "tests" / "jvm" / "golden" / "SimpleDateFormatGolden.java"
 GOLDEN = ROOT / "rust" / "core" / "tests" / "golden" / "simple_date_format.txt"
 MAIN_CLASS = "SimpleDateFormatGolden"
-
-
-def _unavailable(reason: str) -> None:
-    """Fail under CI (the check must run there), skip on a machine without Java."""
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +34,7 @@ def golden_program(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
         java = kafka_broker.java()
         javac = java_connect.javac()
     except (java_connect.ConnectStartError, kafka_broker.BrokerStartError) as exc:
-        _unavailable(f"Java is not available: {exc}")
+        unavailable(f"Java is not available: {exc}")
         raise
     classes = tmp_path_factory.mktemp("simple-date-format-golden")
     compiled = subprocess.run(
