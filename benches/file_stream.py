@@ -118,7 +118,8 @@ class Worker:
         }
         (folder / "worker.properties").write_text("".join(f"{k}={v}\n" for k, v in props.items()))
         (folder / "connector.properties").write_text("".join(f"{k}={v}\n" for k, v in connector.items()))
-        env = {**os.environ, "PYTHONPATH": str(ROOT / "examples")}
+        # Examples (the Python FileStream) and benches (transform_chain.py's Python transforms).
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "examples"), str(ROOT / "benches")])}
         self.log = folder / "worker.log"
         command = [sys.executable, "-m", "ferroconnect.cli", "standalone", "worker.properties"]
         self.process = subprocess.Popen(

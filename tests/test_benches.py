@@ -48,6 +48,12 @@ def test_file_stream_benchmark_smoke_runs_java_and_ours(bootstrap_servers: str) 
     assert out.count("native/java: throughput") == 2 and out.count("python/java: throughput") == 2
 
 
+def test_transform_chain_benchmark_smoke_runs_java_and_ours(bootstrap_servers: str) -> None:
+    out = _run("transform_chain.py", 5000, bootstrap_servers)
+    for chain in ("builtin", "python", "batch"):
+        assert f"native {chain}/java builtin: chain cost per record" in out
+
+
 def test_struct_records_benchmark_smoke_runs(bootstrap_servers: str) -> None:
     out = _run("struct_records.py", 2000, bootstrap_servers)
     assert "source: SourceRecord(Struct)" in out and "sink:   Kafka" in out

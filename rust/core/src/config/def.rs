@@ -148,8 +148,10 @@ pub enum Validator {
     Range { min: Option<f64>, max: Option<f64> },
     /// One of these strings (each element of a LIST must be).
     ValidString { allowed: Vec<String>, case_sensitive: bool },
-    /// A non-empty string.
+    /// A non-empty string (Kafka's `NonEmptyString`: "String must be non-empty").
     NonEmptyString,
+    /// Kafka's `NonEmptyStringWithoutControlChars` (a connector's `name`), with its own words.
+    NonEmptyStringWithoutControlChars,
     /// Any other check: returns the reason when the value is invalid.
     Custom(CustomCheck),
     /// A check that words its whole error message itself (a Java validator that throws its own
@@ -173,6 +175,7 @@ impl Validator {
             }
             Validator::ValidString { allowed, .. } => format!("[{}]", allowed.join(", ")),
             Validator::NonEmptyString => "non-empty string".into(),
+            Validator::NonEmptyStringWithoutControlChars => "non-empty string without ISO control characters".into(),
             Validator::Custom(_) => String::new(),
             Validator::Worded { description, .. } => description.clone(),
         }
@@ -204,6 +207,18 @@ impl Validator {
             }
             Validator::NonEmptyString => match value {
                 ConfigValue::String(s) if s.is_empty() => Err("String must be non-empty".into()),
+                _ => Ok(()),
+            },
+            Validator::NonEmptyStringWithoutControlChars => match value {
+                ConfigValue::String(s) if s.is_empty() => Err("String may not be empty".into()),
+                ConfigValue::String(s) if s.chars().any(char::is_control) => {
+                    let codes: Vec<String> =
+                        s.chars().filter(|c| c.is_control()).map(|c| u32::from(c).to_string()).collect();
+                    Err(format!(
+                        "String may not contain control sequences but had the following ASCII chars: {}",
+                        codes.join(", ")
+                    ))
+                }
                 _ => Ok(()),
             },
             Validator::Custom(check) | Validator::Worded { check, .. } => check(name, value),

@@ -123,7 +123,7 @@ pub fn connector_config_def() -> &'static ConfigDef {
         let s = |v: &str| Some(ConfigValue::String(v.to_owned()));
         let keys = [
             ConfigKey::new("name", ConfigType::String, None, Importance::High, "Globally unique name to use for this connector.")
-                .with_validator(Validator::NonEmptyString),
+                .with_validator(Validator::NonEmptyStringWithoutControlChars),
             ConfigKey::new(
                 "connector.class",
                 ConfigType::String,
