@@ -22,8 +22,9 @@ use crate::runtime::plugin::Config;
 use crate::transforms::config_util::{self as cfg, java_hash_order, java_list, java_split, JavaHashed};
 use crate::transforms::date_format::SimpleDateFormat;
 use crate::transforms::java_number::{parse_double, parse_float, parse_integer, JavaNumber};
+use crate::transforms::schema_cache::SchemaCache;
 use crate::transforms::schema_util::{
-    copy_schema_basics, field_value, put_derived, replace_side, require_struct_schema, SchemaCache,
+    copy_schema_basics, field_value, put_derived, replace_side, require_struct_schema,
 };
 use crate::transforms::side::{java_class_name, require_map, require_struct, Side};
 use crate::transforms::{Record, Transformation};
@@ -180,7 +181,7 @@ impl Cast {
 
     fn apply_with_schema(&mut self, schema: &SchemaRef, value: Value) -> Result<(SchemaRef, Value)> {
         let spec = &self.spec;
-        let updated = self.cache.get_or_build(schema, |s| build_schema(spec, s))?;
+        let updated = self.cache.get_or_try_insert(schema, || build_schema(spec, schema))?;
         if let Spec::Whole(target) = self.spec {
             return Ok((updated, cast_value(Some(schema), &value, target)?));
         }

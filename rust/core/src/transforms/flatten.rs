@@ -12,8 +12,9 @@ use crate::data::{Schema, SchemaBuilder, SchemaRef, SchemaType, Struct, Value};
 use crate::error::{Error, Result};
 use crate::runtime::plugin::Config;
 use crate::transforms::config_util as cfg;
+use crate::transforms::schema_cache::SchemaCache;
 use crate::transforms::schema_util::{
-    copy_schema_basics, copy_schema_basics_of, replace_side, require_struct_schema, string_key, SchemaCache,
+    copy_schema_basics, copy_schema_basics_of, replace_side, require_struct_schema, string_key,
 };
 use crate::transforms::side::{require_map, require_struct, Side};
 use crate::transforms::{Record, Transformation};
@@ -95,7 +96,7 @@ impl Flatten {
     fn apply_with_schema(&mut self, schema: &SchemaRef, value: &Value) -> Result<(SchemaRef, Value)> {
         let original = require_struct(value, PURPOSE)?;
         let delimiter = &self.delimiter;
-        let updated = self.cache.get_or_build(schema, |s| build_schema(s, delimiter))?;
+        let updated = self.cache.get_or_try_insert(schema, || build_schema(schema, delimiter))?;
         let mut out = Struct::new(updated.clone())?;
         self.flatten_struct(Some(original), "", &mut out)?;
         Ok((updated, Value::Struct(out)))

@@ -13,9 +13,8 @@ use crate::data::{Schema, SchemaBuilder, SchemaRef, Struct, Value};
 use crate::error::{Error, Result};
 use crate::runtime::plugin::Config;
 use crate::transforms::config_util::{self as cfg, java_hash_order, java_list, java_split, JavaHashed};
-use crate::transforms::schema_util::{
-    copy_schema_basics, replace_side, require_struct_schema, string_key, SchemaCache,
-};
+use crate::transforms::schema_cache::SchemaCache;
+use crate::transforms::schema_util::{copy_schema_basics, replace_side, require_struct_schema, string_key};
 use crate::transforms::side::{require_map, require_struct, Side};
 use crate::transforms::{Record, Transformation};
 
@@ -181,7 +180,7 @@ impl ReplaceField {
     fn apply_with_schema(&mut self, value: &Value) -> Result<(SchemaRef, Value)> {
         let original = require_struct(value, PURPOSE)?;
         let names = &self.names;
-        let updated = self.cache.get_or_build(&original.schema, |s| names.build_schema(s))?;
+        let updated = self.cache.get_or_try_insert(&original.schema, || names.build_schema(&original.schema))?;
         let mut out = Struct::new(updated.clone())?;
         for field in &updated.fields {
             let source = self.names.reverse_renamed(&field.name);

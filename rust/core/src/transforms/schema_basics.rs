@@ -1,22 +1,7 @@
-//! Helpers Kafka's transforms share: `SchemaUtil.copySchemaBasics` (a derived struct schema keeps
-//! the name, version, doc and parameters of its source, but not its optionality or default) and
-//! schemaless map access (maps with string keys, as Kafka's `Map<String, Object>`).
+//! Schemaless map access Kafka's transforms share (maps with string keys, as Kafka's
+//! `Map<String, Object>`). `SchemaUtil.copySchemaBasics` is in `schema_util.rs`.
 
-use crate::data::{Schema, SchemaBuilder, Value};
-
-/// Kafka's `SchemaUtil.copySchemaBasics(source, builder)`.
-pub(crate) fn copy_schema_basics(source: &Schema, mut builder: SchemaBuilder) -> SchemaBuilder {
-    if let Some(name) = &source.name {
-        builder = builder.name(name);
-    }
-    if let Some(version) = source.version {
-        builder = builder.version(version);
-    }
-    if let Some(doc) = &source.doc {
-        builder = builder.doc(doc);
-    }
-    builder.parameters(source.parameters.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-}
+use crate::data::Value;
 
 /// Java's `map.get(key)` on a schemaless map: the value, or null when absent.
 pub(crate) fn map_get<'a>(entries: &'a [(Value, Value)], key: &str) -> &'a Value {

@@ -56,6 +56,7 @@ impl SchemaCache {
 mod tests {
     use super::*;
     use crate::data::{Schema, SchemaBuilder, SchemaType};
+    use crate::error::{Error, Result};
 
     #[test]
     fn caches_by_value_and_evicts_the_least_recently_used() {
@@ -73,6 +74,38 @@ mod tests {
             .get_or_try_insert::<()>(&key(0), || {
                 rebuilt = true;
                 Ok(Schema::of(SchemaType::String))
+            })
+            .unwrap();
+        assert!(rebuilt);
+    }
+
+    fn named(name: &str) -> SchemaRef {
+        SchemaBuilder::int32().name(name).build().unwrap()
+    }
+
+    #[test]
+    fn cache_keys_by_equal_schema_and_evicts_the_least_recently_used() {
+        let mut cache = SchemaCache::new();
+        let mut builds = 0;
+        let first = cache
+            .get_or_try_insert(&named("a"), || {
+                builds += 1;
+                Ok::<_, Error>(named("A"))
+            })
+            .unwrap();
+        // An equal schema in another Arc hits, and gets the same derived Arc.
+        let again = cache.get_or_try_insert(&named("a"), || -> Result<SchemaRef> { unreachable!() }).unwrap();
+        assert!(Arc::ptr_eq(&first, &again));
+        assert_eq!(builds, 1);
+        for i in 0..CAPACITY {
+            cache.get_or_try_insert(&named(&i.to_string()), || Ok::<_, Error>(named("x"))).unwrap();
+        }
+        // "a" was the least recently used of 17: gone.
+        let mut rebuilt = false;
+        cache
+            .get_or_try_insert(&named("a"), || {
+                rebuilt = true;
+                Ok::<_, Error>(named("A"))
             })
             .unwrap();
         assert!(rebuilt);

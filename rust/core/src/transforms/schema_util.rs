@@ -1,17 +1,11 @@
 //! What several of Kafka's field transforms share about schemas: Kafka's
-//! `SchemaUtil.copySchemaBasics`, the per-instance cache of derived schemas (Kafka's
-//! `LRUCache(16)` keyed by the input schema), reading a struct field with or without its
+//! `SchemaUtil.copySchemaBasics`, reading a struct field with or without its
 //! default (`replace.null.with.default`), and `newRecord` with the side's new schema and value.
-
-use std::sync::Arc;
 
 use crate::data::{Field, Schema, SchemaBuilder, SchemaRef, SchemaType, Struct, Value};
 use crate::error::{Error, Result};
 use crate::transforms::side::Side;
 use crate::transforms::Record;
-
-/// How many derived schemas a transform remembers (Kafka's `new LRUCache<>(16)`).
-const CACHE_SIZE: usize = 16;
 
 /// Kafka's `newRecord` of a `$Key`/`$Value` transform: the side's schema and value become what
 /// `transform` makes of them; the rest of the record is kept.
@@ -60,46 +54,6 @@ pub(crate) fn require_struct_schema(schema: &Schema) -> Result<()> {
     }
 }
 
-/// Derived schemas by input schema, least recently used first out (Kafka's
-/// `SynchronizedCache<>(new LRUCache<>(16))`). Equal inputs give the same derived `Arc`, so the
-/// caches downstream (converters') hit as well.
-#[derive(Default)]
-pub(crate) struct SchemaCache {
-    /// Most recently used last.
-    entries: Vec<(SchemaRef, SchemaRef)>,
-}
-
-impl SchemaCache {
-    /// The schema derived from `key`, built by `build` when not cached.
-    pub(crate) fn get_or_build(
-        &mut self,
-        key: &SchemaRef,
-        build: impl FnOnce(&Schema) -> Result<SchemaRef>,
-    ) -> Result<SchemaRef> {
-        let hit = self.entries.iter().rposition(|(k, _)| Arc::ptr_eq(k, key)).or_else(|| {
-            // Another `Arc` of an equal schema (Kafka keys its cache by `Schema.equals`).
-            self.entries.iter().rposition(|(k, _)| **k == **key)
-        });
-        if let Some(i) = hit {
-            let entry = self.entries.remove(i);
-            let derived = entry.1.clone();
-            self.entries.push(entry);
-            return Ok(derived);
-        }
-        let derived = build(key)?;
-        if self.entries.len() == CACHE_SIZE {
-            self.entries.remove(0);
-        }
-        self.entries.push((key.clone(), derived.clone()));
-        Ok(derived)
-    }
-
-    /// Forgets every schema (Kafka's `close` of the transforms that drop their cache).
-    pub(crate) fn clear(&mut self) {
-        self.entries.clear();
-    }
-}
-
 /// A field's value as the transforms read it: Kafka's `Struct.get(field)` (null replaced by the
 /// field's default) when `replace_null_with_default`, else `getWithoutDefault`.
 pub(crate) fn field_value<'a>(
@@ -145,38 +99,6 @@ pub(crate) fn put_derived(target: &mut Struct, name: &str, value: Value) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn named(name: &str) -> SchemaRef {
-        SchemaBuilder::int32().name(name).build().unwrap()
-    }
-
-    #[test]
-    fn cache_keys_by_equal_schema_and_evicts_the_least_recently_used() {
-        let mut cache = SchemaCache::default();
-        let mut builds = 0;
-        let first = cache
-            .get_or_build(&named("a"), |_| {
-                builds += 1;
-                Ok(named("A"))
-            })
-            .unwrap();
-        // An equal schema in another Arc hits, and gets the same derived Arc.
-        let again = cache.get_or_build(&named("a"), |_| unreachable!()).unwrap();
-        assert!(Arc::ptr_eq(&first, &again));
-        assert_eq!(builds, 1);
-        for i in 0..CACHE_SIZE {
-            cache.get_or_build(&named(&i.to_string()), |_| Ok(named("x"))).unwrap();
-        }
-        // "a" was the least recently used of 17: gone.
-        let mut rebuilt = false;
-        cache
-            .get_or_build(&named("a"), |_| {
-                rebuilt = true;
-                Ok(named("A"))
-            })
-            .unwrap();
-        assert!(rebuilt);
-    }
 
     #[test]
     fn copies_name_version_doc_and_parameters_only() {

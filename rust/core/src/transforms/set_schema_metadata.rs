@@ -14,7 +14,8 @@ use crate::data::{Schema, SchemaRef, Struct, Value};
 use crate::error::{Error, Result};
 use crate::runtime::plugin::Config;
 use crate::transforms::config_util as cfg;
-use crate::transforms::schema_util::{field_value, replace_side, require_struct_schema, SchemaCache};
+use crate::transforms::schema_cache::SchemaCache;
+use crate::transforms::schema_util::{field_value, replace_side, require_struct_schema};
 use crate::transforms::side::{require_schema, Side};
 use crate::transforms::{Record, Transformation};
 
@@ -105,7 +106,7 @@ impl Transformation for SetSchemaMetadata {
         }
         let schema = require_schema(self.side.schema(&record), "updating schema metadata")?.clone();
         let (name, version) = (self.name.as_deref(), self.version);
-        let updated = self.cache.get_or_build(&schema, |s| updated_schema(s, name, version))?;
+        let updated = self.cache.get_or_try_insert(&schema, || updated_schema(&schema, name, version))?;
         replace_side(self.side, record, |_, value| Ok((Some(updated.clone()), self.update_schema_in(value, &updated)?)))
     }
 }

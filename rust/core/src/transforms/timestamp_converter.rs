@@ -16,9 +16,8 @@ use crate::error::{Error, Result};
 use crate::runtime::plugin::Config;
 use crate::transforms::config_util as cfg;
 use crate::transforms::date_format::SimpleDateFormat;
-use crate::transforms::schema_util::{
-    copy_schema_basics, field_value, replace_side, require_struct_schema, SchemaCache,
-};
+use crate::transforms::schema_cache::SchemaCache;
+use crate::transforms::schema_util::{copy_schema_basics, field_value, replace_side, require_struct_schema};
 use crate::transforms::side::{java_class_name, require_map, require_struct, Side};
 use crate::transforms::{Record, Transformation};
 
@@ -244,7 +243,7 @@ impl TimestampConverter {
             other => Some(require_struct(other, PURPOSE)?),
         };
         let replace = self.replace_null_with_default;
-        let updated = self.cache.get_or_build(schema, |s| converter.build_schema(s, replace))?;
+        let updated = self.cache.get_or_try_insert(schema, || converter.build_schema(schema, replace))?;
         let value = match original {
             None => Value::Null,
             Some(original) => Value::Struct(converter.convert_struct(original, &updated, replace)?),
