@@ -2,17 +2,17 @@
 //! (a struct's field with that field's schema, or a schemaless map's entry). A null key or value
 //! passes through. With `field.syntax.version=V2` the field may be nested (KIP-821).
 
-use crate::config::{ConfigDef, ConfigKey, ConfigType, ConfigValue, Importance};
+use crate::config::{ConfigDef, ConfigKey, ConfigType, Importance};
 use crate::data::Value;
 use crate::error::{Error, Result};
 use crate::runtime::plugin::Config;
+use crate::transforms::config_util;
 use crate::transforms::field_path::{FieldSyntaxVersion, SingleFieldPath, FIELD_SYNTAX_VERSION_CONFIG};
 use crate::transforms::side::{require_map, require_struct, Side};
-use crate::transforms::simple_config::{define, SimpleConfig, REPLACE_NULL_WITH_DEFAULT_DOC};
+use crate::transforms::simple_config::{define, SimpleConfig};
 use crate::transforms::{Record, Transformation};
 
 const FIELD_CONFIG: &str = "field";
-const REPLACE_NULL_WITH_DEFAULT_CONFIG: &str = "replace.null.with.default";
 const PURPOSE: &str = "field extraction";
 
 /// Kafka's `ExtractField.CONFIG_DEF`.
@@ -21,16 +21,7 @@ pub(crate) fn config_def() -> ConfigDef {
         ConfigDef::new(),
         ConfigKey::new(FIELD_CONFIG, ConfigType::String, None, Importance::Medium, "Field name to extract."),
     );
-    let def = define(
-        def,
-        ConfigKey::new(
-            REPLACE_NULL_WITH_DEFAULT_CONFIG,
-            ConfigType::Boolean,
-            Some(ConfigValue::Boolean(true)),
-            Importance::Medium,
-            REPLACE_NULL_WITH_DEFAULT_DOC,
-        ),
-    );
+    let def = define(def, config_util::replace_null_with_default_key());
     define(def, FieldSyntaxVersion::config_key())
 }
 
@@ -48,7 +39,7 @@ impl ExtractField {
         let original = config.string(FIELD_CONFIG).unwrap_or_default().to_owned();
         let version = FieldSyntaxVersion::from_config(config.string(FIELD_SYNTAX_VERSION_CONFIG).unwrap_or("V1"))?;
         let path = SingleFieldPath::new(&original, version, FIELD_CONFIG)?;
-        let replace_null_with_default = config.boolean(REPLACE_NULL_WITH_DEFAULT_CONFIG);
+        let replace_null_with_default = config.boolean(config_util::REPLACE_NULL_WITH_DEFAULT);
         Ok(ExtractField { side, path, original, replace_null_with_default })
     }
 }

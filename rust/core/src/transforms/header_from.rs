@@ -3,16 +3,17 @@
 //! schema (derived once per schema and cached) or the map; headers are appended after the
 //! record's own, with the field's schema (none when schemaless).
 
-use crate::config::{ConfigDef, ConfigKey, ConfigType, ConfigValue, Importance, Validator};
+use crate::config::{ConfigDef, ConfigKey, ConfigType, Importance, Validator};
 use crate::data::{Schema, SchemaBuilder, SchemaRef, Struct, Value};
 use crate::error::{Error, Result};
 use crate::runtime::plugin::Config;
 use crate::runtime::record::Header;
+use crate::transforms::config_util;
 use crate::transforms::schema_basics::{map_get, map_remove};
 use crate::transforms::schema_cache::SchemaCache;
 use crate::transforms::schema_util::copy_schema_basics;
 use crate::transforms::side::{require_map, require_struct, Side};
-use crate::transforms::simple_config::{define, SimpleConfig, REPLACE_NULL_WITH_DEFAULT_DOC};
+use crate::transforms::simple_config::{define, SimpleConfig};
 use crate::transforms::{validators, Record, Transformation};
 
 const FIELDS_FIELD: &str = "fields";
@@ -48,13 +49,7 @@ pub(crate) fn config_def() -> ConfigDef {
              or <code>copy</code> if the fields are to be copied to the headers (retained in the key/value).",
         )
         .with_validator(Validator::ValidString { allowed: vec!["move".into(), "copy".into()], case_sensitive: true }),
-        ConfigKey::new(
-            REPLACE_NULL_WITH_DEFAULT_FIELD,
-            ConfigType::Boolean,
-            Some(ConfigValue::Boolean(true)),
-            Importance::Medium,
-            REPLACE_NULL_WITH_DEFAULT_DOC,
-        ),
+        config_util::replace_null_with_default_key(),
     ];
     keys.into_iter().fold(ConfigDef::new(), define)
 }

@@ -8,11 +8,12 @@ use crate::data::logical::timestamp_schema;
 use crate::data::{Schema, SchemaBuilder, SchemaRef, SchemaType, Struct, Value};
 use crate::error::{Error, Result};
 use crate::runtime::plugin::Config;
+use crate::transforms::config_util;
 use crate::transforms::schema_basics::map_put;
 use crate::transforms::schema_cache::SchemaCache;
 use crate::transforms::schema_util::copy_schema_basics;
 use crate::transforms::side::{require_map, require_struct, Side};
-use crate::transforms::simple_config::{define, SimpleConfig, REPLACE_NULL_WITH_DEFAULT_DOC};
+use crate::transforms::simple_config::{define, SimpleConfig};
 use crate::transforms::{Record, Transformation};
 
 const TOPIC_FIELD: &str = "topic.field";
@@ -41,13 +42,7 @@ pub(crate) fn config_def() -> ConfigDef {
         string(TIMESTAMP_FIELD, &format!("Field name for record timestamp. {OPTIONALITY_DOC}")),
         string(STATIC_FIELD, &format!("Field name for static data field. {OPTIONALITY_DOC}")),
         string(STATIC_VALUE, "Static field value, if field name configured."),
-        ConfigKey::new(
-            REPLACE_NULL_WITH_DEFAULT,
-            ConfigType::Boolean,
-            Some(ConfigValue::Boolean(true)),
-            Importance::Medium,
-            REPLACE_NULL_WITH_DEFAULT_DOC,
-        ),
+        config_util::replace_null_with_default_key(),
     ];
     keys.into_iter().fold(ConfigDef::new(), define)
 }

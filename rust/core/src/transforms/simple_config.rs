@@ -46,10 +46,6 @@ pub(crate) fn define(def: ConfigDef, key: crate::config::ConfigKey) -> ConfigDef
     def.define(key).expect("a transform's ConfigDef is constant and valid")
 }
 
-/// Kafka's shared doc of `replace.null.with.default`.
-pub(crate) const REPLACE_NULL_WITH_DEFAULT_DOC: &str = "Whether to replace fields that have a default value and that \
-     are null to the default value. When set to true, the default value is used, otherwise null is used.";
-
 #[cfg(test)]
 mod tests {
     use crate::transforms::builtin::{predicate, transform, PREDICATES, TRANSFORMS};

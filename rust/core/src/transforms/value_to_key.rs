@@ -1,18 +1,18 @@
 //! `ValueToKey`: replaces the key with a struct (or map) of some of the value's fields.
 
-use crate::config::{ConfigDef, ConfigKey, ConfigType, ConfigValue, Importance};
+use crate::config::{ConfigDef, ConfigKey, ConfigType, Importance};
 use crate::data::{SchemaBuilder, Struct, Value};
 use crate::error::{Error, Result};
 use crate::runtime::plugin::Config;
+use crate::transforms::config_util;
 use crate::transforms::field_path::{FieldSyntaxVersion, SingleFieldPath, FIELD_SYNTAX_VERSION_CONFIG};
 use crate::transforms::schema_basics::map_put;
 use crate::transforms::schema_cache::SchemaCache;
 use crate::transforms::side::{require_map, require_struct};
-use crate::transforms::simple_config::{define, SimpleConfig, REPLACE_NULL_WITH_DEFAULT_DOC};
+use crate::transforms::simple_config::{define, SimpleConfig};
 use crate::transforms::{validators, Record, Transformation};
 
 const FIELDS_CONFIG: &str = "fields";
-const REPLACE_NULL_WITH_DEFAULT_CONFIG: &str = "replace.null.with.default";
 const PURPOSE: &str = "copying fields from value to key";
 
 /// Kafka's `ValueToKey.CONFIG_DEF`.
@@ -28,16 +28,7 @@ pub(crate) fn config_def() -> ConfigDef {
         )
         .with_validator(validators::non_empty_list()),
     );
-    let def = define(
-        def,
-        ConfigKey::new(
-            REPLACE_NULL_WITH_DEFAULT_CONFIG,
-            ConfigType::Boolean,
-            Some(ConfigValue::Boolean(true)),
-            Importance::Medium,
-            REPLACE_NULL_WITH_DEFAULT_DOC,
-        ),
-    );
+    let def = define(def, config_util::replace_null_with_default_key());
     // Kafka 4.4's ValueToKey takes KIP-821 paths too (`FieldSyntaxVersion.appendConfigTo`).
     define(def, FieldSyntaxVersion::config_key())
 }
@@ -66,7 +57,7 @@ pub(crate) fn make(props: &Config) -> Result<Box<dyn Transformation>> {
     Ok(Box::new(ValueToKey {
         fields,
         paths,
-        replace_null_with_default: config.boolean(REPLACE_NULL_WITH_DEFAULT_CONFIG),
+        replace_null_with_default: config.boolean(config_util::REPLACE_NULL_WITH_DEFAULT),
         cache: SchemaCache::new(),
     }))
 }
