@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod consumer;
 pub mod group_offsets;
 pub mod log;
+pub mod java_partitioner;
 pub mod mock;
 pub mod producer;
 pub mod reader;
