@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from cluster_helpers import GENERATOR, ClusterWorker, cluster_props, statuses, wait_for
-
 from ferroconnect import NotFoundError, _core
 
 PLUGINS = Path(__file__).resolve().parent / "eos_plugins"
@@ -109,7 +108,8 @@ def test_validation_asks_the_connector_and_the_worker_in_kafkas_words(eos_cluste
     }
     silent = errors({**base, **counter_config("t", **{"test.exactly.once": "none"})})
     assert silent["exactly.once.support"][0].startswith(
-        "The connector does not implement the API required for preflight validation of exactly-once source support."
+        "The connector does not implement the API required for preflight validation of exactly-once "
+        "source support."
     )
     assert (
         errors(
@@ -124,12 +124,13 @@ def test_validation_asks_the_connector_and_the_worker_in_kafkas_words(eos_cluste
     generator = {"connector.class": GENERATOR, "name": "g", "topic": "t", "transaction.boundary": "connector"}
     assert errors(generator) == {
         "transaction.boundary": [
-            "The connector does not support connector-defined transaction boundaries with the given configuration. "
-            "Please reconfigure it to use a different transaction boundary definition."
+            "The connector does not support connector-defined transaction boundaries with the given "
+            "configuration. Please reconfigure it to use a different transaction boundary definition."
         ]
     }
     assert errors({**generator, "transaction.boundary": "sometimes"})["transaction.boundary"] == [
-        "Invalid value sometimes for configuration transaction.boundary: String must be one of: poll, interval, connector"
+        "Invalid value sometimes for configuration transaction.boundary: "
+        "String must be one of: poll, interval, connector"
     ]
     # Creating a connector runs the same checks.
     refused = worker.client.put(
@@ -175,7 +176,9 @@ def test_poll_and_interval_boundaries_commit_whole_batches(eos_cluster: EosClust
     assert answer.status_code in (200, 201), answer.text
     wait_for(
         f"{limit} committed records",
-        lambda: visible(eos_cluster.bootstrap, topic, limit) >= limit or task_state(worker, boundary) == "FAILED",
+        lambda: (
+            visible(eos_cluster.bootstrap, topic, limit) >= limit or task_state(worker, boundary) == "FAILED"
+        ),
         120,
         eos_cluster.workers,
     )
@@ -191,7 +194,10 @@ def test_poll_and_interval_boundaries_commit_whole_batches(eos_cluster: EosClust
         assert 2 <= len(counts) <= 8, counts
         assert all(gap >= 0.95 for gap in gaps), gaps
         assert all(n % 7 == 0 for _, n in counts), "transactions end at batch ends"
-    print(f"\n{boundary} boundary: {len(counts)} transactions for {limit} records, committed at {[n for _, n in counts]}")
+    print(
+        f"\n{boundary} boundary: {len(counts)} transactions for {limit} records, "
+        f"committed at {[n for _, n in counts]}"
+    )
 
 
 def test_connector_defined_boundaries_commit_and_abort_where_the_task_says(eos_cluster: EosCluster) -> None:
@@ -269,7 +275,63 @@ def test_kill_9_at_random_moments_loses_and_repeats_nothing(eos_cluster: EosClus
     aborted = uncommitted_count(eos_cluster.bootstrap, topic) - len(values)
     print(
         f"\nkill -9 x10 ({', '.join(kills)}): read_committed saw {len(values)} records 0..{max(values)}, "
-        f"{duplicates} duplicates, {len(gaps)} gaps; read_uncommitted saw {aborted} more (aborted transactions)"
+        f"{duplicates} duplicates, {len(gaps)} gaps; "
+        f"read_uncommitted saw {aborted} more (aborted transactions)"
     )
     assert duplicates == 0 and not gaps
     assert values == sorted(values), "one partition, one task: in order"
+
+
+def test_a_zombie_worker_is_fenced_and_writes_nothing_visible(eos_cluster: EosCluster) -> None:
+    workers = [eos_cluster.start(), eos_cluster.start()]
+    topic = f"eos-zombie-{uuid.uuid4().hex[:6]}"
+    config = counter_config(topic, limit="1000000000", batch="20", **{"poll.pause.s": "0.01"})
+    assert workers[0].client.put("/connectors/counter/config", json=config).status_code in (200, 201)
+    wait_for("the task runs", lambda: task_state(workers[0], "counter") == "RUNNING", 60, workers)
+    wait_for("records flow", lambda: visible(eos_cluster.bootstrap, topic) > 100, 60, workers)
+    owner_id = statuses(workers[0])["counter"]["tasks"][0]["worker_id"]
+    zombie = next(w for w in workers if owner_id.endswith(f":{w.port}"))
+    survivor = next(w for w in workers if w is not zombie)
+    zombie.process.send_signal(signal.SIGSTOP)
+    stopped_at = time.monotonic()
+    try:
+        # After session.timeout.ms (6 s) the group drops the stopped worker and its task moves.
+        wait_for(
+            "the task moves to the other worker",
+            lambda: (
+                statuses(survivor)["counter"]["tasks"][0]["worker_id"].endswith(f":{survivor.port}")
+                and task_state(survivor, "counter") == "RUNNING"
+            ),
+            90,
+            [survivor],
+        )
+        before = visible(eos_cluster.bootstrap, topic)
+        wait_for(
+            "the moved task writes",
+            lambda: visible(eos_cluster.bootstrap, topic) > before + 100,
+            60,
+            [survivor],
+        )
+    finally:
+        zombie.process.send_signal(signal.SIGCONT)
+    moved_after = time.monotonic() - stopped_at
+    # The zombie wakes with its task mid-transaction: its producer was fenced by the new owner's.
+    wait_for(
+        "the zombie's task fails, fenced",
+        lambda: "fenced" in zombie.log_path.read_text().lower(),
+        60,
+        [zombie],
+    )
+    time.sleep(3)
+    assert survivor.client.delete("/connectors/counter").status_code in (200, 204)
+    time.sleep(2)
+    values = committed(eos_cluster.bootstrap, topic)
+    duplicates = len(values) - len(set(values))
+    gaps = sorted(set(range(max(values) + 1)) - set(values))
+    fenced_lines = [line for line in zombie.log_path.read_text().splitlines() if "fenced" in line.lower()]
+    print(
+        f"\nSIGSTOP for {moved_after:.1f} s: read_committed saw {len(values)} records, "
+        f"{duplicates} duplicates, "
+        f"{len(gaps)} gaps; the zombie logged: {fenced_lines[0][:200] if fenced_lines else None}"
+    )
+    assert duplicates == 0 and not gaps

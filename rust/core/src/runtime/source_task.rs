@@ -297,7 +297,9 @@ impl Driver {
             // an earlier instance of this task is fenced out and its open transaction aborted, so
             // the offsets the task reads at start are final.
             if let Err(e) = eos.init(&self.producer) {
-                self.shared.control.fail(format!("Failed to initialize the transactional producer of task {}: {e}", self.setup.id));
+                self.shared
+                    .control
+                    .fail(format!("Failed to initialize the transactional producer of task {}: {e}", self.setup.id));
                 return;
             }
         }

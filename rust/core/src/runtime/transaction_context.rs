@@ -60,7 +60,13 @@ impl TransactionContext {
         }
         requests.commit_batch = false;
         requests.abort_batch = false;
-        Ok(if abort { Some(false) } else if commit { Some(true) } else { None })
+        Ok(if abort {
+            Some(false)
+        } else if commit {
+            Some(true)
+        } else {
+            None
+        })
     }
 
     /// What the task asked for this record (`Some(true)` commit after it, `Some(false)` abort).

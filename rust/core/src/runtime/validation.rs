@@ -13,8 +13,8 @@ use crate::config::{ConfigDef, ConfigKey, ConfigValue, ConfigValueReport, Width}
 use crate::convert::{converter_for, header_converter_for};
 use crate::error::{Error, Result};
 use crate::runtime::connector_config::{
-    connector_config_def, sink_config_def, sink_subscription_errors, source_config_def, ExactlyOnceLevel,
-    SourceConfig, TransactionBoundary,
+    connector_config_def, sink_config_def, sink_subscription_errors, source_config_def, ExactlyOnceLevel, SourceConfig,
+    TransactionBoundary,
 };
 use crate::runtime::entities::{ConfigInfo, ConfigInfos, ConfigKeyInfo, ConfigValueInfo, PluginInfo};
 use crate::runtime::herder::{Herder, RawConfig};
@@ -81,7 +81,9 @@ fn framework_display(name: &str) -> Option<(&'static str, i32, Width, &'static s
         // creation is not built) in one count across both groups.
         "exactly.once.support" => ("Exactly Once Support", 2, Width::Short, "Exactly once support"),
         "transaction.boundary" => ("Exactly Once Support", 3, Width::Short, "Transaction Boundary"),
-        "transaction.boundary.interval.ms" => ("Exactly Once Support", 4, Width::Short, "Transaction boundary interval"),
+        "transaction.boundary.interval.ms" => {
+            ("Exactly Once Support", 4, Width::Short, "Transaction boundary interval")
+        }
         "offsets.storage.topic" => ("offsets.topic", 1, Width::Long, "Offsets topic"),
         _ => return None,
     })
@@ -234,7 +236,10 @@ fn exactly_once_errors(
     let Ok(source) = SourceConfig::parse(config) else { return errors };
     if valid("exactly.once.support") && source.exactly_once == ExactlyOnceLevel::Required {
         if !worker_enabled {
-            errors.push(("exactly.once.support", "This worker does not have exactly-once source support enabled.".to_owned()));
+            errors.push((
+                "exactly.once.support",
+                "This worker does not have exactly-once source support enabled.".to_owned(),
+            ));
         }
         match connector.exactly_once_support(config) {
             Ok(Some(true)) => {}

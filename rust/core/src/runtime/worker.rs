@@ -868,14 +868,16 @@ impl Worker {
         producer_settings.insert("enable.idempotence".into(), "true".into());
         // librdkafka refuses a record timeout beyond the transaction's; Kafka Connect's framework
         // default (forever) would, so a transactional producer's records time out with it.
-        if !producer_settings.contains_key("delivery.timeout.ms") && !producer_settings.contains_key("message.timeout.ms")
+        if !producer_settings.contains_key("delivery.timeout.ms")
+            && !producer_settings.contains_key("message.timeout.ms")
         {
             let transaction_timeout =
                 producer_settings.get("transaction.timeout.ms").cloned().unwrap_or_else(|| "60000".into());
             producer_settings.insert("delivery.timeout.ms".into(), transaction_timeout);
         }
         producer_settings.insert("transactional.id".into(), eos.transactional_id(&id.connector, id.task));
-        let context = (source.boundary == TransactionBoundary::Connector).then(|| Arc::new(TransactionContext::default()));
+        let context =
+            (source.boundary == TransactionBoundary::Connector).then(|| Arc::new(TransactionContext::default()));
         Ok(ExactlyOnceSetup {
             boundary: source.boundary,
             interval: source.boundary_interval.unwrap_or(self.inner.config.offset_flush_interval),
