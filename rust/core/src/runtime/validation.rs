@@ -500,8 +500,10 @@ mod tests {
         assert_eq!(infos.configs[0].definition, None);
         // name (missing), file (missing), odd.
         assert_eq!(infos.error_count, 3, "{infos:#?}");
-        // Kafka's framework groups, `Transforms` and `Predicates` included even when unused.
-        assert_eq!(infos.groups, ["Common", "Transforms", "Predicates", "Error Handling"]);
+        // Kafka's framework groups, `Transforms` and `Predicates` included even when unused, then a
+        // source's (Kafka's `Topic Creation` between them is not built).
+        let groups = ["Common", "Transforms", "Predicates", "Error Handling", "Exactly Once Support", "offsets.topic"];
+        assert_eq!(infos.groups, groups);
         let tasks_max = infos.configs.iter().find(|c| c.value.as_ref().is_some_and(|v| v.name == "tasks.max")).unwrap();
         let definition = tasks_max.definition.as_ref().unwrap();
         assert_eq!((definition.order_in_group, definition.default_value.as_deref()), (3, Some("1")));
