@@ -128,7 +128,13 @@ struct Inner {
     /// Distributed mode: connectors' reconfiguration requests go to the herder, which publishes
     /// their new task configs through the leader, instead of restarting tasks here.
     reconfiguration_handler: OnceLock<ReconfigurationHandler>,
+    /// Exactly-once sources: what a task runs before its producer starts, so that the earlier
+    /// task generations of its connector are fenced out first.
+    preflight_fencing: OnceLock<PreflightFencing>,
 }
+
+/// Fences out the earlier task generations of a connector, if that is still to do (its name).
+pub type PreflightFencing = Arc<dyn Fn(&str) -> Result<()> + Send + Sync>;
 
 /// Takes a connector's request for task reconfiguration (its name).
 pub type ReconfigurationHandler = Box<dyn Fn(&str) + Send + Sync>;
@@ -153,6 +159,7 @@ impl Worker {
             reconfigure: Mutex::new(tx),
             cluster: OnceLock::new(),
             reconfiguration_handler: OnceLock::new(),
+            preflight_fencing: OnceLock::new(),
         });
         let weak = Arc::downgrade(&inner);
         std::thread::Builder::new()
@@ -181,6 +188,11 @@ impl Worker {
     /// Sends connectors' reconfiguration requests to `handler` from now on (distributed mode).
     pub fn set_reconfiguration_handler(&self, handler: ReconfigurationHandler) {
         let _ = self.inner.reconfiguration_handler.set(handler);
+    }
+
+    /// Runs `fencing` on each exactly-once source task's thread before its producer starts.
+    pub fn set_preflight_fencing(&self, fencing: PreflightFencing) {
+        let _ = self.inner.preflight_fencing.set(fencing);
     }
 
     /// The Kafka cluster's id, once [`Worker::connect`] found it.
@@ -878,7 +890,9 @@ impl Worker {
         producer_settings.insert("transactional.id".into(), eos.transactional_id(&id.connector, id.task));
         let context =
             (source.boundary == TransactionBoundary::Connector).then(|| Arc::new(TransactionContext::default()));
+        let preflight = self.inner.preflight_fencing.get().cloned();
         Ok(ExactlyOnceSetup {
+            preflight,
             boundary: source.boundary,
             interval: source.boundary_interval.unwrap_or(self.inner.config.offset_flush_interval),
             offsets_topic: eos.offsets_topic.clone(),
