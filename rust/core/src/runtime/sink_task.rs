@@ -245,7 +245,7 @@ fn run(setup: SinkTaskSetup, control: Arc<TaskControl>) {
     };
     let task_context = SinkTaskContext { config: driver.setup.config.clone(), control: driver.context.clone() };
     if let Err(e) = driver.setup.task.start(task_context) {
-        control.fail(e.to_string());
+        control.fail_with(&e);
         driver.shut_down(false);
         return;
     }

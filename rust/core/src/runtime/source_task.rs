@@ -269,7 +269,7 @@ impl Driver {
 
     fn run(mut self) {
         if let Err(e) = self.setup.task.start(self.setup.context.clone()) {
-            self.shared.control.fail(e.to_string());
+            self.shared.control.fail_with(&e);
             return;
         }
         self.shared.control.set_started();

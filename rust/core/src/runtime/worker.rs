@@ -17,6 +17,7 @@ use crate::errors::{DeadLetterQueue, ErrorReporter};
 use crate::kafka::cluster::ClusterClient;
 use crate::kafka::consumer::ConsumerSetup;
 use crate::offsets::OffsetStore;
+use crate::runtime::auto_restart::{random_unit, Action, AutoRestarts, RestartPolicy};
 use crate::runtime::connector_config::{ConnectorConfig, SinkConfig};
 use crate::runtime::plugin::{
     Config, Connector, ConnectorContext, ConnectorKind, OffsetReader, PluginLoader, SourceTaskContext,
@@ -126,6 +127,8 @@ struct Inner {
     /// Distributed mode: connectors' reconfiguration requests go to the herder, which publishes
     /// their new task configs through the leader, instead of restarting tasks here.
     reconfiguration_handler: OnceLock<ReconfigurationHandler>,
+    /// Automatic restarts of FAILED tasks (`ferroconnect.restart.*`).
+    restarts: AutoRestarts,
 }
 
 /// Takes a connector's request for task reconfiguration (its name).
@@ -151,12 +154,18 @@ impl Worker {
             reconfigure: Mutex::new(tx),
             cluster: OnceLock::new(),
             reconfiguration_handler: OnceLock::new(),
+            restarts: AutoRestarts::default(),
         });
         let weak = Arc::downgrade(&inner);
         std::thread::Builder::new()
             .name("worker-reconfigure".into())
             .spawn(move || reconfiguration_loop(weak, rx))
             .expect("spawning the reconfiguration thread");
+        let weak = Arc::downgrade(&inner);
+        std::thread::Builder::new()
+            .name("worker-auto-restart".into())
+            .spawn(move || auto_restart_loop(weak))
+            .expect("spawning the automatic restart thread");
         Worker { inner }
     }
 
@@ -208,6 +217,11 @@ impl Worker {
     /// How this worker finds connector classes.
     pub fn plugin_loader(&self) -> &Arc<dyn PluginLoader> {
         &self.inner.loader
+    }
+
+    /// The automatic-restart state of this worker's tasks (what statuses and metrics show).
+    pub fn auto_restarts(&self) -> &AutoRestarts {
+        &self.inner.restarts
     }
 
     /// The topics each connector used (KIP-558).
@@ -304,7 +318,12 @@ impl Worker {
         let kind =
             entry.connector.as_ref().or(entry.factory.as_ref()).map_or("unknown", |c| c.kind().as_str()).to_owned();
         let connector = entry.status.lock().expect("status lock").clone();
-        let tasks = entry.tasks.iter().map(|(id, t)| TaskState { id: *id, status: t.control().status() }).collect();
+        let restarts = &self.inner.restarts;
+        let tasks = entry
+            .tasks
+            .iter()
+            .map(|(id, t)| TaskState { id: *id, status: t.control().status(), restarts: restarts.status(&t.control().id) })
+            .collect();
         Ok(ConnectorStateInfo { name: name.to_owned(), connector, tasks, kind })
     }
 
@@ -520,6 +539,7 @@ impl Worker {
                     if let Some(task) = entry.tasks.remove(&id.task) {
                         stopping.push(task);
                     }
+                    self.inner.restarts.forget(id);
                     if entry.tasks.is_empty() && !entry.instance_assigned {
                         connectors.remove(&id.connector);
                     }
@@ -581,6 +601,42 @@ impl Worker {
             }
         }
         statuses
+    }
+
+    /// One round of automatic restarts: looks at every task with them on, notes what gave up in
+    /// its trace, and restarts those whose back-off is over (here, on the worker running them,
+    /// as Kafka's restart of a task does; in distributed mode the herder writes the new status).
+    fn run_auto_restarts(&self) {
+        let restarts = &self.inner.restarts;
+        if restarts.is_empty() {
+            return;
+        }
+        let mut connectors = self.lock();
+        let now = Instant::now();
+        let mut due = Vec::new();
+        for (name, entry) in connectors.iter() {
+            for (index, task) in &entry.tasks {
+                let control = task.control();
+                let state = control.status().state;
+                match restarts.observe(&control.id, state, control.failed_on_config(), now, &mut random_unit) {
+                    Action::Wait => {}
+                    Action::GiveUp(note) => {
+                        warn!(task = %control.id, "{note}");
+                        control.append_to_trace(&note);
+                    }
+                    Action::Restart { attempt, config } => due.push((name.clone(), *index, attempt, config)),
+                }
+            }
+        }
+        for (name, index, attempt, config) in due {
+            let Some(entry) = connectors.get_mut(&name) else { continue };
+            let id = TaskId { connector: name.clone(), task: index };
+            info!(task = %id, attempt, "restarting FAILED task {id} automatically (attempt {attempt})");
+            if let Some(running) = entry.tasks.remove(&index) {
+                running.stop(self.inner.config.task_shutdown_timeout);
+            }
+            self.spawn_task(&name, entry, index, config);
+        }
     }
 
     fn restart_task_locked(&self, name: &str, entry: &mut ConnectorEntry, task: u32) -> Result<()> {
@@ -695,6 +751,11 @@ impl Worker {
 
     fn spawn_task(&self, name: &str, entry: &mut ConnectorEntry, index: u32, task_config: Config) {
         let id = TaskId { connector: name.to_owned(), task: index };
+        let policy = RestartPolicy::resolve(&self.inner.config.props, &entry.config).unwrap_or_else(|e| {
+            warn!(task = %id, "automatic restarts off for this task: {e}");
+            None
+        });
+        self.inner.restarts.task_started(&id, policy, &task_config, Instant::now());
         let factory = self.task_factory(entry);
         // A class that cannot be loaded: the task shows FAILED; its kind is then unknown.
         let kind = factory.as_ref().map_or(ConnectorKind::Source, |c| c.kind());
@@ -718,7 +779,11 @@ impl Worker {
             Err(e) => {
                 error!(task = %id, "task could not start: {e}");
                 // A task that cannot be created still shows, FAILED, in the status.
-                entry.tasks.insert(index, RunningTask::failed(kind, id, &self.inner.config.worker_id, e.to_string()));
+                let failed = RunningTask::failed(kind, id, &self.inner.config.worker_id, e.to_string());
+                if e.is_config_error() {
+                    failed.control().note_config_error();
+                }
+                entry.tasks.insert(index, failed);
             }
         }
     }
@@ -877,6 +942,9 @@ impl Worker {
     fn stop_tasks(&self, entry: &mut ConnectorEntry) {
         let timeout = self.inner.config.task_shutdown_timeout;
         let mut tasks = std::mem::take(&mut entry.tasks);
+        for task in tasks.values() {
+            self.inner.restarts.forget(&task.control().id);
+        }
         // Ask every task to stop first, then wait: the timeout covers all of them together, and
         // a task that has not stopped by then is abandoned (Kafka Connect's `cancel`).
         for task in tasks.values_mut() {
@@ -965,6 +1033,18 @@ fn set_running_state(entry: &mut ConnectorEntry, state: State) {
 
 fn not_found(name: &str) -> Error {
     Error::NotFound(format!("Connector {name} not found"))
+}
+
+/// How often the automatic-restart thread looks at the tasks: the delay a restart may have beyond
+/// its back-off.
+const AUTO_RESTART_TICK: Duration = Duration::from_millis(100);
+
+fn auto_restart_loop(worker: Weak<Inner>) {
+    loop {
+        std::thread::sleep(AUTO_RESTART_TICK);
+        let Some(inner) = worker.upgrade() else { return };
+        Worker { inner }.run_auto_restarts();
+    }
 }
 
 fn reconfiguration_loop(worker: Weak<Inner>, requests: mpsc::Receiver<String>) {
