@@ -24,6 +24,7 @@ use rdkafka::error::KafkaError;
 use tracing::{debug, info, warn};
 
 use crate::convert::{Converter, HeaderConverter};
+use crate::logging::context::in_current_span;
 use crate::error::{Error, Result};
 use crate::errors::{ErrorReporter, Stage};
 use crate::kafka::producer::{is_queue_full, Delivered, DeliveryHandler, DeliveryReport, OutgoingRecord, Producer};
@@ -203,7 +204,7 @@ impl RunningSourceTask {
         let thread_shared = shared.clone();
         let thread = std::thread::Builder::new()
             .name(format!("task-{}", setup.id))
-            .spawn(move || Driver::new(setup, producer, thread_shared).run())
+            .spawn(in_current_span(move || Driver::new(setup, producer, thread_shared).run()))
             .map_err(|e| Error::io("starting a task thread", e))?;
         Ok(RunningSourceTask { shared, task, thread: Some(thread), stop_call: None })
     }
@@ -220,7 +221,7 @@ impl RunningSourceTask {
                 shared.control.log_stop_failure("stop", &e);
             }
         };
-        let spawned = std::thread::Builder::new().name(format!("task-stop-{}", self.shared.control.id)).spawn(call);
+        let spawned = std::thread::Builder::new().name(format!("task-stop-{}", self.shared.control.id)).spawn(in_current_span(call));
         match spawned {
             Ok(thread) => self.stop_call = Some(thread),
             Err(e) => warn!(task = %self.shared.control.id, "could not start a thread to call stop(): {e}"),

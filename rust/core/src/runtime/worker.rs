@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::errors::{DeadLetterQueue, ErrorReporter};
 use crate::kafka::cluster::ClusterClient;
 use crate::kafka::consumer::ConsumerSetup;
+use crate::logging::context::{connector_span, in_current_span, task_span};
 use crate::offsets::OffsetStore;
 use crate::runtime::auto_restart::{random_unit, Action, AutoRestarts, RestartPolicy};
 use crate::runtime::connector_config::{ConnectorConfig, SinkConfig};
@@ -83,6 +84,7 @@ impl RunningTask {
     }
 
     fn begin_stop(&mut self) {
+        let _context = self.context().entered();
         match self {
             RunningTask::Source(task) => task.begin_stop(),
             RunningTask::Sink(task) => task.begin_stop(),
@@ -90,10 +92,17 @@ impl RunningTask {
     }
 
     fn await_stop(self, deadline: Instant, timeout: Duration) -> bool {
+        let _context = self.context().entered();
         match self {
             RunningTask::Source(task) => task.await_stop(deadline, timeout),
             RunningTask::Sink(task) => task.await_stop(deadline, timeout),
         }
+    }
+
+    /// The task's log context (`[name|task-0] `).
+    fn context(&self) -> tracing::Span {
+        let id = &self.control().id;
+        task_span(&id.connector, id.task)
     }
 
     /// Stops the task, waiting up to `timeout`; false when it was abandoned.
@@ -415,6 +424,7 @@ impl Worker {
         if entry.target == TargetState::Stopped || entry.connector.is_none() {
             return Ok(());
         }
+        let _context = connector_span(name).entered();
         let new_configs = match self.generate_task_configs(entry) {
             Ok(configs) => configs,
             Err(e) => {
@@ -494,6 +504,7 @@ impl Worker {
         if entry.target == TargetState::Stopped || entry.connector.is_none() {
             return None;
         }
+        let _context = connector_span(name).entered();
         match self.generate_task_configs(entry) {
             Ok(configs) => Some(configs),
             Err(e) => {
@@ -621,6 +632,7 @@ impl Worker {
                 match restarts.observe(&control.id, state, control.failed_on_config(), now, &mut random_unit) {
                     Action::Wait => {}
                     Action::GiveUp(note) => {
+                        let _context = task_span(name, *index).entered();
                         warn!(task = %control.id, "{note}");
                         control.append_to_trace(&note);
                     }
@@ -631,6 +643,7 @@ impl Worker {
         for (name, index, attempt, config) in due {
             let Some(entry) = connectors.get_mut(&name) else { continue };
             let id = TaskId { connector: name.clone(), task: index };
+            let _context = task_span(&name, index).entered();
             info!(task = %id, attempt, "restarting FAILED task {id} automatically (attempt {attempt})");
             if let Some(running) = entry.tasks.remove(&index) {
                 running.stop(self.inner.config.task_shutdown_timeout);
@@ -672,6 +685,7 @@ impl Worker {
 
     /// Loads, instantiates and starts the connector object; false if it failed.
     fn start_connector_instance(&self, name: &str, entry: &mut ConnectorEntry) -> bool {
+        let _context = connector_span(name).entered();
         let worker_id = &self.inner.config.worker_id;
         let class = entry.config.get("connector.class").cloned().unwrap_or_default();
         let connector = match self.inner.loader.load_connector(&class) {
@@ -750,6 +764,7 @@ impl Worker {
     }
 
     fn spawn_task(&self, name: &str, entry: &mut ConnectorEntry, index: u32, task_config: Config) {
+        let _context = task_span(name, index).entered();
         let id = TaskId { connector: name.to_owned(), task: index };
         let policy = RestartPolicy::resolve(&self.inner.config.props, &entry.config).unwrap_or_else(|e| {
             warn!(task = %id, "automatic restarts off for this task: {e}");
@@ -974,6 +989,7 @@ impl Worker {
     }
 
     fn fail_connector(&self, entry: &mut ConnectorEntry, trace: String) {
+        let _context = entry.config.get("name").map(|name| connector_span(name).entered());
         error!(connector = entry.config.get("name").map(String::as_str), "connector failed: {trace}");
         let version = entry.connector.as_ref().map(|c| c.version());
         *entry.status.lock().expect("status lock") =
@@ -1008,13 +1024,14 @@ const CONNECTOR_STOP_TIMEOUT: Duration = Duration::from_secs(5);
 fn stop_connector_instance(entry: &mut ConnectorEntry) {
     let Some(connector) = entry.connector.take() else { return };
     let name = entry.config.get("name").cloned().unwrap_or_default();
+    let _context = connector_span(&name).entered();
     let thread_name = name.clone();
     let call = move || {
         if let Err(e) = connector.stop() {
             warn!(connector = thread_name, "connector stop() failed: {e}");
         }
     };
-    match std::thread::Builder::new().name(format!("connector-stop-{name}")).spawn(call) {
+    match std::thread::Builder::new().name(format!("connector-stop-{name}")).spawn(in_current_span(call)) {
         Ok(thread) => {
             if !join_by(thread, Instant::now() + CONNECTOR_STOP_TIMEOUT) {
                 error!(connector = name, "Graceful stop of connector {name} failed.");
