@@ -14,6 +14,7 @@ records made by a connector's code get it from :class:`ContextFormatter` (as the
 
 from __future__ import annotations
 
+import datetime
 import logging
 import threading
 from typing import Any
@@ -64,7 +65,14 @@ def install_record_context() -> None:
 
 class ContextFormatter(logging.Formatter):
     """A formatter that starts the message of a connector's record with Kafka's context prefix
-    (the runtime's forwarded lines carry it already)."""
+    (the runtime's forwarded lines carry it already). Without a ``datefmt``, ``%(asctime)s`` is
+    written as the runtime's lines write their time (RFC 3339, UTC, microseconds)."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        if datefmt is not None:
+            return super().formatTime(record, datefmt)
+        moment = datetime.datetime.fromtimestamp(record.created, datetime.timezone.utc)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
     def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
         context = prefix(getattr(record, "connector", None), getattr(record, "task", None))
