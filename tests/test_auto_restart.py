@@ -128,7 +128,9 @@ def test_a_task_that_keeps_failing_is_given_up_at_the_cap(bootstrap_servers: str
     with fc.Worker(bootstrap_servers) as worker:
         worker.create_connector("doomed", config)
         wait_until(
-            lambda: "gave up" in _task(worker, "doomed").get("trace", ""), timeout=30, what="automatic restarts giving up"
+            lambda: "gave up" in _task(worker, "doomed").get("trace", ""),
+            timeout=30,
+            what="automatic restarts giving up",
         )
         task = _task(worker, "doomed")
         assert task["state"] == "FAILED"
@@ -149,7 +151,9 @@ def test_a_task_that_keeps_failing_is_given_up_at_the_cap(bootstrap_servers: str
 def test_a_task_failing_on_its_config_is_not_restarted(bootstrap_servers: str, unique_topic: str) -> None:
     FlakyTask.config_error = True
     with fc.Worker(bootstrap_servers) as worker:
-        worker.create_connector("misconfigured", {"connector.class": FlakySource, "topic": unique_topic, **FAST})
+        worker.create_connector(
+            "misconfigured", {"connector.class": FlakySource, "topic": unique_topic, **FAST}
+        )
         wait_until(
             lambda: "not restarted" in _task(worker, "misconfigured").get("trace", ""),
             what="the config error noted in the trace",
@@ -175,7 +179,10 @@ def test_the_attempt_count_resets_after_the_healthy_period(bootstrap_servers: st
     with fc.Worker(bootstrap_servers) as worker:
         worker.create_connector("healing", config)
         wait_until(
-            lambda: _task(worker, "healing") == {**_task(worker, "healing"), "state": "RUNNING", "restarts": {"attempts": 1}},
+            lambda: (
+                _task(worker, "healing")
+                == {**_task(worker, "healing"), "state": "RUNNING", "restarts": {"attempts": 1}}
+            ),
             what="one automatic restart",
         )
         wait_until(lambda: _task(worker, "healing")["restarts"] == {"attempts": 0}, what="the count reset")
@@ -202,11 +209,17 @@ def test_off_by_default_the_worker_setting_applies_and_a_connector_overrides_it(
     settings = {k.replace(".", "_"): v for k, v in FAST.items()}
     with fc.Worker(bootstrap_servers, **settings) as worker:
         worker.create_connector("by-worker", {"connector.class": FlakySource, "topic": unique_topic})
-        wait_until(lambda: FlakyTask.starts == 2 and _task(worker, "by-worker")["state"] == "RUNNING", what="restart")
+        wait_until(
+            lambda: FlakyTask.starts == 2 and _task(worker, "by-worker")["state"] == "RUNNING", what="restart"
+        )
         assert _task(worker, "by-worker")["restarts"] == {"attempts": 1}
         FlakyTask.failures_left = 1
         FlakyTask.starts = 0
-        config = {"connector.class": FlakySource, "topic": unique_topic, "ferroconnect.restart.enabled": "false"}
+        config = {
+            "connector.class": FlakySource,
+            "topic": unique_topic,
+            "ferroconnect.restart.enabled": "false",
+        }
         worker.create_connector("opted-out", config)
         wait_until(lambda: _task(worker, "opted-out")["state"] == "FAILED", what="FAILED")
         time.sleep(1)
@@ -234,9 +247,10 @@ def test_the_keys_validate_in_a_group_of_their_own(bootstrap_servers: str) -> No
         (error,) = by_name["ferroconnect.restart.backoff.jitter"]["value"]["errors"]
         assert "ferroconnect.restart.backoff.jitter" in error and "no more than 1" in error
         assert result["error_count"] == 1
-        with pytest.raises(fc.ConfigError, match="ferroconnect.restart.backoff.jitter"):
+        with pytest.raises(fc.ConfigError, match=r"ferroconnect\.restart\.backoff\.jitter"):
             worker.create_connector(
-                "bad", {"connector.class": FlakySource, "topic": "t", "ferroconnect.restart.backoff.jitter": "1.5"}
+                "bad",
+                {"connector.class": FlakySource, "topic": "t", "ferroconnect.restart.backoff.jitter": "1.5"},
             )
-    with pytest.raises(fc.ConfigError, match="ferroconnect.restart.max.attempts"):
+    with pytest.raises(fc.ConfigError, match=r"ferroconnect\.restart\.max\.attempts"):
         fc.Worker(bootstrap_servers, **{"ferroconnect.restart.max.attempts": "-1"})

@@ -16,7 +16,7 @@ import ferroconnect as fc
 import pytest
 from source_helpers import wait_until
 
-CONNECTOR_MODULE = '''
+CONNECTOR_MODULE = """
 import logging
 
 import ferroconnect as fc
@@ -33,7 +33,9 @@ class ChattyTask(fc.SourceTask):
         self.n += 1
         if self.n == 1:
             log.warning("first poll from Python")
-        return [fc.SourceRecord({"p": 0}, {"n": self.n}, self.topic, value=str(self.n))] if self.n < 5 else None
+        if self.n >= 5:
+            return None
+        return [fc.SourceRecord({"p": 0}, {"n": self.n}, self.topic, value=str(self.n))]
 
 
 class ChattySource(fc.SourceConnector):
@@ -46,7 +48,7 @@ class ChattySource(fc.SourceConnector):
 
     def task_configs(self, max_tasks):
         return [{"topic": self.topic}]
-'''
+"""
 
 
 def _wait_for(path: Path, text: str, timeout: float = 60) -> str:
@@ -91,10 +93,14 @@ def test_cli_lines_of_a_task_and_its_python_code_carry_the_connector_context(
             assert worker.wait(60) == 0
     # The runtime's line, from the task thread, and the line the task's Python code logged.
     assert " INFO [chatty|task-0] source task started" in _line(content, "source task started"), content
-    assert "WARNING [chatty|task-0] first poll from Python (chatty)" in _line(content, "first poll from Python")
+    assert "WARNING [chatty|task-0] first poll from Python (chatty)" in _line(
+        content, "first poll from Python"
+    )
     # Connector-level work of the worker: the connector's own start and its Python code.
     assert "[chatty|worker] connector started" in _line(content, "connector started")
-    assert "[chatty|worker] connector starting from Python" in _line(content, "connector starting from Python")
+    assert "[chatty|worker] connector starting from Python" in _line(
+        content, "connector starting from Python"
+    )
     # The task's Kafka clients: librdkafka's lines, if any were logged, carry it too.
     for line in content.splitlines():
         if "librdkafka:" in line and "connector-producer-chatty-0" in line:
@@ -112,12 +118,16 @@ def test_python_records_carry_the_context_as_attributes(
 
     caplog.set_level(logging.INFO)
     with fc.Worker(bootstrap_servers) as worker:
-        worker.create_connector("inproc", {"connector.class": chatty_inproc.ChattySource, "topic": unique_topic})
+        worker.create_connector(
+            "inproc", {"connector.class": chatty_inproc.ChattySource, "topic": unique_topic}
+        )
 
         def logged(text: str) -> list[logging.LogRecord]:
             return [r for r in caplog.records if text in r.getMessage()]
 
-        wait_until(lambda: logged("first poll from Python") and logged("source task started"), what="the log lines")
+        wait_until(
+            lambda: logged("first poll from Python") and logged("source task started"), what="the log lines"
+        )
     (python,) = logged("first poll from Python")
     assert (python.name, python.connector, python.task) == ("chatty", "inproc", 0)  # type: ignore[attr-defined]
     (runtime,) = logged("source task started")

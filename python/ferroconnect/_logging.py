@@ -68,13 +68,13 @@ class ContextFormatter(logging.Formatter):
     (the runtime's forwarded lines carry it already). Without a ``datefmt``, ``%(asctime)s`` is
     written as the runtime's lines write their time (RFC 3339, UTC, microseconds)."""
 
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         if datefmt is not None:
             return super().formatTime(record, datefmt)
         moment = datetime.datetime.fromtimestamp(record.created, datetime.timezone.utc)
         return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
-    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+    def formatMessage(self, record: logging.LogRecord) -> str:
         context = prefix(getattr(record, "connector", None), getattr(record, "task", None))
         if context and not record.message.startswith(context):
             record.message = context + record.message

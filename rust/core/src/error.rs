@@ -85,7 +85,10 @@ impl Error {
     pub fn is_config_error(&self) -> bool {
         matches!(
             self,
-            Error::Config { .. } | Error::ConfigErrors(_) | Error::InvalidConnectorConfig(_) | Error::ConnectorConfig(_)
+            Error::Config { .. }
+                | Error::ConfigErrors(_)
+                | Error::InvalidConnectorConfig(_)
+                | Error::ConnectorConfig(_)
         )
     }
 

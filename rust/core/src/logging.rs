@@ -111,10 +111,7 @@ pub fn init_stderr(filter: &str) -> bool {
     init_with(
         filter,
         Box::new(
-            tracing_subscriber::fmt::layer()
-                .with_writer(std::io::stderr)
-                .with_ansi(ansi)
-                .event_format(ContextFormat),
+            tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(ansi).event_format(ContextFormat),
         ),
     )
 }

@@ -10,10 +10,10 @@ use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TryS
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
+use ferroconnect_core::logging::context::{current_context, event_context};
 use pyo3::prelude::*;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
-use ferroconnect_core::logging::context::{current_context, event_context};
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;

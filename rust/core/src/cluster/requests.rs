@@ -306,4 +306,3 @@ impl ClusterRequests for Cluster {
         Cluster::stop(self);
     }
 }
-

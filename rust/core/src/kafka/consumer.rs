@@ -333,7 +333,9 @@ impl Fetcher {
         let capacity = setup.queue_capacity.max(1);
         let thread = std::thread::Builder::new()
             .name(thread_name)
-            .spawn(crate::logging::context::in_current_span(move || fetch_loop(&thread_shared, &thread_consumer, capacity)))
+            .spawn(crate::logging::context::in_current_span(move || {
+                fetch_loop(&thread_shared, &thread_consumer, capacity)
+            }))
             .map_err(|e| Error::io("starting a consumer thread", e))?;
         Ok(Fetcher { shared, consumer, thread: Mutex::new(Some(thread)), capacity })
     }

@@ -175,8 +175,10 @@ impl Producer {
         merged.extend(
             settings.iter().filter(|(k, _)| !JAVA_ONLY_KEYS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())),
         );
-        let inner: Arc<BaseProducer<HandlerContext>> =
-            Arc::new(super::client_config(bootstrap_servers, &merged).create_with_context(HandlerContext { handler, span: tracing::Span::current() })?);
+        let inner: Arc<BaseProducer<HandlerContext>> = Arc::new(
+            super::client_config(bootstrap_servers, &merged)
+                .create_with_context(HandlerContext { handler, span: tracing::Span::current() })?,
+        );
         let stop = Arc::new(AtomicBool::new(false));
         let poller = std::thread::Builder::new().name("producer-poll".into()).spawn({
             let (inner, stop) = (inner.clone(), stop.clone());

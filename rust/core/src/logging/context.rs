@@ -111,7 +111,10 @@ pub fn scope_context<'a, R: LookupSpan<'a>>(scope: Option<Scope<'a, R>>) -> Opti
 }
 
 /// The connector context of `event` (its span, or the current one).
-pub fn event_context<S: Subscriber + for<'a> LookupSpan<'a>>(event: &Event<'_>, ctx: &Context<'_, S>) -> Option<LogContext> {
+pub fn event_context<S: Subscriber + for<'a> LookupSpan<'a>>(
+    event: &Event<'_>,
+    ctx: &Context<'_, S>,
+) -> Option<LogContext> {
     scope_context(ctx.event_scope(event))
 }
 
@@ -149,9 +152,8 @@ mod tests {
             let on_thread = in_current_span(|| current_context().map(|c| c.prefix));
             // The thread has no default subscriber of its own: give it this one, as the global one would be.
             let dispatch = tracing::dispatcher::get_default(Clone::clone);
-            let seen = std::thread::spawn(move || tracing::dispatcher::with_default(&dispatch, on_thread))
-                .join()
-                .unwrap();
+            let seen =
+                std::thread::spawn(move || tracing::dispatcher::with_default(&dispatch, on_thread)).join().unwrap();
             assert_eq!(seen.as_deref(), Some("[orders|task-3] "));
         });
     }

@@ -387,13 +387,21 @@ mod tests {
             // Not before it is due.
             assert_eq!(restarts.observe(&id, State::Failed, false, now, &mut || 0.5), Action::Wait);
             now += policy().delay(attempt, 0.5);
-            assert_eq!(restarts.observe(&id, State::Failed, false, now, &mut || 0.5), Action::Restart { attempt, config: cfg.clone() });
+            assert_eq!(
+                restarts.observe(&id, State::Failed, false, now, &mut || 0.5),
+                Action::Restart { attempt, config: cfg.clone() }
+            );
             restarts.task_started(&id, Some(policy()), &cfg, now);
             assert_eq!(restarts.status(&id).unwrap().attempts, attempt);
         }
-        let Action::GiveUp(note) = restarts.observe(&id, State::Failed, false, now, &mut || 0.5) else { panic!("not given up") };
+        let Action::GiveUp(note) = restarts.observe(&id, State::Failed, false, now, &mut || 0.5) else {
+            panic!("not given up")
+        };
         assert!(note.contains("gave up after 3 attempts"), "{note}");
-        assert_eq!(restarts.observe(&id, State::Failed, false, now + Duration::from_secs(60), &mut || 0.5), Action::Wait);
+        assert_eq!(
+            restarts.observe(&id, State::Failed, false, now + Duration::from_secs(60), &mut || 0.5),
+            Action::Wait
+        );
         // A start by anyone else (a user's restart) begins afresh.
         restarts.task_started(&id, Some(policy()), &cfg, now);
         assert_eq!(restarts.status(&id).unwrap().attempts, 0);
@@ -407,7 +415,10 @@ mod tests {
         restarts.task_started(&id, Some(policy()), &Config::new(), t0);
         restarts.observe(&id, State::Failed, false, t0, &mut || 0.5);
         let due = t0 + Duration::from_millis(100);
-        assert!(matches!(restarts.observe(&id, State::Failed, false, due, &mut || 0.5), Action::Restart { attempt: 1, .. }));
+        assert!(matches!(
+            restarts.observe(&id, State::Failed, false, due, &mut || 0.5),
+            Action::Restart { attempt: 1, .. }
+        ));
         restarts.task_started(&id, Some(policy()), &Config::new(), due);
         restarts.observe(&id, State::Running, false, due + Duration::from_secs(9), &mut || 0.5);
         assert_eq!(restarts.status(&id).unwrap().attempts, 1);

@@ -24,10 +24,10 @@ use rdkafka::error::KafkaError;
 use tracing::{debug, info, warn};
 
 use crate::convert::{Converter, HeaderConverter};
-use crate::logging::context::in_current_span;
 use crate::error::{Error, Result};
 use crate::errors::{ErrorReporter, Stage};
 use crate::kafka::producer::{is_queue_full, Delivered, DeliveryHandler, DeliveryReport, OutgoingRecord, Producer};
+use crate::logging::context::in_current_span;
 use crate::offsets::OffsetStore;
 use crate::runtime::plugin::{ReportedError, SourceTask, SourceTaskContext};
 use crate::runtime::record::{SourceRecord, Unconvertible};
@@ -221,7 +221,9 @@ impl RunningSourceTask {
                 shared.control.log_stop_failure("stop", &e);
             }
         };
-        let spawned = std::thread::Builder::new().name(format!("task-stop-{}", self.shared.control.id)).spawn(in_current_span(call));
+        let spawned = std::thread::Builder::new()
+            .name(format!("task-stop-{}", self.shared.control.id))
+            .spawn(in_current_span(call));
         match spawned {
             Ok(thread) => self.stop_call = Some(thread),
             Err(e) => warn!(task = %self.shared.control.id, "could not start a thread to call stop(): {e}"),

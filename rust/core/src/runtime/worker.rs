@@ -331,7 +331,11 @@ impl Worker {
         let tasks = entry
             .tasks
             .iter()
-            .map(|(id, t)| TaskState { id: *id, status: t.control().status(), restarts: restarts.status(&t.control().id) })
+            .map(|(id, t)| TaskState {
+                id: *id,
+                status: t.control().status(),
+                restarts: restarts.status(&t.control().id),
+            })
             .collect();
         Ok(ConnectorStateInfo { name: name.to_owned(), connector, tasks, kind })
     }
