@@ -9,10 +9,12 @@ import json
 import threading
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any, ClassVar
 
 import ferroconnect as fc
 import pytest
+from cluster_helpers import ClusterWorker, cluster_props, statuses, wait_for
 from source_helpers import read_values, wait_until
 
 # Short delays so that the tests take seconds; no jitter, so that the schedule is known.
@@ -255,3 +257,79 @@ def test_the_keys_validate_in_a_group_of_their_own(bootstrap_servers: str) -> No
             )
     with pytest.raises(fc.ConfigError, match=r"ferroconnect\.restart\.max\.attempts"):
         fc.Worker(bootstrap_servers, **{"ferroconnect.restart.max.attempts": "-1"})
+
+
+FLAKY_MODULE = '''
+import os
+import time
+
+import ferroconnect as fc
+
+
+class FlakyTask(fc.SourceTask):
+    """Fails in poll after its first two starts (counted in a file beside the workers)."""
+
+    def start(self, config):
+        self.topic = config["topic"]
+        self.starts = os.path.join(config["state.dir"], "starts")
+        with open(self.starts, "a") as out:
+            out.write("start\\n")
+        self.n = 0
+
+    def poll(self):
+        with open(self.starts) as done:
+            if len(done.read().splitlines()) <= 2:
+                raise RuntimeError("source system unreachable")
+        time.sleep(0.05)
+        self.n += 1
+        return [fc.SourceRecord({"p": 0}, {"n": self.n}, self.topic, value=str(self.n))]
+
+
+class FlakySource(fc.SourceConnector):
+    def start(self, config):
+        self.config = dict(config)
+
+    def task_class(self):
+        return FlakyTask
+
+    def task_configs(self, max_tasks):
+        return [dict(self.config)]
+'''
+
+
+def test_distributed_the_worker_running_the_task_restarts_it_and_the_status_topic_follows(
+    tmp_path: Path, bootstrap_servers: str, unique_topic: str
+) -> None:
+    (tmp_path / "flaky_module.py").write_text(FLAKY_MODULE)
+    props = cluster_props(bootstrap_servers, 4000)
+    workers = [ClusterWorker(tmp_path, f"worker-{i}", props) for i in range(2)]
+    try:
+        for worker in workers:
+            wait_for(f"{worker.name} serves REST", worker.ready, 90, workers)
+        config = {
+            "connector.class": "flaky_module.FlakySource",
+            "topic": unique_topic,
+            "state.dir": str(tmp_path),
+            **FAST,
+        }
+        answer = workers[0].client.post("/connectors", json={"name": "flaky", "config": config})
+        assert answer.status_code == 201, answer.text
+
+        def running_on_every_worker() -> bool:
+            views = [statuses(w).get("flaky", {}).get("tasks", []) for w in workers]
+            return all(len(tasks) == 1 and tasks[0]["state"] == "RUNNING" for tasks in views)
+
+        wait_for("the task RUNNING after its automatic restarts", running_on_every_worker, 60, workers)
+        assert (tmp_path / "starts").read_text().splitlines() == ["start"] * 3
+        owner_id = statuses(workers[0])["flaky"]["tasks"][0]["worker_id"]
+        (owner,) = [w for w in workers if owner_id == f"127.0.0.1:{w.port}"]
+        (other,) = [w for w in workers if w is not owner]
+        # The worker running the task knows its attempts; the other reads the status topic only.
+        mine = owner.client.get("/connectors/flaky/status").json()["tasks"][0]
+        assert mine["restarts"] == {"attempts": 2}, mine
+        theirs = other.client.get("/connectors/flaky/status", params={"forward": "false"}).json()
+        assert theirs["tasks"][0]["state"] == "RUNNING" and "restarts" not in theirs["tasks"][0], theirs
+        assert len(read_values(bootstrap_servers, unique_topic, 3, idle=10)) == 3
+    finally:
+        for worker in workers:
+            worker.stop()
