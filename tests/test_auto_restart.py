@@ -118,6 +118,50 @@ def test_a_task_that_fails_twice_is_restarted_and_recovers_with_its_attempts_in_
         assert len(read_values(bootstrap_servers, unique_topic, 3, idle=10)) == 3
 
 
+class FlakySinkTask(fc.SinkTask):
+    """Fails in ``start`` twice (an ordinary failure, not a config error), then takes records."""
+
+    starts: ClassVar[int] = 0
+    taken: ClassVar[list[str]] = []
+
+    def start(self, config: dict[str, str]) -> None:
+        type(self).starts += 1
+        if type(self).starts <= 2:
+            raise RuntimeError("database unreachable")
+
+    def put(self, records: list[fc.SinkRecord]) -> None:
+        type(self).taken.extend(str(r.value) for r in records)
+
+
+class FlakySink(fc.SinkConnector):
+    def start(self, config: dict[str, str]) -> None:
+        self.settings = dict(config)
+
+    def task_class(self) -> type[fc.SinkTask]:
+        return FlakySinkTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [self.settings]
+
+
+def test_a_sink_task_failing_in_start_is_restarted_and_consumes(
+    bootstrap_servers: str, unique_topic: str
+) -> None:
+    FlakySinkTask.starts = 0
+    FlakySinkTask.taken = []
+    FlakyTask.failures_left = 0
+    with fc.Worker(bootstrap_servers) as worker:
+        worker.create_connector("feed", {"connector.class": FlakySource, "topic": unique_topic})
+        worker.create_connector("flaky-sink", {"connector.class": FlakySink, "topics": unique_topic, **FAST})
+        wait_until(
+            lambda: len(FlakySinkTask.taken) >= 3, timeout=30, what="records consumed after two restarts"
+        )
+        assert FlakySinkTask.starts == 3
+        task = _task(worker, "flaky-sink")
+        assert task["state"] == "RUNNING" and task["restarts"] == {"attempts": 2}, task
+        assert FlakySinkTask.taken[:3] == ["v1", "v2", "v3"]
+
+
 def test_a_task_that_keeps_failing_is_given_up_at_the_cap(bootstrap_servers: str, unique_topic: str) -> None:
     FlakyTask.failures_left = 1_000
     config = {
