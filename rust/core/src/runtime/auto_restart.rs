@@ -11,6 +11,7 @@
 //! supervisor thread asks it what to do with each task it sees, and statuses read it.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -199,6 +200,7 @@ struct Tracked {
 #[derive(Default)]
 pub struct AutoRestarts {
     tasks: Mutex<HashMap<TaskId, Tracked>>,
+    total: AtomicU64,
 }
 
 impl AutoRestarts {
@@ -293,17 +295,17 @@ impl AutoRestarts {
             (Phase::Waiting { due, .. }, State::Failed) if now >= *due => {
                 t.attempts += 1;
                 t.phase = Phase::Restarting;
+                self.total.fetch_add(1, Ordering::Relaxed);
                 Action::Restart { attempt: t.attempts, config: t.config.clone() }
             }
             _ => Action::Wait,
         }
     }
 
-    /// The supervisor could not restart the task: it is left as it is, FAILED.
-    pub fn restart_failed(&self, id: &TaskId) {
-        if let Some(t) = self.lock().get_mut(id) {
-            t.phase = Phase::GaveUp;
-        }
+    /// Automatic restarts made since the worker started, all tasks together (a counter for
+    /// metrics; never reset).
+    pub fn total_restarts(&self) -> u64 {
+        self.total.load(Ordering::Relaxed)
     }
 }
 
@@ -394,6 +396,7 @@ mod tests {
             restarts.task_started(&id, Some(policy()), &cfg, now);
             assert_eq!(restarts.status(&id).unwrap().attempts, attempt);
         }
+        assert_eq!(restarts.total_restarts(), 3);
         let Action::GiveUp(note) = restarts.observe(&id, State::Failed, false, now, &mut || 0.5) else {
             panic!("not given up")
         };
