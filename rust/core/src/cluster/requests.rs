@@ -25,6 +25,13 @@ const NO_LEADER: &str =
 const SETTLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Cluster {
+    /// A task's automatic restarts, known to the worker running it only (they are not written to
+    /// the status topic): shown when that worker answers.
+    fn local_restarts(&self, connector: &str, task: u32) -> Option<crate::runtime::auto_restart::RestartStatus> {
+        let id = crate::runtime::task_control::TaskId { connector: connector.to_owned(), task };
+        self.worker.auto_restarts().status(&id)
+    }
+
     /// Ok on the leader; otherwise where to forward the request.
     pub(crate) fn leader_only(&self, what: &str) -> Result<()> {
         let view = self.settled_view(SETTLE_TIMEOUT);
@@ -130,7 +137,7 @@ impl ClusterRequests for Cluster {
             .tasks(name)
             .into_iter()
             .filter(|(task, _)| current.contains(task))
-            .map(|(id, status)| TaskState { id, status })
+            .map(|(id, status)| TaskState { id, status, restarts: self.local_restarts(name, id) })
             .collect();
         Ok(ConnectorStateInfo { name: name.to_owned(), connector, tasks, kind: herder.kind_name(config) })
     }
@@ -141,7 +148,7 @@ impl ClusterRequests for Cluster {
             return Err(missing());
         }
         let (status, _) = self.statuses.task(name, task).ok_or_else(missing)?;
-        Ok(TaskState { id: task, status })
+        Ok(TaskState { id: task, status, restarts: self.local_restarts(name, task) })
     }
 
     /// `POST /connectors` and `PUT /connectors/{c}/config` on the leader: written to the config

@@ -1,11 +1,13 @@
 //! What the worker and a task's thread share, for source and sink tasks alike: the task's status
 //! and the stop and pause flags, with a condition variable to wake a waiting thread.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use tracing::{error, info, warn};
 
+use crate::error::Error;
 use crate::runtime::status::{State, Status};
 
 /// Identifies a task: its connector and its index.
@@ -36,6 +38,8 @@ pub struct TaskControl {
     status: Mutex<Status>,
     flags: Mutex<Flags>,
     wake: Condvar,
+    /// The failure was a config error (automatic restarts leave such a task FAILED).
+    config_error: AtomicBool,
 }
 
 impl TaskControl {
@@ -47,6 +51,7 @@ impl TaskControl {
             status: Mutex::new(Status::new(State::Unassigned, worker_id)),
             flags: Mutex::new(Flags::default()),
             wake: Condvar::new(),
+            config_error: AtomicBool::new(false),
         }
     }
 
@@ -83,6 +88,34 @@ impl TaskControl {
         // Trimmed: a traceback's last newline would put the `task=` context on a line of its own.
         error!(task = %self.id, "task failed: {}", trace.trim_end());
         *self.status.lock().expect("status lock") = Status::failed(&self.worker_id, trace).with_version(self.version());
+    }
+
+    /// FAILED with `error`'s text, remembering whether it was a config error.
+    pub fn fail_with(&self, error: &Error) {
+        if error.is_config_error() {
+            self.note_config_error();
+        }
+        self.fail(error.to_string());
+    }
+
+    /// Records that the task's failure is a config error.
+    pub fn note_config_error(&self) {
+        self.config_error.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the task failed on a config error ([`TaskControl::fail_with`]).
+    pub fn failed_on_config(&self) -> bool {
+        self.config_error.load(Ordering::Relaxed)
+    }
+
+    /// Adds a line to a FAILED task's trace (automatic restarts saying they gave up).
+    pub fn append_to_trace(&self, note: &str) {
+        let mut status = self.status.lock().expect("status lock");
+        if let Some(trace) = status.trace.as_mut() {
+            trace.truncate(trace.trim_end().len());
+            trace.push('\n');
+            trace.push_str(note);
+        }
     }
 
     /// Logs a failure of the task's `stop` or `close` (`method`). A task that already FAILED (its
