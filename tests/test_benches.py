@@ -48,6 +48,13 @@ def test_file_stream_benchmark_smoke_runs_java_and_ours(bootstrap_servers: str) 
     assert out.count("native/java: throughput") == 2 and out.count("python/java: throughput") == 2
 
 
+def test_exactly_once_benchmark_smoke_runs_java_and_ours(bootstrap_servers: str) -> None:
+    out = _run("exactly_once.py", 5000, bootstrap_servers)
+    for kind in ("native", "python", "java"):
+        assert f"{kind} exactly-once / at-least-once:" in out, out
+    assert "native / java, exactly-once: throughput" in out, out
+
+
 def test_transform_chain_benchmark_smoke_runs_java_and_ours(bootstrap_servers: str) -> None:
     out = _run("transform_chain.py", 5000, bootstrap_servers)
     for chain in ("builtin", "python", "batch"):
