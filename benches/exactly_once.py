@@ -35,9 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import bench_broker
-from file_stream import BATCH_SIZE, create_topic, line
-
 from ferroconnect import _core
+from file_stream import BATCH_SIZE, create_topic, line
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
