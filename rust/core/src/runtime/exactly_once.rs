@@ -147,7 +147,7 @@ impl Transactions {
                 info!(task, "Aborting transaction as requested by connector");
                 // Let every record reach Kafka first: aborting purges queued records, whose
                 // failed deliveries would otherwise read as rejected records.
-                producer.flush(TRANSACTION_TIMEOUT)?;
+                producer.wait_delivered(TRANSACTION_TIMEOUT)?;
                 producer.abort_transaction(TRANSACTION_TIMEOUT)?;
                 self.open = false;
             } else {
