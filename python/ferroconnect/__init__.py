@@ -60,7 +60,7 @@ from ferroconnect.errors import (
     RetriableError,
 )
 from ferroconnect.transform import ConnectRecord, Predicate, Transformation
-from ferroconnect.worker import ConnectorStatus, Worker
+from ferroconnect.worker import ConnectorStatus, Metric, Worker
 
 __all__ = [
     "ByteArrayConverter",
@@ -72,6 +72,7 @@ __all__ = [
     "Connector",
     "ConnectorContext",
     "ConnectorStatus",
+    "Metric",
     "Converter",
     "DataError",
     "Date",
