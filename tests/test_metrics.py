@@ -10,11 +10,13 @@ import re
 import threading
 import time
 import uuid
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
 import ferroconnect as fc
 import httpx
 import pytest
+from cluster_helpers import ClusterWorker, all_running, cluster_props, generator, statuses, wait_for
 from rest_helpers import rest_worker
 from source_helpers import create_topic, wait_until
 
@@ -122,7 +124,7 @@ class PacedTask(fc.SourceTask):
 class CountingSink(fc.SinkConnector):
     """Tasks that count what ``put`` is given."""
 
-    received: list[Any] = []
+    received: ClassVar[list[Any]] = []
 
     def start(self, config: dict[str, str]) -> None:
         self.settings = dict(config)
@@ -187,6 +189,8 @@ def test_a_source_to_sink_run_scrapes_counters_that_match_the_records(bootstrap_
                 value(s, "kafka_connect_source_task_metrics_source_record_write_total", **src) == RECORDS
                 and value(s, "kafka_connect_sink_task_metrics_offset_commit_completion_total", **snk) >= 1
                 and value(s, "kafka_connect_task_error_metrics_deadletterqueue_produce_requests", **snk) == 1
+                # The source's offsets stored at least once (NaN before: no commit in the window).
+                and value(s, "kafka_connect_connector_task_metrics_offset_commit_max_time_ms", **src) >= 0
             )
 
         wait_until(settled, 30, "the source's writes to be acknowledged and the sink to commit")
@@ -373,3 +377,60 @@ def test_client_figures_come_from_librdkafka_statistics(bootstrap_servers: str) 
         s = scrape(client)
         assert value(s, "kafka_producer_producer_metrics_outgoing_byte_total", client_id=client_id) > 0
         assert value(s, "kafka_producer_producer_metrics_queued_records", client_id=client_id) == 0
+
+
+def test_each_worker_of_a_cluster_serves_its_own_tasks_metrics(
+    tmp_path: Path, bootstrap_servers: str
+) -> None:
+    props = cluster_props(bootstrap_servers, 4000)
+    workers = [ClusterWorker(tmp_path, f"worker-{i}", props) for i in range(2)]
+    try:
+        for worker in workers:
+            wait_for(f"{worker.name} serves REST", worker.ready, 90, workers)
+        topic = f"metrics-dist-{uuid.uuid4().hex[:8]}"
+        answer = workers[0].client.post("/connectors", json={"name": "gen", "config": generator(topic, 4)})
+        assert answer.status_code == 201, answer.text
+
+        def spread() -> dict[int, str] | None:
+            status = statuses(workers[0]).get("gen")
+            if not status or not all_running(status, 4):
+                return None
+            owners = {t["id"]: t["worker_id"] for t in status["tasks"]}
+            return owners if len(set(owners.values())) == 2 else None
+
+        owners = wait_for("4 tasks RUNNING over both workers", spread, 90, workers)
+        name = "kafka_connect_source_task_metrics_source_record_poll_total"
+
+        def own_tasks_polled(worker: ClusterWorker) -> bool:
+            polled = by_label(scrape(worker.client), name, "task")
+            mine = {str(t) for t, w in owners.items() if w == f"127.0.0.1:{worker.port}"}
+            return set(polled) == mine and all(v > 0 for v in polled.values())
+
+        for worker in workers:
+            wait_for(
+                f"{worker.name} serves exactly its own tasks' metrics", lambda: own_tasks_polled(worker), 30
+            )
+        scrapes = [scrape(w.client) for w in workers]
+        # The connector instance runs on one of them; the tasks are split.
+        assert sum(value(s, "kafka_connect_connect_worker_metrics_connector_count") for s in scrapes) == 1
+        assert sum(value(s, "kafka_connect_connect_worker_metrics_task_count") for s in scrapes) == 4
+        # Rebalances, from the herder: both completed one in the same generation, under one leader.
+        leaders = set()
+        for s in scrapes:
+            assert value(s, "kafka_connect_connect_worker_rebalance_metrics_completed_rebalances_total") >= 1
+            assert value(s, "kafka_connect_connect_worker_rebalance_metrics_rebalancing") == 0
+            assert value(s, "kafka_connect_connect_worker_rebalance_metrics_rebalance_max_time_ms") >= 0
+            assert (
+                value(s, "kafka_connect_connect_worker_rebalance_metrics_time_since_last_rebalance_ms") >= 0
+            )
+            leaders |= set(
+                by_label(s, "kafka_connect_connect_worker_rebalance_metrics_leader_name", "leader_name")
+            )
+        epochs = {value(s, "kafka_connect_connect_worker_rebalance_metrics_epoch") for s in scrapes}
+        assert len(epochs) == 1 and min(epochs) >= 1, epochs
+        assert len(leaders) == 1 and leaders <= {f"{w.url}/" for w in workers}, (
+            leaders
+        )  # Kafka's advertised URL
+    finally:
+        for worker in workers:
+            worker.stop()
