@@ -5,6 +5,7 @@ scrapes, metrics going with their connector, and the ``ferroconnect.metrics.enab
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import threading
@@ -408,7 +409,9 @@ def test_each_worker_of_a_cluster_serves_its_own_tasks_metrics(
 
         for worker in workers:
             wait_for(
-                f"{worker.name} serves exactly its own tasks' metrics", lambda: own_tasks_polled(worker), 30
+                f"{worker.name} serves exactly its own tasks' metrics",
+                functools.partial(own_tasks_polled, worker),
+                30,
             )
         scrapes = [scrape(w.client) for w in workers]
         # The connector instance runs on one of them; the tasks are split.
