@@ -105,15 +105,9 @@ impl ErrorReporter {
         ErrorReporter { task, settings, dlq, metrics }
     }
 
-    /// Counts a record that failed for good (Kafka's `recordFailure` and `recordError`) and,
-    /// when tolerated, skipped.
+    /// Counts a record that failed for good and, when tolerated, skipped.
     fn count_error(&self) {
-        let counts = &self.metrics.errors;
-        counts.failure();
-        ErrorCounts::add(&counts.record_errors);
-        if self.settings.tolerate_all {
-            ErrorCounts::add(&counts.records_skipped);
-        }
+        self.metrics.errors.error(self.settings.tolerate_all);
     }
 
     /// Whether a sink task gets an errant record reporter (Kafka: a DLQ topic or the error log).

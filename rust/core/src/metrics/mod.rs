@@ -51,25 +51,43 @@ pub fn task_tags(id: &TaskId) -> BTreeMap<String, String> {
     BTreeMap::from([("connector".to_owned(), id.connector.clone()), ("task".to_owned(), id.task.to_string())])
 }
 
-/// Startup attempts and their outcomes (connectors or tasks).
-#[derive(Default)]
+/// Startup attempts and their outcomes (connectors or tasks): totals, and each outcome's share
+/// of the window's attempts (Kafka's `Frequencies`, 0 when there were none).
 struct Startups {
     attempts: AtomicU64,
     successes: AtomicU64,
     failures: AtomicU64,
+    /// 1 per success, 0 per failure.
+    outcomes: Mutex<Window>,
 }
 
 impl Startups {
+    fn new() -> Self {
+        Startups {
+            attempts: AtomicU64::new(0),
+            successes: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+            outcomes: Mutex::new(Window::new(Instant::now())),
+        }
+    }
+
     fn record(&self, ok: bool) {
         self.attempts.fetch_add(1, Ordering::Relaxed);
         let outcome = if ok { &self.successes } else { &self.failures };
         outcome.fetch_add(1, Ordering::Relaxed);
+        let value = if ok { 1.0 } else { 0.0 };
+        self.outcomes.lock().unwrap_or_else(|p| p.into_inner()).record(value, Instant::now());
     }
 
     fn readings(&self, kind: &str, out: &mut Vec<Reading>) {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed) as f64;
         let (attempts, ok, failed) = (get(&self.attempts), get(&self.successes), get(&self.failures));
-        let share = |n: f64| if attempts == 0.0 { 0.0 } else { n / attempts };
+        let (count, success) = {
+            let outcomes = self.outcomes.lock().unwrap_or_else(|p| p.into_inner());
+            let now = Instant::now();
+            (outcomes.count(now), outcomes.avg(now))
+        };
+        let (success, failure) = if count == 0 { (0.0, 0.0) } else { (success, 1.0 - success) };
         let names: [&'static str; 5] = if kind == "connector" {
             [
                 "connector-startup-attempts-total",
@@ -87,7 +105,7 @@ impl Startups {
                 "task-startup-failure-percentage",
             ]
         };
-        for (name, value) in names.into_iter().zip([attempts, ok, share(ok), failed, share(failed)]) {
+        for (name, value) in names.into_iter().zip([attempts, ok, success, failed, failure]) {
             out.push(Reading::new(WORKER_GROUP, name, &[], value));
         }
     }
@@ -116,8 +134,8 @@ impl WorkerMetrics {
     pub fn new(enabled: bool) -> Self {
         WorkerMetrics {
             enabled,
-            connector_startups: Startups::default(),
-            task_startups: Startups::default(),
+            connector_startups: Startups::new(),
+            task_startups: Startups::new(),
             rebalances: Mutex::new(None),
         }
     }

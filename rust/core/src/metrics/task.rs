@@ -101,6 +101,16 @@ impl ErrorCounts {
         self.last_error_ms.store(now, Ordering::Relaxed);
     }
 
+    /// A record that failed for good (Kafka's `recordFailure` and `recordError`), and was
+    /// `skipped` under `errors.tolerance=all`.
+    pub fn error(&self, skipped: bool) {
+        self.failure();
+        Self::add(&self.record_errors);
+        if skipped {
+            Self::add(&self.records_skipped);
+        }
+    }
+
     pub fn add(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
     }
@@ -293,4 +303,81 @@ impl TaskMetrics {
 
 fn millis(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id() -> TaskId {
+        TaskId { connector: "c".into(), task: 3 }
+    }
+
+    fn read(metrics: &TaskMetrics, group: &str, name: &str) -> f64 {
+        let mut out = Vec::new();
+        metrics.readings(&mut out);
+        let found: Vec<_> = out.iter().filter(|r| r.group == group && r.name == name).collect();
+        assert_eq!(found.len(), 1, "{group} {name}");
+        assert_eq!(found[0].tags, crate::metrics::task_tags(&id()));
+        found[0].value
+    }
+
+    #[test]
+    fn a_source_task_counts_batches_into_kafkas_names() {
+        let metrics = TaskMetrics::new(id(), TaskKind::Source, true);
+        metrics.polled(100, Duration::from_millis(4));
+        metrics.polled(50, Duration::from_millis(2));
+        metrics.written(120, 30);
+        metrics.committed(true, Duration::from_millis(1));
+        metrics.committed(false, Duration::from_millis(3));
+        assert_eq!(read(&metrics, SOURCE_GROUP, "source-record-poll-total"), 150.0);
+        assert_eq!(read(&metrics, SOURCE_GROUP, "source-record-write-total"), 120.0);
+        assert_eq!(read(&metrics, SOURCE_GROUP, "source-record-active-count"), 30.0);
+        assert_eq!(read(&metrics, SOURCE_GROUP, "poll-batch-max-time-ms"), 4.0);
+        assert_eq!(read(&metrics, SOURCE_GROUP, "poll-batch-avg-time-ms"), 3.0);
+        assert_eq!(read(&metrics, TASK_GROUP, "batch-size-avg"), 75.0);
+        assert_eq!(read(&metrics, TASK_GROUP, "batch-size-max"), 100.0);
+        assert_eq!(read(&metrics, TASK_GROUP, "offset-commit-success-percentage"), 0.5);
+        assert_eq!(read(&metrics, TASK_GROUP, "offset-commit-failure-percentage"), 0.5);
+        assert_eq!(read(&metrics, TASK_GROUP, "offset-commit-max-time-ms"), 3.0);
+        // A young window's rate: 150 records over at least one full 30 s window.
+        let rate = read(&metrics, SOURCE_GROUP, "source-record-poll-rate");
+        assert!(rate > 4.9 && rate <= 5.0, "{rate}");
+    }
+
+    #[test]
+    fn a_sink_task_counts_commit_attempts_and_completions() {
+        let metrics = TaskMetrics::new(id(), TaskKind::Sink, true);
+        metrics.read(10);
+        metrics.put(8, Duration::from_millis(2), 8);
+        metrics.committed(true, Duration::ZERO);
+        metrics.committed(false, Duration::ZERO);
+        metrics.partitions(4);
+        assert_eq!(read(&metrics, SINK_GROUP, "sink-record-read-total"), 10.0);
+        assert_eq!(read(&metrics, SINK_GROUP, "sink-record-send-total"), 8.0);
+        assert_eq!(read(&metrics, SINK_GROUP, "offset-commit-seq-no"), 2.0);
+        assert_eq!(read(&metrics, SINK_GROUP, "offset-commit-completion-total"), 1.0);
+        assert_eq!(read(&metrics, SINK_GROUP, "partition-count"), 4.0);
+        assert!(read(&metrics, SINK_GROUP, "sink-record-lag-max").is_nan());
+    }
+
+    #[test]
+    fn errors_count_failures_errors_and_skips() {
+        let metrics = TaskMetrics::new(id(), TaskKind::Sink, true);
+        metrics.errors.error(true);
+        metrics.errors.error(false);
+        assert_eq!(read(&metrics, ERROR_GROUP, "total-record-failures"), 2.0);
+        assert_eq!(read(&metrics, ERROR_GROUP, "total-record-errors"), 2.0);
+        assert_eq!(read(&metrics, ERROR_GROUP, "total-records-skipped"), 1.0);
+        assert!(read(&metrics, ERROR_GROUP, "last-error-timestamp") > 1.6e12);
+    }
+
+    #[test]
+    fn turned_off_nothing_is_recorded_or_read() {
+        let metrics = TaskMetrics::new(id(), TaskKind::Source, false);
+        metrics.polled(100, Duration::from_millis(1));
+        let mut out = Vec::new();
+        metrics.readings(&mut out);
+        assert!(out.is_empty());
+    }
 }

@@ -17,6 +17,7 @@
 //! delivery report marks it acknowledged by index (see `submitted`).
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -121,6 +122,8 @@ pub struct TaskShared {
     failure: Mutex<Option<String>>,
     tolerate_errors: bool,
     metrics: Option<Arc<TaskMetrics>>,
+    /// Records Kafka refused and `errors.tolerance=all` skipped: acknowledged, not written.
+    skipped_deliveries: AtomicU64,
 }
 
 impl TaskShared {
@@ -133,6 +136,7 @@ impl TaskShared {
     ) -> Arc<Self> {
         Arc::new(TaskShared {
             metrics,
+            skipped_deliveries: AtomicU64::new(0),
             control: TaskControl::new(id, worker_id),
             submitted: Mutex::new(SubmittedRecords::default()),
             kept: Mutex::new(HashMap::new()),
@@ -152,6 +156,10 @@ impl TaskShared {
             // Kafka Connect with errors.tolerance=all: the failure is reported and the record
             // counts as done so that its offset can be committed.
             warn!(task = %self.control.id, "skipping a record Kafka rejected (errors.tolerance=all): {error}");
+            self.skipped_deliveries.fetch_add(1, Ordering::Relaxed);
+            if let Some(metrics) = &self.metrics {
+                metrics.errors.error(true);
+            }
             self.submitted.lock().expect("submitted lock").ack(ticket);
         } else {
             let mut failure = self.failure.lock().expect("failure lock");
@@ -358,8 +366,9 @@ impl Driver {
         let released = submitted.committable();
         let pending = submitted.pending();
         drop(submitted);
-        // Kafka counts a record written once acknowledged.
-        let written = self.submitted - pending as u64;
+        // Kafka counts a record written once acknowledged, and a skipped one not at all.
+        let skipped = self.shared.skipped_deliveries.load(Ordering::Relaxed);
+        let written = self.submitted - pending as u64 - skipped;
         self.setup.metrics.written(written - self.written, pending);
         self.written = written;
         for (partition, offset) in released {
