@@ -363,11 +363,15 @@ def test_a_bad_switch_value_names_the_key(bootstrap_servers: str) -> None:
 
 
 def test_client_figures_come_from_librdkafka_statistics(bootstrap_servers: str) -> None:
-    """The task's producer reports its own figures, tagged with its client id."""
+    """The tasks' producer and consumer report their own figures, tagged with their client ids;
+    the consumer's lag is the sink task's ``sink-record-lag-max``."""
     topic = f"metrics-clients-{uuid.uuid4().hex[:8]}"
     create_topic(bootstrap_servers, topic)
-    with rest_worker(bootstrap_servers, producer_statistics_interval_ms=500) as (worker, client):
+    settings = {"producer.statistics.interval.ms": "500", "consumer.statistics.interval.ms": "500"}
+    with rest_worker(bootstrap_servers, **settings) as (worker, client):
+        CountingSink.received = []
         worker.create_connector("cl", {"connector.class": FixedSource, "topic": topic})
+        worker.create_connector("cs", {"connector.class": CountingSink, "topics": topic})
         client_id = "connector-producer-cl-0"
         name = "kafka_producer_producer_metrics_record_send_total"
 
@@ -378,6 +382,21 @@ def test_client_figures_come_from_librdkafka_statistics(bootstrap_servers: str) 
         s = scrape(client)
         assert value(s, "kafka_producer_producer_metrics_outgoing_byte_total", client_id=client_id) > 0
         assert value(s, "kafka_producer_producer_metrics_queued_records", client_id=client_id) == 0
+
+        consumer = {"client_id": "connector-consumer-cs-0"}
+        consumed = "kafka_consumer_consumer_fetch_manager_metrics_records_consumed_total"
+        lag = "kafka_connect_sink_task_metrics_sink_record_lag_max"
+
+        def caught_up() -> bool:
+            s = scrape(client)
+            return s.get((consumed, frozenset(consumer.items()))) == RECORDS and (
+                value(s, lag, connector="cs", task="0") == 0
+            )
+
+        wait_until(caught_up, 30, "the consumer's statistics to count every record, with no lag left")
+        s = scrape(client)
+        assert value(s, "kafka_consumer_consumer_fetch_manager_metrics_records_lag_max", **consumer) == 0
+        assert value(s, "kafka_consumer_consumer_metrics_incoming_byte_total", **consumer) > 0
 
 
 def test_each_worker_of_a_cluster_serves_its_own_tasks_metrics(

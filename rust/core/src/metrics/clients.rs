@@ -44,9 +44,15 @@ pub fn readings(stats: &Statistics) -> Vec<Reading> {
     }
 }
 
-/// The largest lag among the consumer's partitions; NaN while none is known (librdkafka: -1).
+/// The largest lag among the consumer's partitions, as Kafka's `records-lag-max` counts it: the
+/// partition's end (its last stable offset, or high watermark) minus the position of the next
+/// record the application gets. librdkafka's own `consumer_lag` counts from the committed offset
+/// instead, unknown until the first commit. NaN while no partition has both.
 pub fn lag_max(stats: &Statistics) -> f64 {
-    let lags = stats.topics.values().flat_map(|t| t.partitions.values()).map(|p| p.consumer_lag).filter(|l| *l >= 0);
+    let lags = stats.topics.values().flat_map(|t| t.partitions.values()).filter_map(|p| {
+        let end = if p.ls_offset >= 0 { p.ls_offset } else { p.hi_offset };
+        (end >= 0 && p.app_offset >= 0).then(|| (end - p.app_offset).max(0))
+    });
     lags.max().map_or(f64::NAN, |l| l as f64)
 }
 
