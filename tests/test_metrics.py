@@ -456,3 +456,55 @@ def test_each_worker_of_a_cluster_serves_its_own_tasks_metrics(
     finally:
         for worker in workers:
             worker.stop()
+
+
+class FailingSource(fc.SourceConnector):
+    """Two tasks; task 1's poll raises."""
+
+    def start(self, config: dict[str, str]) -> None:
+        self.settings = dict(config)
+
+    def task_class(self) -> type[fc.SourceTask]:
+        return FailingTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [{**self.settings, "index": str(i)} for i in range(2)]
+
+
+class FailingTask(PacedTask):
+    def start(self, config: dict[str, str]) -> None:
+        super().start(config)
+        self.fails = config["index"] == "1"
+
+    def poll(self) -> list[fc.SourceRecord] | None:
+        if self.fails:
+            raise ValueError("task 1 always fails")
+        return super().poll()
+
+
+def test_task_states_show_in_status_metrics_and_counts(bootstrap_servers: str) -> None:
+    topic = f"metrics-states-{uuid.uuid4().hex[:8]}"
+    create_topic(bootstrap_servers, topic)
+    with rest_worker(bootstrap_servers) as (worker, client):
+        worker.create_connector("mixed", {"connector.class": FailingSource, "topic": topic, "tasks.max": "2"})
+        wait_until(lambda: worker.status("mixed").task_states == ["RUNNING", "FAILED"], 30, "task 1 to fail")
+        s = scrape(client)
+        worker_group = "kafka_connect_connect_worker_metrics"
+        assert value(s, f"{worker_group}_connector_running_task_count", connector="mixed") == 1
+        assert value(s, f"{worker_group}_connector_failed_task_count", connector="mixed") == 1
+        assert value(s, f"{worker_group}_connector_total_task_count", connector="mixed") == 2
+        status = "kafka_connect_connector_task_metrics_status"
+        assert value(s, status, connector="mixed", task="1", status="failed") == 1
+        assert value(s, status, connector="mixed", task="0", status="running") == 1
+
+        worker.pause("mixed")
+        wait_until(lambda: worker.status("mixed").task_states[0] == "PAUSED", 30, "task 0 to pause")
+        time.sleep(0.5)
+        s = scrape(client)
+        assert value(s, status, connector="mixed", task="0", status="paused") == 1
+        assert value(s, "kafka_connect_connector_metrics_status", connector="mixed", status="paused") == 1
+        assert value(s, f"{worker_group}_connector_paused_task_count", connector="mixed") == 1
+        assert value(s, "kafka_connect_connector_task_metrics_pause_ratio", connector="mixed", task="0") > 0
+        assert (
+            value(s, "kafka_connect_connector_task_metrics_running_ratio", connector="mixed", task="1") < 0.5
+        )

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::window::Window;
 use super::Reading;
-use crate::runtime::task_control::TaskId;
 
 pub const TASK_GROUP: &str = "connector-task-metrics";
 pub const SOURCE_GROUP: &str = "source-task-metrics";
@@ -118,7 +117,8 @@ impl ErrorCounts {
 
 /// One task's metrics. Shared by the task's thread, its error handler and the worker.
 pub struct TaskMetrics {
-    pub id: TaskId,
+    /// Kafka's `connector` and `task` tags.
+    tags: std::collections::BTreeMap<String, String>,
     pub kind: TaskKind,
     /// `ferroconnect.metrics.enabled=false`: nothing is recorded and nothing read.
     enabled: bool,
@@ -129,10 +129,10 @@ pub struct TaskMetrics {
 }
 
 impl TaskMetrics {
-    pub fn new(id: TaskId, kind: TaskKind, enabled: bool) -> Self {
+    pub fn new(connector: &str, task: u32, kind: TaskKind, enabled: bool) -> Self {
         let now = Instant::now();
         TaskMetrics {
-            id,
+            tags: super::task_tags(connector, task),
             kind,
             enabled,
             stats: Mutex::new(Stats {
@@ -241,7 +241,7 @@ impl TaskMetrics {
         }
         let now = Instant::now();
         let s = self.stats.lock().unwrap_or_else(|p| p.into_inner());
-        let tags = super::task_tags(&self.id);
+        let tags = &self.tags;
         let mut push = |group: &'static str, name: &'static str, value: f64| {
             out.push(Reading { group, name, tags: tags.clone(), value });
         };
@@ -309,8 +309,8 @@ fn millis(d: Duration) -> f64 {
 mod tests {
     use super::*;
 
-    fn id() -> TaskId {
-        TaskId { connector: "c".into(), task: 3 }
+    fn new(kind: TaskKind, enabled: bool) -> TaskMetrics {
+        TaskMetrics::new("c", 3, kind, enabled)
     }
 
     fn read(metrics: &TaskMetrics, group: &str, name: &str) -> f64 {
@@ -318,13 +318,13 @@ mod tests {
         metrics.readings(&mut out);
         let found: Vec<_> = out.iter().filter(|r| r.group == group && r.name == name).collect();
         assert_eq!(found.len(), 1, "{group} {name}");
-        assert_eq!(found[0].tags, crate::metrics::task_tags(&id()));
+        assert_eq!(found[0].tags, crate::metrics::task_tags("c", 3));
         found[0].value
     }
 
     #[test]
     fn a_source_task_counts_batches_into_kafkas_names() {
-        let metrics = TaskMetrics::new(id(), TaskKind::Source, true);
+        let metrics = new(TaskKind::Source, true);
         metrics.polled(100, Duration::from_millis(4));
         metrics.polled(50, Duration::from_millis(2));
         metrics.written(120, 30);
@@ -347,7 +347,7 @@ mod tests {
 
     #[test]
     fn a_sink_task_counts_commit_attempts_and_completions() {
-        let metrics = TaskMetrics::new(id(), TaskKind::Sink, true);
+        let metrics = new(TaskKind::Sink, true);
         metrics.read(10);
         metrics.put(8, Duration::from_millis(2), 8);
         metrics.committed(true, Duration::ZERO);
@@ -363,7 +363,7 @@ mod tests {
 
     #[test]
     fn errors_count_failures_errors_and_skips() {
-        let metrics = TaskMetrics::new(id(), TaskKind::Sink, true);
+        let metrics = new(TaskKind::Sink, true);
         metrics.errors.error(true);
         metrics.errors.error(false);
         assert_eq!(read(&metrics, ERROR_GROUP, "total-record-failures"), 2.0);
@@ -374,7 +374,7 @@ mod tests {
 
     #[test]
     fn turned_off_nothing_is_recorded_or_read() {
-        let metrics = TaskMetrics::new(id(), TaskKind::Source, false);
+        let metrics = new(TaskKind::Source, false);
         metrics.polled(100, Duration::from_millis(1));
         let mut out = Vec::new();
         metrics.readings(&mut out);

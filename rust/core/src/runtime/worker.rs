@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::errors::{DeadLetterQueue, ErrorReporter};
 use crate::kafka::cluster::ClusterClient;
 use crate::kafka::consumer::ConsumerSetup;
-use crate::metrics::{Reading, TaskKind, TaskMetrics, WorkerMetrics};
+use crate::metrics::{TaskKind, TaskMetrics, WorkerMetrics};
 use crate::offsets::OffsetStore;
 use crate::runtime::connector_config::{ConnectorConfig, SinkConfig};
 use crate::runtime::plugin::{
@@ -29,6 +29,8 @@ use crate::runtime::task_control::{join_by, TaskControl, TaskId};
 use crate::runtime::topics::TopicTracker;
 use crate::runtime::worker_config::{millis, prefixed, WorkerConfig};
 use crate::transforms::TransformChain;
+
+mod metrics;
 
 /// What the user asked a connector to be (Kafka Connect's target state).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,77 +212,6 @@ impl Worker {
     /// The worker's own metrics (startups, rebalances), which the distributed herder feeds.
     pub fn worker_metrics(&self) -> &Arc<WorkerMetrics> {
         &self.inner.metrics
-    }
-
-    /// Every metric of this worker and of the connectors and tasks it runs now (Kafka Connect's
-    /// groups and names, see `metrics`); empty with `ferroconnect.metrics.enabled=false`.
-    pub fn metrics(&self) -> Vec<Reading> {
-        use crate::metrics::{CONNECTOR_GROUP, WORKER_GROUP};
-        let mut out = Vec::new();
-        if !self.inner.metrics.enabled() {
-            return out;
-        }
-        let distributed = self.inner.reconfiguration_handler.get().is_some();
-        let connectors = self.lock();
-        let mut connector_count = 0;
-        let mut task_count = 0;
-        for (name, entry) in connectors.iter() {
-            let kind = entry.connector.as_ref().or(entry.factory.as_ref()).map(|c| c.kind());
-            // A standalone worker runs every connector it has; a distributed one those assigned.
-            if entry.instance_assigned || !distributed {
-                connector_count += 1;
-                let status = entry.status.lock().expect("status lock").clone();
-                let class = entry.config.get("connector.class").map_or("", String::as_str);
-                let version = status.version.clone().unwrap_or_default();
-                let kind = kind.map_or("unknown", |k| k.as_str());
-                let state = state_name(status.state);
-                let infos = [
-                    ("connector-class", "connector_class", class),
-                    ("connector-version", "connector_version", version.as_str()),
-                    ("connector-type", "connector_type", kind),
-                    ("status", "status", state.as_str()),
-                ];
-                for (metric, tag, value) in infos {
-                    let tags = [("connector", name.as_str()), (tag, value)];
-                    out.push(Reading::new(CONNECTOR_GROUP, metric, &tags, 1.0));
-                }
-            }
-            let mut states = Vec::with_capacity(entry.tasks.len());
-            for (index, task) in &entry.tasks {
-                task_count += 1;
-                let state = task.control().status().state;
-                states.push(state);
-                let id = TaskId { connector: name.clone(), task: *index };
-                let mut tags = crate::metrics::task_tags(&id);
-                tags.insert("status".into(), state_name(state));
-                out.push(Reading { group: crate::metrics::task::TASK_GROUP, name: "status", tags, value: 1.0 });
-                let ratio = task.control().state_ratios();
-                let tags = crate::metrics::task_tags(&id);
-                let g = crate::metrics::task::TASK_GROUP;
-                out.push(Reading { group: g, name: "running-ratio", tags: tags.clone(), value: ratio.0 });
-                out.push(Reading { group: g, name: "pause-ratio", tags, value: ratio.1 });
-                if let Some(metrics) = task.metrics() {
-                    metrics.readings(&mut out);
-                }
-            }
-            if !entry.tasks.is_empty() {
-                let tag = [("connector", name.as_str())];
-                let count = |state: State| states.iter().filter(|s| **s == state).count() as f64;
-                let g = WORKER_GROUP;
-                out.push(Reading::new(g, "connector-total-task-count", &tag, entry.tasks.len() as f64));
-                out.push(Reading::new(g, "connector-running-task-count", &tag, count(State::Running)));
-                out.push(Reading::new(g, "connector-paused-task-count", &tag, count(State::Paused)));
-                out.push(Reading::new(g, "connector-failed-task-count", &tag, count(State::Failed)));
-                out.push(Reading::new(g, "connector-unassigned-task-count", &tag, count(State::Unassigned)));
-                out.push(Reading::new(g, "connector-destroyed-task-count", &tag, count(State::Destroyed)));
-                out.push(Reading::new(g, "connector-restarting-task-count", &tag, count(State::Restarting)));
-            }
-        }
-        drop(connectors);
-        out.push(Reading::new(WORKER_GROUP, "connector-count", &[], f64::from(connector_count)));
-        out.push(Reading::new(WORKER_GROUP, "task-count", &[], f64::from(task_count)));
-        self.inner.metrics.readings(&mut out);
-        out
     }
 
     /// The worker's settings.
@@ -792,13 +723,13 @@ impl Worker {
         let enabled = self.inner.metrics.enabled();
         let spawned = factory.and_then(|connector| match kind {
             ConnectorKind::Source => {
-                let metrics = Arc::new(TaskMetrics::new(id.clone(), TaskKind::Source, enabled));
+                let metrics = Arc::new(TaskMetrics::new(name, index, TaskKind::Source, enabled));
                 self.source_task_setup(&id, &connector, entry, task_config, metrics)
                     .and_then(RunningSourceTask::spawn)
                     .map(RunningTask::Source)
             }
             ConnectorKind::Sink => {
-                let metrics = Arc::new(TaskMetrics::new(id.clone(), TaskKind::Sink, enabled));
+                let metrics = Arc::new(TaskMetrics::new(name, index, TaskKind::Sink, enabled));
                 self.sink_task_setup(&id, &connector, entry, task_config, metrics)
                     .and_then(RunningSinkTask::spawn)
                     .map(RunningTask::Sink)
@@ -1073,11 +1004,6 @@ fn set_running_state(entry: &mut ConnectorEntry, state: State) {
     if matches!(status.state, State::Running | State::Paused) {
         status.state = state;
     }
-}
-
-/// A state as Kafka's status metrics name it: lower case.
-fn state_name(state: State) -> String {
-    format!("{state:?}").to_lowercase()
 }
 
 fn not_found(name: &str) -> Error {
