@@ -28,6 +28,7 @@ from ferroconnect._core import (
     Struct,
     Time,
     Timestamp,
+    TransactionContext,
     __version__,
 )
 from ferroconnect._plugins import RecordMetadata
@@ -43,6 +44,8 @@ from ferroconnect.config import (
 )
 from ferroconnect.connector import (
     Connector,
+    ConnectorTransactionBoundaries,
+    ExactlyOnceSupport,
     SinkConnector,
     SinkTask,
     SourceConnector,
@@ -72,12 +75,14 @@ __all__ = [
     "Connector",
     "ConnectorContext",
     "ConnectorStatus",
+    "ConnectorTransactionBoundaries",
     "Converter",
     "DataError",
     "Date",
     "Decimal",
     "EmbeddedKafka",
     "ErrantRecordReporter",
+    "ExactlyOnceSupport",
     "Field",
     "HeaderConverter",
     "Importance",
@@ -110,6 +115,7 @@ __all__ = [
     "Time",
     "Timestamp",
     "TopicPartition",
+    "TransactionContext",
     "Transformation",
     "Type",
     "ValidString",

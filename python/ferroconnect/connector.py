@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import enum
 import inspect
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
@@ -57,10 +58,49 @@ class Connector:
         return self.config().validate(config)
 
 
+class ExactlyOnceSupport(enum.Enum):
+    """A source connector's answer to :meth:`SourceConnector.exactly_once_support` (Kafka's
+    ``ExactlyOnceSupport``)."""
+
+    SUPPORTED = "SUPPORTED"
+    UNSUPPORTED = "UNSUPPORTED"
+
+
+class ConnectorTransactionBoundaries(enum.Enum):
+    """A source connector's answer to :meth:`SourceConnector.can_define_transaction_boundaries`
+    (Kafka's ``ConnectorTransactionBoundaries``)."""
+
+    SUPPORTED = "SUPPORTED"
+    UNSUPPORTED = "UNSUPPORTED"
+
+
 class SourceConnector(Connector):
     """A connector that copies data from an external system into Kafka."""
 
     _ferroconnect_kind: ClassVar[str] = "source"
+
+    def exactly_once_support(self, config: dict[str, str]) -> ExactlyOnceSupport | None:
+        """Whether the connector's tasks give exactly-once delivery with this config (KIP-618).
+
+        Asked when a connector with ``exactly.once.support=required`` is validated or created on
+        a worker of a cluster with ``exactly.once.source.support=enabled``: anything but
+        ``SUPPORTED`` refuses it. A task supports exactly once when what it polls depends only on
+        the source offsets it reads back at start (records and offsets are committed together).
+
+        Returns:
+            ``ExactlyOnceSupport.SUPPORTED`` or ``UNSUPPORTED``; None (the default) when the
+            connector does not say.
+        """
+        return None
+
+    def can_define_transaction_boundaries(self, config: dict[str, str]) -> ConnectorTransactionBoundaries:
+        """Whether the connector's tasks define their own transaction boundaries with this config
+        (``transaction.boundary=connector``), through ``self.context.transaction_context``.
+
+        Returns:
+            ``ConnectorTransactionBoundaries.SUPPORTED`` or ``UNSUPPORTED`` (the default).
+        """
+        return ConnectorTransactionBoundaries.UNSUPPORTED
 
     def alter_offsets(self, config: dict[str, str], offsets: list[tuple[dict[str, Any], Any]]) -> bool:
         """Called before offsets are altered or reset over REST (the connector is STOPPED).

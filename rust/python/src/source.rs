@@ -7,7 +7,7 @@ use ferroconnect_core::config::{ConfigDef, ConfigValueReport};
 use ferroconnect_core::kafka::producer::Delivered;
 use ferroconnect_core::runtime::plugin::{
     Config, Connector, ConnectorContext, ConnectorKind, OffsetReader, PluginDesc, PluginLoader, PluginType, SourceTask,
-    SourceTaskContext,
+    SourceTaskContext, TransactionContext,
 };
 use ferroconnect_core::runtime::record::SourceRecord;
 use ferroconnect_core::{Error, Result};
@@ -201,14 +201,37 @@ impl Connector for PyConnector {
         })
     }
 
+    /// `SourceConnector.exactly_once_support(config)`: `ExactlyOnceSupport.SUPPORTED` /
+    /// `UNSUPPORTED`, or None when the connector does not say.
+    fn exactly_once_support(&self, config: &Config) -> Result<Option<bool>> {
+        call(|py| {
+            let answer = self.obj.bind(py).call_method1("exactly_once_support", (config_dict(py, config)?,))?;
+            support_answer(&answer)
+        })
+    }
+
+    /// `SourceConnector.can_define_transaction_boundaries(config)`:
+    /// `ConnectorTransactionBoundaries.SUPPORTED` / `UNSUPPORTED` (None is refused by validation).
+    fn can_define_transaction_boundaries(&self, config: &Config) -> Result<Option<bool>> {
+        call(|py| {
+            let answer =
+                self.obj.bind(py).call_method1("can_define_transaction_boundaries", (config_dict(py, config)?,))?;
+            support_answer(&answer)
+        })
+    }
+
     fn create_source_task(&self) -> Result<Box<dyn SourceTask>> {
         call(|py| {
             let class = self.obj.bind(py).call_method0("task_class")?;
             let task = class.call0()?;
             let wants_commit_record: bool =
                 py.import("ferroconnect._plugins")?.call_method1("overrides_commit_record", (&task,))?.extract()?;
-            Ok(Box::new(PySourceTask { obj: task.unbind(), runner: PyOnceLock::new(), wants_commit_record })
-                as Box<dyn SourceTask>)
+            Ok(Box::new(PySourceTask {
+                obj: task.unbind(),
+                runner: PyOnceLock::new(),
+                wants_commit_record,
+                keeps_handles: std::sync::atomic::AtomicBool::new(wants_commit_record),
+            }) as Box<dyn SourceTask>)
         })
     }
 }
@@ -219,6 +242,28 @@ pub struct PySourceTask {
     obj: Py<PyAny>,
     runner: PyOnceLock<Py<PyAny>>,
     wants_commit_record: bool,
+    /// Whether polled records keep their Python object: for `commit_record`, and for a
+    /// transaction context whose requests name records.
+    keeps_handles: std::sync::atomic::AtomicBool,
+}
+
+/// `SUPPORTED` / `UNSUPPORTED` (an enum member or its name) as the core's answer; None as None.
+fn support_answer(answer: &Bound<'_, PyAny>) -> PyResult<Option<bool>> {
+    if answer.is_none() {
+        return Ok(None);
+    }
+    let name: String = match answer.getattr("name") {
+        Ok(name) => name.extract()?,
+        Err(_) => answer.str()?.to_string(),
+    };
+    match name.to_ascii_uppercase().as_str() {
+        "SUPPORTED" => Ok(Some(true)),
+        "UNSUPPORTED" => Ok(Some(false)),
+        _ => Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "expected SUPPORTED, UNSUPPORTED or None, not {}",
+            answer.repr()?
+        ))),
+    }
 }
 
 impl PySourceTask {
@@ -240,9 +285,16 @@ impl SourceTask for PySourceTask {
             let runner = py.import("ferroconnect._plugins")?.getattr("AsyncRunner")?.call1((obj,))?;
             let _ = self.runner.set(py, runner.unbind());
             let config = config_dict(py, &context.config)?;
+            if context.transaction_context.is_some() {
+                self.keeps_handles.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
             obj.setattr(
                 "context",
-                PySourceTaskContext { config: context.config.clone(), reader: context.offset_reader },
+                PySourceTaskContext {
+                    config: context.config.clone(),
+                    reader: context.offset_reader,
+                    transactions: context.transaction_context,
+                },
             )?;
             self.invoke(py, "start", PyTuple::new(py, [config])?)?;
             Ok(())
@@ -255,7 +307,7 @@ impl SourceTask for PySourceTask {
             if batch.is_none() {
                 return Ok(None);
             }
-            to_core_batch(&batch, self.wants_commit_record).map(Some)
+            to_core_batch(&batch, self.keeps_handles.load(std::sync::atomic::Ordering::Relaxed)).map(Some)
         })
     }
 
@@ -281,6 +333,12 @@ impl SourceTask for PySourceTask {
             }
             Ok(())
         })
+    }
+
+    /// The Python object's identity, as `TransactionContext.commit_transaction(record)` names it.
+    fn record_key(&self, record: &SourceRecord) -> Option<usize> {
+        let handle = record.handle.as_ref()?.downcast_ref::<Py<PyAny>>()?;
+        Some(handle.as_ptr() as usize)
     }
 
     fn stop(&self) -> Result<()> {
@@ -316,6 +374,7 @@ impl PyConnectorContext {
 pub struct PySourceTaskContext {
     config: Config,
     reader: Arc<dyn OffsetReader>,
+    transactions: Option<Arc<TransactionContext>>,
 }
 
 #[pymethods]
@@ -330,6 +389,43 @@ impl PySourceTaskContext {
     #[getter]
     fn offset_storage_reader(&self) -> PyOffsetStorageReader {
         PyOffsetStorageReader { reader: self.reader.clone() }
+    }
+
+    /// Where the task commits and aborts its transactions: set only for an exactly-once task whose
+    /// connector has `transaction.boundary=connector`; None otherwise.
+    #[getter]
+    fn transaction_context(&self) -> Option<PyTransactionContext> {
+        self.transactions.clone().map(|inner| PyTransactionContext { inner })
+    }
+}
+
+/// Kafka Connect's `TransactionContext` (KIP-618): an exactly-once task with connector-defined
+/// boundaries asks here for its transaction to end.
+#[pyclass(name = "TransactionContext", module = "ferroconnect._core", frozen)]
+pub struct PyTransactionContext {
+    inner: Arc<TransactionContext>,
+}
+
+#[pymethods]
+impl PyTransactionContext {
+    /// Commits the transaction after the batch being polled is sent or, given a record of it,
+    /// right after that record (the records after it start the next transaction).
+    #[pyo3(signature = (record = None))]
+    fn commit_transaction(&self, record: Option<Bound<'_, PyAny>>) {
+        match record {
+            Some(record) => self.inner.commit_transaction_on(record.as_ptr() as usize),
+            None => self.inner.commit_transaction(),
+        }
+    }
+
+    /// Aborts the transaction after the batch being polled is sent or, given a record, right
+    /// after that record: the transaction's records are discarded, their offsets still committed.
+    #[pyo3(signature = (record = None))]
+    fn abort_transaction(&self, record: Option<Bound<'_, PyAny>>) {
+        match record {
+            Some(record) => self.inner.abort_transaction_on(record.as_ptr() as usize),
+            None => self.inner.abort_transaction(),
+        }
     }
 }
 

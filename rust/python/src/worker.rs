@@ -237,6 +237,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<crate::source::PyConnectorContext>()?;
     m.add_class::<crate::source::PySourceTaskContext>()?;
     m.add_class::<crate::source::PyOffsetStorageReader>()?;
+    m.add_class::<crate::source::PyTransactionContext>()?;
     m.add_function(wrap_pyfunction!(openapi_json, m)?)?;
     Ok(())
 }

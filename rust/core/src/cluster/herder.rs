@@ -34,7 +34,7 @@ use crate::error::{Error, Result};
 use crate::runtime::plugin::{Config, PluginLoader};
 use crate::runtime::status::{State, Status};
 use crate::runtime::worker::{TargetState, Worker};
-use crate::runtime::worker_config::WorkerConfig;
+use crate::runtime::worker_config::{ExactlyOnceSource, WorkerConfig};
 
 /// How often the loop looks for status changes and due work when nothing happens.
 const TICK: Duration = Duration::from_millis(200);
@@ -111,13 +111,6 @@ impl Cluster {
         url: String,
     ) -> Result<Arc<Cluster>> {
         let protocol = ConnectProtocol::parse(&config.connect_protocol)?;
-        if config.exactly_once_source_support != "disabled" {
-            warn!(
-                "exactly.once.source.support={}: exactly-once sources are not built yet; source tasks run \
-                 at least once (docs/distributed.md)",
-                config.exactly_once_source_support
-            );
-        }
         let props = worker_config.props.clone();
         let bootstrap = worker_config.bootstrap_servers.clone();
         let settings = internal_client_settings(&props);
@@ -126,6 +119,14 @@ impl Cluster {
             &TopicSettings::from_worker(InternalTopic::Offsets, &props)?,
             &settings,
         )?);
+        let mut worker_config = worker_config;
+        if config.exactly_once_source_support == "enabled" {
+            worker_config.exactly_once = Some(ExactlyOnceSource {
+                group_id: config.group_id.clone(),
+                offsets_topic: offsets.topic().to_owned(),
+                offsets_partitions: offsets.partitions().len() as i32,
+            });
+        }
         let worker = Worker::new(worker_config, loader, offsets.clone());
         worker.connect()?;
         let statuses = StatusTopicStore::start(

@@ -71,6 +71,16 @@ impl TopicOffsetStore {
         self.log.read_to_end(timeout)
     }
 
+    /// The topic's name.
+    pub fn topic(&self) -> &str {
+        self.log.topic()
+    }
+
+    /// The topic's partitions.
+    pub fn partitions(&self) -> &[i32] {
+        self.log.partitions()
+    }
+
     /// Stops the reader.
     pub fn stop(&self) {
         self.log.stop(self.timeout);

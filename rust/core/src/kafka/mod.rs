@@ -7,6 +7,7 @@ pub mod chunk;
 pub mod cluster;
 pub mod consumer;
 pub mod group_offsets;
+pub mod java_partitioner;
 pub mod log;
 pub mod mock;
 pub mod producer;

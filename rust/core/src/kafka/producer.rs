@@ -232,6 +232,29 @@ impl Producer {
     pub fn in_flight(&self) -> i32 {
         self.inner.in_flight_count()
     }
+
+    /// Registers the producer's `transactional.id` with its coordinator: fences out any earlier
+    /// producer with the same id (its open transaction is aborted) and readies this one
+    /// (Kafka's `initTransactions`).
+    pub fn init_transactions(&self, timeout: Duration) -> Result<()> {
+        self.inner.init_transactions(timeout).map_err(Error::from)
+    }
+
+    /// Starts a transaction: what is sent from now on is committed or aborted together.
+    pub fn begin_transaction(&self) -> Result<()> {
+        self.inner.begin_transaction().map_err(Error::from)
+    }
+
+    /// Sends everything queued, waits for every acknowledgement, then commits the transaction.
+    /// Fails if any record of the transaction failed; the transaction must then be aborted.
+    pub fn commit_transaction(&self, timeout: Duration) -> Result<()> {
+        self.inner.commit_transaction(timeout).map_err(Error::from)
+    }
+
+    /// Aborts the open transaction: its records never become visible to `read_committed` readers.
+    pub fn abort_transaction(&self, timeout: Duration) -> Result<()> {
+        self.inner.abort_transaction(timeout).map_err(Error::from)
+    }
 }
 
 impl Drop for Producer {

@@ -116,6 +116,91 @@ pub fn sink_subscription_errors(config: &Config) -> Vec<(&'static str, String)> 
     errors
 }
 
+/// Whether a source connector asks for exactly-once delivery (`exactly.once.support`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExactlyOnceLevel {
+    /// Exactly once when the worker provides it, without asking the connector first.
+    Requested,
+    /// The connector must say it supports exactly once with this config, or validation fails.
+    Required,
+}
+
+/// When an exactly-once source task commits its transaction (`transaction.boundary`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransactionBoundary {
+    /// After every batch the task polls.
+    Poll,
+    /// Every `transaction.boundary.interval.ms` (default `offset.flush.interval.ms`).
+    Interval,
+    /// When the task asks, through its transaction context.
+    Connector,
+}
+
+/// A source connector's own framework keys (Kafka Connect's `SourceConnectorConfig`), parsed.
+#[derive(Debug, Clone)]
+pub struct SourceConfig {
+    pub exactly_once: ExactlyOnceLevel,
+    pub boundary: TransactionBoundary,
+    /// `transaction.boundary.interval.ms`; `None` falls back to the worker's flush interval.
+    pub boundary_interval: Option<std::time::Duration>,
+    /// `offsets.storage.topic`: the connector's own offsets topic, if any.
+    pub offsets_topic: Option<String>,
+}
+
+/// The framework keys of source connectors: the common ones plus KIP-618's (exactly-once support,
+/// transaction boundaries and the connector's own offsets topic). Kafka defines them in both modes;
+/// only a distributed worker with `exactly.once.source.support=enabled` acts on the first three.
+pub fn source_config_def() -> &'static ConfigDef {
+    static DEF: OnceLock<ConfigDef> = OnceLock::new();
+    DEF.get_or_init(|| {
+        let s = |v: &str| Some(ConfigValue::String(v.to_owned()));
+        let one_of = |allowed: &[&str]| Validator::ValidString {
+            allowed: allowed.iter().map(|a| (*a).to_owned()).collect(),
+            case_sensitive: false,
+        };
+        let keys = [
+            ConfigKey::new("exactly.once.support", ConfigType::String, s("requested"), Importance::Medium, "Permitted values are requested, required. If set to \"required\", forces a preflight check for the connector to ensure that it can provide exactly-once semantics with the given configuration. Some connectors may be capable of providing exactly-once semantics but not signal to Connect that they support this; in that case, documentation for the connector should be consulted carefully before creating it, and the value for this property should be set to \"requested\". Additionally, if the value is set to \"required\" but the worker that performs preflight validation does not have exactly-once support enabled for source connectors, requests to create or validate the connector will fail.")
+                .with_validator(one_of(&["requested", "required"])),
+            ConfigKey::new("transaction.boundary", ConfigType::String, s("poll"), Importance::Medium, "Permitted values are: poll, interval, connector. If set to 'poll', a new producer transaction will be started and committed for every batch of records that each task from this connector provides to Connect. If set to 'connector', relies on connector-defined transaction boundaries; note that not all connectors are capable of defining their own transaction boundaries, and in that case, attempts to instantiate a connector with this value will fail. Finally, if set to 'interval', commits transactions only after a user-defined time interval has passed.")
+                .with_validator(one_of(&["poll", "interval", "connector"])),
+            ConfigKey::new("transaction.boundary.interval.ms", ConfigType::Long, Some(ConfigValue::Null), Importance::Low, "If 'transaction.boundary' is set to 'interval', determines the interval for producer transaction commits by connector tasks. If unset, defaults to the value of the worker-level 'offset.flush.interval.ms' property. It has no effect if a different transaction.boundary is specified.")
+                .with_validator(Validator::Range { min: Some(0.0), max: None }),
+            ConfigKey::new("offsets.storage.topic", ConfigType::String, Some(ConfigValue::Null), Importance::Low, "The name of a separate offsets topic to use for this connector. If empty or not specified, the worker's global offsets topic name will be used. Only applicable in distributed mode; in standalone mode, setting this property will have no effect.")
+                .with_validator(Validator::NonEmptyString),
+        ];
+        keys.into_iter().try_fold(connector_config_def().clone(), ConfigDef::define).expect("source keys are defined once")
+    })
+}
+
+impl SourceConfig {
+    /// Parses a source connector's config; errors as Kafka Connect words them.
+    pub fn parse(config: &Config) -> Result<Self> {
+        let values = source_config_def().parse(config)?;
+        let text = |key: &str| match &values[key] {
+            ConfigValue::String(s) => Some(s.trim().to_ascii_lowercase()),
+            _ => None,
+        };
+        let exactly_once = match text("exactly.once.support").as_deref() {
+            Some("required") => ExactlyOnceLevel::Required,
+            _ => ExactlyOnceLevel::Requested,
+        };
+        let boundary = match text("transaction.boundary").as_deref() {
+            Some("interval") => TransactionBoundary::Interval,
+            Some("connector") => TransactionBoundary::Connector,
+            _ => TransactionBoundary::Poll,
+        };
+        let boundary_interval = match values["transaction.boundary.interval.ms"] {
+            ConfigValue::Long(ms) => Some(std::time::Duration::from_millis(ms.max(0) as u64)),
+            _ => None,
+        };
+        let offsets_topic = match &values["offsets.storage.topic"] {
+            ConfigValue::String(t) if !t.trim().is_empty() => Some(t.trim().to_owned()),
+            _ => None,
+        };
+        Ok(SourceConfig { exactly_once, boundary, boundary_interval, offsets_topic })
+    }
+}
+
 /// Kafka Connect's common connector keys, defined once (REST validation reuses them).
 pub fn connector_config_def() -> &'static ConfigDef {
     static DEF: OnceLock<ConfigDef> = OnceLock::new();

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::kafka::producer::Delivered;
 use crate::runtime::record::SourceRecord;
 use crate::runtime::sink_record::{SinkBatch, SinkRecord, TopicPartition};
+pub use crate::runtime::transaction_context::TransactionContext;
 use crate::transforms::chain::TransformLoader;
 
 /// A connector's or task's configuration: Kafka Connect's string map.
@@ -81,6 +82,17 @@ pub trait Connector: Send + Sync {
     ) -> Result<bool> {
         Ok(false)
     }
+    /// Whether a source connector can give exactly-once delivery with this config (Kafka's
+    /// `SourceConnector.exactlyOnceSupport`); `None` when it does not say.
+    fn exactly_once_support(&self, _config: &Config) -> Result<Option<bool>> {
+        Ok(None)
+    }
+    /// Whether a source connector's tasks define their own transaction boundaries with this config
+    /// (Kafka's `SourceConnector.canDefineTransactionBoundaries`); `None` when the connector
+    /// answered with nothing, which Kafka refuses.
+    fn can_define_transaction_boundaries(&self, _config: &Config) -> Result<Option<bool>> {
+        Ok(Some(false))
+    }
 }
 
 /// Kafka Connect's plugin types (`PluginType`), as the REST API names them.
@@ -137,6 +149,9 @@ pub trait OffsetReader: Send + Sync {
 pub struct SourceTaskContext {
     pub config: Config,
     pub offset_reader: Arc<dyn OffsetReader>,
+    /// Where the task asks for commits and aborts, when it defines its own transaction
+    /// boundaries (an exactly-once task with `transaction.boundary=connector`); `None` otherwise.
+    pub transaction_context: Option<Arc<TransactionContext>>,
 }
 
 /// A source task (Kafka Connect's `SourceTask`). `stop` is called from another thread while `poll`
@@ -156,6 +171,11 @@ pub trait SourceTask: Send + Sync {
     /// record skipped under `errors.tolerance=all` (Kafka's `commitRecord(record, null)`).
     fn commit_records(&self, _acked: Vec<(SourceRecord, Option<Delivered>)>) -> Result<()> {
         Ok(())
+    }
+    /// The identity of one of the task's records, by which its transaction context names it
+    /// (`commit_transaction(record)`); `None` when records have none (only batch requests work).
+    fn record_key(&self, _record: &SourceRecord) -> Option<usize> {
+        None
     }
     fn stop(&self) -> Result<()>;
 }

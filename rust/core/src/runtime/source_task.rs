@@ -30,6 +30,7 @@ use crate::errors::{ErrorReporter, Stage};
 use crate::kafka::producer::{is_queue_full, Delivered, DeliveryHandler, DeliveryReport, OutgoingRecord, Producer};
 use crate::metrics::TaskMetrics;
 use crate::offsets::OffsetStore;
+use crate::runtime::exactly_once::{ExactlyOnceSetup, Transactions, OFFSETS_RECORD_TOKEN};
 use crate::runtime::plugin::{ReportedError, SourceTask, SourceTaskContext};
 use crate::runtime::record::{SourceRecord, Unconvertible};
 use crate::runtime::submitted::{SubmittedRecords, Ticket};
@@ -87,8 +88,23 @@ pub struct SourceTaskSetup {
     pub active_topics: crate::runtime::topics::TopicRecorder,
     /// The connector's transforms, applied to each polled batch before the converters.
     pub transforms: TransformChain,
+    /// Set when the task runs exactly once (KIP-618): its producer is transactional and offsets
+    /// are committed with the records, at the transaction boundaries (`exactly_once`).
+    pub exactly_once: Option<ExactlyOnceSetup>,
     /// Recorded once per batch; the producer's statistics go there too.
     pub metrics: Arc<TaskMetrics>,
+}
+
+/// What waits for the producer, in order: records, and the transaction boundaries of an
+/// exactly-once task between them.
+enum Unsent {
+    /// A converted record; for an exactly-once task with its source partition and offset, which
+    /// its transaction commits once the producer has taken it.
+    Record(OutgoingRecord, Ticket, Option<Box<(Arc<serde_json::Value>, serde_json::Value)>>),
+    /// The end of a polled batch: the boundary decides whether the transaction ends here.
+    BatchEnd,
+    /// The task asked to commit (`true`) or abort the transaction right after a record.
+    Boundary(bool),
 }
 
 /// What a source record keeps outside the transform chain: where it came from, and the task's
@@ -178,6 +194,10 @@ impl TaskShared {
 
 impl DeliveryHandler for TaskShared {
     fn on_delivery(&self, token: usize, outcome: std::result::Result<DeliveryReport<'_>, &KafkaError>) {
+        if token == OFFSETS_RECORD_TOKEN {
+            // An exactly-once task's offsets record: its failure fails the transaction's commit.
+            return;
+        }
         let ticket = Ticket::from_token(token);
         match outcome {
             Ok(report) => {
@@ -274,12 +294,14 @@ struct Driver {
     producer: Producer,
     shared: Arc<TaskShared>,
     /// Converted records the producer has not accepted yet, oldest first.
-    unsent: VecDeque<(OutgoingRecord, Ticket)>,
+    unsent: VecDeque<Unsent>,
     /// The newest offset per partition released by `submitted` but not yet stored (kept across
     /// a failed store).
     unstored: HashMap<String, (serde_json::Value, serde_json::Value)>,
     last_flush: Instant,
     wants_records: bool,
+    /// The transactions of an exactly-once task.
+    eos: Option<Transactions>,
     /// Records submitted to the producer so far, and how many of them were acknowledged (or
     /// failed) at the last count: for `source-record-write-*`.
     submitted: u64,
@@ -287,8 +309,9 @@ struct Driver {
 }
 
 impl Driver {
-    fn new(setup: SourceTaskSetup, producer: Producer, shared: Arc<TaskShared>) -> Self {
+    fn new(mut setup: SourceTaskSetup, producer: Producer, shared: Arc<TaskShared>) -> Self {
         let wants_records = shared.keeps_records;
+        let eos = setup.exactly_once.take().map(|eos| Transactions::new(eos, &setup.id.connector));
         Driver {
             setup,
             producer,
@@ -297,12 +320,24 @@ impl Driver {
             unstored: HashMap::new(),
             last_flush: Instant::now(),
             wants_records,
+            eos,
             submitted: 0,
             written: 0,
         }
     }
 
     fn run(mut self) {
+        if let Some(eos) = &mut self.eos {
+            // Before the task starts, as Kafka's `initTransactions` in `prepareToInitializeTask`:
+            // an earlier instance of this task is fenced out and its open transaction aborted, so
+            // the offsets the task reads at start are final.
+            if let Err(e) = eos.init(&self.producer) {
+                self.shared
+                    .control
+                    .fail(format!("Failed to initialize the transactional producer of task {}: {e}", self.setup.id));
+                return;
+            }
+        }
         if let Err(e) = self.setup.task.start(self.setup.context.clone()) {
             self.shared.control.fail(e.to_string());
             return;
@@ -310,12 +345,16 @@ impl Driver {
         self.shared.control.set_started();
         info!(task = %self.setup.id, "source task started");
         let outcome = self.run_loop();
-        // Graceful stop or failure: store what Kafka acknowledged, never more.
-        if let Err(e) = self.producer.flush(self.setup.flush_timeout) {
-            warn!(task = %self.setup.id, "producer flush at shutdown did not finish: {e}");
-        }
-        if let Err(e) = self.commit_offsets() {
-            warn!(task = %self.setup.id, "offset commit at shutdown failed: {e}");
+        if self.eos.is_some() {
+            self.finish_transactions(outcome.is_ok());
+        } else {
+            // Graceful stop or failure: store what Kafka acknowledged, never more.
+            if let Err(e) = self.producer.flush(self.setup.flush_timeout) {
+                warn!(task = %self.setup.id, "producer flush at shutdown did not finish: {e}");
+            }
+            if let Err(e) = self.commit_offsets() {
+                warn!(task = %self.setup.id, "offset commit at shutdown failed: {e}");
+            }
         }
         self.setup.transforms.close();
         match outcome {
@@ -332,28 +371,84 @@ impl Driver {
             if let Some(failure) = self.shared.failure.lock().expect("failure lock").take() {
                 return Err(Error::Connector(failure));
             }
-            if self.last_flush.elapsed() >= self.setup.flush_interval {
-                self.commit_offsets()?;
+            if self.eos.is_none() {
+                if self.last_flush.elapsed() >= self.setup.flush_interval {
+                    self.commit_offsets()?;
+                }
+                self.deliver_commit_records()?;
+            } else if self.shared.control.paused() && self.unsent.is_empty() {
+                // Kafka commits before pausing: no transaction hangs open (and times out) meanwhile.
+                self.final_transaction()?;
             }
-            self.deliver_commit_records()?;
             if !self.shared.control.wait_while_paused() {
                 return Ok(());
             }
             if !self.unsent.is_empty() {
-                self.send_unsent();
+                self.send_unsent()?;
                 continue;
             }
             let started = Instant::now();
             let Some(batch) = self.setup.task.poll()? else {
+                // Kafka's `batchDispatched` after an empty poll too: an interval boundary that
+                // passed while the source is idle commits what is open.
+                if self.eos.is_some() {
+                    self.unsent.push_back(Unsent::BatchEnd);
+                    self.send_unsent()?;
+                }
                 // Idle: acknowledgements still advance `source-record-write-*` and free memory.
                 self.release_acknowledged();
                 continue;
             };
             self.setup.metrics.polled(batch.len(), started.elapsed());
             self.convert_batch(batch)?;
-            self.send_unsent();
+            self.send_unsent()?;
             self.release_acknowledged();
         }
+    }
+
+    /// An exactly-once task's last transaction: committed at a graceful stop as the boundary says
+    /// (records still unsent are not part of it), aborted after a failure.
+    fn finish_transactions(&mut self, graceful: bool) {
+        if graceful {
+            if let Err(e) = self.final_transaction() {
+                warn!(task = %self.setup.id, "the final transaction failed: {e}");
+            }
+        }
+        let task = self.setup.id.to_string();
+        if let Some(eos) = &mut self.eos {
+            eos.abort_quietly(&self.producer, &task);
+        }
+    }
+
+    /// Commits what is open, if the boundary says so, at a stop or a pause.
+    fn final_transaction(&mut self) -> Result<()> {
+        let Some(eos) = &mut self.eos else { return Ok(()) };
+        match eos.final_commit()? {
+            Some(commit) => self.end_transaction(commit),
+            None => Ok(()),
+        }
+    }
+
+    /// Ends an exactly-once task's transaction (commit, or abort and commit the offsets), then
+    /// tells the task, as Kafka does after the producer's commit: `commit_record` for the records
+    /// of the transaction, then `commit`.
+    fn end_transaction(&mut self, commit: bool) -> Result<()> {
+        let task = self.setup.id.to_string();
+        let Some(eos) = &mut self.eos else { return Ok(()) };
+        let started = Instant::now();
+        let ended = eos.end(&self.producer, commit, &task);
+        // The transaction carries the offsets: its end is the task's offset commit.
+        if !matches!(ended, Ok(false)) {
+            self.setup.metrics.committed(ended.is_ok(), started.elapsed());
+        }
+        if !ended? {
+            return Ok(());
+        }
+        // Acknowledgements were only released to the offsets map; the transaction carried them.
+        self.release_acknowledged();
+        self.unstored.clear();
+        self.deliver_commit_records()?;
+        self.setup.task.commit()
     }
 
     /// Moves the acknowledged prefix of each source partition out of `submitted`, keeping only
@@ -368,8 +463,8 @@ impl Driver {
         drop(submitted);
         // Kafka counts a record written once acknowledged, and a skipped one not at all.
         let skipped = self.shared.skipped_deliveries.load(Ordering::Relaxed);
-        let written = self.submitted - pending as u64 - skipped;
-        self.setup.metrics.written(written - self.written, pending);
+        let written = self.submitted.saturating_sub(pending as u64 + skipped);
+        self.setup.metrics.written(written.saturating_sub(self.written), pending);
         self.written = written;
         for (partition, offset) in released {
             self.unstored.insert(partition.to_string(), (partition, offset));
@@ -377,7 +472,11 @@ impl Driver {
     }
 
     fn convert_batch(&mut self, batch: Vec<SourceRecord>) -> Result<()> {
+        // With connector-defined boundaries, the requests that name a record, by its place in the
+        // batch: looked up before the transforms, which see (and may drop) other records.
+        let boundaries = self.record_boundaries(&batch)?;
         // Convert without holding the submitted lock: the delivery thread takes it per record.
+        // Each converted record comes with its place in the batch.
         let mut converted = Vec::with_capacity(batch.len());
         if self.setup.transforms.is_empty() {
             for (index, record) in batch.into_iter().enumerate() {
@@ -399,18 +498,54 @@ impl Driver {
                 }
             }
         }
+        if let Some(eos) = &self.eos {
+            for ((outgoing, _, _), _, _) in &converted {
+                eos.check_topic(&outgoing.topic)?;
+            }
+        }
         let mut submitted = self.shared.submitted.lock().expect("submitted lock");
         let mut kept = self.wants_records.then(|| self.shared.kept.lock().expect("kept lock"));
-        self.unsent.reserve(converted.len());
+        self.unsent.reserve(converted.len() + 1);
         self.submitted += converted.len() as u64;
-        for ((outgoing, partition, offset), keep) in converted {
+        let mut boundaries = boundaries.into_iter().peekable();
+        for ((outgoing, partition, offset), keep, index) in converted {
+            // A request on a record dropped or skipped before this one applies here.
+            while let Some((_, commit)) = boundaries.next_if(|(at, _)| *at < index) {
+                self.unsent.push_back(Unsent::Boundary(commit));
+            }
+            let dispatch = self.eos.is_some().then(|| Box::new((partition.clone(), offset.clone())));
             let ticket = submitted.submit(&partition, offset);
             if let (Some(kept), Some(record)) = (kept.as_mut(), keep) {
                 kept.insert(ticket, record);
             }
-            self.unsent.push_back((outgoing, ticket));
+            self.unsent.push_back(Unsent::Record(outgoing, ticket, dispatch));
+            if let Some((_, commit)) = boundaries.next_if(|(at, _)| *at == index) {
+                self.unsent.push_back(Unsent::Boundary(commit));
+            }
+        }
+        for (_, commit) in boundaries {
+            self.unsent.push_back(Unsent::Boundary(commit));
+        }
+        if self.eos.is_some() {
+            self.unsent.push_back(Unsent::BatchEnd);
         }
         Ok(())
+    }
+
+    /// The commit (`true`) and abort requests the task made for records of this batch, by index.
+    fn record_boundaries(&self, batch: &[SourceRecord]) -> Result<Vec<(usize, bool)>> {
+        let Some(context) = self.eos.as_ref().and_then(Transactions::context) else { return Ok(Vec::new()) };
+        if !context.has_record_requests() {
+            return Ok(Vec::new());
+        }
+        let mut found = Vec::new();
+        for (index, record) in batch.iter().enumerate() {
+            let Some(key) = self.setup.task.record_key(record) else { continue };
+            if let Some(commit) = context.take_record_request(key, &record.topic, record.partition)? {
+                found.push((index, commit));
+            }
+        }
+        Ok(found)
     }
 
     /// Converts one record into `converted`, or reports it refused (and skips it when tolerated).
@@ -420,12 +555,12 @@ impl Driver {
         index: usize,
         record: SourceRecord,
         keep: Option<SourceRecord>,
-        converted: &mut Vec<(Converted, Option<SourceRecord>)>,
+        converted: &mut Vec<(Converted, Option<SourceRecord>, usize)>,
     ) -> Result<()> {
         match self.convert(record) {
             Ok(done) => {
                 self.setup.active_topics.record(&done.0.topic);
-                converted.push((done, keep));
+                converted.push((done, keep, index));
             }
             // Skipped: not submitted, so its offset is not tracked and is committed only by a
             // later record of its source partition (Kafka Connect's WorkerSourceTask).
@@ -603,25 +738,52 @@ impl Driver {
     }
 
     /// Sends queued records until the producer refuses one. A retriable refusal (a full queue
-    /// above all) leaves it queued, after a wait; any other is final for that record.
-    fn send_unsent(&mut self) {
-        while let Some((outgoing, ticket)) = self.unsent.front() {
+    /// above all) leaves it queued, after a wait; any other is final for that record. An
+    /// exactly-once task's transactions begin and end on the way.
+    fn send_unsent(&mut self) -> Result<()> {
+        while let Some(front) = self.unsent.front_mut() {
+            let (outgoing, ticket, dispatch) = match front {
+                Unsent::Record(outgoing, ticket, dispatch) => (&*outgoing, *ticket, dispatch),
+                Unsent::BatchEnd => {
+                    self.unsent.pop_front();
+                    let decided = self.eos.as_mut().map(Transactions::batch_end).transpose()?.flatten();
+                    if let Some(commit) = decided {
+                        self.end_transaction(commit)?;
+                    }
+                    continue;
+                }
+                Unsent::Boundary(commit) => {
+                    let commit = *commit;
+                    self.unsent.pop_front();
+                    self.end_transaction(commit)?;
+                    continue;
+                }
+            };
+            if let Some(eos) = &mut self.eos {
+                eos.begin(&self.producer)?;
+            }
             match self.producer.send(outgoing, ticket.token()) {
-                Ok(()) => {}
+                Ok(()) => {
+                    if let (Some(eos), Some(dispatch)) = (&mut self.eos, dispatch.take()) {
+                        let (partition, offset) = *dispatch;
+                        eos.dispatched(partition, offset);
+                    }
+                }
                 Err(e) if is_queue_full(&e) => {
                     // Back-pressure: let librdkafka drain its queue; `poll` waits meanwhile.
                     std::thread::sleep(Duration::from_millis(1));
-                    return;
+                    return Ok(());
                 }
                 Err(e) if e.is_retriable() => {
                     warn!(task = %self.setup.id, "failed to send a record to topic {}, retrying: {e}", outgoing.topic);
                     std::thread::sleep(SEND_FAILED_BACKOFF);
-                    return;
+                    return Ok(());
                 }
-                Err(e) => self.shared.record_failed(*ticket, &format!("sending to topic {}: {e}", outgoing.topic)),
+                Err(e) => self.shared.record_failed(ticket, &format!("sending to topic {}: {e}", outgoing.topic)),
             }
             self.unsent.pop_front();
         }
+        Ok(())
     }
 
     fn deliver_commit_records(&mut self) -> Result<()> {

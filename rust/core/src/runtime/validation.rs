@@ -12,10 +12,13 @@ use std::collections::BTreeMap;
 use crate::config::{ConfigDef, ConfigKey, ConfigValue, ConfigValueReport, Width};
 use crate::convert::{converter_for, header_converter_for};
 use crate::error::{Error, Result};
-use crate::runtime::connector_config::{connector_config_def, sink_config_def, sink_subscription_errors};
+use crate::runtime::connector_config::{
+    connector_config_def, sink_config_def, sink_subscription_errors, source_config_def, ExactlyOnceLevel, SourceConfig,
+    TransactionBoundary,
+};
 use crate::runtime::entities::{ConfigInfo, ConfigInfos, ConfigKeyInfo, ConfigValueInfo, PluginInfo};
 use crate::runtime::herder::{Herder, RawConfig};
-use crate::runtime::plugin::{Config, ConnectorKind, PluginDesc, PluginType};
+use crate::runtime::plugin::{Config, Connector, ConnectorKind, PluginDesc, PluginType};
 use crate::runtime::worker::DEFAULT_HEADER_CONVERTER;
 use crate::runtime::worker_config::prefixed;
 use crate::transforms;
@@ -74,6 +77,14 @@ fn framework_display(name: &str) -> Option<(&'static str, i32, Width, &'static s
         "errors.deadletterqueue.context.headers.enable" => {
             ("Error Handling", 8, Width::Medium, "Enable Error Context Headers")
         }
+        // Kafka numbers these after `topic.creation.groups` (order 1, not defined here: topic
+        // creation is not built) in one count across both groups.
+        "exactly.once.support" => ("Exactly Once Support", 2, Width::Short, "Exactly once support"),
+        "transaction.boundary" => ("Exactly Once Support", 3, Width::Short, "Transaction Boundary"),
+        "transaction.boundary.interval.ms" => {
+            ("Exactly Once Support", 4, Width::Short, "Transaction boundary interval")
+        }
+        "offsets.storage.topic" => ("offsets.topic", 1, Width::Long, "Offsets topic"),
         _ => return None,
     })
 }
@@ -82,7 +93,8 @@ fn framework_display(name: &str) -> Option<(&'static str, i32, Width, &'static s
 pub fn framework_config_def(kind: Option<ConnectorKind>) -> ConfigDef {
     let base = match kind {
         Some(ConnectorKind::Sink) => sink_config_def(),
-        _ => connector_config_def(),
+        Some(ConnectorKind::Source) => source_config_def(),
+        None => connector_config_def(),
     };
     let keys = base.keys().iter().map(|key| {
         let mut key = key.clone();
@@ -200,6 +212,74 @@ fn generate(name: &str, defs: &[&ConfigDef], reports: Vec<ConfigValueReport>) ->
     ConfigInfos { name: name.to_owned(), error_count, groups, configs }
 }
 
+/// Kafka's exactly-once checks of a source connector config on a worker of a cluster, with its
+/// words: `exactly.once.support=required` needs the worker's support and the connector's word
+/// that it supports exactly once; `transaction.boundary=connector` needs the connector's word that
+/// its tasks define boundaries. Each check runs only when its key passed its own validation.
+fn exactly_once_errors(
+    connector: &dyn Connector,
+    config: &Config,
+    reports: &[ConfigValueReport],
+    worker_enabled: bool,
+) -> Vec<(&'static str, String)> {
+    let valid = |key: &str| reports.iter().find(|r| r.name == key).is_some_and(|r| r.errors.is_empty());
+    let unexpected = |e: Error| {
+        let message = e.to_string();
+        let message = message.trim();
+        if message.is_empty() {
+            "An unexpected error occurred during validation; please see the worker logs for more details.".to_owned()
+        } else {
+            format!("An unexpected error occurred during validation: {message}")
+        }
+    };
+    let mut errors = Vec::new();
+    let Ok(source) = SourceConfig::parse(config) else { return errors };
+    if valid("exactly.once.support") && source.exactly_once == ExactlyOnceLevel::Required {
+        if !worker_enabled {
+            errors.push((
+                "exactly.once.support",
+                "This worker does not have exactly-once source support enabled.".to_owned(),
+            ));
+        }
+        match connector.exactly_once_support(config) {
+            Ok(Some(true)) => {}
+            Ok(Some(false)) => errors.push((
+                "exactly.once.support",
+                "The connector does not support exactly-once semantics with the provided configuration.".to_owned(),
+            )),
+            Ok(None) => errors.push((
+                "exactly.once.support",
+                "The connector does not implement the API required for preflight validation of exactly-once source \
+                 support. Please consult the documentation for the connector to determine whether it supports \
+                 exactly-once semantics, and then consider reconfiguring the connector to use the value \"requested\" \
+                 for this property (which will disable this preflight check and allow the connector to be created)."
+                    .to_owned(),
+            )),
+            Err(e) => errors.push(("exactly.once.support", unexpected(e))),
+        }
+    }
+    if valid("transaction.boundary") && source.boundary == TransactionBoundary::Connector {
+        match connector.can_define_transaction_boundaries(config) {
+            Ok(Some(true)) => {}
+            Ok(Some(false)) => errors.push((
+                "transaction.boundary",
+                "The connector does not support connector-defined transaction boundaries with the given \
+                 configuration. Please reconfigure it to use a different transaction boundary definition."
+                    .to_owned(),
+            )),
+            Ok(None) => errors.push((
+                "transaction.boundary",
+                "This connector has returned a null value from its canDefineTransactionBoundaries method, which is \
+                 not permitted. The connector will be treated as if it cannot define its own transaction boundaries, \
+                 and cannot be configured with 'transaction.boundary' set to 'connector'."
+                    .to_owned(),
+            )),
+            Err(e) => errors.push(("transaction.boundary", unexpected(e))),
+        }
+    }
+    errors
+}
+
 fn add_error(reports: &mut Vec<ConfigValueReport>, key: &str, error: String) {
     match reports.iter_mut().find(|r| r.name == key) {
         Some(report) => report.errors.push(error),
@@ -235,6 +315,14 @@ impl Herder {
                 let reason = crate::config::config_error_message(e);
                 let message = format!("Invalid value {class} for configuration connector.class: {reason}");
                 add_error(&mut reports, "connector.class", message);
+            }
+        }
+        // Kafka's DistributedHerder.validateSourceConnectorConfig: exactly-once checks, which a
+        // standalone worker does not make.
+        if let (Ok(connector), Some(ConnectorKind::Source), Some(_)) = (&loaded, kind, self.cluster()) {
+            let enabled = self.worker().config().exactly_once.is_some();
+            for (key, message) in exactly_once_errors(connector.as_ref(), &resolved, &reports, enabled) {
+                add_error(&mut reports, key, message);
             }
         }
         // Kafka's SinkConnectorConfig.validate: the checks across keys (topics vs topics.regex, DLQ).
@@ -412,8 +500,10 @@ mod tests {
         assert_eq!(infos.configs[0].definition, None);
         // name (missing), file (missing), odd.
         assert_eq!(infos.error_count, 3, "{infos:#?}");
-        // Kafka's framework groups, `Transforms` and `Predicates` included even when unused.
-        assert_eq!(infos.groups, ["Common", "Transforms", "Predicates", "Error Handling"]);
+        // Kafka's framework groups, `Transforms` and `Predicates` included even when unused, then a
+        // source's (Kafka's `Topic Creation` between them is not built).
+        let groups = ["Common", "Transforms", "Predicates", "Error Handling", "Exactly Once Support", "offsets.topic"];
+        assert_eq!(infos.groups, groups);
         let tasks_max = infos.configs.iter().find(|c| c.value.as_ref().is_some_and(|v| v.name == "tasks.max")).unwrap();
         let definition = tasks_max.definition.as_ref().unwrap();
         assert_eq!((definition.order_in_group, definition.default_value.as_deref()), (3, Some("1")));

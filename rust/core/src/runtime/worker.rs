@@ -5,7 +5,7 @@
 //! Kafka Connect's herder applies them. Requests from connectors themselves (task reconfiguration)
 //! go through a channel to a dedicated thread, never re-entering the lock from connector code.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{mpsc, Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -18,16 +18,18 @@ use crate::kafka::cluster::ClusterClient;
 use crate::kafka::consumer::ConsumerSetup;
 use crate::metrics::{TaskKind, TaskMetrics, WorkerMetrics};
 use crate::offsets::OffsetStore;
-use crate::runtime::connector_config::{ConnectorConfig, SinkConfig};
+use crate::runtime::connector_config::{ConnectorConfig, SinkConfig, SourceConfig, TransactionBoundary};
+use crate::runtime::exactly_once::ExactlyOnceSetup;
 use crate::runtime::plugin::{
     Config, Connector, ConnectorContext, ConnectorKind, OffsetReader, PluginLoader, SourceTaskContext,
+    TransactionContext,
 };
 use crate::runtime::sink_task::{RunningSinkTask, SinkConverters, SinkTaskSetup};
 use crate::runtime::source_task::{RunningSourceTask, SourceTaskSetup};
 use crate::runtime::status::{ConnectorStateInfo, State, Status, TaskState};
 use crate::runtime::task_control::{join_by, TaskControl, TaskId};
 use crate::runtime::topics::TopicTracker;
-use crate::runtime::worker_config::{millis, prefixed, WorkerConfig};
+use crate::runtime::worker_config::{millis, prefixed, ExactlyOnceSource, WorkerConfig};
 use crate::transforms::TransformChain;
 
 mod metrics;
@@ -857,11 +859,17 @@ impl Worker {
             Arc::new(ConnectorOffsets { connector: id.connector.clone(), store: self.inner.offsets.clone() });
         let errors = Arc::new(ErrorReporter::new(id.clone(), parsed.error_settings(), None, metrics.clone()));
         transforms.set_retry(errors.clone());
+        let exactly_once = match &worker.exactly_once {
+            Some(eos) => Some(self.exactly_once_setup(id, eos, &connector_config, &mut producer_settings)?),
+            None => None,
+        };
+        let transaction_context = exactly_once.as_ref().and_then(|eos| eos.context.clone());
         Ok(SourceTaskSetup {
             id: id.clone(),
             worker_id: worker.worker_id.clone(),
             task,
-            context: SourceTaskContext { config: task_config, offset_reader: reader },
+            context: SourceTaskContext { config: task_config, offset_reader: reader, transaction_context },
+            exactly_once,
             bootstrap_servers: worker.bootstrap_servers.clone(),
             producer_settings,
             key_converter: self.converter(&connector_config, "key.converter", true)?,
@@ -876,6 +884,49 @@ impl Worker {
             converter_classes: ["key.converter", "value.converter", "header.converter"]
                 .map(|k| self.converter_class(&connector_config, k)),
             metrics,
+        })
+    }
+
+    /// An exactly-once source task's transactions (KIP-618): its producer gets the task's
+    /// `transactional.id` (Kafka's `Worker.exactlyOnceSourceTaskProducerConfigs`), and with
+    /// `transaction.boundary=connector` the task gets a transaction context.
+    fn exactly_once_setup(
+        &self,
+        id: &TaskId,
+        eos: &ExactlyOnceSource,
+        connector_config: &Config,
+        producer_settings: &mut HashMap<String, String>,
+    ) -> Result<ExactlyOnceSetup> {
+        let source = SourceConfig::parse(connector_config)?;
+        if let Some(topic) = source.offsets_topic.as_ref().filter(|t| **t != eos.offsets_topic) {
+            return Err(Error::config(
+                "offsets.storage.topic",
+                format!(
+                    "a connector's own offsets topic ('{topic}') is not supported yet; leave it unset to use the \
+                     worker's offsets topic '{}' (docs/exactly-once.md)",
+                    eos.offsets_topic
+                ),
+            ));
+        }
+        producer_settings.insert("enable.idempotence".into(), "true".into());
+        // librdkafka refuses a record timeout beyond the transaction's; Kafka Connect's framework
+        // default (forever) would, so a transactional producer's records time out with it.
+        if !producer_settings.contains_key("delivery.timeout.ms")
+            && !producer_settings.contains_key("message.timeout.ms")
+        {
+            let transaction_timeout =
+                producer_settings.get("transaction.timeout.ms").cloned().unwrap_or_else(|| "60000".into());
+            producer_settings.insert("delivery.timeout.ms".into(), transaction_timeout);
+        }
+        producer_settings.insert("transactional.id".into(), eos.transactional_id(&id.connector, id.task));
+        let context =
+            (source.boundary == TransactionBoundary::Connector).then(|| Arc::new(TransactionContext::default()));
+        Ok(ExactlyOnceSetup {
+            boundary: source.boundary,
+            interval: source.boundary_interval.unwrap_or(self.inner.config.offset_flush_interval),
+            offsets_topic: eos.offsets_topic.clone(),
+            offsets_partitions: eos.offsets_partitions,
+            context,
         })
     }
 

@@ -28,6 +28,26 @@ pub struct WorkerConfig {
     pub metrics_enabled: bool,
     /// Every key as given, for converter settings and client prefixes.
     pub props: Config,
+    /// Set by a distributed worker with `exactly.once.source.support=enabled`: source tasks then
+    /// run exactly once (KIP-618).
+    pub exactly_once: Option<ExactlyOnceSource>,
+}
+
+/// What source tasks need to run exactly once on a worker of a cluster.
+#[derive(Debug, Clone)]
+pub struct ExactlyOnceSource {
+    /// The cluster's `group.id`: tasks' transactional ids are `<group.id>-<connector>-<task>`.
+    pub group_id: String,
+    /// The worker's offsets topic, where tasks write source offsets inside their transactions.
+    pub offsets_topic: String,
+    pub offsets_partitions: i32,
+}
+
+impl ExactlyOnceSource {
+    /// A task's `transactional.id`, as Kafka's `Worker.taskTransactionalId` derives it.
+    pub fn transactional_id(&self, connector: &str, task: u32) -> String {
+        format!("{}-{connector}-{task}", self.group_id)
+    }
 }
 
 impl WorkerConfig {
@@ -47,6 +67,7 @@ impl WorkerConfig {
             topic_tracking_allow_reset: boolean(&props, "topic.tracking.allow.reset", true)?,
             metrics_enabled: boolean(&props, crate::metrics::ENABLED_KEY, true)?,
             props,
+            exactly_once: None,
         })
     }
 
