@@ -258,3 +258,75 @@ fn connector_readings(c: &ConnectorView, out: &mut Vec<Reading>) {
         out.push(Reading::new(WORKER_GROUP, metric, &tag, count(state)));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(task: u32, state: &str) -> TaskView {
+        TaskView { task, state: state.into(), running_ratio: 1.0, pause_ratio: 0.0, metrics: None }
+    }
+
+    fn connector(name: &str, runs_here: bool, tasks: Vec<TaskView>) -> ConnectorView {
+        ConnectorView {
+            name: name.into(),
+            runs_here,
+            class: "org.example.Source".into(),
+            version: "1.0".into(),
+            kind: "source",
+            state: "running".into(),
+            tasks,
+        }
+    }
+
+    fn find<'a>(readings: &'a [Reading], name: &str, tags: &[(&str, &str)]) -> Option<&'a Reading> {
+        let tags: std::collections::BTreeMap<String, String> =
+            tags.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        readings.iter().find(|r| r.name == name && r.tags == tags)
+    }
+
+    #[test]
+    fn counts_connectors_run_here_and_tasks_by_state() {
+        let metrics = WorkerMetrics::new(true);
+        metrics.task_started(true);
+        metrics.task_started(false);
+        let views = [
+            connector("a", true, vec![task(0, "running"), task(1, "failed")]),
+            // Distributed: only a task of this connector runs here.
+            connector("b", false, vec![task(2, "paused")]),
+        ];
+        let readings = metrics.readings(&views);
+        let value = |name: &str, tags: &[(&str, &str)]| find(&readings, name, tags).map(|r| r.value);
+        assert_eq!(value("connector-count", &[]), Some(1.0));
+        assert_eq!(value("task-count", &[]), Some(3.0));
+        assert_eq!(value("connector-failed-task-count", &[("connector", "a")]), Some(1.0));
+        assert_eq!(value("connector-paused-task-count", &[("connector", "b")]), Some(1.0));
+        assert_eq!(value("status", &[("connector", "a"), ("status", "running")]), Some(1.0));
+        assert_eq!(value("status", &[("connector", "b"), ("status", "running")]), None);
+        assert_eq!(value("status", &[("connector", "a"), ("task", "1"), ("status", "failed")]), Some(1.0));
+        assert_eq!(value("task-startup-attempts-total", &[]), Some(2.0));
+        assert_eq!(value("task-startup-failure-percentage", &[]), Some(0.5));
+        // Standalone: no rebalance metrics until a rebalance starts.
+        assert!(readings.iter().all(|r| r.group != REBALANCE_GROUP));
+        assert!(WorkerMetrics::new(false).readings(&views).is_empty());
+    }
+
+    #[test]
+    fn a_rebalance_is_timed_from_its_start_to_its_assignment() {
+        let metrics = WorkerMetrics::new(true);
+        metrics.rebalance_started();
+        let during = metrics.readings(&[]);
+        assert_eq!(find(&during, "rebalancing", &[]).map(|r| r.value), Some(1.0));
+        assert_eq!(find(&during, "time-since-last-rebalance-ms", &[]).map(|r| r.value), Some(f64::INFINITY));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        metrics.rebalance_completed(7, "http://leader:8083/", "sessioned");
+        let after = metrics.readings(&[]);
+        let value = |name: &str, tags: &[(&str, &str)]| find(&after, name, tags).map(|r| r.value);
+        assert_eq!(value("rebalancing", &[]), Some(0.0));
+        assert_eq!(value("epoch", &[]), Some(7.0));
+        assert_eq!(value("completed-rebalances-total", &[]), Some(1.0));
+        assert!(value("rebalance-max-time-ms", &[]).is_some_and(|ms| ms >= 20.0));
+        assert_eq!(value("leader-name", &[("leader_name", "http://leader:8083/")]), Some(1.0));
+        assert_eq!(value("connect-protocol", &[("connect_protocol", "sessioned")]), Some(1.0));
+    }
+}
