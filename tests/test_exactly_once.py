@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import random
 import signal
 import time
@@ -335,3 +336,53 @@ def test_a_zombie_worker_is_fenced_and_writes_nothing_visible(eos_cluster: EosCl
         f"{len(gaps)} gaps; the zombie logged: {fenced_lines[0][:200] if fenced_lines else None}"
     )
     assert duplicates == 0 and not gaps
+
+
+def fencing_records(bootstrap: str, config_topic: str, name: str) -> list[int]:
+    """The task counts of the connector's ``tasks-fencing-`` records, in the config topic's order."""
+    records = _core.read_topic(bootstrap, config_topic, 100_000, idle=1.0, timeout=30)
+    key = f"tasks-fencing-{name}".encode()
+    return [json.loads(r[4])["task-count"] for r in records if r[3] == key and r[4] is not None]
+
+
+def test_a_new_task_generation_fences_out_the_previous_one_through_the_leader(
+    eos_cluster: EosCluster,
+) -> None:
+    workers = [eos_cluster.start(), eos_cluster.start()]
+    topic = f"eos-gen-{uuid.uuid4().hex[:6]}"
+    config = counter_config(
+        topic, limit="1000000000", batch="5", **{"poll.pause.s": "0.05", "tasks.max": "2"}
+    )
+    assert workers[0].client.put("/connectors/gen/config", json=config).status_code in (200, 201)
+    config_topic = eos_cluster.props["config.storage.topic"]
+    wait_for(
+        "both tasks run",
+        lambda: [t["state"] for t in statuses(workers[0])["gen"]["tasks"]] == ["RUNNING", "RUNNING"],
+        90,
+        workers,
+    )
+    # First generation: nothing to fence, a task count record is written before the tasks start.
+    assert fencing_records(eos_cluster.bootstrap, config_topic, "gen") == [2]
+    # Down to one task: the leader fences out both transactional ids of the 2-task generation.
+    config["tasks.max"] = "1"
+    assert workers[1].client.put("/connectors/gen/config", json=config).status_code == 200
+    wait_for(
+        "the one-task generation runs",
+        lambda: [t["state"] for t in statuses(workers[0])["gen"]["tasks"]] == ["RUNNING"],
+        90,
+        workers,
+    )
+    wait_for(
+        "a task count record for it",
+        lambda: fencing_records(eos_cluster.bootstrap, config_topic, "gen") == [2, 1],
+        30,
+        workers,
+    )
+    logs = "".join(w.log_path.read_text() for w in workers)
+    assert "Fencing out the producers of the previous task generation" in logs
+    # The internal endpoint: signed under `sessioned`, so an unsigned call is refused.
+    unsigned = workers[0].client.put("/connectors/gen/fence")
+    assert unsigned.status_code == 400, unsigned.text
+    assert "Internal request missing required signature" in unsigned.text
+    values = committed(eos_cluster.bootstrap, topic)
+    assert values, "both generations wrote"

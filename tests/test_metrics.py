@@ -508,3 +508,29 @@ def test_task_states_show_in_status_metrics_and_counts(bootstrap_servers: str) -
         assert (
             value(s, "kafka_connect_connector_task_metrics_running_ratio", connector="mixed", task="1") < 0.5
         )
+
+
+def test_automatic_restarts_show_in_metrics(bootstrap_servers: str) -> None:
+    """Ours (``docs/restarts.md``): a task's restart attempts, its next attempt, the worker's total."""
+    topic = f"metrics-restarts-{uuid.uuid4().hex[:8]}"
+    create_topic(bootstrap_servers, topic)
+    with rest_worker(bootstrap_servers) as (worker, client):
+        config = {
+            "connector.class": FailingSource,
+            "topic": topic,
+            "tasks.max": "2",
+            "ferroconnect.restart.enabled": "true",
+            "ferroconnect.restart.max.attempts": "2",
+            "ferroconnect.restart.backoff.initial.ms": "100",
+            "ferroconnect.restart.backoff.max.ms": "100",
+        }
+        worker.create_connector("flaky", config)
+        attempts = "kafka_connect_task_restart_metrics_restart_attempts"
+        task1 = (attempts, frozenset({("connector", "flaky"), ("task", "1")}))
+        wait_until(lambda: scrape(client).get(task1) == 2, 30, "2 restarts of task 1")
+        s = scrape(client)
+        assert value(s, "kafka_connect_worker_restart_metrics_restarts_total") == 2
+        assert value(s, attempts, connector="flaky", task="0") == 0
+        assert math.isnan(
+            value(s, "kafka_connect_task_restart_metrics_next_restart_timestamp", connector="flaky", task="0")
+        )

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import signal
 import sys
@@ -35,7 +36,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ferroconnect import _core
+from ferroconnect import _core, _logging
 from ferroconnect.errors import ConnectError
 
 
@@ -134,6 +135,19 @@ def _close_interruptibly(worker: Any) -> None:
         closing.join(0.1)
 
 
+def _python_logging(log_level: str) -> None:
+    """Python connectors' own ``logging`` records on stderr, as the runtime's lines: time, level,
+    Kafka's connector context (``[name|task-0] ``), message. The level is ``--log-level``'s root
+    level (INFO when it names none)."""
+    root = next((d for d in log_level.split(",") if "=" not in d and "[" not in d), "info").strip()
+    level = logging.getLevelName({"warn": "WARNING", "trace": "DEBUG"}.get(root.lower(), root.upper()))
+    handler = logging.StreamHandler(sys.stderr)
+    formatter = _logging.ContextFormatter("%(asctime)s %(levelname)5s %(message)s (%(name)s)")
+    handler.setFormatter(formatter)
+    logging.basicConfig(level=level if isinstance(level, int) else logging.INFO, handlers=[handler])
+    _logging.install_record_context()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``ferroconnect`` command."""
     _handle_stop_signals()
@@ -151,6 +165,7 @@ def main(argv: list[str] | None = None) -> None:
         _core.init_logging(args.log_level)
     except ConnectError as exc:
         parser.error(str(exc))
+    _python_logging(args.log_level)
     try:
         if args.command == "distributed":
             code = distributed(args.worker_properties)

@@ -4,7 +4,8 @@ Task keys: ``topic``; ``limit`` (the count ends there); ``batch`` (records per p
 ``commit.log`` (a file where each ``commit()`` appends the wall time and the count polled so far);
 ``commit.every`` (with ``transaction.boundary=connector``: commit right after every record whose
 number ends a block of that many, and in odd blocks abort right after the record at mid-block).
-The source offset of record ``n`` is ``{"n": n}``; a restarted task resumes after the committed one.
+The source offset of record ``n`` is ``{"n": n}`` in source partition ``{"counter": "<task>"}``; a
+restarted task resumes after the committed one. Each of ``tasks.max`` tasks counts on its own.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ import time
 from typing import Any
 
 import ferroconnect as fc
-
-PARTITION = {"counter": "c"}
 
 
 class CounterSource(fc.SourceConnector):
@@ -25,7 +24,7 @@ class CounterSource(fc.SourceConnector):
         return CounterTask
 
     def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
-        return [dict(self.settings)]
+        return [{**self.settings, "task": str(task)} for task in range(max_tasks)]
 
     def stop(self) -> None:
         pass
@@ -49,7 +48,8 @@ class CounterTask(fc.SourceTask):
         self.pause = float(config.get("poll.pause.s", "0.01"))
         self.log = config.get("commit.log")
         self.every = int(config.get("commit.every", "50"))
-        stored = self.context.offset_storage_reader.offset(PARTITION)
+        self.partition = {"counter": config.get("task", "0")}
+        stored = self.context.offset_storage_reader.offset(self.partition)
         self.next = 0 if stored is None else int(stored["n"]) + 1
         self.transactions = self.context.transaction_context
 
@@ -61,7 +61,7 @@ class CounterTask(fc.SourceTask):
         records = []
         for n in range(self.next, min(self.next + self.batch, self.limit)):
             record = fc.SourceRecord(
-                source_partition=PARTITION, source_offset={"n": n}, topic=self.topic, value=str(n)
+                source_partition=self.partition, source_offset={"n": n}, topic=self.topic, value=str(n)
             )
             if self.transactions is not None:
                 block, place = divmod(n, self.every)

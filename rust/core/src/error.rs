@@ -32,6 +32,11 @@ pub enum Error {
     /// A connector or task reported a failure (for Python connectors: its exception and traceback).
     #[error("{0}")]
     Connector(String),
+    /// A connector or task reported that its configuration is wrong (Python's `ConfigError`: its
+    /// traceback). Kept apart from [`Error::Connector`] so that a task failing on its config is
+    /// not restarted automatically.
+    #[error("{0}")]
+    ConnectorConfig(String),
     /// A named connector or task does not exist.
     #[error("{0}")]
     NotFound(String),
@@ -73,6 +78,18 @@ impl Error {
     /// An I/O error with what was being done.
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io { context: context.into(), source }
+    }
+
+    /// Whether this is a configuration error, the framework's or the connector's own: retrying
+    /// with the same config would fail the same way.
+    pub fn is_config_error(&self) -> bool {
+        matches!(
+            self,
+            Error::Config { .. }
+                | Error::ConfigErrors(_)
+                | Error::InvalidConnectorConfig(_)
+                | Error::ConnectorConfig(_)
+        )
     }
 
     /// A group-protocol decoding error with a message.

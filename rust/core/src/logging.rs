@@ -15,10 +15,16 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tracing::subscriber::Interest;
-use tracing::Metadata;
+use tracing::{Event, Level, Metadata, Subscriber};
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::time::{FormatTime, SystemTime as Clock};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{reload, EnvFilter, Layer, Registry};
+
+pub mod context;
 
 /// log4j's name of the root logger (matched case-insensitively, as log4j does).
 pub const ROOT_LOGGER: &str = "root";
@@ -83,12 +89,15 @@ pub type OutputLayer = Box<dyn Layer<Registry> + Send + Sync>;
 /// Installs the process's subscriber: `output`, behind one filter built from `filter` (a level
 /// such as `info`, or `tracing` directives such as `info,ferroconnect_core::runtime=debug`) that
 /// [`Loggers::set_level`] changes at run time. Returns false if a subscriber was already installed.
+/// `output` finds each event's connector context with [`context::event_context`].
 pub fn init_with(filter: &str, output: OutputLayer) -> bool {
     let loggers = loggers();
     loggers.load_directives(filter);
     let (layer, handle) = reload::Layer::new(loggers.env_filter());
+    // The context layer first, so that a span's context is stored before an output sees the span;
     // KnownTargets outermost: it sees every callsite, even those the filter turns off.
-    let installed = tracing_subscriber::registry().with(output).with(layer).with(KnownTargets).try_init().is_ok();
+    let with_context = context::ContextLayer.and_then(output);
+    let installed = tracing_subscriber::registry().with(with_context).with(layer).with(KnownTargets).try_init().is_ok();
     if installed {
         let _ = loggers.reload.set(Box::new(move |filter| handle.reload(filter).map_err(|e| e.to_string())));
     }
@@ -101,8 +110,42 @@ pub fn init_stderr(filter: &str) -> bool {
     let ansi = std::io::stderr().is_terminal();
     init_with(
         filter,
-        Box::new(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false).with_ansi(ansi)),
+        Box::new(
+            tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(ansi).event_format(ContextFormat),
+        ),
     )
+}
+
+/// The CLI's line: time, level, the connector context (Kafka's `[name|task-0] `, KIP-449), the
+/// message and the event's other fields, as `tracing`'s own format without the span list.
+struct ContextFormat;
+
+impl<S, N> FormatEvent<S, N> for ContextFormat
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(&self, ctx: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> std::fmt::Result {
+        Clock.format_time(&mut writer)?;
+        let level = *event.metadata().level();
+        if writer.has_ansi_escapes() {
+            let colour = match level {
+                Level::ERROR => "31",
+                Level::WARN => "33",
+                Level::INFO => "32",
+                Level::DEBUG => "34",
+                Level::TRACE => "35",
+            };
+            write!(writer, " \x1b[{colour}m{level:>5}\x1b[0m ")?;
+        } else {
+            write!(writer, " {level:>5} ")?;
+        }
+        if let Some(context) = context::scope_context(ctx.event_scope()) {
+            writer.write_str(&context.prefix)?;
+        }
+        ctx.field_format().format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
+    }
 }
 
 /// Checks a log filter as [`init_with`] reads it: each comma-separated part is a level (`info`,

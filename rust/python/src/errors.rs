@@ -25,6 +25,7 @@ pub fn to_py(error: Error) -> PyErr {
         Error::Config { .. } | Error::ConfigErrors(_) | Error::BadRequest(_) => ConfigError::new_err(message),
         // Kafka's text ends by pointing at the REST validate endpoint; in process it is `validate`.
         Error::InvalidConnectorConfig(ref errors) => ConfigError::new_err(invalid_config_text(errors, VALIDATE_HINT)),
+        Error::ConnectorConfig(_) => ConfigError::new_err(message),
         Error::Data(_) => DataError::new_err(message),
         Error::Retriable(_) => RetriableError::new_err(message),
         Error::Kafka(ref e) if error.is_retriable() => RetriableError::new_err(format!("Kafka error: {e}")),

@@ -5,12 +5,15 @@ use ferroconnect_core::Error;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
-use crate::errors::RetriableError;
+use crate::errors::{ConfigError, RetriableError};
 
 /// A connector's exception → a core error carrying the full Python traceback.
 pub fn from_py(py: Python<'_>, err: PyErr) -> Error {
     if err.is_instance_of::<RetriableError>(py) {
         return Error::Retriable(err.to_string());
+    }
+    if err.is_instance_of::<ConfigError>(py) {
+        return Error::ConnectorConfig(traceback_text(py, &err));
     }
     Error::Connector(traceback_text(py, &err))
 }

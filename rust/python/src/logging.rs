@@ -10,14 +10,17 @@ use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TryS
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
+use ferroconnect_core::logging::context::{current_context, event_context};
 use pyo3::prelude::*;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
-/// Events waiting for Python: (Python level number, logger name, message).
-type Record = (u8, String, String);
+/// Events waiting for Python: (Python level number, logger name, message, connector, task); the
+/// message starts with Kafka's connector context (`[name|task-0] `) when it has one.
+type Record = (u8, String, String, Option<String>, Option<u32>);
 
 const CAPACITY: usize = 10_000;
 
@@ -53,8 +56,8 @@ impl Visit for Fields {
     }
 }
 
-impl<S: Subscriber> Layer<S> for ForwardLayer {
-    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for ForwardLayer {
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let mut fields = Fields::default();
         event.record(&mut fields);
         // Trimmed: a message ending in a newline (a traceback) would leave the context on a line alone.
@@ -76,7 +79,15 @@ impl<S: Subscriber> Layer<S> for ForwardLayer {
             "" => "ferroconnect".to_owned(),
             module => format!("ferroconnect.{}", module.replace("::", ".")),
         };
-        if let Err(TrySendError::Full(_)) = self.sender.try_send((level, name, text)) {
+        let context = event_context(event, &ctx);
+        let (connector, task) = match context {
+            Some(context) => {
+                text.insert_str(0, &context.prefix);
+                (Some(context.connector), context.task)
+            }
+            None => (None, None),
+        };
+        if let Err(TrySendError::Full(_)) = self.sender.try_send((level, name, text, connector, task)) {
             DROPPED.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -114,7 +125,16 @@ pub fn next_log_records(py: Python<'_>, timeout: f64) -> (Vec<Record>, u64) {
     (records, DROPPED.swap(0, Ordering::Relaxed))
 }
 
+/// The connector context of the calling thread: `(connector, task, prefix)` while it works for a
+/// connector (`task` is None for the worker's work on the connector itself), else None. Python's
+/// log records made by connector code get it as attributes (`ferroconnect._logging`).
+#[pyfunction]
+pub fn log_context() -> Option<(String, Option<u32>, String)> {
+    current_context().map(|c| (c.connector, c.task, c.prefix))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(log_context, m)?)?;
     m.add_function(wrap_pyfunction!(forward_logs, m)?)?;
     m.add_function(wrap_pyfunction!(next_log_records, m)?)?;
     Ok(())

@@ -43,6 +43,10 @@ pub struct ConfigSnapshot {
     pub session_key: Option<SessionKey>,
     /// The task count records (`tasks-fencing-`) of exactly-once source connectors.
     pub fencing_counts: BTreeMap<String, u32>,
+    /// Connectors whose latest task configs came after their latest task count record: the
+    /// producers of their earlier task generations may not have been fenced out yet (Kafka's
+    /// `connectorsPendingFencing`).
+    pub pending_fencing: BTreeSet<String>,
 }
 
 impl Default for ConfigSnapshot {
@@ -56,6 +60,7 @@ impl Default for ConfigSnapshot {
             inconsistent: BTreeSet::new(),
             session_key: None,
             fencing_counts: BTreeMap::new(),
+            pending_fencing: BTreeSet::new(),
         }
     }
 }
@@ -201,6 +206,7 @@ impl ConfigState {
             }
             ConfigKey::TaskCount(connector) => {
                 let count = records::parse_task_count(value.ok_or("the task count record is unexpectedly null")?)?;
+                snapshot.pending_fencing.remove(&connector);
                 snapshot.fencing_counts.insert(connector, count);
                 Vec::new()
             }
@@ -239,6 +245,7 @@ impl ConfigState {
             self.snapshot.inconsistent.insert(connector.clone());
         }
         self.snapshot.task_counts.insert(connector.clone(), count);
+        self.snapshot.pending_fencing.insert(connector.clone());
         Ok(vec![ConfigEvent::TaskConfigs(connector)])
     }
 
@@ -246,6 +253,7 @@ impl ConfigState {
         self.snapshot.connectors.remove(connector);
         self.snapshot.task_counts.remove(connector);
         self.snapshot.task_configs.remove(connector);
+        self.snapshot.pending_fencing.remove(connector);
         self.deferred.remove(connector);
     }
 }

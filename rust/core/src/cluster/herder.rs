@@ -166,6 +166,13 @@ impl Cluster {
                 cluster.send(Event::Reconfigure(name.to_owned()));
             }
         }));
+        if cluster.worker.config().exactly_once.is_some() {
+            let weak = Arc::downgrade(&cluster);
+            cluster.worker.set_preflight_fencing(Arc::new(move |name| match weak.upgrade() {
+                Some(cluster) => cluster.preflight_fencing(name),
+                None => Ok(()),
+            }));
+        }
         let runner = cluster.clone();
         let thread = std::thread::Builder::new()
             .name("distributed-herder".into())

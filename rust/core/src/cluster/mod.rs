@@ -15,6 +15,7 @@ pub mod assignor;
 pub mod config;
 pub mod config_records;
 pub mod config_topic;
+pub mod fencing;
 pub mod group;
 pub mod herder;
 pub mod kafka_log;

@@ -25,8 +25,15 @@ const NO_LEADER: &str =
 const SETTLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Cluster {
+    /// A task's automatic restarts, known to the worker running it only (they are not written to
+    /// the status topic): shown when that worker answers.
+    fn local_restarts(&self, connector: &str, task: u32) -> Option<crate::runtime::auto_restart::RestartStatus> {
+        let id = crate::runtime::task_control::TaskId { connector: connector.to_owned(), task };
+        self.worker.auto_restarts().status(&id)
+    }
+
     /// Ok on the leader; otherwise where to forward the request.
-    fn leader_only(&self, what: &str) -> Result<()> {
+    pub(crate) fn leader_only(&self, what: &str) -> Result<()> {
         let view = self.settled_view(SETTLE_TIMEOUT);
         if view.is_leader && !view.rebalancing {
             return Ok(());
@@ -37,6 +44,34 @@ impl Cluster {
             }
             _ => Err(Error::Forward { url: None, message: NO_LEADER.to_owned() }),
         }
+    }
+
+    /// Checks an internal request's signature under `sessioned` (KIP-507), with Kafka's statuses:
+    /// no signature 400, unknown algorithm 400, no key yet 503, bad signature 403.
+    fn check_signature(&self, body: &[u8], signature: RequestSignature) -> Result<()> {
+        if self.view().signing {
+            let snapshot = self.configs.snapshot();
+            let Some(signature_value) = signature.signature else {
+                return Err(Error::BadRequest("Internal request missing required signature".into()));
+            };
+            let algorithm = signature.algorithm.unwrap_or_default();
+            if !self.config.inter_worker_verification_algorithms.contains(&algorithm) || algorithm != HMAC_SHA256 {
+                return Err(Error::BadRequest(format!(
+                    "This worker does not support the signature algorithm {algorithm:?}; supported: {:?}",
+                    self.config.inter_worker_verification_algorithms
+                )));
+            }
+            let Some(key) = snapshot.session_key else {
+                return Err(Error::Unavailable(
+                    "This worker is still starting up and has not been able to read a session key from the config topic yet"
+                        .into(),
+                ));
+            };
+            if !verify(&key.key, body, &signature_value) {
+                return Err(Error::Forbidden("Internal request contained invalid signature.".into()));
+            }
+        }
+        Ok(())
     }
 
     /// Reads the config topic to its end before a leader decision (`worker.sync.timeout.ms`).
@@ -102,7 +137,7 @@ impl ClusterRequests for Cluster {
             .tasks(name)
             .into_iter()
             .filter(|(task, _)| current.contains(task))
-            .map(|(id, status)| TaskState { id, status })
+            .map(|(id, status)| TaskState { id, status, restarts: self.local_restarts(name, id) })
             .collect();
         Ok(ConnectorStateInfo { name: name.to_owned(), connector, tasks, kind: herder.kind_name(config) })
     }
@@ -113,7 +148,7 @@ impl ClusterRequests for Cluster {
             return Err(missing());
         }
         let (status, _) = self.statuses.task(name, task).ok_or_else(missing)?;
-        Ok(TaskState { id: task, status })
+        Ok(TaskState { id: task, status, restarts: self.local_restarts(name, task) })
     }
 
     /// `POST /connectors` and `PUT /connectors/{c}/config` on the leader: written to the config
@@ -235,28 +270,7 @@ impl ClusterRequests for Cluster {
     /// connector, written by the leader. Signed under `sessioned` (KIP-507), checked here with
     /// Kafka's statuses: no signature 400, unknown algorithm 400, no key yet 503, bad signature 403.
     fn put_task_configs(&self, name: &str, body: &[u8], signature: RequestSignature) -> Result<()> {
-        if self.view().signing {
-            let snapshot = self.configs.snapshot();
-            let Some(signature_value) = signature.signature else {
-                return Err(Error::BadRequest("Internal request missing required signature".into()));
-            };
-            let algorithm = signature.algorithm.unwrap_or_default();
-            if !self.config.inter_worker_verification_algorithms.contains(&algorithm) || algorithm != HMAC_SHA256 {
-                return Err(Error::BadRequest(format!(
-                    "This worker does not support the signature algorithm {algorithm:?}; supported: {:?}",
-                    self.config.inter_worker_verification_algorithms
-                )));
-            }
-            let Some(key) = snapshot.session_key else {
-                return Err(Error::Unavailable(
-                    "This worker is still starting up and has not been able to read a session key from the config topic yet"
-                        .into(),
-                ));
-            };
-            if !verify(&key.key, body, &signature_value) {
-                return Err(Error::Forbidden("Internal request contained invalid signature.".into()));
-            }
-        }
+        self.check_signature(body, signature)?;
         let configs: Vec<Config> = serde_json::from_slice(body)
             .map_err(|e| Error::BadRequest(format!("Could not parse the task configs: {e}")))?;
         self.leader_only("write task configs")?;
@@ -266,6 +280,12 @@ impl ClusterRequests for Cluster {
             return Err(not_found(name));
         }
         self.configs.put_task_configs(name, &configs)
+    }
+
+    /// The internal `PUT /connectors/{c}/fence`, signed as the task configs are (an empty body).
+    fn fence_zombies(&self, name: &str, signature: RequestSignature) -> Result<()> {
+        self.check_signature(b"", signature)?;
+        Cluster::fence_zombies(self, name)
     }
 
     /// The topics the connector's tasks used, from the status topic (every worker's tasks).

@@ -184,15 +184,17 @@ impl Shared {
 struct RebalanceContext {
     shared: Arc<Shared>,
     statistics: Option<super::StatisticsHandler>,
+    /// The connector context of the task owning the consumer, for librdkafka's lines.
+    span: tracing::Span,
 }
 
 impl ClientContext for RebalanceContext {
     fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, message: &str) {
-        super::log::log(level, fac, message);
+        self.span.in_scope(|| super::log::log(level, fac, message));
     }
 
     fn error(&self, err: rdkafka::error::KafkaError, reason: &str) {
-        super::log::client_error(&err, reason);
+        self.span.in_scope(|| super::log::client_error(&err, reason));
     }
 
     fn stats(&self, statistics: rdkafka::statistics::Statistics) {
@@ -325,7 +327,11 @@ impl Fetcher {
         }
         let shared = Arc::new(Shared { queue: Mutex::new(Queue::default()), changed: Condvar::new() });
         let consumer: BaseConsumer<RebalanceContext> = super::client_config(&setup.bootstrap_servers, &settings)
-            .create_with_context(RebalanceContext { shared: shared.clone(), statistics: setup.statistics.clone() })?;
+            .create_with_context(RebalanceContext {
+                shared: shared.clone(),
+                statistics: setup.statistics.clone(),
+                span: tracing::Span::current(),
+            })?;
         match &setup.subscription {
             Subscription::Topics(topics) => {
                 let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
@@ -340,7 +346,9 @@ impl Fetcher {
         let capacity = setup.queue_capacity.max(1);
         let thread = std::thread::Builder::new()
             .name(thread_name)
-            .spawn(move || fetch_loop(&thread_shared, &thread_consumer, capacity))
+            .spawn(crate::logging::context::in_current_span(move || {
+                fetch_loop(&thread_shared, &thread_consumer, capacity)
+            }))
             .map_err(|e| Error::io("starting a consumer thread", e))?;
         Ok(Fetcher { shared, consumer, thread: Mutex::new(Some(thread)), capacity })
     }

@@ -100,6 +100,12 @@ impl ClientContext for QuietContext {
 
 impl ConsumerContext for QuietContext {}
 
+/// A producer that sends nothing itself (one that only registers a transactional id).
+impl rdkafka::producer::ProducerContext for QuietContext {
+    type DeliveryOpaque = ();
+    fn delivery(&self, _: &rdkafka::producer::DeliveryResult<'_>, _: Self::DeliveryOpaque) {}
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

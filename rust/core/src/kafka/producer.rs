@@ -116,15 +116,17 @@ pub struct OutgoingRecord {
 /// Routes librdkafka's delivery reports to the producer's handler, with each record's token.
 pub struct HandlerContext {
     handler: Arc<dyn DeliveryHandler>,
+    /// The connector context of the task owning the producer, for librdkafka's lines.
+    span: tracing::Span,
 }
 
 impl ClientContext for HandlerContext {
     fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, message: &str) {
-        super::log::log(level, fac, message);
+        self.span.in_scope(|| super::log::log(level, fac, message));
     }
 
     fn error(&self, err: KafkaError, reason: &str) {
-        super::log::client_error(&err, reason);
+        self.span.in_scope(|| super::log::client_error(&err, reason));
     }
 
     fn stats(&self, statistics: rdkafka::statistics::Statistics) {
@@ -180,12 +182,14 @@ impl Producer {
         merged.extend(
             settings.iter().filter(|(k, _)| !JAVA_ONLY_KEYS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())),
         );
-        let inner: Arc<BaseProducer<HandlerContext>> =
-            Arc::new(super::client_config(bootstrap_servers, &merged).create_with_context(HandlerContext { handler })?);
+        let inner: Arc<BaseProducer<HandlerContext>> = Arc::new(
+            super::client_config(bootstrap_servers, &merged)
+                .create_with_context(HandlerContext { handler, span: tracing::Span::current() })?,
+        );
         let stop = Arc::new(AtomicBool::new(false));
         let poller = std::thread::Builder::new().name("producer-poll".into()).spawn({
             let (inner, stop) = (inner.clone(), stop.clone());
-            move || poll_loop(&inner, &stop)
+            crate::logging::context::in_current_span(move || poll_loop(&inner, &stop))
         });
         let poller = poller.map_err(|e| Error::io("starting the producer's poll thread", e))?;
         Ok(Producer { inner, poller: Some(poller), stop })

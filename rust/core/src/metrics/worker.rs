@@ -13,6 +13,9 @@ use super::{task_tags, Reading};
 pub const WORKER_GROUP: &str = "connect-worker-metrics";
 pub const REBALANCE_GROUP: &str = "connect-worker-rebalance-metrics";
 pub const CONNECTOR_GROUP: &str = "connector-metrics";
+/// Ours: automatic restarts (`docs/restarts.md`), per task and for the worker.
+pub const TASK_RESTART_GROUP: &str = "task-restart-metrics";
+pub const WORKER_RESTART_GROUP: &str = "worker-restart-metrics";
 
 /// One connector as the worker has it now. States are Kafka's metric values: lower case.
 pub struct ConnectorView {
@@ -37,6 +40,9 @@ pub struct TaskView {
     pub pause_ratio: f64,
     /// None for a task that could not be created.
     pub metrics: Option<Arc<TaskMetrics>>,
+    /// With automatic restarts on for the task: the attempts in a row so far, and when the next
+    /// one is due (ms since the epoch), if one is.
+    pub restarts: Option<(u32, Option<u64>)>,
 }
 
 /// Startup attempts and their outcomes (connectors or tasks): totals, and each outcome's share
@@ -176,8 +182,9 @@ impl WorkerMetrics {
         });
     }
 
-    /// Every reading of this worker and of `connectors`; none when metrics are off.
-    pub fn readings(&self, connectors: &[ConnectorView]) -> Vec<Reading> {
+    /// Every reading of this worker and of `connectors`; `restarts`: automatic restarts made so
+    /// far. None when metrics are off.
+    pub fn readings(&self, connectors: &[ConnectorView], restarts: u64) -> Vec<Reading> {
         let mut out = Vec::new();
         if !self.enabled {
             return out;
@@ -190,6 +197,7 @@ impl WorkerMetrics {
         let running = connectors.iter().filter(|c| c.runs_here).count();
         out.push(Reading::new(WORKER_GROUP, "connector-count", &[], running as f64));
         out.push(Reading::new(WORKER_GROUP, "task-count", &[], task_count as f64));
+        out.push(Reading::new(WORKER_RESTART_GROUP, "restarts-total", &[], restarts as f64));
         self.own_readings(&mut out);
         out
     }
@@ -236,6 +244,21 @@ fn connector_readings(c: &ConnectorView, out: &mut Vec<Reading>) {
         status.insert("status".into(), task.state.clone());
         out.push(Reading { group: TASK_GROUP, name: "status", tags: status, value: 1.0 });
         out.push(Reading { group: TASK_GROUP, name: "running-ratio", tags: tags.clone(), value: task.running_ratio });
+        if let Some((attempts, next)) = task.restarts {
+            let next = next.map_or(f64::NAN, |ms| ms as f64);
+            out.push(Reading {
+                group: TASK_RESTART_GROUP,
+                name: "restart-attempts",
+                tags: tags.clone(),
+                value: f64::from(attempts),
+            });
+            out.push(Reading {
+                group: TASK_RESTART_GROUP,
+                name: "next-restart-timestamp",
+                tags: tags.clone(),
+                value: next,
+            });
+        }
         out.push(Reading { group: TASK_GROUP, name: "pause-ratio", tags, value: task.pause_ratio });
         if let Some(metrics) = &task.metrics {
             metrics.readings(out);
@@ -264,7 +287,7 @@ mod tests {
     use super::*;
 
     fn task(task: u32, state: &str) -> TaskView {
-        TaskView { task, state: state.into(), running_ratio: 1.0, pause_ratio: 0.0, metrics: None }
+        TaskView { task, state: state.into(), running_ratio: 1.0, pause_ratio: 0.0, metrics: None, restarts: None }
     }
 
     fn connector(name: &str, runs_here: bool, tasks: Vec<TaskView>) -> ConnectorView {
@@ -295,7 +318,7 @@ mod tests {
             // Distributed: only a task of this connector runs here.
             connector("b", false, vec![task(2, "paused")]),
         ];
-        let readings = metrics.readings(&views);
+        let readings = metrics.readings(&views, 0);
         let value = |name: &str, tags: &[(&str, &str)]| find(&readings, name, tags).map(|r| r.value);
         assert_eq!(value("connector-count", &[]), Some(1.0));
         assert_eq!(value("task-count", &[]), Some(3.0));
@@ -306,21 +329,22 @@ mod tests {
         assert_eq!(value("status", &[("connector", "a"), ("task", "1"), ("status", "failed")]), Some(1.0));
         assert_eq!(value("task-startup-attempts-total", &[]), Some(2.0));
         assert_eq!(value("task-startup-failure-percentage", &[]), Some(0.5));
+        assert_eq!(value("restarts-total", &[]), Some(0.0));
         // Standalone: no rebalance metrics until a rebalance starts.
         assert!(readings.iter().all(|r| r.group != REBALANCE_GROUP));
-        assert!(WorkerMetrics::new(false).readings(&views).is_empty());
+        assert!(WorkerMetrics::new(false).readings(&views, 0).is_empty());
     }
 
     #[test]
     fn a_rebalance_is_timed_from_its_start_to_its_assignment() {
         let metrics = WorkerMetrics::new(true);
         metrics.rebalance_started();
-        let during = metrics.readings(&[]);
+        let during = metrics.readings(&[], 0);
         assert_eq!(find(&during, "rebalancing", &[]).map(|r| r.value), Some(1.0));
         assert_eq!(find(&during, "time-since-last-rebalance-ms", &[]).map(|r| r.value), Some(f64::INFINITY));
         std::thread::sleep(std::time::Duration::from_millis(20));
         metrics.rebalance_completed(7, "http://leader:8083/", "sessioned");
-        let after = metrics.readings(&[]);
+        let after = metrics.readings(&[], 0);
         let value = |name: &str, tags: &[(&str, &str)]| find(&after, name, tags).map(|r| r.value);
         assert_eq!(value("rebalancing", &[]), Some(0.0));
         assert_eq!(value("epoch", &[]), Some(7.0));

@@ -118,6 +118,26 @@ pub(crate) async fn put_task_configs(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The internal `PUT /connectors/{connector}/fence`: a round of zombie fencing for an exactly-once
+/// source connector, by the leader (routed in distributed mode only).
+pub(crate) async fn fence_zombies(
+    State(state): State<AppState>,
+    Path(connector): Path<String>,
+    RawQuery(_query): RawQuery,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let signature =
+        RequestSignature { algorithm: header(SIGNATURE_ALGORITHM_HEADER), signature: header(SIGNATURE_HEADER) };
+    state
+        .run(move |herder| match herder.cluster() {
+            Some(cluster) => cluster.fence_zombies(&connector, signature),
+            None => Err(crate::error::Error::NotFound(crate::rest::error::status_text(StatusCode::NOT_FOUND))),
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -130,6 +130,7 @@ fn routers(state: AppState, admin_apart: bool, admin_enabled: bool) -> (Router, 
         // Internal (worker to leader): distributed mode only, and not in the OpenAPI document, as
         // in Kafka.
         main = main.route("/connectors/{connector}/tasks", axum::routing::post(forward::put_task_configs));
+        main = main.route("/connectors/{connector}/fence", axum::routing::put(forward::fence_zombies));
     }
     let (admin, _) = loggers::routes().split_for_parts();
     (finish(main), finish(admin))

@@ -56,6 +56,9 @@ pub trait ClusterRequests: Send + Sync {
     fn restart_task(&self, name: &str, task: u32) -> Result<()>;
     /// The internal `POST /connectors/{c}/tasks` (task configs for the leader to write).
     fn put_task_configs(&self, name: &str, body: &[u8], signature: RequestSignature) -> Result<()>;
+    /// The internal `PUT /connectors/{c}/fence`: a round of zombie fencing by the leader
+    /// (exactly-once sources).
+    fn fence_zombies(&self, name: &str, signature: RequestSignature) -> Result<()>;
     fn active_topics(&self, name: &str) -> Vec<String>;
     fn reset_active_topics(&self, name: &str);
     /// Offsets may change now (leader, caught up), or where to forward the request.

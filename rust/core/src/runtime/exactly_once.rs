@@ -38,6 +38,9 @@ const TRANSACTION_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// What an exactly-once source task is set up with.
 pub struct ExactlyOnceSetup {
+    /// Fences out the connector's earlier task generations when that is still to do (asks the
+    /// leader of the cluster), before the task's producer starts.
+    pub preflight: Option<crate::runtime::worker::PreflightFencing>,
     pub boundary: TransactionBoundary,
     /// The `interval` boundary's period.
     pub interval: Duration,
@@ -78,6 +81,9 @@ impl Transactions {
     /// Fences out earlier producers of this task and readies the producer (before the task starts,
     /// so that the offsets it reads include everything an earlier instance committed).
     pub fn init(&mut self, producer: &Producer) -> Result<()> {
+        if let Some(preflight) = &self.setup.preflight {
+            preflight(&self.connector)?;
+        }
         producer.init_transactions(TRANSACTION_TIMEOUT)?;
         self.last_commit = Instant::now();
         Ok(())

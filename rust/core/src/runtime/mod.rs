@@ -1,6 +1,7 @@
 //! The runtime: connectors and tasks (as traits), the task threads that drive them, and the worker
 //! that runs them.
 
+pub mod auto_restart;
 pub mod cluster_requests;
 pub mod config_store;
 pub mod connector_config;

@@ -100,7 +100,7 @@ impl RunningSinkTask {
         let metrics = Some(setup.metrics.clone());
         let thread = std::thread::Builder::new()
             .name(format!("task-{}", setup.id))
-            .spawn(move || run(setup, thread_control))
+            .spawn(crate::logging::context::in_current_span(move || run(setup, thread_control)))
             .map_err(|e| Error::io("starting a task thread", e))?;
         Ok(RunningSinkTask { control, metrics, thread: Some(thread) })
     }
@@ -251,7 +251,7 @@ fn run(setup: SinkTaskSetup, control: Arc<TaskControl>) {
     };
     let task_context = SinkTaskContext { config: driver.setup.config.clone(), control: driver.context.clone() };
     if let Err(e) = driver.setup.task.start(task_context) {
-        control.fail(e.to_string());
+        control.fail_with(&e);
         driver.shut_down(false);
         return;
     }

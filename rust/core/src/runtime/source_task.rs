@@ -28,6 +28,7 @@ use crate::convert::{Converter, HeaderConverter};
 use crate::error::{Error, Result};
 use crate::errors::{ErrorReporter, Stage};
 use crate::kafka::producer::{is_queue_full, Delivered, DeliveryHandler, DeliveryReport, OutgoingRecord, Producer};
+use crate::logging::context::in_current_span;
 use crate::metrics::TaskMetrics;
 use crate::offsets::OffsetStore;
 use crate::runtime::exactly_once::{ExactlyOnceSetup, Transactions, OFFSETS_RECORD_TOKEN};
@@ -252,7 +253,7 @@ impl RunningSourceTask {
         let thread_shared = shared.clone();
         let thread = std::thread::Builder::new()
             .name(format!("task-{}", setup.id))
-            .spawn(move || Driver::new(setup, producer, thread_shared).run())
+            .spawn(in_current_span(move || Driver::new(setup, producer, thread_shared).run()))
             .map_err(|e| Error::io("starting a task thread", e))?;
         Ok(RunningSourceTask { shared, metrics, task, thread: Some(thread), stop_call: None })
     }
@@ -269,7 +270,9 @@ impl RunningSourceTask {
                 shared.control.log_stop_failure("stop", &e);
             }
         };
-        let spawned = std::thread::Builder::new().name(format!("task-stop-{}", self.shared.control.id)).spawn(call);
+        let spawned = std::thread::Builder::new()
+            .name(format!("task-stop-{}", self.shared.control.id))
+            .spawn(in_current_span(call));
         match spawned {
             Ok(thread) => self.stop_call = Some(thread),
             Err(e) => warn!(task = %self.shared.control.id, "could not start a thread to call stop(): {e}"),
@@ -339,7 +342,7 @@ impl Driver {
             }
         }
         if let Err(e) = self.setup.task.start(self.setup.context.clone()) {
-            self.shared.control.fail(e.to_string());
+            self.shared.control.fail_with(&e);
             return;
         }
         self.shared.control.set_started();

@@ -3,6 +3,8 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::runtime::auto_restart::RestartStatus;
+
 /// Kafka Connect's states (`AbstractStatus.State`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
@@ -45,12 +47,15 @@ impl Status {
     }
 }
 
-/// A task's status in `GET /connectors/{name}/status`: its id and state.
+/// A task's status in `GET /connectors/{name}/status`: its id and state, and (our addition) its
+/// automatic restarts when they are on for it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct TaskState {
     pub id: u32,
     #[serde(flatten)]
     pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restarts: Option<RestartStatus>,
 }
 
 /// `GET /connectors/{name}/status`.

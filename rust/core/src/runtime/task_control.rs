@@ -1,11 +1,13 @@
 //! What the worker and a task's thread share, for source and sink tasks alike: the task's status
 //! and the stop and pause flags, with a condition variable to wake a waiting thread.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use tracing::{error, info, warn};
 
+use crate::error::Error;
 use crate::runtime::status::{State, Status};
 
 /// Identifies a task: its connector and its index.
@@ -61,6 +63,8 @@ pub struct TaskControl {
     flags: Mutex<Flags>,
     wake: Condvar,
     times: Mutex<StateTimes>,
+    /// The failure was a config error (automatic restarts leave such a task FAILED).
+    config_error: AtomicBool,
 }
 
 impl TaskControl {
@@ -79,6 +83,7 @@ impl TaskControl {
                 running: Duration::ZERO,
                 paused: Duration::ZERO,
             }),
+            config_error: AtomicBool::new(false),
         }
     }
 
@@ -131,6 +136,34 @@ impl TaskControl {
         error!(task = %self.id, "task failed: {}", trace.trim_end());
         *self.status.lock().expect("status lock") = Status::failed(&self.worker_id, trace).with_version(self.version());
         self.times.lock().expect("times lock").enter(State::Failed);
+    }
+
+    /// FAILED with `error`'s text, remembering whether it was a config error.
+    pub fn fail_with(&self, error: &Error) {
+        if error.is_config_error() {
+            self.note_config_error();
+        }
+        self.fail(error.to_string());
+    }
+
+    /// Records that the task's failure is a config error.
+    pub fn note_config_error(&self) {
+        self.config_error.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the task failed on a config error ([`TaskControl::fail_with`]).
+    pub fn failed_on_config(&self) -> bool {
+        self.config_error.load(Ordering::Relaxed)
+    }
+
+    /// Adds a line to a FAILED task's trace (automatic restarts saying they gave up).
+    pub fn append_to_trace(&self, note: &str) {
+        let mut status = self.status.lock().expect("status lock");
+        if let Some(trace) = status.trace.as_mut() {
+            trace.truncate(trace.trim_end().len());
+            trace.push('\n');
+            trace.push_str(note);
+        }
     }
 
     /// Logs a failure of the task's `stop` or `close` (`method`). A task that already FAILED (its

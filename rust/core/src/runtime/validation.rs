@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use crate::config::{ConfigDef, ConfigKey, ConfigValue, ConfigValueReport, Width};
 use crate::convert::{converter_for, header_converter_for};
 use crate::error::{Error, Result};
+use crate::runtime::auto_restart;
 use crate::runtime::connector_config::{
     connector_config_def, sink_config_def, sink_subscription_errors, source_config_def, ExactlyOnceLevel, SourceConfig,
     TransactionBoundary,
@@ -353,7 +354,12 @@ impl Herder {
                 }
             }
         }
-        Ok(generate(&class, &[&framework, &enriched.def, &connector_def], reports))
+        // Our `ferroconnect.restart.*` keys, in a group of their own, only when the config names
+        // one: a Kafka-style config validates exactly as in Kafka Connect.
+        let restart_def =
+            if auto_restart::mentions_keys(&resolved) { auto_restart::config_def().clone() } else { ConfigDef::new() };
+        reports.extend(restart_def.validate_all(&resolved));
+        Ok(generate(&class, &[&framework, &enriched.def, &restart_def, &connector_def], reports))
     }
 
     /// Builds each converter the connector config names, reporting what fails.

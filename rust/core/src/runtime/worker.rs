@@ -16,8 +16,10 @@ use crate::error::{Error, Result};
 use crate::errors::{DeadLetterQueue, ErrorReporter};
 use crate::kafka::cluster::ClusterClient;
 use crate::kafka::consumer::ConsumerSetup;
+use crate::logging::context::{connector_span, in_current_span, task_span};
 use crate::metrics::{TaskKind, TaskMetrics, WorkerMetrics};
 use crate::offsets::OffsetStore;
+use crate::runtime::auto_restart::{random_unit, Action, AutoRestarts, RestartPolicy};
 use crate::runtime::connector_config::{ConnectorConfig, SinkConfig, SourceConfig, TransactionBoundary};
 use crate::runtime::exactly_once::ExactlyOnceSetup;
 use crate::runtime::plugin::{
@@ -95,6 +97,7 @@ impl RunningTask {
     }
 
     fn begin_stop(&mut self) {
+        let _context = self.context().entered();
         match self {
             RunningTask::Source(task) => task.begin_stop(),
             RunningTask::Sink(task) => task.begin_stop(),
@@ -102,10 +105,17 @@ impl RunningTask {
     }
 
     fn await_stop(self, deadline: Instant, timeout: Duration) -> bool {
+        let _context = self.context().entered();
         match self {
             RunningTask::Source(task) => task.await_stop(deadline, timeout),
             RunningTask::Sink(task) => task.await_stop(deadline, timeout),
         }
+    }
+
+    /// The task's log context (`[name|task-0] `).
+    fn context(&self) -> tracing::Span {
+        let id = &self.control().id;
+        task_span(&id.connector, id.task)
     }
 
     /// Stops the task, waiting up to `timeout`; false when it was abandoned.
@@ -141,7 +151,15 @@ struct Inner {
     reconfiguration_handler: OnceLock<ReconfigurationHandler>,
     /// Startups and rebalances; each task keeps its own metrics.
     metrics: Arc<WorkerMetrics>,
+    /// Exactly-once sources: what a task runs before its producer starts, so that the earlier
+    /// task generations of its connector are fenced out first.
+    preflight_fencing: OnceLock<PreflightFencing>,
+    /// Automatic restarts of FAILED tasks (`ferroconnect.restart.*`).
+    restarts: AutoRestarts,
 }
+
+/// Fences out the earlier task generations of a connector, if that is still to do (its name).
+pub type PreflightFencing = Arc<dyn Fn(&str) -> Result<()> + Send + Sync>;
 
 /// Takes a connector's request for task reconfiguration (its name).
 pub type ReconfigurationHandler = Box<dyn Fn(&str) + Send + Sync>;
@@ -165,6 +183,8 @@ impl Worker {
             reconfigure: Mutex::new(tx),
             cluster: OnceLock::new(),
             reconfiguration_handler: OnceLock::new(),
+            preflight_fencing: OnceLock::new(),
+            restarts: AutoRestarts::default(),
             metrics: Arc::new(WorkerMetrics::new(config.metrics_enabled)),
             config,
         });
@@ -173,6 +193,11 @@ impl Worker {
             .name("worker-reconfigure".into())
             .spawn(move || reconfiguration_loop(weak, rx))
             .expect("spawning the reconfiguration thread");
+        let weak = Arc::downgrade(&inner);
+        std::thread::Builder::new()
+            .name("worker-auto-restart".into())
+            .spawn(move || auto_restart_loop(weak))
+            .expect("spawning the automatic restart thread");
         Worker { inner }
     }
 
@@ -195,6 +220,11 @@ impl Worker {
     /// Sends connectors' reconfiguration requests to `handler` from now on (distributed mode).
     pub fn set_reconfiguration_handler(&self, handler: ReconfigurationHandler) {
         let _ = self.inner.reconfiguration_handler.set(handler);
+    }
+
+    /// Runs `fencing` on each exactly-once source task's thread before its producer starts.
+    pub fn set_preflight_fencing(&self, fencing: PreflightFencing) {
+        let _ = self.inner.preflight_fencing.set(fencing);
     }
 
     /// The Kafka cluster's id, once [`Worker::connect`] found it.
@@ -229,6 +259,11 @@ impl Worker {
     /// How this worker finds connector classes.
     pub fn plugin_loader(&self) -> &Arc<dyn PluginLoader> {
         &self.inner.loader
+    }
+
+    /// The automatic-restart state of this worker's tasks (what statuses and metrics show).
+    pub fn auto_restarts(&self) -> &AutoRestarts {
+        &self.inner.restarts
     }
 
     /// The topics each connector used (KIP-558).
@@ -325,7 +360,16 @@ impl Worker {
         let kind =
             entry.connector.as_ref().or(entry.factory.as_ref()).map_or("unknown", |c| c.kind().as_str()).to_owned();
         let connector = entry.status.lock().expect("status lock").clone();
-        let tasks = entry.tasks.iter().map(|(id, t)| TaskState { id: *id, status: t.control().status() }).collect();
+        let restarts = &self.inner.restarts;
+        let tasks = entry
+            .tasks
+            .iter()
+            .map(|(id, t)| TaskState {
+                id: *id,
+                status: t.control().status(),
+                restarts: restarts.status(&t.control().id),
+            })
+            .collect();
         Ok(ConnectorStateInfo { name: name.to_owned(), connector, tasks, kind })
     }
 
@@ -417,6 +461,7 @@ impl Worker {
         if entry.target == TargetState::Stopped || entry.connector.is_none() {
             return Ok(());
         }
+        let _context = connector_span(name).entered();
         let new_configs = match self.generate_task_configs(entry) {
             Ok(configs) => configs,
             Err(e) => {
@@ -496,6 +541,7 @@ impl Worker {
         if entry.target == TargetState::Stopped || entry.connector.is_none() {
             return None;
         }
+        let _context = connector_span(name).entered();
         match self.generate_task_configs(entry) {
             Ok(configs) => Some(configs),
             Err(e) => {
@@ -541,6 +587,7 @@ impl Worker {
                     if let Some(task) = entry.tasks.remove(&id.task) {
                         stopping.push(task);
                     }
+                    self.inner.restarts.forget(id);
                     if entry.tasks.is_empty() && !entry.instance_assigned {
                         connectors.remove(&id.connector);
                     }
@@ -604,6 +651,44 @@ impl Worker {
         statuses
     }
 
+    /// One round of automatic restarts: looks at every task with them on, notes what gave up in
+    /// its trace, and restarts those whose back-off is over (here, on the worker running them,
+    /// as Kafka's restart of a task does; in distributed mode the herder writes the new status).
+    fn run_auto_restarts(&self) {
+        let restarts = &self.inner.restarts;
+        if restarts.is_empty() {
+            return;
+        }
+        let mut connectors = self.lock();
+        let now = Instant::now();
+        let mut due = Vec::new();
+        for (name, entry) in connectors.iter() {
+            for (index, task) in &entry.tasks {
+                let control = task.control();
+                let state = control.status().state;
+                match restarts.observe(&control.id, state, control.failed_on_config(), now, &mut random_unit) {
+                    Action::Wait => {}
+                    Action::GiveUp(note) => {
+                        let _context = task_span(name, *index).entered();
+                        warn!(task = %control.id, "{note}");
+                        control.append_to_trace(&note);
+                    }
+                    Action::Restart { attempt, config } => due.push((name.clone(), *index, attempt, config)),
+                }
+            }
+        }
+        for (name, index, attempt, config) in due {
+            let Some(entry) = connectors.get_mut(&name) else { continue };
+            let id = TaskId { connector: name.clone(), task: index };
+            let _context = task_span(&name, index).entered();
+            info!(task = %id, attempt, "restarting FAILED task {id} automatically (attempt {attempt})");
+            if let Some(running) = entry.tasks.remove(&index) {
+                running.stop(self.inner.config.task_shutdown_timeout);
+            }
+            self.spawn_task(&name, entry, index, config);
+        }
+    }
+
     fn restart_task_locked(&self, name: &str, entry: &mut ConnectorEntry, task: u32) -> Result<()> {
         let config = entry
             .task_configs
@@ -637,6 +722,7 @@ impl Worker {
 
     /// Loads, instantiates and starts the connector object; false if it failed.
     fn start_connector_instance(&self, name: &str, entry: &mut ConnectorEntry) -> bool {
+        let _context = connector_span(name).entered();
         let worker_id = &self.inner.config.worker_id;
         let class = entry.config.get("connector.class").cloned().unwrap_or_default();
         let connector = match self.inner.loader.load_connector(&class) {
@@ -718,7 +804,13 @@ impl Worker {
     }
 
     fn spawn_task(&self, name: &str, entry: &mut ConnectorEntry, index: u32, task_config: Config) {
+        let _context = task_span(name, index).entered();
         let id = TaskId { connector: name.to_owned(), task: index };
+        let policy = RestartPolicy::resolve(&self.inner.config.props, &entry.config).unwrap_or_else(|e| {
+            warn!(task = %id, "automatic restarts off for this task: {e}");
+            None
+        });
+        self.inner.restarts.task_started(&id, policy, &task_config, Instant::now());
         let factory = self.task_factory(entry);
         // A class that cannot be loaded: the task shows FAILED; its kind is then unknown.
         let kind = factory.as_ref().map_or(ConnectorKind::Source, |c| c.kind());
@@ -748,7 +840,11 @@ impl Worker {
             Err(e) => {
                 error!(task = %id, "task could not start: {e}");
                 // A task that cannot be created still shows, FAILED, in the status.
-                entry.tasks.insert(index, RunningTask::failed(kind, id, &self.inner.config.worker_id, e.to_string()));
+                let failed = RunningTask::failed(kind, id, &self.inner.config.worker_id, e.to_string());
+                if e.is_config_error() {
+                    failed.control().note_config_error();
+                }
+                entry.tasks.insert(index, failed);
             }
         }
     }
@@ -921,7 +1017,9 @@ impl Worker {
         producer_settings.insert("transactional.id".into(), eos.transactional_id(&id.connector, id.task));
         let context =
             (source.boundary == TransactionBoundary::Connector).then(|| Arc::new(TransactionContext::default()));
+        let preflight = self.inner.preflight_fencing.get().cloned();
         Ok(ExactlyOnceSetup {
+            preflight,
             boundary: source.boundary,
             interval: source.boundary_interval.unwrap_or(self.inner.config.offset_flush_interval),
             offsets_topic: eos.offsets_topic.clone(),
@@ -971,6 +1069,9 @@ impl Worker {
     fn stop_tasks(&self, entry: &mut ConnectorEntry) {
         let timeout = self.inner.config.task_shutdown_timeout;
         let mut tasks = std::mem::take(&mut entry.tasks);
+        for task in tasks.values() {
+            self.inner.restarts.forget(&task.control().id);
+        }
         // Ask every task to stop first, then wait: the timeout covers all of them together, and
         // a task that has not stopped by then is abandoned (Kafka Connect's `cancel`).
         for task in tasks.values_mut() {
@@ -1000,6 +1101,7 @@ impl Worker {
     }
 
     fn fail_connector(&self, entry: &mut ConnectorEntry, trace: String) {
+        let _context = entry.config.get("name").map(|name| connector_span(name).entered());
         error!(connector = entry.config.get("name").map(String::as_str), "connector failed: {trace}");
         let version = entry.connector.as_ref().map(|c| c.version());
         *entry.status.lock().expect("status lock") =
@@ -1034,13 +1136,14 @@ const CONNECTOR_STOP_TIMEOUT: Duration = Duration::from_secs(5);
 fn stop_connector_instance(entry: &mut ConnectorEntry) {
     let Some(connector) = entry.connector.take() else { return };
     let name = entry.config.get("name").cloned().unwrap_or_default();
+    let _context = connector_span(&name).entered();
     let thread_name = name.clone();
     let call = move || {
         if let Err(e) = connector.stop() {
             warn!(connector = thread_name, "connector stop() failed: {e}");
         }
     };
-    match std::thread::Builder::new().name(format!("connector-stop-{name}")).spawn(call) {
+    match std::thread::Builder::new().name(format!("connector-stop-{name}")).spawn(in_current_span(call)) {
         Ok(thread) => {
             if !join_by(thread, Instant::now() + CONNECTOR_STOP_TIMEOUT) {
                 error!(connector = name, "Graceful stop of connector {name} failed.");
@@ -1059,6 +1162,18 @@ fn set_running_state(entry: &mut ConnectorEntry, state: State) {
 
 fn not_found(name: &str) -> Error {
     Error::NotFound(format!("Connector {name} not found"))
+}
+
+/// How often the automatic-restart thread looks at the tasks: the delay a restart may have beyond
+/// its back-off.
+const AUTO_RESTART_TICK: Duration = Duration::from_millis(100);
+
+fn auto_restart_loop(worker: Weak<Inner>) {
+    loop {
+        std::thread::sleep(AUTO_RESTART_TICK);
+        let Some(inner) = worker.upgrade() else { return };
+        Worker { inner }.run_auto_restarts();
+    }
 }
 
 fn reconfiguration_loop(worker: Weak<Inner>, requests: mpsc::Receiver<String>) {

@@ -53,6 +53,8 @@ impl ExactlyOnceSource {
 impl WorkerConfig {
     /// Parses worker properties; errors name the key.
     pub fn from_props(props: Config) -> Result<Self> {
+        // Checked now, so that a bad worker-wide `ferroconnect.restart.*` value stops the worker.
+        crate::runtime::auto_restart::RestartPolicy::resolve(&props, &Config::new())?;
         Ok(WorkerConfig {
             bootstrap_servers: props.get("bootstrap.servers").cloned().unwrap_or_else(|| "localhost:9092".into()),
             worker_id: props.get("rest.advertised.host.name").map_or_else(in_process_worker_id, |h| {

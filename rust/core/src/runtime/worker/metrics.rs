@@ -24,7 +24,9 @@ impl Worker {
                     .iter()
                     .map(|(index, task)| {
                         let (running_ratio, pause_ratio) = task.control().state_ratios();
+                        let restarts = self.inner.restarts.status(&task.control().id);
                         TaskView {
+                            restarts: restarts.map(|r| (r.attempts, r.next_attempt_ms)),
                             task: *index,
                             state: state_name(task.control().status().state),
                             running_ratio,
@@ -46,7 +48,7 @@ impl Worker {
             })
             .collect();
         drop(connectors);
-        self.inner.metrics.readings(&views)
+        self.inner.metrics.readings(&views, self.inner.restarts.total_restarts())
     }
 }
 
