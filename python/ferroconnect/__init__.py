@@ -63,7 +63,7 @@ from ferroconnect.errors import (
     RetriableError,
 )
 from ferroconnect.transform import ConnectRecord, Predicate, Transformation
-from ferroconnect.worker import ConnectorStatus, Worker
+from ferroconnect.worker import ConnectorStatus, Metric, Worker
 
 __all__ = [
     "ByteArrayConverter",
@@ -88,6 +88,7 @@ __all__ = [
     "Importance",
     "JsonConverter",
     "KafkaError",
+    "Metric",
     "NonEmptyString",
     "NotFoundError",
     "OffsetStorageReader",

@@ -23,6 +23,30 @@ impl std::fmt::Display for TaskId {
     }
 }
 
+/// Time spent in each state since the task was created, for Kafka's `running-ratio` and
+/// `pause-ratio` (its `StateTracker`: shares of the task's whole life, not of a window).
+struct StateTimes {
+    created: Instant,
+    state: State,
+    since: Instant,
+    running: Duration,
+    paused: Duration,
+}
+
+impl StateTimes {
+    fn enter(&mut self, state: State) {
+        let now = Instant::now();
+        let spent = now - self.since;
+        match self.state {
+            State::Running => self.running += spent,
+            State::Paused => self.paused += spent,
+            _ => {}
+        }
+        self.state = state;
+        self.since = now;
+    }
+}
+
 #[derive(Default)]
 struct Flags {
     stopping: bool,
@@ -38,6 +62,7 @@ pub struct TaskControl {
     status: Mutex<Status>,
     flags: Mutex<Flags>,
     wake: Condvar,
+    times: Mutex<StateTimes>,
     /// The failure was a config error (automatic restarts leave such a task FAILED).
     config_error: AtomicBool,
 }
@@ -51,6 +76,13 @@ impl TaskControl {
             status: Mutex::new(Status::new(State::Unassigned, worker_id)),
             flags: Mutex::new(Flags::default()),
             wake: Condvar::new(),
+            times: Mutex::new(StateTimes {
+                created: Instant::now(),
+                state: State::Unassigned,
+                since: Instant::now(),
+                running: Duration::ZERO,
+                paused: Duration::ZERO,
+            }),
             config_error: AtomicBool::new(false),
         }
     }
@@ -74,7 +106,22 @@ impl TaskControl {
         let mut status = self.status.lock().expect("status lock");
         if status.state != State::Failed {
             *status = Status::new(state, &self.worker_id).with_version(self.version());
+            self.times.lock().expect("times lock").enter(state);
         }
+    }
+
+    /// The shares of the task's life spent running and paused (`running-ratio`, `pause-ratio`).
+    pub fn state_ratios(&self) -> (f64, f64) {
+        let times = self.times.lock().expect("times lock");
+        let now = Instant::now();
+        let life = (now - times.created).as_secs_f64();
+        if life == 0.0 {
+            return (0.0, 0.0);
+        }
+        let current = now - times.since;
+        let running = times.running + if times.state == State::Running { current } else { Duration::ZERO };
+        let paused = times.paused + if times.state == State::Paused { current } else { Duration::ZERO };
+        (running.as_secs_f64() / life, paused.as_secs_f64() / life)
     }
 
     /// RUNNING or PAUSED, as the pause flag says.
@@ -88,6 +135,7 @@ impl TaskControl {
         // Trimmed: a traceback's last newline would put the `task=` context on a line of its own.
         error!(task = %self.id, "task failed: {}", trace.trim_end());
         *self.status.lock().expect("status lock") = Status::failed(&self.worker_id, trace).with_version(self.version());
+        self.times.lock().expect("times lock").enter(State::Failed);
     }
 
     /// FAILED with `error`'s text, remembering whether it was a config error.

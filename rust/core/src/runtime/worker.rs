@@ -17,6 +17,7 @@ use crate::errors::{DeadLetterQueue, ErrorReporter};
 use crate::kafka::cluster::ClusterClient;
 use crate::kafka::consumer::ConsumerSetup;
 use crate::logging::context::{connector_span, in_current_span, task_span};
+use crate::metrics::{TaskKind, TaskMetrics, WorkerMetrics};
 use crate::offsets::OffsetStore;
 use crate::runtime::auto_restart::{random_unit, Action, AutoRestarts, RestartPolicy};
 use crate::runtime::connector_config::{ConnectorConfig, SinkConfig, SourceConfig, TransactionBoundary};
@@ -32,6 +33,8 @@ use crate::runtime::task_control::{join_by, TaskControl, TaskId};
 use crate::runtime::topics::TopicTracker;
 use crate::runtime::worker_config::{millis, prefixed, ExactlyOnceSource, WorkerConfig};
 use crate::transforms::TransformChain;
+
+mod metrics;
 
 /// What the user asked a connector to be (Kafka Connect's target state).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +85,14 @@ impl RunningTask {
         match self {
             RunningTask::Source(task) => &task.shared.control,
             RunningTask::Sink(task) => &task.control,
+        }
+    }
+
+    /// The task's metrics; none for a task that could not be created.
+    fn metrics(&self) -> Option<&Arc<TaskMetrics>> {
+        match self {
+            RunningTask::Source(task) => task.metrics.as_ref(),
+            RunningTask::Sink(task) => task.metrics.as_ref(),
         }
     }
 
@@ -138,6 +149,8 @@ struct Inner {
     /// Distributed mode: connectors' reconfiguration requests go to the herder, which publishes
     /// their new task configs through the leader, instead of restarting tasks here.
     reconfiguration_handler: OnceLock<ReconfigurationHandler>,
+    /// Startups and rebalances; each task keeps its own metrics.
+    metrics: Arc<WorkerMetrics>,
     /// Exactly-once sources: what a task runs before its producer starts, so that the earlier
     /// task generations of its connector are fenced out first.
     preflight_fencing: OnceLock<PreflightFencing>,
@@ -164,7 +177,6 @@ impl Worker {
         let topics = Arc::new(TopicTracker::new(config.topic_tracking_enable));
         let inner = Arc::new(Inner {
             topics,
-            config,
             loader,
             offsets,
             connectors: Mutex::new(BTreeMap::new()),
@@ -173,6 +185,8 @@ impl Worker {
             reconfiguration_handler: OnceLock::new(),
             preflight_fencing: OnceLock::new(),
             restarts: AutoRestarts::default(),
+            metrics: Arc::new(WorkerMetrics::new(config.metrics_enabled)),
+            config,
         });
         let weak = Arc::downgrade(&inner);
         std::thread::Builder::new()
@@ -225,6 +239,11 @@ impl Worker {
             Some((_, client)) => client.reachable(timeout),
             None => Ok(()),
         }
+    }
+
+    /// The worker's own metrics (startups, rebalances), which the distributed herder feeds.
+    pub fn worker_metrics(&self) -> &Arc<WorkerMetrics> {
+        &self.inner.metrics
     }
 
     /// The worker's settings.
@@ -709,15 +728,18 @@ impl Worker {
         let connector = match self.inner.loader.load_connector(&class) {
             Ok(connector) => connector,
             Err(e) => {
+                self.inner.metrics.connector_started(false);
                 self.fail_connector(entry, e.to_string());
                 return false;
             }
         };
         let context = self.connector_context(name, entry.status.clone());
         if let Err(e) = self.resolved(&entry.config).and_then(|config| connector.start(&config, context)) {
+            self.inner.metrics.connector_started(false);
             self.fail_connector(entry, e.to_string());
             return false;
         }
+        self.inner.metrics.connector_started(true);
         let state = if entry.target == TargetState::Paused { State::Paused } else { State::Running };
         *entry.status.lock().expect("status lock") =
             Status::new(state, worker_id).with_version(Some(connector.version()));
@@ -792,16 +814,22 @@ impl Worker {
         let factory = self.task_factory(entry);
         // A class that cannot be loaded: the task shows FAILED; its kind is then unknown.
         let kind = factory.as_ref().map_or(ConnectorKind::Source, |c| c.kind());
+        let enabled = self.inner.metrics.enabled();
         let spawned = factory.and_then(|connector| match kind {
-            ConnectorKind::Source => self
-                .source_task_setup(&id, &connector, entry, task_config)
-                .and_then(RunningSourceTask::spawn)
-                .map(RunningTask::Source),
-            ConnectorKind::Sink => self
-                .sink_task_setup(&id, &connector, entry, task_config)
-                .and_then(RunningSinkTask::spawn)
-                .map(RunningTask::Sink),
+            ConnectorKind::Source => {
+                let metrics = Arc::new(TaskMetrics::new(name, index, TaskKind::Source, enabled));
+                self.source_task_setup(&id, &connector, entry, task_config, metrics)
+                    .and_then(RunningSourceTask::spawn)
+                    .map(RunningTask::Source)
+            }
+            ConnectorKind::Sink => {
+                let metrics = Arc::new(TaskMetrics::new(name, index, TaskKind::Sink, enabled));
+                self.sink_task_setup(&id, &connector, entry, task_config, metrics)
+                    .and_then(RunningSinkTask::spawn)
+                    .map(RunningTask::Sink)
+            }
         });
+        self.inner.metrics.task_started(spawned.is_ok());
         match spawned {
             Ok(running) => {
                 if entry.target == TargetState::Paused {
@@ -827,6 +855,7 @@ impl Worker {
         connector: &Arc<dyn Connector>,
         entry: &ConnectorEntry,
         task_config: Config,
+        metrics: Arc<TaskMetrics>,
     ) -> Result<SinkTaskSetup> {
         let worker = &self.inner.config;
         let connector_config = self.resolved(&entry.config)?;
@@ -836,6 +865,11 @@ impl Worker {
         let task = Arc::from(connector.create_sink_task()?);
         let mut consumer_settings = worker.prefixed("consumer.");
         consumer_settings.extend(prefixed(&connector_config, "consumer.override."));
+        if metrics.enabled() {
+            consumer_settings
+                .entry("statistics.interval.ms".into())
+                .or_insert_with(|| crate::metrics::clients::STATISTICS_INTERVAL_MS.into());
+        }
         let max_batch = match consumer_settings.get("max.poll.records") {
             Some(v) => v.trim().parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
                 Error::config("consumer.max.poll.records", format!("expected a positive integer, got {v:?}"))
@@ -868,7 +902,7 @@ impl Worker {
             names: ["key.converter", "value.converter", "header.converter"]
                 .map(|k| self.converter_class(&connector_config, k)),
         };
-        let errors = Arc::new(ErrorReporter::new(id.clone(), parsed.errors, dlq));
+        let errors = Arc::new(ErrorReporter::new(id.clone(), parsed.errors, dlq, metrics.clone()));
         transforms.set_retry(errors.clone());
         Ok(SinkTaskSetup {
             id: id.clone(),
@@ -882,7 +916,9 @@ impl Worker {
                 settings: consumer_settings,
                 subscription: parsed.subscription,
                 queue_capacity: max_batch * 2,
+                statistics: Some(crate::metrics::clients::task_statistics(&metrics)),
             },
+            metrics,
             converters,
             transforms,
             errors,
@@ -899,6 +935,7 @@ impl Worker {
         connector: &Arc<dyn Connector>,
         entry: &ConnectorEntry,
         task_config: Config,
+        metrics: Arc<TaskMetrics>,
     ) -> Result<SourceTaskSetup> {
         let worker = &self.inner.config;
         let connector_config = self.resolved(&entry.config)?;
@@ -909,9 +946,14 @@ impl Worker {
         let mut producer_settings = worker.prefixed("producer.");
         producer_settings.insert("client.id".into(), format!("connector-producer-{}-{}", id.connector, id.task));
         producer_settings.extend(prefixed(&connector_config, "producer.override."));
+        if metrics.enabled() {
+            producer_settings
+                .entry("statistics.interval.ms".into())
+                .or_insert_with(|| crate::metrics::clients::STATISTICS_INTERVAL_MS.into());
+        }
         let reader: Arc<dyn OffsetReader> =
             Arc::new(ConnectorOffsets { connector: id.connector.clone(), store: self.inner.offsets.clone() });
-        let errors = Arc::new(ErrorReporter::new(id.clone(), parsed.error_settings(), None));
+        let errors = Arc::new(ErrorReporter::new(id.clone(), parsed.error_settings(), None, metrics.clone()));
         transforms.set_retry(errors.clone());
         let exactly_once = match &worker.exactly_once {
             Some(eos) => Some(self.exactly_once_setup(id, eos, &connector_config, &mut producer_settings)?),
@@ -937,6 +979,7 @@ impl Worker {
             errors,
             converter_classes: ["key.converter", "value.converter", "header.converter"]
                 .map(|k| self.converter_class(&connector_config, k)),
+            metrics,
         })
     }
 
