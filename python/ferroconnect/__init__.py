@@ -49,6 +49,7 @@ from ferroconnect.connector import (
     SourceTask,
     TopicPartition,
 )
+from ferroconnect.connector_utils import ConnectorUtils
 from ferroconnect.embedded import EmbeddedKafka
 from ferroconnect.errors import (
     ConfigError,
@@ -72,6 +73,7 @@ __all__ = [
     "Connector",
     "ConnectorContext",
     "ConnectorStatus",
+    "ConnectorUtils",
     "Converter",
     "DataError",
     "Date",
