@@ -8,11 +8,14 @@ is timed from its first record to its last (group joins are not counted):
   b  the built-in native Rust sink (``CountingSinkConnector``) through the same Worker and runtime
   c  the ceiling: a raw librdkafka consumer (Rust) that touches every record's bytes
   d  what a Python user would write instead: a confluent-kafka ``consume(num_messages=500)`` loop
+  a0, b0  a and b with metrics off (``ferroconnect.metrics.enabled=false``): ``a/a0`` and ``b/b0``
+     are what metrics cost (target >= 0.97); ``--metrics on`` leaves these rows out
 ``1/a - 1/b`` is what the Python side costs per record (the batch of ``SinkRecord`` objects and
 the ``put`` call); ``1/b - 1/c`` what the runtime adds to librdkafka (fetcher thread, conversion,
 offsets).
 
-Usage: ``python benches/sink_throughput.py [--records N] [--repeat R] [--bootstrap HOST:PORT]``
+Usage: ``python benches/sink_throughput.py [--records N] [--repeat R] [--metrics both|on]
+[--bootstrap HOST:PORT]``
 (CI smoke-runs it with a small N on the test session's broker; without --bootstrap it starts Apache
 Kafka with scripts/kafka_broker.py, see bench_broker.py). With ``--repeat R`` the variants run R
 times, interleaved, and the medians are printed.
@@ -41,9 +44,11 @@ RECORD = b"x" * 100
 # so all variants use 10 ms.
 CONSUMER = {"fetch.queue.backoff.ms": "10"}
 BYTES = "org.apache.kafka.connect.converters.ByteArrayConverter"
+#: The worker key that turns metrics off, for a0 and b0.
+METRICS_OFF = {"ferroconnect.metrics.enabled": "false"}
 
 
-def run_a(bootstrap: str, topic: str, n: int) -> float:
+def run_a(bootstrap: str, topic: str, n: int, metrics: bool = True) -> float:
     import ferroconnect as fc
 
     done = threading.Event()
@@ -68,7 +73,7 @@ def run_a(bootstrap: str, topic: str, n: int) -> float:
         def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
             return [{}]
 
-    settings = {f"consumer.{k}": v for k, v in CONSUMER.items()}
+    settings = {f"consumer.{k}": v for k, v in CONSUMER.items()} | ({} if metrics else METRICS_OFF)
     with fc.Worker(bootstrap, key_converter=BYTES, value_converter=BYTES, **settings) as worker:
         name = f"bench-a-{uuid.uuid4().hex[:8]}"
         worker.create_connector(name, {"connector.class": BenchSink, "topics": topic})
@@ -77,11 +82,11 @@ def run_a(bootstrap: str, topic: str, n: int) -> float:
     return times[1] - times[0]
 
 
-def run_b(bootstrap: str, topic: str, n: int) -> float:
+def run_b(bootstrap: str, topic: str, n: int, metrics: bool = True) -> float:
     import ferroconnect as fc
     from ferroconnect import _core
 
-    settings = {f"consumer.{k}": v for k, v in CONSUMER.items()}
+    settings = {f"consumer.{k}": v for k, v in CONSUMER.items()} | ({} if metrics else METRICS_OFF)
     with fc.Worker(bootstrap, key_converter=BYTES, value_converter=BYTES, **settings) as worker:
         name = f"bench-b-{uuid.uuid4().hex[:8]}"
         worker.create_connector(name, {"connector.class": "CountingSinkConnector", "topics": topic})
@@ -132,7 +137,10 @@ def child(variant: str, bootstrap: str, topic: str, n: int) -> None:
         prefill(bootstrap, topic, n)
         print(json.dumps({"seconds": 1.0}))
         return
-    seconds = {"a": run_a, "b": run_b, "c": run_c, "d": run_d}[variant](bootstrap, topic, n)
+    if variant in ("a0", "b0"):
+        seconds = (run_a if variant == "a0" else run_b)(bootstrap, topic, n, False)
+    else:
+        seconds = {"a": run_a, "b": run_b, "c": run_c, "d": run_d}[variant](bootstrap, topic, n)
     print(json.dumps({"seconds": seconds}))
 
 
@@ -181,10 +189,12 @@ VARIANTS = {
     "b": "b native Rust sink (Worker)",
     "c": "c raw librdkafka consumer",
     "d": "d confluent-kafka loop",
+    "a0": "a0 = a, metrics off",
+    "b0": "b0 = b, metrics off",
 }
 
 
-def run(bootstrap: str, n: int, broker: str, repeat: int) -> None:
+def run(bootstrap: str, n: int, broker: str, repeat: int, metrics: str) -> None:
     topic = f"bench-sink-{uuid.uuid4().hex[:8]}"
     started = time.monotonic()
     # In a child too: Linux keeps a parent's peak RSS in its children's ru_maxrss across exec.
@@ -195,9 +205,10 @@ def run(bootstrap: str, n: int, broker: str, repeat: int) -> None:
         f"pre-filled in {time.monotonic() - started:.1f}s; "
         f"{'median of ' + str(repeat) + ' interleaved runs' if repeat > 1 else 'one run'} per variant"
     )
-    runs: dict[str, list[dict[str, Any]]] = {v: [] for v in VARIANTS}
+    variants = [v for v in VARIANTS if metrics == "both" or v not in ("a0", "b0")]
+    runs: dict[str, list[dict[str, Any]]] = {v: [] for v in variants}
     for _ in range(repeat):
-        for v in VARIANTS:
+        for v in variants:
             runs[v].append(measure(v, bootstrap, topic, n))
     results = {v: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for v, rs in runs.items()}
     print(f"{'variant':<34}{'records/s':>12}{'CPU s':>8}{'peak RSS MiB':>14}")
@@ -218,6 +229,9 @@ def run(bootstrap: str, n: int, broker: str, repeat: int) -> None:
         f"per record: Python side (1/a - 1/b) {1e9 * (1 / a - 1 / b):.0f} ns, "
         f"runtime over librdkafka (1/b - 1/c) {1e9 * (1 / b - 1 / c):.0f} ns"
     )
+    if "a0" in results:
+        a0, b0 = results["a0"]["records_per_s"], results["b0"]["records_per_s"]
+        print(f"metrics on/off: a/a0 = {a / a0:.3f}   b/b0 = {b / b0:.3f} (target >= 0.97)")
 
 
 def main() -> None:
@@ -229,12 +243,13 @@ def main() -> None:
     bench_broker.add_arguments(parser)
     parser.add_argument("--child")
     parser.add_argument("--topic")
+    parser.add_argument("--metrics", choices=["both", "on"], default="both")
     args = parser.parse_args()
     if args.child:
         child(args.child, args.bootstrap, args.topic, args.records)
         return
     with bench_broker.broker(args) as broker:
-        run(broker.bootstrap_servers, args.records, broker.label, args.repeat)
+        run(broker.bootstrap_servers, args.records, broker.label, args.repeat, args.metrics)
 
 
 if __name__ == "__main__":

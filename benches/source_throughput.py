@@ -9,6 +9,8 @@ Variants, each in its own child process so that CPU seconds and peak RSS are its
   d0 the same loop with confluent-kafka's defaults, as a Python user would write it
   d1 the d loop with a delivery callback per record, the least a loop needs to know which
      records Kafka acknowledged (what a, b and c track to commit source offsets)
+  a0, b0  a and b with metrics off (``ferroconnect.metrics.enabled=false``): ``a/a0`` and ``b/b0``
+     are what metrics cost (target >= 0.97); ``--metrics on`` leaves these rows out
 
 a, b and c use ferroconnect's framework producer settings (Kafka Connect's acks=all,
 max.in.flight.requests.per.connection=1, delivery.timeout.ms=MAX, plus enable.idempotence=true,
@@ -19,7 +21,8 @@ known to be acknowledged: for a and b, when the committed source offset of the l
 in the offsets file (flushed every 20 ms, so up to 20 ms late); for c and d, the producer's flush.
 The Python task shares one partition dict for its records, as ``examples/file_stream.py`` does.
 
-Usage: ``python benches/source_throughput.py [--records N] [--bootstrap HOST:PORT | --embedded]``
+Usage: ``python benches/source_throughput.py [--records N] [--metrics both|on]
+[--bootstrap HOST:PORT | --embedded]``
 (CI smoke-runs it with a small N on the test session's broker).
 """
 
@@ -55,7 +58,11 @@ VARIANTS = {
     "d": "d confluent-kafka loop, a-c settings",
     "d0": "d0 confluent-kafka loop, defaults",
     "d1": "d1 confluent-kafka loop + on_delivery",
+    "a0": "a0 = a, metrics off",
+    "b0": "b0 = b, metrics off",
 }
+#: The worker key that turns metrics off, for a0 and b0.
+METRICS_OFF = {"ferroconnect.metrics.enabled": "false"}
 SETTINGS = {
     "a": "Kafka Connect producer defaults (as c)",
     "b": "Kafka Connect producer defaults (as c)",
@@ -63,6 +70,8 @@ SETTINGS = {
     "d": "same keys as c, set on confluent-kafka",
     "d0": "confluent-kafka/librdkafka defaults (in-flight 1000000, linger.ms 5)",
     "d1": "as d",
+    "a0": "as a",
+    "b0": "as b",
 }
 
 
@@ -89,7 +98,7 @@ def wait_for_offset(path: Path, field: str, last: int) -> None:
         time.sleep(0.005)
 
 
-def run_worker(bootstrap: str, config: dict[str, Any], field: str, last: int) -> float:
+def run_worker(bootstrap: str, config: dict[str, Any], field: str, last: int, metrics: bool) -> float:
     import ferroconnect as fc
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -100,6 +109,7 @@ def run_worker(bootstrap: str, config: dict[str, Any], field: str, last: int) ->
             offset_storage_file_filename=str(offsets),
             key_converter=BYTES,
             value_converter=BYTES,
+            **({} if metrics else METRICS_OFF),
         ) as worker:
             started = time.perf_counter()
             worker.create_connector("bench", config)
@@ -107,7 +117,7 @@ def run_worker(bootstrap: str, config: dict[str, Any], field: str, last: int) ->
             return time.perf_counter() - started
 
 
-def run_a(bootstrap: str, n: int) -> float:
+def run_a(bootstrap: str, n: int, metrics: bool = True) -> float:
     import ferroconnect as fc
 
     class BenchTask(fc.SourceTask):
@@ -136,10 +146,10 @@ def run_a(bootstrap: str, n: int) -> float:
         def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
             return [{}]
 
-    return run_worker(bootstrap, {"connector.class": BenchSource}, "o", n - 1)
+    return run_worker(bootstrap, {"connector.class": BenchSource}, "o", n - 1, metrics)
 
 
-def run_b(bootstrap: str, n: int) -> float:
+def run_b(bootstrap: str, n: int, metrics: bool = True) -> float:
     config = {
         "connector.class": "GeneratorSource",
         "topic": "bench-b",
@@ -147,7 +157,7 @@ def run_b(bootstrap: str, n: int) -> float:
         "max.messages": n,
         "batch.size": BATCH,
     }
-    return run_worker(bootstrap, config, "seqno", n - 1)
+    return run_worker(bootstrap, config, "seqno", n - 1, metrics)
 
 
 def run_c(bootstrap: str, n: int) -> float:
@@ -199,6 +209,10 @@ def run_d1(bootstrap: str, n: int) -> float:
 
 
 def child(variant: str, bootstrap: str, n: int) -> None:
+    if variant in ("a0", "b0"):
+        run = run_a if variant == "a0" else run_b
+        print(json.dumps({"seconds": run(bootstrap, n, False)}))
+        return
     runs = {"a": run_a, "b": run_b, "c": run_c, "d": run_d, "d0": run_d0, "d1": run_d1}
     print(json.dumps({"seconds": runs[variant](bootstrap, n)}))
 
@@ -238,6 +252,7 @@ def main() -> None:
     )
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--child")
+    parser.add_argument("--metrics", choices=["both", "on"], default="both")
     bench_broker.add_arguments(parser)
     args = parser.parse_args()
     if args.child:
@@ -250,7 +265,8 @@ def main() -> None:
         print(f"# machine: {machine}, python {platform.python_version()}")
         for v, settings in SETTINGS.items():
             print(f"# {v:<2} producer: {settings}")
-        results = {v: measure(v, broker.bootstrap_servers, n, broker.pid) for v in VARIANTS}
+        variants = [v for v in VARIANTS if args.metrics == "both" or v not in ("a0", "b0")]
+        results = {v: measure(v, broker.bootstrap_servers, n, broker.pid) for v in variants}
     print(f"{'variant':<38}{'records/s':>12}{'CPU s':>8}{'peak RSS MiB':>14}{'broker CPU s':>14}")
     for v, r in results.items():
         print(
@@ -262,6 +278,10 @@ def main() -> None:
         f"a/c = {a / c:.2f} (target >= 0.5)   b/c = {b / c:.2f} (target >= 0.9)   "
         f"a/d = {a / d:.2f} (target >= 2)   a/d0 = {a / d0:.2f}   a/d1 = {a / d1:.2f}"
     )
+
+    if "a0" in results:
+        a0, b0 = results["a0"]["records_per_s"], results["b0"]["records_per_s"]
+        print(f"metrics on/off: a/a0 = {a / a0:.3f}   b/b0 = {b / b0:.3f} (target >= 0.97)")
 
 
 if __name__ == "__main__":

@@ -34,11 +34,12 @@ def _run(bench: str, records: int, bootstrap: str, *args: str) -> str:
 def test_source_throughput_benchmark_smoke_runs(bootstrap_servers: str) -> None:
     out = _run("source_throughput.py", 20000, bootstrap_servers)
     assert "a/c = " in out and "b/c = " in out and "a/d = " in out and "a/d1 = " in out
+    assert "metrics on/off: a/a0 = " in out
 
 
 def test_sink_throughput_benchmark_smoke_runs(bootstrap_servers: str) -> None:
     out = _run("sink_throughput.py", 20000, bootstrap_servers)
-    assert "a/c = " in out and "a/d = " in out
+    assert "a/c = " in out and "a/d = " in out and "metrics on/off: a/a0 = " in out
 
 
 def test_file_stream_benchmark_smoke_runs_java_and_ours(bootstrap_servers: str) -> None:

@@ -61,7 +61,7 @@ from ferroconnect.errors import (
     RetriableError,
 )
 from ferroconnect.transform import ConnectRecord, Predicate, Transformation
-from ferroconnect.worker import ConnectorStatus, Worker
+from ferroconnect.worker import ConnectorStatus, Metric, Worker
 
 __all__ = [
     "ByteArrayConverter",
@@ -85,6 +85,7 @@ __all__ = [
     "Importance",
     "JsonConverter",
     "KafkaError",
+    "Metric",
     "NonEmptyString",
     "NotFoundError",
     "OffsetStorageReader",

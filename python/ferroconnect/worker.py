@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from ferroconnect import _core, _logging, _plugins, embedded
 
@@ -41,6 +41,18 @@ class ConnectorStatus(dict[str, Any]):
             f"<b>{escape(self['name'])}</b> ({escape(self['type'])})<table><tr><th></th><th>state</th>"
             f"<th>worker</th><th>trace</th></tr>{body}</table>"
         )
+
+
+class Metric(TypedDict):
+    """One of Kafka Connect's metrics as :meth:`Worker.metrics` reads it: Kafka's group (the
+    MBean's ``type``, e.g. ``"source-task-metrics"``), name (``"source-record-poll-total"``), tags
+    (``{"connector": "c", "task": "0"}``) and current value. A string-valued metric of Kafka's
+    (a status, a class name) reads 1.0 with the string in a tag named after it (``status``)."""
+
+    group: str
+    name: str
+    tags: dict[str, str]
+    value: float
 
 
 class Worker:
@@ -140,6 +152,12 @@ class Worker:
     def status(self, name: str) -> ConnectorStatus:
         """Kafka Connect's status of a connector and its tasks (FAILED ones carry a ``trace``)."""
         return ConnectorStatus(json.loads(self._worker.status_json(name)))
+
+    def metrics(self) -> list[Metric]:
+        """Kafka Connect's metrics of this worker and of the connectors and tasks it runs now, as
+        ``GET /metrics`` serves them (see docs/metrics.md); rates and averages are over Kafka's
+        window (2 samples of 30 s). Empty with ``ferroconnect.metrics.enabled=false``."""
+        return cast("list[Metric]", self._worker.metrics())
 
     def validate(self, config: Mapping[str, Any]) -> dict[str, Any]:
         """Kafka Connect's ``ConfigInfos`` for a connector config: every key's definition, value

@@ -10,6 +10,7 @@ pub mod error;
 pub mod errors;
 pub mod kafka;
 pub mod logging;
+pub mod metrics;
 pub mod offsets;
 pub mod rest;
 pub mod runtime;

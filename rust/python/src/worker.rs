@@ -163,6 +163,24 @@ impl PyWorker {
         Ok(serde_json::to_string(&infos).expect("config infos serialize"))
     }
 
+    /// Kafka Connect's metrics of this worker and what it runs: one dict per metric, with
+    /// `group`, `name`, `tags` and `value` (see docs/metrics.md).
+    fn metrics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let readings = py.detach(|| self.worker().metrics());
+        let dicts = readings
+            .into_iter()
+            .map(|r| {
+                let dict = PyDict::new(py);
+                dict.set_item("group", r.group)?;
+                dict.set_item("name", r.name)?;
+                dict.set_item("tags", r.tags)?;
+                dict.set_item("value", r.value)?;
+                Ok(dict)
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, dicts)
+    }
+
     /// The connector's committed source offsets, as Kafka's `ConnectorOffsets` JSON text.
     fn offsets_json(&self, py: Python<'_>, name: &str) -> PyResult<String> {
         let offsets = py.detach(|| self.herder.offsets(name)).py_err()?;

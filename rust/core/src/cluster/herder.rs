@@ -312,6 +312,7 @@ impl Cluster {
     fn rebalance(&self, runtime: &tokio::runtime::Runtime, herder: &mut HerderState) {
         herder.rejoin = false;
         self.lock_view().rebalancing = true;
+        self.worker.worker_metrics().rebalance_started();
         if self.protocol == ConnectProtocol::Eager {
             // Eager: everything is given back before joining; the assignment is complete.
             self.stop_everything(herder);
@@ -538,6 +539,8 @@ impl Cluster {
             delay_ms = assignment.delay_ms,
             "assignment received"
         );
+        let metrics = self.worker.worker_metrics();
+        metrics.rebalance_completed(joined.generation, &assignment.leader_url, &joined.protocol);
         let revoked = !assignment.revoked_connectors.is_empty() || !assignment.revoked_tasks.is_empty();
         herder.allocation = merged_allocation(&herder.allocation, &assignment, self.protocol == ConnectProtocol::Eager);
         herder.has_assignment = true;

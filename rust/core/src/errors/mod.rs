@@ -8,6 +8,7 @@
 
 pub mod dlq;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tracing::{error, warn};
@@ -15,6 +16,8 @@ use tracing::{error, warn};
 use crate::config::ConfigValue;
 use crate::error::{Error, Result};
 use crate::kafka::consumer::ConsumedMessage;
+use crate::metrics::task::ErrorCounts;
+use crate::metrics::TaskMetrics;
 use crate::runtime::plugin::{ReportDone, ReportedError};
 use crate::runtime::task_control::TaskId;
 
@@ -93,11 +96,18 @@ pub struct ErrorReporter {
     task: TaskId,
     settings: ErrorSettings,
     dlq: Option<DeadLetterQueue>,
+    /// The task's metrics, whose `task-error-metrics` this counts.
+    metrics: Arc<TaskMetrics>,
 }
 
 impl ErrorReporter {
-    pub fn new(task: TaskId, settings: ErrorSettings, dlq: Option<DeadLetterQueue>) -> Self {
-        ErrorReporter { task, settings, dlq }
+    pub fn new(task: TaskId, settings: ErrorSettings, dlq: Option<DeadLetterQueue>, metrics: Arc<TaskMetrics>) -> Self {
+        ErrorReporter { task, settings, dlq, metrics }
+    }
+
+    /// Counts a record that failed for good and, when tolerated, skipped.
+    fn count_error(&self) {
+        self.metrics.errors.error(self.settings.tolerate_all);
     }
 
     /// Whether a sink task gets an errant record reporter (Kafka: a DLQ topic or the error log).
@@ -120,6 +130,7 @@ impl ErrorReporter {
         failure: &ReportedError,
         done: Option<ReportDone>,
     ) -> Result<()> {
+        self.count_error();
         if self.settings.log_enable {
             let record = match message {
                 Some(m) if self.settings.log_include_messages => format!(
@@ -137,7 +148,21 @@ impl ErrorReporter {
         let mut done = done;
         if let (Some(dlq), Some(message)) = (&self.dlq, message) {
             let context = dlq::ErrorContext { task: &self.task, stage, class_name, failure };
-            dlq.send(message, &context, done.take())?;
+            ErrorCounts::add(&self.metrics.errors.dlq_requests);
+            let metrics = self.metrics.clone();
+            let task_done = done.take();
+            let counted: ReportDone = Box::new(move |outcome: Result<()>| {
+                if outcome.is_err() {
+                    ErrorCounts::add(&metrics.errors.dlq_failures);
+                }
+                if let Some(task_done) = task_done {
+                    task_done(outcome);
+                }
+            });
+            if let Err(e) = dlq.send(message, &context, Some(counted)) {
+                ErrorCounts::add(&self.metrics.errors.dlq_failures);
+                return Err(e);
+            }
         }
         if let Some(done) = done {
             done(Ok(()));
@@ -188,6 +213,8 @@ impl ErrorReporter {
                     if !within {
                         return Err(Error::Retriable(reason));
                     }
+                    self.metrics.errors.failure();
+                    ErrorCounts::add(&self.metrics.errors.retries);
                     warn!(task = %self.task, attempt, "retrying after a retriable failure: {reason}");
                     std::thread::sleep(delay);
                 }
@@ -201,6 +228,7 @@ impl ErrorReporter {
     /// `errors.log.include.messages`), and answers whether `errors.tolerance` lets the task skip
     /// it. Source connectors have no dead letter queue, as in Kafka Connect.
     pub fn report_source(&self, stage: Stage, class_name: &str, record: &str, failure: &ReportedError) -> bool {
+        self.count_error();
         if self.settings.log_enable {
             let record = if self.settings.log_include_messages {
                 format!(", where source record is = {record}")
@@ -213,6 +241,7 @@ impl ErrorReporter {
     }
 
     fn log(&self, stage: Stage, class_name: &str, record: &str, failure: &ReportedError) {
+        ErrorCounts::add(&self.metrics.errors.errors_logged);
         error!(
             task = %self.task,
             "Error encountered in task {}. Executing stage '{}' with class '{}'{}. {}: {}",

@@ -135,6 +135,8 @@ pub struct ConsumerSetup {
     pub subscription: Subscription,
     /// Messages queued for the task before the fetcher pauses the partitions.
     pub queue_capacity: usize,
+    /// Takes the consumer's statistics (with `statistics.interval.ms` set in `settings`).
+    pub statistics: Option<super::StatisticsHandler>,
 }
 
 #[derive(Default)]
@@ -181,6 +183,7 @@ impl Shared {
 /// Turns librdkafka's rebalance callbacks (run inside `poll`, on the fetcher thread) into queue items.
 struct RebalanceContext {
     shared: Arc<Shared>,
+    statistics: Option<super::StatisticsHandler>,
 }
 
 impl ClientContext for RebalanceContext {
@@ -190,6 +193,12 @@ impl ClientContext for RebalanceContext {
 
     fn error(&self, err: rdkafka::error::KafkaError, reason: &str) {
         super::log::client_error(&err, reason);
+    }
+
+    fn stats(&self, statistics: rdkafka::statistics::Statistics) {
+        if let Some(handler) = &self.statistics {
+            handler(&statistics);
+        }
     }
 }
 
@@ -316,7 +325,7 @@ impl Fetcher {
         }
         let shared = Arc::new(Shared { queue: Mutex::new(Queue::default()), changed: Condvar::new() });
         let consumer: BaseConsumer<RebalanceContext> = super::client_config(&setup.bootstrap_servers, &settings)
-            .create_with_context(RebalanceContext { shared: shared.clone() })?;
+            .create_with_context(RebalanceContext { shared: shared.clone(), statistics: setup.statistics.clone() })?;
         match &setup.subscription {
             Subscription::Topics(topics) => {
                 let topics: Vec<&str> = topics.iter().map(String::as_str).collect();

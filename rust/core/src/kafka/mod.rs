@@ -15,10 +15,14 @@ pub mod reader;
 use std::collections::HashMap;
 
 use rdkafka::config::ClientConfig;
+use rdkafka::statistics::Statistics;
 use rdkafka::types::RDKafkaErrorCode;
 
 /// The partitions of `topic` that one metadata request finds: none while the topic does not exist
 /// (yet), so that callers wait for it with their own patience.
+/// Takes a client's statistics (emitted every `statistics.interval.ms` when set).
+pub type StatisticsHandler = std::sync::Arc<dyn Fn(&Statistics) + Send + Sync>;
+
 pub fn topic_partitions(
     consumer: &rdkafka::consumer::BaseConsumer<log::QuietContext>,
     topic: &str,

@@ -97,6 +97,9 @@ pub trait DeliveryHandler: Send + Sync {
     /// `token` is the one the record was sent with; the error is final (librdkafka has already
     /// retried what it could within `delivery.timeout.ms`).
     fn on_delivery(&self, token: usize, outcome: std::result::Result<DeliveryReport<'_>, &KafkaError>);
+
+    /// The producer's statistics, when `statistics.interval.ms` is set; ignored by default.
+    fn on_statistics(&self, _statistics: &rdkafka::statistics::Statistics) {}
 }
 
 /// A record's serialized form, ready to send.
@@ -122,6 +125,10 @@ impl ClientContext for HandlerContext {
 
     fn error(&self, err: KafkaError, reason: &str) {
         super::log::client_error(&err, reason);
+    }
+
+    fn stats(&self, statistics: rdkafka::statistics::Statistics) {
+        self.handler.on_statistics(&statistics);
     }
 }
 

@@ -12,6 +12,7 @@ pub mod entities;
 pub mod error;
 mod forward;
 mod loggers;
+mod metrics;
 mod plugins;
 mod root;
 
@@ -101,6 +102,7 @@ async fn log_request(request: Request, next: Next) -> Response {
 fn routers(state: AppState, admin_apart: bool, admin_enabled: bool) -> (Router, Router) {
     let mut api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(root::routes())
+        .merge(metrics::routes())
         .merge(connectors::routes())
         .merge(plugins::routes());
     if admin_enabled && !admin_apart {
@@ -208,6 +210,7 @@ impl Drop for RestServer {
 pub fn openapi_json() -> String {
     let (_, mut doc) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
         .merge(root::routes())
+        .merge(metrics::routes())
         .merge(connectors::routes())
         .merge(plugins::routes())
         .merge(loggers::routes())

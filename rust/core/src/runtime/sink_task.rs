@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::errors::{ErrorReporter, Stage};
 use crate::kafka::chunk::{ChunkSlice, MessageRef};
 use crate::kafka::consumer::{ConsumedMessage, ConsumerSetup, Fetched, Fetcher, TopicPartition};
+use crate::metrics::TaskMetrics;
 use crate::runtime::plugin::{
     Config, ErrantRecordReporter, ReportDone, ReportedError, SinkControl, SinkOffsets, SinkTask, SinkTaskContext,
 };
@@ -61,6 +62,8 @@ pub struct SinkTaskSetup {
     pub active_topics: crate::runtime::topics::TopicRecorder,
     /// The connector's transforms, applied after the converters, before `put`.
     pub transforms: TransformChain,
+    /// Recorded once per batch.
+    pub metrics: Arc<TaskMetrics>,
 }
 
 /// What a sink record keeps outside the transform chain: what a transform cannot change in Kafka
@@ -76,6 +79,8 @@ struct SinkSide {
 /// A running sink task: its thread and its status.
 pub struct RunningSinkTask {
     pub control: Arc<TaskControl>,
+    /// None for a task that could not be created.
+    pub metrics: Option<Arc<TaskMetrics>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -84,7 +89,7 @@ impl RunningSinkTask {
     pub fn failed(id: TaskId, worker_id: &str, trace: String) -> Self {
         let control = Arc::new(TaskControl::new(id, worker_id));
         control.fail(trace);
-        RunningSinkTask { control, thread: None }
+        RunningSinkTask { control, metrics: None, thread: None }
     }
 
     /// Starts the task on a new thread.
@@ -92,11 +97,12 @@ impl RunningSinkTask {
         let control = Arc::new(TaskControl::new(setup.id.clone(), &setup.worker_id));
         control.set_version(setup.task.version());
         let thread_control = control.clone();
+        let metrics = Some(setup.metrics.clone());
         let thread = std::thread::Builder::new()
             .name(format!("task-{}", setup.id))
             .spawn(move || run(setup, thread_control))
             .map_err(|e| Error::io("starting a task thread", e))?;
-        Ok(RunningSinkTask { control, thread: Some(thread) })
+        Ok(RunningSinkTask { control, metrics, thread: Some(thread) })
     }
 
     /// Asks the task to stop: its loop ends after the current `put`, commits, closes its
@@ -319,6 +325,7 @@ impl Driver {
                 debug!(task = %self.setup.id, ?partitions, "partitions assigned");
                 self.setup.task.open(&partitions)?;
                 self.apply_rewinds();
+                self.setup.metrics.partitions(self.fetcher.assignment().len());
             }
             Fetched::Revoked { partitions, lost, done } => {
                 debug!(task = %self.setup.id, ?partitions, lost, "partitions revoked");
@@ -335,6 +342,7 @@ impl Driver {
                     self.committed.remove(tp);
                 }
                 let _ = done.send(());
+                self.setup.metrics.partitions(self.fetcher.assignment().len());
                 closed?;
             }
         }
@@ -345,7 +353,9 @@ impl Driver {
     /// current offsets past it.
     fn deliver(&mut self, messages: Vec<ChunkSlice>) -> Result<()> {
         let mut next = Offsets::default();
-        let mut records = Vec::with_capacity(messages.iter().map(ChunkSlice::len).sum());
+        let read = messages.iter().map(ChunkSlice::len).sum();
+        self.setup.metrics.read(read);
+        let mut records = Vec::with_capacity(read);
         for slice in &messages {
             for (n, message) in slice.iter().enumerate() {
                 self.setup.active_topics.record(message.topic());
@@ -359,6 +369,7 @@ impl Driver {
             records = self.transform(records)?;
         }
         let batch = SinkBatch::new(records);
+        let started = Instant::now();
         loop {
             match self.setup.task.put(&batch) {
                 Ok(()) => break,
@@ -377,8 +388,16 @@ impl Driver {
             return Err(Error::Connector(failure));
         }
         next.finish(&mut self.current);
+        self.setup.metrics.put(batch.shared().len(), started.elapsed(), self.uncommitted());
         self.apply_rewinds();
         Ok(())
+    }
+
+    /// Records put whose offsets are not committed yet (`sink-record-active-count`), over the
+    /// partitions with a committed offset known.
+    fn uncommitted(&self) -> u64 {
+        let behind = self.current.iter().filter_map(|(tp, next)| self.committed.get(tp).map(|c| next - c));
+        behind.map(|n| n.max(0) as u64).sum()
     }
 
     /// Converts the `n`-th message of `slice`; `None` when it failed and `errors.tolerance=all`
@@ -583,7 +602,10 @@ impl Driver {
         if commit.is_empty() {
             return;
         }
-        match self.fetcher.commit(&commit) {
+        let started = Instant::now();
+        let outcome = self.fetcher.commit(&commit);
+        self.setup.metrics.committed(outcome.is_ok(), started.elapsed());
+        match outcome {
             Ok(()) => {
                 debug!(task = %self.setup.id, ?commit, "committed consumer offsets");
                 self.committed.extend(commit);

@@ -17,6 +17,7 @@
 //! delivery report marks it acknowledged by index (see `submitted`).
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -27,6 +28,7 @@ use crate::convert::{Converter, HeaderConverter};
 use crate::error::{Error, Result};
 use crate::errors::{ErrorReporter, Stage};
 use crate::kafka::producer::{is_queue_full, Delivered, DeliveryHandler, DeliveryReport, OutgoingRecord, Producer};
+use crate::metrics::TaskMetrics;
 use crate::offsets::OffsetStore;
 use crate::runtime::plugin::{ReportedError, SourceTask, SourceTaskContext};
 use crate::runtime::record::{SourceRecord, Unconvertible};
@@ -85,6 +87,8 @@ pub struct SourceTaskSetup {
     pub active_topics: crate::runtime::topics::TopicRecorder,
     /// The connector's transforms, applied to each polled batch before the converters.
     pub transforms: TransformChain,
+    /// Recorded once per batch; the producer's statistics go there too.
+    pub metrics: Arc<TaskMetrics>,
 }
 
 /// What a source record keeps outside the transform chain: where it came from, and the task's
@@ -117,11 +121,22 @@ pub struct TaskShared {
     acked: Mutex<Vec<(SourceRecord, Option<Delivered>)>>,
     failure: Mutex<Option<String>>,
     tolerate_errors: bool,
+    metrics: Option<Arc<TaskMetrics>>,
+    /// Records Kafka refused and `errors.tolerance=all` skipped: acknowledged, not written.
+    skipped_deliveries: AtomicU64,
 }
 
 impl TaskShared {
-    fn new(id: TaskId, worker_id: &str, tolerate_errors: bool, keeps_records: bool) -> Arc<Self> {
+    fn new(
+        id: TaskId,
+        worker_id: &str,
+        tolerate_errors: bool,
+        keeps_records: bool,
+        metrics: Option<Arc<TaskMetrics>>,
+    ) -> Arc<Self> {
         Arc::new(TaskShared {
+            metrics,
+            skipped_deliveries: AtomicU64::new(0),
             control: TaskControl::new(id, worker_id),
             submitted: Mutex::new(SubmittedRecords::default()),
             kept: Mutex::new(HashMap::new()),
@@ -141,6 +156,10 @@ impl TaskShared {
             // Kafka Connect with errors.tolerance=all: the failure is reported and the record
             // counts as done so that its offset can be committed.
             warn!(task = %self.control.id, "skipping a record Kafka rejected (errors.tolerance=all): {error}");
+            self.skipped_deliveries.fetch_add(1, Ordering::Relaxed);
+            if let Some(metrics) = &self.metrics {
+                metrics.errors.error(true);
+            }
             self.submitted.lock().expect("submitted lock").ack(ticket);
         } else {
             let mut failure = self.failure.lock().expect("failure lock");
@@ -173,11 +192,19 @@ impl DeliveryHandler for TaskShared {
             Err(e) => self.record_failed(ticket, e),
         }
     }
+
+    fn on_statistics(&self, statistics: &rdkafka::statistics::Statistics) {
+        if let Some(metrics) = &self.metrics {
+            crate::metrics::clients::record(metrics, statistics);
+        }
+    }
 }
 
 /// A running source task: its thread and its shared state.
 pub struct RunningSourceTask {
     pub shared: Arc<TaskShared>,
+    /// None for a task that could not be created.
+    pub metrics: Option<Arc<TaskMetrics>>,
     task: Option<Arc<dyn SourceTask>>,
     thread: Option<std::thread::JoinHandle<()>>,
     /// The thread calling the task's `stop`, once asked.
@@ -187,16 +214,18 @@ pub struct RunningSourceTask {
 impl RunningSourceTask {
     /// A task that could not even be created: no thread, FAILED with `trace`.
     pub fn failed(id: TaskId, worker_id: &str, trace: String) -> Self {
-        let shared = TaskShared::new(id, worker_id, false, false);
+        let shared = TaskShared::new(id, worker_id, false, false, None);
         shared.control.fail(trace);
-        RunningSourceTask { shared, task: None, thread: None, stop_call: None }
+        RunningSourceTask { shared, metrics: None, task: None, thread: None, stop_call: None }
     }
 
     /// Creates the task's producer and starts the task on a new thread.
     pub fn spawn(setup: SourceTaskSetup) -> Result<Self> {
         let keeps_records = setup.task.wants_commit_record();
         let tolerate_errors = setup.errors.tolerates_all();
-        let shared = TaskShared::new(setup.id.clone(), &setup.worker_id, tolerate_errors, keeps_records);
+        let metrics = Some(setup.metrics.clone());
+        let shared =
+            TaskShared::new(setup.id.clone(), &setup.worker_id, tolerate_errors, keeps_records, metrics.clone());
         shared.control.set_version(setup.task.version());
         let producer = Producer::new(&setup.bootstrap_servers, &setup.producer_settings, shared.clone())?;
         let task = Some(setup.task.clone());
@@ -205,7 +234,7 @@ impl RunningSourceTask {
             .name(format!("task-{}", setup.id))
             .spawn(move || Driver::new(setup, producer, thread_shared).run())
             .map_err(|e| Error::io("starting a task thread", e))?;
-        Ok(RunningSourceTask { shared, task, thread: Some(thread), stop_call: None })
+        Ok(RunningSourceTask { shared, metrics, task, thread: Some(thread), stop_call: None })
     }
 
     /// Asks the task to stop: flags the loop and calls the task's `stop` (which must unblock
@@ -251,6 +280,10 @@ struct Driver {
     unstored: HashMap<String, (serde_json::Value, serde_json::Value)>,
     last_flush: Instant,
     wants_records: bool,
+    /// Records submitted to the producer so far, and how many of them were acknowledged (or
+    /// failed) at the last count: for `source-record-write-*`.
+    submitted: u64,
+    written: u64,
 }
 
 impl Driver {
@@ -264,6 +297,8 @@ impl Driver {
             unstored: HashMap::new(),
             last_flush: Instant::now(),
             wants_records,
+            submitted: 0,
+            written: 0,
         }
     }
 
@@ -308,7 +343,13 @@ impl Driver {
                 self.send_unsent();
                 continue;
             }
-            let Some(batch) = self.setup.task.poll()? else { continue };
+            let started = Instant::now();
+            let Some(batch) = self.setup.task.poll()? else {
+                // Idle: acknowledgements still advance `source-record-write-*` and free memory.
+                self.release_acknowledged();
+                continue;
+            };
+            self.setup.metrics.polled(batch.len(), started.elapsed());
             self.convert_batch(batch)?;
             self.send_unsent();
             self.release_acknowledged();
@@ -321,7 +362,15 @@ impl Driver {
     /// `offset.flush.interval.ms` (60 s by default), which at a million records a second is
     /// tens of gigabytes.
     fn release_acknowledged(&mut self) {
-        let released = self.shared.submitted.lock().expect("submitted lock").committable();
+        let mut submitted = self.shared.submitted.lock().expect("submitted lock");
+        let released = submitted.committable();
+        let pending = submitted.pending();
+        drop(submitted);
+        // Kafka counts a record written once acknowledged, and a skipped one not at all.
+        let skipped = self.shared.skipped_deliveries.load(Ordering::Relaxed);
+        let written = self.submitted - pending as u64 - skipped;
+        self.setup.metrics.written(written - self.written, pending);
+        self.written = written;
         for (partition, offset) in released {
             self.unstored.insert(partition.to_string(), (partition, offset));
         }
@@ -353,6 +402,7 @@ impl Driver {
         let mut submitted = self.shared.submitted.lock().expect("submitted lock");
         let mut kept = self.wants_records.then(|| self.shared.kept.lock().expect("kept lock"));
         self.unsent.reserve(converted.len());
+        self.submitted += converted.len() as u64;
         for ((outgoing, partition, offset), keep) in converted {
             let ticket = submitted.submit(&partition, offset);
             if let (Some(kept), Some(record)) = (kept.as_mut(), keep) {
@@ -593,7 +643,10 @@ impl Driver {
             return Ok(());
         }
         let offsets: Vec<_> = self.unstored.values().map(|(p, o)| (p.clone(), Some(o.clone()))).collect();
-        match self.setup.offset_store.put(&self.setup.id.connector, &offsets) {
+        let started = Instant::now();
+        let stored = self.setup.offset_store.put(&self.setup.id.connector, &offsets);
+        self.setup.metrics.committed(stored.is_ok(), started.elapsed());
+        match stored {
             Ok(()) => {
                 debug!(task = %self.setup.id, partitions = offsets.len(), "committed source offsets");
                 self.unstored.clear();

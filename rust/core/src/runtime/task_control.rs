@@ -21,6 +21,30 @@ impl std::fmt::Display for TaskId {
     }
 }
 
+/// Time spent in each state since the task was created, for Kafka's `running-ratio` and
+/// `pause-ratio` (its `StateTracker`: shares of the task's whole life, not of a window).
+struct StateTimes {
+    created: Instant,
+    state: State,
+    since: Instant,
+    running: Duration,
+    paused: Duration,
+}
+
+impl StateTimes {
+    fn enter(&mut self, state: State) {
+        let now = Instant::now();
+        let spent = now - self.since;
+        match self.state {
+            State::Running => self.running += spent,
+            State::Paused => self.paused += spent,
+            _ => {}
+        }
+        self.state = state;
+        self.since = now;
+    }
+}
+
 #[derive(Default)]
 struct Flags {
     stopping: bool,
@@ -36,6 +60,7 @@ pub struct TaskControl {
     status: Mutex<Status>,
     flags: Mutex<Flags>,
     wake: Condvar,
+    times: Mutex<StateTimes>,
 }
 
 impl TaskControl {
@@ -47,6 +72,13 @@ impl TaskControl {
             status: Mutex::new(Status::new(State::Unassigned, worker_id)),
             flags: Mutex::new(Flags::default()),
             wake: Condvar::new(),
+            times: Mutex::new(StateTimes {
+                created: Instant::now(),
+                state: State::Unassigned,
+                since: Instant::now(),
+                running: Duration::ZERO,
+                paused: Duration::ZERO,
+            }),
         }
     }
 
@@ -69,7 +101,22 @@ impl TaskControl {
         let mut status = self.status.lock().expect("status lock");
         if status.state != State::Failed {
             *status = Status::new(state, &self.worker_id).with_version(self.version());
+            self.times.lock().expect("times lock").enter(state);
         }
+    }
+
+    /// The shares of the task's life spent running and paused (`running-ratio`, `pause-ratio`).
+    pub fn state_ratios(&self) -> (f64, f64) {
+        let times = self.times.lock().expect("times lock");
+        let now = Instant::now();
+        let life = (now - times.created).as_secs_f64();
+        if life == 0.0 {
+            return (0.0, 0.0);
+        }
+        let current = now - times.since;
+        let running = times.running + if times.state == State::Running { current } else { Duration::ZERO };
+        let paused = times.paused + if times.state == State::Paused { current } else { Duration::ZERO };
+        (running.as_secs_f64() / life, paused.as_secs_f64() / life)
     }
 
     /// RUNNING or PAUSED, as the pause flag says.
@@ -83,6 +130,7 @@ impl TaskControl {
         // Trimmed: a traceback's last newline would put the `task=` context on a line of its own.
         error!(task = %self.id, "task failed: {}", trace.trim_end());
         *self.status.lock().expect("status lock") = Status::failed(&self.worker_id, trace).with_version(self.version());
+        self.times.lock().expect("times lock").enter(State::Failed);
     }
 
     /// Logs a failure of the task's `stop` or `close` (`method`). A task that already FAILED (its

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::errors::{DeadLetterQueue, ErrorReporter};
 use crate::kafka::cluster::ClusterClient;
 use crate::kafka::consumer::ConsumerSetup;
+use crate::metrics::{Reading, TaskKind, TaskMetrics, WorkerMetrics};
 use crate::offsets::OffsetStore;
 use crate::runtime::connector_config::{ConnectorConfig, SinkConfig};
 use crate::runtime::plugin::{
@@ -81,6 +82,14 @@ impl RunningTask {
         }
     }
 
+    /// The task's metrics; none for a task that could not be created.
+    fn metrics(&self) -> Option<&Arc<TaskMetrics>> {
+        match self {
+            RunningTask::Source(task) => task.metrics.as_ref(),
+            RunningTask::Sink(task) => task.metrics.as_ref(),
+        }
+    }
+
     fn begin_stop(&mut self) {
         match self {
             RunningTask::Source(task) => task.begin_stop(),
@@ -126,6 +135,8 @@ struct Inner {
     /// Distributed mode: connectors' reconfiguration requests go to the herder, which publishes
     /// their new task configs through the leader, instead of restarting tasks here.
     reconfiguration_handler: OnceLock<ReconfigurationHandler>,
+    /// Startups and rebalances; each task keeps its own metrics.
+    metrics: Arc<WorkerMetrics>,
 }
 
 /// Takes a connector's request for task reconfiguration (its name).
@@ -144,13 +155,14 @@ impl Worker {
         let topics = Arc::new(TopicTracker::new(config.topic_tracking_enable));
         let inner = Arc::new(Inner {
             topics,
-            config,
             loader,
             offsets,
             connectors: Mutex::new(BTreeMap::new()),
             reconfigure: Mutex::new(tx),
             cluster: OnceLock::new(),
             reconfiguration_handler: OnceLock::new(),
+            metrics: Arc::new(WorkerMetrics::new(config.metrics_enabled)),
+            config,
         });
         let weak = Arc::downgrade(&inner);
         std::thread::Builder::new()
@@ -193,6 +205,82 @@ impl Worker {
             Some((_, client)) => client.reachable(timeout),
             None => Ok(()),
         }
+    }
+
+    /// The worker's own metrics (startups, rebalances), which the distributed herder feeds.
+    pub fn worker_metrics(&self) -> &Arc<WorkerMetrics> {
+        &self.inner.metrics
+    }
+
+    /// Every metric of this worker and of the connectors and tasks it runs now (Kafka Connect's
+    /// groups and names, see `metrics`); empty with `ferroconnect.metrics.enabled=false`.
+    pub fn metrics(&self) -> Vec<Reading> {
+        use crate::metrics::{CONNECTOR_GROUP, WORKER_GROUP};
+        let mut out = Vec::new();
+        if !self.inner.metrics.enabled() {
+            return out;
+        }
+        let distributed = self.inner.reconfiguration_handler.get().is_some();
+        let connectors = self.lock();
+        let mut connector_count = 0;
+        let mut task_count = 0;
+        for (name, entry) in connectors.iter() {
+            let kind = entry.connector.as_ref().or(entry.factory.as_ref()).map(|c| c.kind());
+            // A standalone worker runs every connector it has; a distributed one those assigned.
+            if entry.instance_assigned || !distributed {
+                connector_count += 1;
+                let status = entry.status.lock().expect("status lock").clone();
+                let class = entry.config.get("connector.class").map_or("", String::as_str);
+                let version = status.version.clone().unwrap_or_default();
+                let kind = kind.map_or("unknown", |k| k.as_str());
+                let state = state_name(status.state);
+                let infos = [
+                    ("connector-class", "connector_class", class),
+                    ("connector-version", "connector_version", version.as_str()),
+                    ("connector-type", "connector_type", kind),
+                    ("status", "status", state.as_str()),
+                ];
+                for (metric, tag, value) in infos {
+                    let tags = [("connector", name.as_str()), (tag, value)];
+                    out.push(Reading::new(CONNECTOR_GROUP, metric, &tags, 1.0));
+                }
+            }
+            let mut states = Vec::with_capacity(entry.tasks.len());
+            for (index, task) in &entry.tasks {
+                task_count += 1;
+                let state = task.control().status().state;
+                states.push(state);
+                let id = TaskId { connector: name.clone(), task: *index };
+                let mut tags = crate::metrics::task_tags(&id);
+                tags.insert("status".into(), state_name(state));
+                out.push(Reading { group: crate::metrics::task::TASK_GROUP, name: "status", tags, value: 1.0 });
+                let ratio = task.control().state_ratios();
+                let tags = crate::metrics::task_tags(&id);
+                let g = crate::metrics::task::TASK_GROUP;
+                out.push(Reading { group: g, name: "running-ratio", tags: tags.clone(), value: ratio.0 });
+                out.push(Reading { group: g, name: "pause-ratio", tags, value: ratio.1 });
+                if let Some(metrics) = task.metrics() {
+                    metrics.readings(&mut out);
+                }
+            }
+            if !entry.tasks.is_empty() {
+                let tag = [("connector", name.as_str())];
+                let count = |state: State| states.iter().filter(|s| **s == state).count() as f64;
+                let g = WORKER_GROUP;
+                out.push(Reading::new(g, "connector-total-task-count", &tag, entry.tasks.len() as f64));
+                out.push(Reading::new(g, "connector-running-task-count", &tag, count(State::Running)));
+                out.push(Reading::new(g, "connector-paused-task-count", &tag, count(State::Paused)));
+                out.push(Reading::new(g, "connector-failed-task-count", &tag, count(State::Failed)));
+                out.push(Reading::new(g, "connector-unassigned-task-count", &tag, count(State::Unassigned)));
+                out.push(Reading::new(g, "connector-destroyed-task-count", &tag, count(State::Destroyed)));
+                out.push(Reading::new(g, "connector-restarting-task-count", &tag, count(State::Restarting)));
+            }
+        }
+        drop(connectors);
+        out.push(Reading::new(WORKER_GROUP, "connector-count", &[], f64::from(connector_count)));
+        out.push(Reading::new(WORKER_GROUP, "task-count", &[], f64::from(task_count)));
+        self.inner.metrics.readings(&mut out);
+        out
     }
 
     /// The worker's settings.
@@ -621,15 +709,18 @@ impl Worker {
         let connector = match self.inner.loader.load_connector(&class) {
             Ok(connector) => connector,
             Err(e) => {
+                self.inner.metrics.connector_started(false);
                 self.fail_connector(entry, e.to_string());
                 return false;
             }
         };
         let context = self.connector_context(name, entry.status.clone());
         if let Err(e) = self.resolved(&entry.config).and_then(|config| connector.start(&config, context)) {
+            self.inner.metrics.connector_started(false);
             self.fail_connector(entry, e.to_string());
             return false;
         }
+        self.inner.metrics.connector_started(true);
         let state = if entry.target == TargetState::Paused { State::Paused } else { State::Running };
         *entry.status.lock().expect("status lock") =
             Status::new(state, worker_id).with_version(Some(connector.version()));
@@ -698,16 +789,22 @@ impl Worker {
         let factory = self.task_factory(entry);
         // A class that cannot be loaded: the task shows FAILED; its kind is then unknown.
         let kind = factory.as_ref().map_or(ConnectorKind::Source, |c| c.kind());
+        let enabled = self.inner.metrics.enabled();
         let spawned = factory.and_then(|connector| match kind {
-            ConnectorKind::Source => self
-                .source_task_setup(&id, &connector, entry, task_config)
-                .and_then(RunningSourceTask::spawn)
-                .map(RunningTask::Source),
-            ConnectorKind::Sink => self
-                .sink_task_setup(&id, &connector, entry, task_config)
-                .and_then(RunningSinkTask::spawn)
-                .map(RunningTask::Sink),
+            ConnectorKind::Source => {
+                let metrics = Arc::new(TaskMetrics::new(id.clone(), TaskKind::Source, enabled));
+                self.source_task_setup(&id, &connector, entry, task_config, metrics)
+                    .and_then(RunningSourceTask::spawn)
+                    .map(RunningTask::Source)
+            }
+            ConnectorKind::Sink => {
+                let metrics = Arc::new(TaskMetrics::new(id.clone(), TaskKind::Sink, enabled));
+                self.sink_task_setup(&id, &connector, entry, task_config, metrics)
+                    .and_then(RunningSinkTask::spawn)
+                    .map(RunningTask::Sink)
+            }
         });
+        self.inner.metrics.task_started(spawned.is_ok());
         match spawned {
             Ok(running) => {
                 if entry.target == TargetState::Paused {
@@ -729,6 +826,7 @@ impl Worker {
         connector: &Arc<dyn Connector>,
         entry: &ConnectorEntry,
         task_config: Config,
+        metrics: Arc<TaskMetrics>,
     ) -> Result<SinkTaskSetup> {
         let worker = &self.inner.config;
         let connector_config = self.resolved(&entry.config)?;
@@ -738,6 +836,11 @@ impl Worker {
         let task = Arc::from(connector.create_sink_task()?);
         let mut consumer_settings = worker.prefixed("consumer.");
         consumer_settings.extend(prefixed(&connector_config, "consumer.override."));
+        if metrics.enabled() {
+            consumer_settings
+                .entry("statistics.interval.ms".into())
+                .or_insert_with(|| crate::metrics::clients::STATISTICS_INTERVAL_MS.into());
+        }
         let max_batch = match consumer_settings.get("max.poll.records") {
             Some(v) => v.trim().parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
                 Error::config("consumer.max.poll.records", format!("expected a positive integer, got {v:?}"))
@@ -770,7 +873,7 @@ impl Worker {
             names: ["key.converter", "value.converter", "header.converter"]
                 .map(|k| self.converter_class(&connector_config, k)),
         };
-        let errors = Arc::new(ErrorReporter::new(id.clone(), parsed.errors, dlq));
+        let errors = Arc::new(ErrorReporter::new(id.clone(), parsed.errors, dlq, metrics.clone()));
         transforms.set_retry(errors.clone());
         Ok(SinkTaskSetup {
             id: id.clone(),
@@ -784,7 +887,9 @@ impl Worker {
                 settings: consumer_settings,
                 subscription: parsed.subscription,
                 queue_capacity: max_batch * 2,
+                statistics: Some(crate::metrics::clients::task_statistics(&metrics)),
             },
+            metrics,
             converters,
             transforms,
             errors,
@@ -801,6 +906,7 @@ impl Worker {
         connector: &Arc<dyn Connector>,
         entry: &ConnectorEntry,
         task_config: Config,
+        metrics: Arc<TaskMetrics>,
     ) -> Result<SourceTaskSetup> {
         let worker = &self.inner.config;
         let connector_config = self.resolved(&entry.config)?;
@@ -811,9 +917,14 @@ impl Worker {
         let mut producer_settings = worker.prefixed("producer.");
         producer_settings.insert("client.id".into(), format!("connector-producer-{}-{}", id.connector, id.task));
         producer_settings.extend(prefixed(&connector_config, "producer.override."));
+        if metrics.enabled() {
+            producer_settings
+                .entry("statistics.interval.ms".into())
+                .or_insert_with(|| crate::metrics::clients::STATISTICS_INTERVAL_MS.into());
+        }
         let reader: Arc<dyn OffsetReader> =
             Arc::new(ConnectorOffsets { connector: id.connector.clone(), store: self.inner.offsets.clone() });
-        let errors = Arc::new(ErrorReporter::new(id.clone(), parsed.error_settings(), None));
+        let errors = Arc::new(ErrorReporter::new(id.clone(), parsed.error_settings(), None, metrics.clone()));
         transforms.set_retry(errors.clone());
         Ok(SourceTaskSetup {
             id: id.clone(),
@@ -833,6 +944,7 @@ impl Worker {
             errors,
             converter_classes: ["key.converter", "value.converter", "header.converter"]
                 .map(|k| self.converter_class(&connector_config, k)),
+            metrics,
         })
     }
 
@@ -961,6 +1073,11 @@ fn set_running_state(entry: &mut ConnectorEntry, state: State) {
     if matches!(status.state, State::Running | State::Paused) {
         status.state = state;
     }
+}
+
+/// A state as Kafka's status metrics name it: lower case.
+fn state_name(state: State) -> String {
+    format!("{state:?}").to_lowercase()
 }
 
 fn not_found(name: &str) -> Error {

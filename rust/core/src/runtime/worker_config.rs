@@ -24,6 +24,8 @@ pub struct WorkerConfig {
     /// `topic.tracking.enable` / `topic.tracking.allow.reset` (KIP-558).
     pub topic_tracking_enable: bool,
     pub topic_tracking_allow_reset: bool,
+    /// `ferroconnect.metrics.enabled` (ours, default true): whether tasks record metrics.
+    pub metrics_enabled: bool,
     /// Every key as given, for converter settings and client prefixes.
     pub props: Config,
 }
@@ -43,6 +45,7 @@ impl WorkerConfig {
             config_providers: ConfigProviders::from_worker_props(&props)?,
             topic_tracking_enable: boolean(&props, "topic.tracking.enable", true)?,
             topic_tracking_allow_reset: boolean(&props, "topic.tracking.allow.reset", true)?,
+            metrics_enabled: boolean(&props, crate::metrics::ENABLED_KEY, true)?,
             props,
         })
     }
