@@ -193,7 +193,7 @@ def test_errant_record_reports_are_captured() -> None:
                 if record.value == "bad":
                     reporter.report(record, ValueError(f"cannot store {record.value!r}")).result(timeout=5)
 
-    with SinkTaskHarness(Reporting, {"errors.log.enable": "true"}) as harness:
+    with SinkTaskHarness(Reporting, {"errors.log.enable": "true", "errors.tolerance": "all"}) as harness:
         harness.open([TP0])
         bad = sink_record("t", 0, 1, "bad")
         harness.put([sink_record("t", 0, 0, "good"), bad])
@@ -202,6 +202,15 @@ def test_errant_record_reports_are_captured() -> None:
     assert report.record is bad
     assert report.error_class == "builtins.ValueError"
     assert report.message == "cannot store 'bad'"
+
+    # Without errors.tolerance=all a report fails the task once put() returns, as in the runtime.
+    with SinkTaskHarness(Reporting, {"errors.log.enable": "true"}) as harness:
+        harness.open([TP0])
+        with pytest.raises(
+            fc.ConnectError, match=r"Tolerance exceeded in error handler: put\(\) reported t-0@3"
+        ):
+            harness.put([sink_record("t", 0, 3, "bad")])
+        assert harness.current_offsets == {}
 
     class Asking(fc.SinkTask):
         def put(self, records: list[fc.SinkRecord]) -> None:

@@ -18,7 +18,7 @@ from ferroconnect import _core
 from ferroconnect._core import SinkRecord
 from ferroconnect._plugins import AsyncRunner
 from ferroconnect.connector import SinkTask, TopicPartition
-from ferroconnect.errors import DataError
+from ferroconnect.errors import ConnectError, DataError
 
 PartitionLike = TopicPartition | tuple[str, int]
 
@@ -156,6 +156,8 @@ class SinkTaskHarness:
 
         Raises:
             ValueError: A record of a partition not assigned (the runtime never hands one).
+            ConnectError: ``put`` reported an errant record and ``errors.tolerance`` is not ``all``
+                (the runtime then fails the task).
         """
         batch = list(records)
         for record in batch:
@@ -167,7 +169,19 @@ class SinkTaskHarness:
         for record in batch:
             # Known before put(), which may report them.
             self._fed[(record.topic, record.kafka_partition, record.kafka_offset)] = record
+        reported = len(self.reports)
         self._call(self.task.put, batch)
+        if (
+            len(self.reports) > reported
+            and self.config.get("errors.tolerance", "none").strip().lower() != "all"
+        ):
+            # As the runtime: a report beyond errors.tolerance fails the task once put() returns.
+            first = self.reports[reported]
+            raise ConnectError(
+                "Tolerance exceeded in error handler: put() reported "
+                f"{first.topic}-{first.partition}@{first.offset} ({first.error_class}: {first.message}) "
+                "under errors.tolerance=none; the runtime fails the task"
+            )
         for record in batch:
             self.current_offsets[TopicPartition(record.topic, record.kafka_partition)] = (
                 record.kafka_offset + 1
