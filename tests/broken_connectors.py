@@ -81,3 +81,44 @@ class EmptyBatchSinkTask(fc.SinkTask):
 
     def stop(self) -> None:
         raise RuntimeError("connection already closed")
+
+
+class BadBatchSource(fc.SourceConnector):
+    """Breaks: config-def (config() is not a ConfigDef), poll-batch (poll returns one record, not a list)."""
+
+    def config(self) -> Any:
+        return {"topic": "the topic"}
+
+    def start(self, config: dict[str, str]) -> None:
+        self.settings = config
+
+    def task_class(self) -> type[fc.SourceTask]:
+        return BadBatchTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [self.settings]
+
+
+class BadBatchTask(fc.SourceTask):
+    def poll(self) -> Any:
+        return fc.SourceRecord({"p": 0}, {"o": 0}, "t", value="v")
+
+
+class UnstartableSource(BadBatchSource):
+    """Breaks: task-start (the task cannot connect)."""
+
+    config_def = fc.ConfigDef()
+
+    def config(self) -> fc.ConfigDef:
+        return self.config_def
+
+    def task_class(self) -> type[fc.SourceTask]:
+        return UnstartableTask
+
+
+class UnstartableTask(fc.SourceTask):
+    def start(self, config: dict[str, str]) -> None:
+        raise ConnectionError("database at db:5432 refused the connection")
+
+    def poll(self) -> list[fc.SourceRecord] | None:
+        return None

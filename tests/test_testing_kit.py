@@ -306,6 +306,38 @@ def test_broken_sinks_and_configs_are_caught() -> None:
     }
 
 
+def test_batches_config_defs_and_task_starts_are_checked() -> None:
+    assert _messages(check_connector(broken_connectors.BadBatchSource, {})) == {
+        "config-def": ["config() returned dict, not a ferroconnect.ConfigDef"],
+        "poll-batch": [
+            "poll() failed: DataError: poll() must return a list of SourceRecord or None, "
+            "not <class 'ferroconnect._core.SourceRecord'>"
+        ],
+    }
+    assert _messages(check_connector(broken_connectors.UnstartableSource, {})) == {
+        "task-start": [
+            "UnstartableTask.start(task_configs(1)[0]) raised ConnectionError: "
+            "database at db:5432 refused the connection"
+        ]
+    }
+
+
+def test_every_rule_is_broken_by_one_of_the_broken_connectors() -> None:
+    """The broken connectors of the tests above, together, break every rule of RULES."""
+    broken = [
+        (broken_connectors.BrokenSource, {"topic": "t", "path": "/data"}),
+        (broken_connectors.BrokenSource, {"path": "/data"}),
+        (broken_connectors.BrokenSink, {"topics": "t"}),
+        (broken_connectors.EmptyBatchSink, {"topics": "t"}),
+        (broken_connectors.BadBatchSource, {}),
+        (broken_connectors.UnstartableSource, {}),
+        (file_stream.FileStreamSource, {"topic": "a,b"}),
+        (dict, {}),
+    ]
+    caught = {v.rule for cls, config in broken for v in check_connector(cls, config, stop_timeout=1.0)}  # type: ignore[arg-type]
+    assert caught == set(RULES)
+
+
 def test_stop_during_poll_sees_a_poll_that_waits_on_an_event() -> None:
     class Waiting(fc.SourceTask):
         def start(self, config: dict[str, str]) -> None:
