@@ -93,6 +93,7 @@ def test_the_view_is_an_ipywidget_when_ipywidgets_is_importable(monkeypatch: pyt
         def __init__(self, value: str) -> None:
             self.value = value
 
+    monkeypatch.setattr(live, "in_notebook", lambda: True)
     monkeypatch.setitem(sys.modules, "ipywidgets", types.SimpleNamespace(HTML=HTML))
     monkeypatch.setattr("IPython.display.display", lambda obj, **kw: shown.append(obj))
     worker = FakeWorker()
@@ -118,6 +119,7 @@ def test_without_ipywidgets_the_view_is_html_updated_in_place(monkeypatch: pytes
         updates.append(obj.data)
         return Handle()
 
+    monkeypatch.setattr(live, "in_notebook", lambda: True)
     monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import fails
     monkeypatch.setattr("IPython.display.display", display)
     view = live.LiveView(FakeWorker(), ["out"], interval=0.05)
@@ -127,6 +129,18 @@ def test_without_ipywidgets_the_view_is_html_updated_in_place(monkeypatch: pytes
     view.stop()
     assert len(updates) >= 3, "the view's thread did not refresh"
     assert all("<td>out</td>" in u and "<td>in</td>" not in u for u in updates)
+
+
+def test_outside_a_notebook_nothing_is_displayed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        "IPython.display.display", lambda *a, **kw: pytest.fail("displayed outside a notebook")
+    )
+    assert not live.in_notebook()
+    view = live.LiveView(FakeWorker(), interval=60)
+    assert [r.records_out for r in view.refresh()] == [100, None, 80]
+    # The second refresh: no record since the first, so 0 records/s (not Kafka's windowed rate).
+    assert repr(view).splitlines()[0] == "in[0] RUNNING in=120.0 out=100.0 rate=0.0"
+    view.stop()
 
 
 def test_wait_for_state_shows_progress_in_a_notebook(

@@ -3,7 +3,8 @@ while the worker runs; and the progress line of long waits (``Worker.wait_for_st
 
 Output goes to one display area updated in place: an ``ipywidgets.HTML`` when ipywidgets is
 importable, else an IPython display handle (``display(..., display_id=True)`` then ``update``).
-Outside IPython nothing is displayed; :attr:`LiveView.rows` and ``repr`` still work.
+Outside a Jupyter kernel (a script, the IPython terminal) nothing is displayed; :attr:`LiveView.rows`
+and ``repr`` still work.
 """
 
 from __future__ import annotations
@@ -133,11 +134,11 @@ class Display:
     an IPython display handle."""
 
     def __init__(self, html: str) -> None:
-        """Shows ``html`` (in IPython; elsewhere only keeps it)."""
+        """Shows ``html`` (in a Jupyter kernel; elsewhere only keeps it)."""
         self.html = html
         self._widget: Any = None
         self._handle: Any = None
-        self._ipython: Any = _optional("IPython.display")
+        self._ipython: Any = _optional("IPython.display") if in_notebook() else None
         if self._ipython is None:
             return
         widgets: Any = _optional("ipywidgets")
@@ -239,6 +240,7 @@ class WaitProgress:
         self._what = what
         self._timeout = timeout
         self._start = time.monotonic()
+        # Outside a notebook nothing is shown, and the line is not even formatted.
         self._display = Display(self._line("starting")) if in_notebook() else None
 
     def update(self, states: str) -> None:
