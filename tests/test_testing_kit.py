@@ -338,6 +338,35 @@ def test_every_rule_is_broken_by_one_of_the_broken_connectors() -> None:
     assert caught == set(RULES)
 
 
+class UntrackedSource(fc.SourceConnector):
+    """Emits the same records after every start, without offsets: nothing to resume from."""
+
+    def start(self, config: dict[str, str]) -> None:
+        self.settings = config
+
+    def task_class(self) -> type[fc.SourceTask]:
+        return UntrackedTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [self.settings]
+
+
+class UntrackedTask(fc.SourceTask):
+    def start(self, config: dict[str, str]) -> None:
+        self.stopping = threading.Event()
+
+    def poll(self) -> list[fc.SourceRecord] | None:
+        self.stopping.wait(0.01)
+        return [fc.SourceRecord(None, None, "t", value="tick")]  # type: ignore[arg-type]
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+
+def test_records_without_offsets_are_not_expected_to_resume() -> None:
+    assert check_connector(UntrackedSource, {}) == []
+
+
 def test_stop_during_poll_sees_a_poll_that_waits_on_an_event() -> None:
     class Waiting(fc.SourceTask):
         def start(self, config: dict[str, str]) -> None:
