@@ -64,6 +64,8 @@ class ToCents(fc.Transformation[fc.SinkRecord]):
 class OrdersSource(fc.SourceConnector):
     """One task emitting ``ORDERS`` orders to ``topic``; every third has an email, every fifth is a test."""
 
+    config_def = fc.ConfigDef().define("topic", fc.Type.STRING, importance=fc.Importance.HIGH, doc="Topic.")
+
     def start(self, config: dict[str, str]) -> None:
         self.settings = config
 
@@ -77,15 +79,20 @@ class OrdersSource(fc.SourceConnector):
 class OrdersTask(fc.SourceTask):
     def start(self, config: dict[str, str]) -> None:
         self.topic = config["topic"]
-        self.sent = False
+        # Resume after the last order whose offset was committed (a restart sends no order twice).
+        saved = self.context.offset_storage_reader.offset({"orders": 1})
+        self.next_id = saved["id"] + 1 if saved else 0
         self.stopping = threading.Event()
 
     def poll(self) -> list[fc.SourceRecord] | None:
-        if self.sent:
+        if self.next_id >= ORDERS:
             self.stopping.wait(0.1)
             return None
-        self.sent = True
-        return [fc.SourceRecord({"orders": 1}, {"id": i}, self.topic, value=order(i)) for i in range(ORDERS)]
+        first, self.next_id = self.next_id, ORDERS
+        return [
+            fc.SourceRecord({"orders": 1}, {"id": i}, self.topic, value=order(i))
+            for i in range(first, ORDERS)
+        ]
 
     def stop(self) -> None:
         self.stopping.set()

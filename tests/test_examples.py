@@ -47,3 +47,15 @@ def test_quickstart_notebook_runs_on_a_real_kernel() -> None:
         if o.get("output_type") == "execute_result" and "text/html" in o.get("data", {})
     ]
     assert any("RUNNING" in h and "<table>" in h for h in html)
+    # The live view (HTML updated in place: ipywidgets is not a test dependency) ends with the
+    # totals of both tasks, refreshed once more when the worker closed; the wait's progress line
+    # ends with its outcome.
+    displayed = [
+        o["data"]["text/html"]
+        for o in outputs
+        if o.get("output_type") == "display_data" and "text/html" in o.get("data", {})
+    ]
+    assert "[('lines-in', 'RUNNING', 1000.0), ('lines-out', 'RUNNING', 1000.0)]" in text
+    [view] = [h for h in displayed if "records/s" in h]
+    assert "(stopped)" in view and view.count("<td style='text-align:right'>1,000</td>") == 4
+    assert any(h.startswith("waiting for lines-out to be RUNNING: RUNNING, tasks RUNNING") for h in displayed)

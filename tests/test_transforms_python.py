@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import ferroconnect as fc
-import ferroconnect.testing
+import ferroconnect.connector_utils
+import ferroconnect.testing.transforms
 import ferroconnect.transform
 import pytest
 from ferroconnect import _plugins
@@ -63,7 +64,7 @@ class IsOdd(fc.Predicate):
 
 
 def test_docstring_examples_run() -> None:
-    for module in (ferroconnect.transform, ferroconnect.testing):
+    for module in (ferroconnect.transform, ferroconnect.testing.transforms, ferroconnect.connector_utils):
         failed, attempted = doctest.testmod(module)
         assert attempted > 0 and failed == 0, module.__name__
 

@@ -52,6 +52,7 @@ from ferroconnect.connector import (
     SourceTask,
     TopicPartition,
 )
+from ferroconnect.connector_utils import ConnectorUtils
 from ferroconnect.embedded import EmbeddedKafka
 from ferroconnect.errors import (
     ConfigError,
@@ -76,6 +77,7 @@ __all__ = [
     "ConnectorContext",
     "ConnectorStatus",
     "ConnectorTransactionBoundaries",
+    "ConnectorUtils",
     "Converter",
     "DataError",
     "Date",

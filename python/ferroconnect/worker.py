@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Any, TypedDict, cast
 
 from ferroconnect import _core, _logging, _plugins, embedded
+from ferroconnect.live import LiveView, WaitProgress
 
 #: Converters of an in-process worker unless given: schemaless JSON would need the JsonConverter;
 #: strings are Kafka Connect's simplest converter and what the FileStream examples use.
@@ -108,6 +109,7 @@ class Worker:
         if props.get("plugin.path"):
             _plugins.add_plugin_path(props["plugin.path"])
         self._worker = _core.Worker(props, rest="listeners" in props, distributed=distributed)
+        self._views: list[LiveView] = []
 
     @property
     def rest_url(self) -> str | None:
@@ -193,24 +195,44 @@ class Worker:
     def wait_for_state(
         self, name: str, state: str = "RUNNING", tasks: int | None = None, timeout: float = 30.0
     ) -> ConnectorStatus:
-        """Waits until the connector (and ``tasks`` tasks, if given) are in ``state``.
+        """Waits until the connector (and ``tasks`` tasks, if given) are in ``state``. In a
+        notebook, a progress line shows the states meanwhile, then the outcome.
 
         Raises:
             TimeoutError: Not reached in time; the message holds the last status.
         """
+        progress = WaitProgress(f"waiting for {name} to be {state}", timeout)
         deadline = time.monotonic() + timeout
         while True:
             status = self.status(name)
             task_states = status.task_states
             ok = status.state == state and all(s == state for s in task_states)
             if ok and (tasks is None or len(task_states) == tasks):
+                progress.done(f"{status.state}, tasks {' '.join(task_states) or 'none'}")
                 return status
             if time.monotonic() > deadline:
+                progress.done(f"timed out: {status.state}, tasks {' '.join(task_states) or 'none'}")
                 raise TimeoutError(f"{name} did not reach {state}: {dict(status)}")
+            progress.update(f"{status.state}, tasks {' '.join(task_states) or 'none yet'}")
             time.sleep(0.02)
 
+    def live(self, *names: str, interval: float = 1.0) -> LiveView:
+        """A live view of the tasks (state, records/s, totals, last error), refreshed every
+        ``interval`` seconds until ``view.stop()`` or :meth:`close`. In a notebook it shows as an
+        ipywidget when ipywidgets is installed, else as HTML updated in place.
+
+        Args:
+            names: Connectors to show; all of this worker's by default.
+            interval: Seconds between refreshes.
+        """
+        view = LiveView(self, names or None, interval)
+        self._views.append(view)
+        return view
+
     def close(self) -> None:
-        """Stops every connector gracefully (acknowledged offsets are committed)."""
+        """Stops every connector gracefully (acknowledged offsets are committed) and the live views."""
+        for view in self._views:
+            view.stop()
         self._worker.shutdown()
 
     def __enter__(self) -> Worker:

@@ -21,6 +21,7 @@ mod records;
 mod sink;
 mod sink_record;
 mod source;
+mod testing;
 mod transforms;
 mod worker;
 
@@ -37,5 +38,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     cli::register(m)?;
     logging::register(m)?;
     transforms::register(m)?;
+    testing::register(m)?;
     Ok(())
 }

@@ -21,17 +21,17 @@ use crate::failure::{call, traceback_text};
 use crate::sink_record::{core_record, py_batch, topic_partition_class, PySinkRecord};
 use crate::source::config_dict;
 
-fn py_partitions<'py>(py: Python<'py>, partitions: &[TopicPartition]) -> PyResult<Bound<'py, PyList>> {
+pub(crate) fn py_partitions<'py>(py: Python<'py>, partitions: &[TopicPartition]) -> PyResult<Bound<'py, PyList>> {
     let class = topic_partition_class(py)?;
     PyList::new(py, partitions.iter().map(|tp| class.call1((&tp.topic, tp.partition))).collect::<PyResult<Vec<_>>>()?)
 }
 
-fn core_partition(obj: &Bound<'_, PyAny>) -> PyResult<TopicPartition> {
+pub(crate) fn core_partition(obj: &Bound<'_, PyAny>) -> PyResult<TopicPartition> {
     let (topic, partition): (String, i32) = obj.extract()?;
     Ok(TopicPartition::new(topic, partition))
 }
 
-fn py_offsets<'py>(py: Python<'py>, offsets: &SinkOffsets) -> PyResult<Bound<'py, PyDict>> {
+pub(crate) fn py_offsets<'py>(py: Python<'py>, offsets: &SinkOffsets) -> PyResult<Bound<'py, PyDict>> {
     let class = topic_partition_class(py)?;
     let dict = PyDict::new(py);
     for (tp, offset) in offsets {
@@ -119,8 +119,8 @@ impl SinkTask for PySinkTask {
 /// `SinkTask.context`: Kafka Connect's `SinkTaskContext`.
 #[pyclass(name = "SinkTaskContext", module = "ferroconnect._core", frozen)]
 pub struct PySinkTaskContext {
-    config: ferroconnect_core::runtime::plugin::Config,
-    control: Arc<dyn SinkControl>,
+    pub(crate) config: ferroconnect_core::runtime::plugin::Config,
+    pub(crate) control: Arc<dyn SinkControl>,
 }
 
 fn partitions_arg(partitions: &Bound<'_, PyTuple>) -> PyResult<Vec<TopicPartition>> {

@@ -372,9 +372,9 @@ impl PyConnectorContext {
 /// `SourceTask.context`: the task's config and the offsets committed for it.
 #[pyclass(name = "SourceTaskContext", module = "ferroconnect._core", frozen)]
 pub struct PySourceTaskContext {
-    config: Config,
-    reader: Arc<dyn OffsetReader>,
-    transactions: Option<Arc<TransactionContext>>,
+    pub(crate) config: Config,
+    pub(crate) reader: Arc<dyn OffsetReader>,
+    pub(crate) transactions: Option<Arc<TransactionContext>>,
 }
 
 #[pymethods]
