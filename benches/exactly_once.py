@@ -147,7 +147,14 @@ def run(kind: str, exactly_once: bool, bootstrap: str, folder: Path, source: Pat
             process.wait(60)
 
     try:
-        put_connector(url, f"source-{uuid.uuid4().hex[:6]}", config)
+        try:
+            put_connector(url, f"source-{uuid.uuid4().hex[:6]}", config)
+        except RuntimeError as exc:
+            logs = sorted(folder.glob(f"{kind}-{exactly_once}*.log")) + sorted(
+                folder.glob(f"java-{exactly_once}/*.log")
+            )
+            tail = "".join(p.read_text(errors="replace")[-3000:] for p in logs)
+            raise RuntimeError(f"{exc}\n{tail}") from exc
         if not done.wait(600):
             raise RuntimeError(f"{kind}: {target} records not read in 600 s")
         seconds = time.monotonic() - started
