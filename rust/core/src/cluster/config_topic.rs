@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer as _};
 use serde_json::Value;
 use tracing::{debug, error, info};
 
@@ -21,6 +22,8 @@ use super::config_records::{self as records, ConfigKey};
 use super::kafka_log::{KafkaLog, LogRecord};
 use super::topic_setup::{check_config_topic_partitions, ensure_topic, TopicSettings};
 use crate::error::{Error, Result};
+use crate::kafka::log::QuietContext;
+use crate::kafka::producer::JAVA_ONLY_KEYS;
 use crate::runtime::plugin::Config;
 use crate::runtime::worker::TargetState;
 
@@ -262,6 +265,11 @@ impl ConfigState {
 pub struct ConfigTopicStore {
     log: KafkaLog,
     state: Arc<Mutex<ConfigState>>,
+    /// The leader's transactional producer, while it holds write privileges (exactly-once
+    /// sources, KIP-618): its writes are transactions that fence out an earlier leader's.
+    privileged: Mutex<Option<BaseProducer<QuietContext>>>,
+    bootstrap_servers: String,
+    client_settings: HashMap<String, String>,
 }
 
 impl ConfigTopicStore {
@@ -295,7 +303,45 @@ impl ConfigTopicStore {
         log.read_to_end(topic.read_timeout)?;
         state.lock().expect("config state lock").started = true;
         info!(topic = %topic.name, "Started the config topic store");
-        Ok(ConfigTopicStore { log, state })
+        Ok(ConfigTopicStore {
+            log,
+            state,
+            privileged: Mutex::new(None),
+            bootstrap_servers: bootstrap_servers.to_owned(),
+            client_settings: client_settings.clone(),
+        })
+    }
+
+    /// Claims the leader's write privileges (Kafka's `claimWritePrivileges`, with
+    /// `exactly.once.source.support` `preparing` or `enabled`): from now on this store writes in
+    /// transactions of a producer with `transactional_id` (`connect-cluster-<group.id>`), whose
+    /// start fences out any earlier leader's producer, so a zombie leader can write nothing more.
+    pub fn claim_write_privileges(&self, transactional_id: &str) -> Result<()> {
+        let mut config = self.client_settings.clone();
+        config.retain(|k, _| !JAVA_ONLY_KEYS.contains(&k.as_str()));
+        config.insert("transactional.id".into(), transactional_id.to_owned());
+        config.insert("enable.idempotence".into(), "true".into());
+        config.insert("acks".into(), "all".into());
+        let producer: BaseProducer<QuietContext> =
+            crate::kafka::client_config(&self.bootstrap_servers, &config).create_with_context(QuietContext)?;
+        producer.init_transactions(WRITE_TIMEOUT).map_err(|e| {
+            Error::Connector(format!("Could not claim write privileges on the config topic as {transactional_id}: {e}"))
+        })?;
+        info!(transactional_id, "Claimed write privileges on the config topic");
+        *self.privileged.lock().expect("privileged producer lock") = Some(producer);
+        Ok(())
+    }
+
+    /// Gives the write privileges up (leadership lost): writes go through the plain producer.
+    pub fn release_write_privileges(&self) {
+        if self.privileged.lock().expect("privileged producer lock").take().is_some() {
+            info!("Released write privileges on the config topic");
+        }
+    }
+
+    /// Whether this store holds the leader's write privileges.
+    pub fn has_write_privileges(&self) -> bool {
+        self.privileged.lock().expect("privileged producer lock").is_some()
     }
 
     /// A copy of the configuration read so far.
@@ -404,6 +450,17 @@ impl ConfigTopicStore {
     }
 
     fn write(&self, writes: &[(String, Option<Vec<u8>>)], deadline: Instant) -> Result<()> {
+        let mut privileged = self.privileged.lock().expect("privileged producer lock");
+        if let Some(producer) = privileged.as_ref() {
+            let outcome = write_transaction(producer, self.log.topic(), writes, deadline);
+            if outcome.is_err() {
+                // Fenced by a newer leader, or broken: never write unprivileged in its place.
+                let _ = producer.abort_transaction(remaining(deadline));
+                *privileged = None;
+            }
+            return outcome;
+        }
+        drop(privileged);
         let records: Vec<(&[u8], Option<&[u8]>)> = writes.iter().map(|(k, v)| (k.as_bytes(), v.as_deref())).collect();
         self.log.send_all(&records, remaining(deadline))
     }
@@ -412,6 +469,26 @@ impl ConfigTopicStore {
         self.write(writes, deadline)?;
         self.log.read_to_end(remaining(deadline))
     }
+}
+
+/// One write of the privileged leader: its records in one transaction (the topic has one partition).
+fn write_transaction(
+    producer: &BaseProducer<QuietContext>,
+    topic: &str,
+    writes: &[(String, Option<Vec<u8>>)],
+    deadline: Instant,
+) -> Result<()> {
+    producer.begin_transaction()?;
+    for (key, value) in writes {
+        let mut record: BaseRecord<'_, [u8], [u8], ()> = BaseRecord::to(topic).partition(0).key(key.as_bytes());
+        if let Some(value) = value {
+            record = record.payload(value.as_slice());
+        }
+        producer.send(record).map_err(|(e, _)| Error::Kafka(e))?;
+    }
+    producer.commit_transaction(remaining(deadline)).map_err(|e| {
+        Error::Connector(format!("The leader's transactional write to the config topic failed (fenced by a newer leader?): {e}"))
+    })
 }
 
 fn remaining(deadline: Instant) -> Duration {

@@ -495,6 +495,28 @@ impl Cluster {
         }
     }
 
+    /// With `exactly.once.source.support` `preparing` or `enabled`, the leader writes the config
+    /// topic through a transactional producer (`connect-cluster-<group.id>`) claimed when it
+    /// becomes leader, which fences out a previous leader's (Kafka's `claimWritePrivileges`);
+    /// a worker that stops leading gives it up. A claim that fails is tried again by rejoining.
+    fn update_write_privileges(&self, is_leader: bool, herder: &mut HerderState) {
+        if self.config.exactly_once_source_support == "disabled" {
+            return;
+        }
+        if !is_leader {
+            self.configs.release_write_privileges();
+            return;
+        }
+        if self.configs.has_write_privileges() {
+            return;
+        }
+        let transactional_id = format!("connect-cluster-{}", self.config.group_id);
+        if let Err(e) = self.configs.claim_write_privileges(&transactional_id) {
+            error!("{e}; rejoining the group to try again");
+            herder.rejoin = true;
+        }
+    }
+
     fn on_assignment(
         &self,
         joined: &Joined,
@@ -515,6 +537,7 @@ impl Cluster {
             }
         }
         herder.generation = joined.generation;
+        self.update_write_privileges(joined.is_leader(), herder);
         if assignment.failed() {
             info!("the leader's config is behind ({:?}); reading the config topic and rejoining", assignment.error);
             let _ = self.configs.read_to_end(self.config.worker_sync_timeout);
