@@ -36,7 +36,7 @@ from pathlib import Path
 
 import bench_broker
 from ferroconnect import _core
-from file_stream import BATCH_SIZE, create_topic, line
+from file_stream import BATCH_SIZE, cpu_seconds, create_topic, line, peak_rss_mib
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -61,18 +61,6 @@ class Result:
     seconds: float
     cpu_s: float
     peak_rss_mib: float
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def peak_rss_mib(pid: int) -> float:
-    for row in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if row.startswith("VmHWM:"):
-            return int(row.split()[1]) / 1024
-    return 0.0
 
 
 def worker_props(bootstrap: str, exactly_once: bool) -> dict[str, str]:

@@ -487,7 +487,9 @@ fn write_transaction(
         producer.send(record).map_err(|(e, _)| Error::Kafka(e))?;
     }
     producer.commit_transaction(remaining(deadline)).map_err(|e| {
-        Error::Connector(format!("The leader's transactional write to the config topic failed (fenced by a newer leader?): {e}"))
+        Error::Connector(format!(
+            "The leader's transactional write to the config topic failed (fenced by a newer leader?): {e}"
+        ))
     })
 }
 

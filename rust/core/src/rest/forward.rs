@@ -97,6 +97,12 @@ pub(crate) async fn forward_layer(State(state): State<AppState>, request: Reques
     }
 }
 
+/// The signature headers of an internal request (KIP-507), as given.
+fn signature_of(headers: &HeaderMap) -> RequestSignature {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    RequestSignature { algorithm: header(SIGNATURE_ALGORITHM_HEADER), signature: header(SIGNATURE_HEADER) }
+}
+
 /// The internal `POST /connectors/{connector}/tasks`: task configs from the worker running the
 /// connector, for the leader to write (routed in distributed mode only).
 pub(crate) async fn put_task_configs(
@@ -106,9 +112,7 @@ pub(crate) async fn put_task_configs(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let signature =
-        RequestSignature { algorithm: header(SIGNATURE_ALGORITHM_HEADER), signature: header(SIGNATURE_HEADER) };
+    let signature = signature_of(&headers);
     state
         .run(move |herder| match herder.cluster() {
             Some(cluster) => cluster.put_task_configs(&connector, &body, signature),
@@ -126,9 +130,7 @@ pub(crate) async fn fence_zombies(
     RawQuery(_query): RawQuery,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let signature =
-        RequestSignature { algorithm: header(SIGNATURE_ALGORITHM_HEADER), signature: header(SIGNATURE_HEADER) };
+    let signature = signature_of(&headers);
     state
         .run(move |herder| match herder.cluster() {
             Some(cluster) => cluster.fence_zombies(&connector, signature),
