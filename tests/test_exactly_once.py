@@ -383,7 +383,8 @@ def test_a_new_task_generation_fences_out_the_previous_one_through_the_leader(
     # The leader writes the config topic in transactions of its own transactional id: each write
     # ends with a commit marker, which takes an offset of the topic.
     assert "Claimed write privileges on the config topic" in logs
-    offsets = [r[1] for r in _core.read_topic(eos_cluster.bootstrap, config_topic, 100_000, idle=1.0, timeout=30)]
+    records = _core.read_topic(eos_cluster.bootstrap, config_topic, 100_000, idle=1.0, timeout=30)
+    offsets = [r[1] for r in records]
     gaps = sum(1 for a, b in itertools.pairwise(offsets) if b - a >= 2)
     assert gaps >= 3, f"no transaction markers between the config records: {offsets}"
     # The internal endpoint: signed under `sessioned`, so an unsigned call is refused.
