@@ -117,8 +117,13 @@ impl KafkaLog {
             crate::kafka::client_config(bootstrap_servers, &consumer_config).create_with_context(QuietContext)?;
         // The end offsets come from a client of their own, as Kafka's log asks its admin client:
         // the reader's connection may be held by a fetch waiting for data (`fetch.wait.max.ms`).
+        // Its high watermarks are read_uncommitted ones, as Kafka's `TopicAdmin.endOffsets`: a
+        // read_committed query answers the last stable offset, which lags a committed transaction
+        // until its markers are written, so a leader's transactional write could be "read back"
+        // before the reader saw it.
         let mut watermark_config = consumer_config.clone();
         watermark_config.remove("group.id");
+        watermark_config.insert("isolation.level".to_owned(), "read_uncommitted".to_owned());
         let watermarks: BaseConsumer<QuietContext> =
             crate::kafka::client_config(bootstrap_servers, &watermark_config).create_with_context(QuietContext)?;
         let partitions = partitions_of(&watermarks, topic)?;
