@@ -38,11 +38,15 @@ from typing import Any
 import bench_broker
 
 RECORD = b"x" * 100
-# librdkafka postpones a partition's next fetch by fetch.queue.backoff.ms (default 1 s) once its local
-# queue holds queued.min.messages; a consumer that empties it faster then idles. 0 makes librdkafka's
-# broker thread spin whenever its queue is full (measured: 0.7 CPU seconds more for variant a at 1M),
-# so all variants use 10 ms.
-CONSUMER = {"fetch.queue.backoff.ms": "10"}
+# The runtime's own consumer defaults (kafka/consumer.rs: librdkafka's prefetch queue bounded, a
+# 10 ms fetch.queue.backoff.ms instead of librdkafka's 1 s, which idles a consumer that empties its
+# queue quickly) are given to the consumers of c and d too, so every variant fetches alike; a and b
+# run with the Worker's defaults, as a user gets them.
+CONSUMER = {
+    "fetch.queue.backoff.ms": "10",
+    "queued.max.messages.kbytes": "2048",
+    "queued.min.messages": "10000",
+}
 BYTES = "org.apache.kafka.connect.converters.ByteArrayConverter"
 #: The worker key that turns metrics off, for a0 and b0.
 METRICS_OFF = {"ferroconnect.metrics.enabled": "false"}
@@ -73,7 +77,7 @@ def run_a(bootstrap: str, topic: str, n: int, metrics: bool = True) -> float:
         def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
             return [{}]
 
-    settings = {f"consumer.{k}": v for k, v in CONSUMER.items()} | ({} if metrics else METRICS_OFF)
+    settings = {} if metrics else METRICS_OFF
     with fc.Worker(bootstrap, key_converter=BYTES, value_converter=BYTES, **settings) as worker:
         name = f"bench-a-{uuid.uuid4().hex[:8]}"
         worker.create_connector(name, {"connector.class": BenchSink, "topics": topic})
@@ -86,7 +90,7 @@ def run_b(bootstrap: str, topic: str, n: int, metrics: bool = True) -> float:
     import ferroconnect as fc
     from ferroconnect import _core
 
-    settings = {f"consumer.{k}": v for k, v in CONSUMER.items()} | ({} if metrics else METRICS_OFF)
+    settings = {} if metrics else METRICS_OFF
     with fc.Worker(bootstrap, key_converter=BYTES, value_converter=BYTES, **settings) as worker:
         name = f"bench-b-{uuid.uuid4().hex[:8]}"
         worker.create_connector(name, {"connector.class": "CountingSinkConnector", "topics": topic})
