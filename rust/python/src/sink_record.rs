@@ -78,13 +78,22 @@ impl PySinkRecord {
     }
 }
 
-/// A Python object made at most once per record.
+/// A Python object made at most once per record. Not `PyOnceLock::get_or_try_init`: a first access
+/// through it lets go of the GIL around the cell's lock, so reading one field of each record of a
+/// batch dropped and retook the GIL per record, and waited whenever another thread took it meanwhile
+/// (the Python FileStream sink ran at a third of its CPU's pace). Here `make` runs holding the GIL
+/// and `set` runs no Python code, so no thread can hold the cell's lock while waiting for the GIL;
+/// of two threads reading a field for the first time at once, the first to set it wins.
 fn cached<'py>(
     py: Python<'py>,
     cell: &PyOnceLock<Py<PyAny>>,
     make: impl FnOnce() -> PyResult<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    Ok(cell.get_or_try_init(py, make)?.bind(py).clone())
+    if let Some(made) = cell.get(py) {
+        return Ok(made.bind(py).clone());
+    }
+    let _ = cell.set(py, make()?);
+    Ok(cell.get(py).expect("set just above").bind(py).clone())
 }
 
 fn set_once(py: Python<'_>, value: Py<PyAny>) -> PyOnceLock<Py<PyAny>> {
