@@ -3,6 +3,8 @@ bench_broker.py for ``--embedded`` and ``--bootstrap``).
 
 Variants, each in its own child process so that CPU seconds and peak RSS are its own:
   a  a Python ``SourceTask`` returning batches of 1000 prebuilt 100-byte records, through the Worker
+  af a Python ``SourceTask`` that builds 1000 fresh ``SourceRecord`` objects, each with a fresh
+     offset dict, in every ``poll`` (what a real task does), through the Worker
   b  the native Rust ``GeneratorSource`` (batches of 1000, 100-byte values) through the same Worker
   c  the ceiling: ferroconnect's producer sending the same bytes, nothing else per record
   d  a hand-written confluent-kafka ``produce`` loop with the same producer settings as a, b, c
@@ -53,6 +55,7 @@ CONNECT_PRODUCER = {
 BYTES = "org.apache.kafka.connect.converters.ByteArrayConverter"
 VARIANTS = {
     "a": "a Python SourceTask (Worker)",
+    "af": "af Python task, fresh records",
     "b": "b Rust GeneratorSource (Worker)",
     "c": "c Rust producer (ceiling)",
     "d": "d confluent-kafka loop, a-c settings",
@@ -65,6 +68,7 @@ VARIANTS = {
 METRICS_OFF = {"ferroconnect.metrics.enabled": "false"}
 SETTINGS = {
     "a": "Kafka Connect producer defaults (as c)",
+    "af": "as a",
     "b": "Kafka Connect producer defaults (as c)",
     "c": ", ".join(f"{k}={v}" for k, v in CONNECT_PRODUCER.items()) + "; librdkafka batching defaults",
     "d": "same keys as c, set on confluent-kafka",
@@ -149,6 +153,32 @@ def run_a(bootstrap: str, n: int, metrics: bool = True) -> float:
     return run_worker(bootstrap, {"connector.class": BenchSource}, "o", n - 1, metrics)
 
 
+def run_af(bootstrap: str, n: int) -> float:
+    import ferroconnect as fc
+
+    class FreshTask(fc.SourceTask):
+        def start(self, config: dict[str, str]) -> None:
+            self.sent = 0
+            self.partition = {"p": 0}
+
+        def poll(self) -> list[fc.SourceRecord] | None:
+            if self.sent >= n:
+                time.sleep(0.01)
+                return None
+            first, self.sent = self.sent, self.sent + BATCH
+            partition, offsets = self.partition, range(first, self.sent)
+            return [fc.SourceRecord(partition, {"o": o}, "bench-af", value=RECORD) for o in offsets]
+
+    class FreshSource(fc.SourceConnector):
+        def task_class(self) -> type[fc.SourceTask]:
+            return FreshTask
+
+        def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+            return [{}]
+
+    return run_worker(bootstrap, {"connector.class": FreshSource}, "o", n - 1, True)
+
+
 def run_b(bootstrap: str, n: int, metrics: bool = True) -> float:
     config = {
         "connector.class": "GeneratorSource",
@@ -213,7 +243,7 @@ def child(variant: str, bootstrap: str, n: int) -> None:
         run = run_a if variant == "a0" else run_b
         print(json.dumps({"seconds": run(bootstrap, n, False)}))
         return
-    runs = {"a": run_a, "b": run_b, "c": run_c, "d": run_d, "d0": run_d0, "d1": run_d1}
+    runs = {"a": run_a, "af": run_af, "b": run_b, "c": run_c, "d": run_d, "d0": run_d0, "d1": run_d1}
     print(json.dumps({"seconds": runs[variant](bootstrap, n)}))
 
 
@@ -279,6 +309,8 @@ def main() -> None:
         f"a/d = {a / d:.2f} (target >= 2)   a/d0 = {a / d0:.2f}   a/d1 = {a / d1:.2f}"
     )
 
+    af = results["af"]["records_per_s"]
+    print(f"af/d0 = {af / d0:.2f} (issue 18 target >= 0.85)   af/a = {af / a:.2f} (building records' share)")
     if "a0" in results:
         a0, b0 = results["a0"]["records_per_s"], results["b0"]["records_per_s"]
         print(f"metrics on/off: a/a0 = {a / a0:.3f}   b/b0 = {b / b0:.3f} (target >= 0.97)")
