@@ -14,21 +14,34 @@ or ``ferroconnect.Predicate``.
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import inspect
 import sys
-from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ferroconnect.errors import ConfigError
+
+if TYPE_CHECKING:
+    import asyncio
+    from importlib.metadata import EntryPoints
+
+# asyncio (with ssl) and importlib.metadata are imported when first needed, not with the package:
+# together they are about 12 MiB of a worker's resident memory, and most workers need neither
+# (no async task, connectors passed as classes or built in).
 
 ENTRY_POINT_GROUP = "ferroconnect.connectors"
 TRANSFORM_ENTRY_POINT_GROUP = "ferroconnect.transforms"
 
 _registered: dict[str, type] = {}
 _plugin_paths: list[Path] = []
+
+
+def entry_points(*, group: str) -> EntryPoints:
+    """The installed entry points of ``group``."""
+    from importlib.metadata import entry_points as installed
+
+    return installed(group=group)
 
 
 def class_name(cls: type) -> str:
@@ -305,6 +318,8 @@ class AsyncRunner:
         """
         if not inspect.isawaitable(result):
             return result
+        import asyncio
+
         if self._loop is None:
             self._loop = asyncio.new_event_loop()
         if self._stopping:
@@ -325,6 +340,8 @@ class AsyncRunner:
         self._stopping = True
         result = task.stop()
         if inspect.isawaitable(result):
+            import asyncio
+
             asyncio.run(_awaited(result))
         loop, current = self._loop, self._current
         if loop is not None and current is not None and not loop.is_closed():
