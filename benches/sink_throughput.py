@@ -44,8 +44,8 @@ RECORD = b"x" * 100
 # run with the Worker's defaults, as a user gets them.
 CONSUMER = {
     "fetch.queue.backoff.ms": "10",
-    "queued.max.messages.kbytes": "2048",
-    "queued.min.messages": "10000",
+    "queued.max.messages.kbytes": "8192",
+    "queued.min.messages": "40000",
 }
 BYTES = "org.apache.kafka.connect.converters.ByteArrayConverter"
 #: The worker key that turns metrics off, for a0 and b0.

@@ -31,15 +31,15 @@ pub const CONNECT_CONSUMER_DEFAULTS: &[(&str, &str)] = &[
     ("partition.assignment.strategy", "cooperative-sticky"),
     // librdkafka keeps the partitions' positions itself; offsets are committed explicitly.
     ("enable.auto.offset.store", "false"),
-    // librdkafka's prefetch queue, sized near what Java's consumer buffers (about one fetch of
-    // `max.partition.fetch.bytes`, 1 MiB) rather than its own 100,000 messages / 64 MiB: the task
-    // takes 500 at a time, so a larger queue only holds memory (benches/sink_throughput.py: peak
-    // RSS 105 -> 67 MiB). Half of these (1 MiB, 5,000) starved the task.
-    ("queued.max.messages.kbytes", "2048"),
-    ("queued.min.messages", "10000"),
+    // librdkafka's prefetch queue, bounded below its own 100,000 messages / 64 MiB: the task takes
+    // 500 at a time, so more only holds memory. Measured on the sink benchmark (1 partition, 100 B
+    // records, quiet machine): these keep full speed (1.9-2.2M records/s, as librdkafka's defaults)
+    // at 71 MiB peak RSS instead of 95; a quarter of them (2 MiB, 10,000) starved the task (1.4M).
+    ("queued.max.messages.kbytes", "8192"),
+    ("queued.min.messages", "40000"),
     // Once the queue is full librdkafka postpones the partition's next fetch by this much (its
     // default, 1 s, left a task that empties the queue faster idle most of each second: 330-480k
-    // records/s instead of 1.1-1.8M on the sink benchmark; 0 makes its broker thread spin).
+    // records/s instead of 1.1-1.8M on a loaded machine; 0 makes its broker thread spin).
     ("fetch.queue.backoff.ms", "10"),
 ];
 
