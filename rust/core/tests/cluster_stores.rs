@@ -354,8 +354,21 @@ fn real_broker_creates_compacted_topics_and_refuses_others() {
     let store = ConfigTopicStore::start(&bootstrap, &configs, &no_settings(), Arc::new(|_| {})).unwrap();
     let offset_store = TopicOffsetStore::start(&bootstrap, &offsets, &no_settings()).unwrap();
     let status_store = StatusTopicStore::start(&bootstrap, &status, &no_settings()).unwrap();
-    let metadata = admin.inner().fetch_metadata(None, SYNC).unwrap();
-    let partitions = |name: &str| metadata.topics().iter().find(|t| t.name() == name).unwrap().partitions().len();
+    // One topic at a time, retried: a topic created a moment ago (this test's, or the
+    // `__transaction_state` of the test beside it) can answer with an error until it has leaders.
+    let partitions = |name: &str| {
+        let deadline = Instant::now() + SYNC;
+        loop {
+            match admin.inner().fetch_metadata(Some(name), SYNC) {
+                Ok(metadata) => return metadata.topics()[0].partitions().len(),
+                Err(e) if Instant::now() < deadline => {
+                    eprintln!("metadata of {name}: {e}; retrying");
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                Err(e) => panic!("metadata of {name}: {e}"),
+            }
+        }
+    };
     assert_eq!([partitions(&names[0]), partitions(&names[1]), partitions(&names[2])], [1, 25, 5]);
     assert_eq!(describe(&names[0]).0.as_deref(), Some("compact"));
     assert_eq!(describe(&names[1]), (Some("compact".into()), Some("1234".into())));

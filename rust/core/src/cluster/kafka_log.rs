@@ -170,7 +170,7 @@ impl KafkaLog {
         self.producer.flush(remaining(deadline))?;
         let mut targets = Vec::with_capacity(self.partitions.len());
         for &partition in &self.partitions {
-            let (low, high) = self.watermarks.fetch_watermarks(&self.topic, partition, remaining(deadline))?;
+            let (low, high) = self.end_offsets(partition, deadline)?;
             if high > low {
                 targets.push((partition, high));
             }
@@ -193,6 +193,22 @@ impl KafkaLog {
                 )));
             }
             progress = self.shared.advanced.wait_timeout(progress, left).expect("log progress lock").0;
+        }
+    }
+
+    /// A partition's low and high watermarks, asked again until `deadline` while the broker cannot
+    /// answer yet (a partition of a topic created a moment ago has no leader for a while), as
+    /// Kafka's `readEndOffsets` retries.
+    fn end_offsets(&self, partition: i32, deadline: Instant) -> Result<(i64, i64)> {
+        loop {
+            match self.watermarks.fetch_watermarks(&self.topic, partition, remaining(deadline)) {
+                Ok(offsets) => return Ok(offsets),
+                Err(e) if !remaining(deadline).is_zero() => {
+                    debug!(topic = %self.topic, partition, "end offsets not available yet: {e}");
+                    std::thread::sleep(Duration::from_millis(100).min(remaining(deadline)));
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
     }
 
@@ -287,7 +303,16 @@ fn partitions_of(consumer: &BaseConsumer<QuietContext>, topic: &str) -> Result<V
     let started = Instant::now();
     let mut sleep = Duration::from_millis(100);
     loop {
-        let found = crate::kafka::topic_partitions(consumer, topic, METADATA_TIMEOUT)?;
+        // A topic created a moment ago can answer with an error (e.g. NOT_LEADER_OR_FOLLOWER until
+        // its partitions have a leader): as Kafka's log, wait for it rather than fail the start.
+        let found = match crate::kafka::topic_partitions(consumer, topic, METADATA_TIMEOUT) {
+            Ok(found) => found,
+            Err(e) if started.elapsed() < METADATA_TIMEOUT => {
+                debug!(topic, "metadata not available yet: {e}");
+                Vec::new()
+            }
+            Err(e) => return Err(e),
+        };
         if !found.is_empty() {
             return Ok(found);
         }
