@@ -23,7 +23,7 @@ use super::config::DistributedConfig;
 use super::config_records::SessionKey;
 use super::config_topic::{ConfigEvent, ConfigSnapshot, ConfigTopicStore};
 use super::group::{GroupMember, GroupSettings, Joined};
-use super::offsets_topic::TopicOffsetStore;
+use super::offsets_topic::{ConnectorOffsetsTopics, TopicOffsetStore};
 use super::protocol::{Assignment, ConnectProtocol, ConnectorTaskId, WorkerMetadata};
 use super::rest_client::{
     new_session_key, sign, PeerClient, HMAC_SHA256, SIGNATURE_ALGORITHM_HEADER, SIGNATURE_HEADER,
@@ -76,6 +76,8 @@ pub struct Cluster {
     pub(crate) configs: ConfigTopicStore,
     pub(crate) statuses: StatusTopicStore,
     pub(crate) offsets: Arc<TopicOffsetStore>,
+    /// Connectors' own offsets topics (`offsets.storage.topic`), opened on first use.
+    connector_offsets: Arc<ConnectorOffsetsTopics>,
     pub(crate) peers: PeerClient,
     view: Mutex<View>,
     /// Signalled when a rebalance's work is done (requests wait for it, as Kafka's queue does).
@@ -114,11 +116,9 @@ impl Cluster {
         let props = worker_config.props.clone();
         let bootstrap = worker_config.bootstrap_servers.clone();
         let settings = internal_client_settings(&props);
-        let offsets = Arc::new(TopicOffsetStore::start(
-            &bootstrap,
-            &TopicSettings::from_worker(InternalTopic::Offsets, &props)?,
-            &settings,
-        )?);
+        let offsets_settings = TopicSettings::from_worker(InternalTopic::Offsets, &props)?;
+        let offsets = Arc::new(TopicOffsetStore::start(&bootstrap, &offsets_settings, &settings)?);
+        let connector_offsets = Arc::new(ConnectorOffsetsTopics::new(&bootstrap, &settings, offsets_settings));
         let mut worker_config = worker_config;
         if config.exactly_once_source_support == "enabled" {
             worker_config.exactly_once = Some(ExactlyOnceSource {
@@ -129,6 +129,8 @@ impl Cluster {
         }
         let worker = Worker::new(worker_config, loader, offsets.clone());
         worker.connect()?;
+        let topics = connector_offsets.clone();
+        worker.set_connector_offsets_topics(Arc::new(move |topic| topics.open(topic)));
         let statuses = StatusTopicStore::start(
             &bootstrap,
             &TopicSettings::from_worker(InternalTopic::Status, &props)?,
@@ -153,6 +155,7 @@ impl Cluster {
             configs,
             statuses,
             offsets,
+            connector_offsets,
             peers: PeerClient::new(PEER_TIMEOUT),
             view: Mutex::new(View { rebalancing: true, ..View::default() }),
             settled: std::sync::Condvar::new(),
@@ -219,6 +222,7 @@ impl Cluster {
         self.configs.stop();
         self.statuses.stop();
         self.offsets.stop();
+        self.connector_offsets.stop();
     }
 
     fn run(self: Arc<Self>, events: mpsc::Receiver<Event>) {

@@ -5,8 +5,9 @@
 //! `init_transactions` at start fences out any earlier producer of the same task and aborts its open
 //! transaction. A transaction opens with the first record sent after the last one ended. The source
 //! offset of every record handed to the producer is kept; at a boundary those offsets are written,
-//! in the same transaction, to the worker's offsets topic (keyed and partitioned as Kafka's offsets
-//! store), and the transaction is committed: records and offsets become visible to `read_committed`
+//! in the same transaction, to the connector's offsets topic (its own `offsets.storage.topic`,
+//! else the worker's; keyed and partitioned as Kafka's offsets store), and the transaction is
+//! committed: records and offsets become visible to `read_committed`
 //! readers together, or not at all. Only then are `commit_record` and `commit` called.
 //!
 //! Boundaries (`transaction.boundary`): `poll` after every batch, `interval` at the first batch end
@@ -24,7 +25,7 @@ use tracing::{debug, info, warn};
 use crate::error::{Error, Result};
 use crate::kafka::java_partitioner::partition_for_key;
 use crate::kafka::producer::{is_queue_full, OutgoingRecord, Producer};
-use crate::offsets::offset_key;
+use crate::offsets::{offset_key, OffsetStore};
 use crate::runtime::connector_config::TransactionBoundary;
 use crate::runtime::plugin::TransactionContext;
 
@@ -44,9 +45,13 @@ pub struct ExactlyOnceSetup {
     pub boundary: TransactionBoundary,
     /// The `interval` boundary's period.
     pub interval: Duration,
-    /// The worker's offsets topic and its partition count.
+    /// The offsets topic the transactions write to (the connector's own, else the worker's) and
+    /// its partition count.
     pub offsets_topic: String,
     pub offsets_partitions: i32,
+    /// With a connector's own offsets topic: the worker's store, which gets a copy of the offsets
+    /// after each commit (Kafka's secondary write; a failure is only logged).
+    pub worker_offsets: Option<Arc<dyn OffsetStore>>,
     /// The task's requests, with `transaction.boundary=connector`.
     pub context: Option<Arc<TransactionContext>>,
 }
@@ -147,7 +152,7 @@ impl Transactions {
                 info!(task, "Aborting transaction as requested by connector");
                 // Let every record reach Kafka first: aborting purges queued records, whose
                 // failed deliveries would otherwise read as rejected records.
-                producer.wait_delivered(TRANSACTION_TIMEOUT)?;
+                producer.flush(TRANSACTION_TIMEOUT)?;
                 producer.abort_transaction(TRANSACTION_TIMEOUT)?;
                 self.open = false;
             } else {
@@ -184,8 +189,14 @@ impl Transactions {
         }
         producer.commit_transaction(TRANSACTION_TIMEOUT)?;
         self.open = false;
-        self.offsets.clear();
+        let offsets = std::mem::take(&mut self.offsets);
         debug!(connector = %self.connector, partitions, "committed a transaction with its source offsets");
+        if let Some(worker) = &self.setup.worker_offsets {
+            // After the commit, not when the records are acknowledged as Kafka's callback does:
+            // the worker's topic never holds an offset whose transaction was aborted.
+            let copy: Vec<_> = offsets.into_values().map(|(p, o)| (p.as_ref().clone(), Some(o))).collect();
+            worker.put_in_background(&self.connector, &copy);
+        }
         Ok(())
     }
 
