@@ -105,10 +105,10 @@ mod tests {
         let (own, worker, combined) = stores();
         let a = json!({"p": "a"});
         combined.put("conn", &[(a.clone(), Some(json!({"n": 5})))]).unwrap();
-        assert_eq!(own.get("conn", &[a.clone()]).unwrap(), [Some(json!({"n": 5}))]);
-        assert_eq!(worker.get("conn", &[a.clone()]).unwrap(), [Some(json!({"n": 5}))], "the worker's copy");
+        assert_eq!(own.get("conn", std::slice::from_ref(&a)).unwrap(), [Some(json!({"n": 5}))]);
+        assert_eq!(worker.get("conn", std::slice::from_ref(&a)).unwrap(), [Some(json!({"n": 5}))], "the worker's copy");
         combined.put("conn", &[(a.clone(), None)]).unwrap();
-        assert_eq!(combined.get("conn", &[a.clone()]).unwrap(), [None], "removed from both, no fallback");
+        assert_eq!(combined.get("conn", std::slice::from_ref(&a)).unwrap(), [None], "removed from both, no fallback");
         assert!(worker.all("conn").unwrap().is_empty());
     }
 }
