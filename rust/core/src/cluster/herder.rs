@@ -61,6 +61,9 @@ pub(crate) struct View {
     pub signing: bool,
     /// The REST URLs of the members, by worker id (`host:port`), as the leader last saw them.
     pub member_urls: BTreeMap<String, String>,
+    /// The tasks assigned to this worker (exactly-once tasks check they still are, once their
+    /// producer started).
+    pub assigned_tasks: Vec<ConnectorTaskId>,
     /// The leader's knowledge of who runs what (REST URL), for restarts sent to the leader.
     pub connector_owners: BTreeMap<String, String>,
     pub task_owners: BTreeMap<ConnectorTaskId, String>,
@@ -170,11 +173,7 @@ impl Cluster {
             }
         }));
         if cluster.worker.config().exactly_once.is_some() {
-            let weak = Arc::downgrade(&cluster);
-            cluster.worker.set_preflight_fencing(Arc::new(move |name| match weak.upgrade() {
-                Some(cluster) => cluster.preflight_fencing(name),
-                None => Ok(()),
-            }));
+            cluster.worker.set_producer_start_checks(Arc::new(super::fencing::ClusterChecks(Arc::downgrade(&cluster))));
         }
         let runner = cluster.clone();
         let thread = std::thread::Builder::new()
@@ -329,6 +328,7 @@ impl Cluster {
             // Eager: everything is given back before joining; the assignment is complete.
             self.stop_everything(herder);
             herder.allocation = Assignment::default();
+            self.lock_view().assigned_tasks.clear();
         }
         let snapshot = self.configs.snapshot();
         let metadata = WorkerMetadata {
@@ -558,6 +558,7 @@ impl Cluster {
                 runtime.block_on(herder.member.leave());
                 self.stop_everything(herder);
                 herder.allocation = Assignment::default();
+                self.lock_view().assigned_tasks.clear();
                 herder.has_assignment = false;
                 std::thread::sleep(self.config.worker_unsync_backoff);
                 herder.rejoin = true;
@@ -578,6 +579,7 @@ impl Cluster {
         metrics.rebalance_completed(joined.generation, &assignment.leader_url, &joined.protocol);
         let revoked = !assignment.revoked_connectors.is_empty() || !assignment.revoked_tasks.is_empty();
         herder.allocation = merged_allocation(&herder.allocation, &assignment, self.protocol == ConnectProtocol::Eager);
+        self.lock_view().assigned_tasks = herder.allocation.tasks.clone();
         herder.has_assignment = true;
         if revoked {
             // The revoked work stops now (in `reconcile`); the second round places it elsewhere.

@@ -28,6 +28,7 @@ use crate::kafka::producer::{is_queue_full, OutgoingRecord, Producer};
 use crate::offsets::{offset_key, OffsetStore};
 use crate::runtime::connector_config::TransactionBoundary;
 use crate::runtime::plugin::TransactionContext;
+use crate::runtime::task_control::TaskId;
 
 /// The token of the offsets records a transaction carries: not a record of the task, so the
 /// delivery handler ignores it (a failure among them fails the commit itself).
@@ -37,11 +38,25 @@ pub const OFFSETS_RECORD_TOKEN: usize = usize::MAX;
 /// producer is done; this only keeps a broken cluster from holding the task thread forever.
 const TRANSACTION_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// What a worker of a cluster checks around an exactly-once task's producer start (Kafka's
+/// `preProducerCheck` and `postProducerCheck`).
+pub trait ProducerStartChecks: Send + Sync {
+    /// Before the producer starts: fences out the connector's earlier task generations when that
+    /// is still to do (asks the leader of the cluster).
+    fn fence_earlier_generations(&self, connector: &str) -> Result<()>;
+    /// The connector's task generation now (when its task is set up): how many sets of task
+    /// configs it committed, less one (Kafka's `taskConfigGeneration`).
+    fn task_generation(&self, connector: &str) -> Option<u32>;
+    /// After the producer started: fails unless `generation` is still the connector's latest and
+    /// the task is still assigned to this worker (Kafka's `verifyTaskGenerationAndOwnership`).
+    fn verify_generation_and_ownership(&self, task: &TaskId, generation: Option<u32>) -> Result<()>;
+}
+
 /// What an exactly-once source task is set up with.
 pub struct ExactlyOnceSetup {
-    /// Fences out the connector's earlier task generations when that is still to do (asks the
-    /// leader of the cluster), before the task's producer starts.
-    pub preflight: Option<crate::runtime::worker::PreflightFencing>,
+    /// The cluster's checks around the producer's start, with the task generation the task was
+    /// set up in.
+    pub checks: Option<(Arc<dyn ProducerStartChecks>, Option<u32>)>,
     pub boundary: TransactionBoundary,
     /// The `interval` boundary's period.
     pub interval: Duration,
@@ -59,6 +74,7 @@ pub struct ExactlyOnceSetup {
 /// The transaction state of one task.
 pub struct Transactions {
     setup: ExactlyOnceSetup,
+    task: TaskId,
     connector: String,
     open: bool,
     /// The newest offset per source partition of records handed to the producer since the last
@@ -68,10 +84,11 @@ pub struct Transactions {
 }
 
 impl Transactions {
-    pub fn new(setup: ExactlyOnceSetup, connector: &str) -> Self {
+    pub fn new(setup: ExactlyOnceSetup, task: &TaskId) -> Self {
         Transactions {
             setup,
-            connector: connector.to_owned(),
+            task: task.clone(),
+            connector: task.connector.clone(),
             open: false,
             offsets: HashMap::new(),
             last_commit: Instant::now(),
@@ -84,12 +101,16 @@ impl Transactions {
     }
 
     /// Fences out earlier producers of this task and readies the producer (before the task starts,
-    /// so that the offsets it reads include everything an earlier instance committed).
+    /// so that the offsets it reads include everything an earlier instance committed); then
+    /// checks that the task may still run here.
     pub fn init(&mut self, producer: &Producer) -> Result<()> {
-        if let Some(preflight) = &self.setup.preflight {
-            preflight(&self.connector)?;
+        if let Some((checks, _)) = &self.setup.checks {
+            checks.fence_earlier_generations(&self.connector)?;
         }
         producer.init_transactions(TRANSACTION_TIMEOUT)?;
+        if let Some((checks, generation)) = &self.setup.checks {
+            checks.verify_generation_and_ownership(&self.task, *generation)?;
+        }
         self.last_commit = Instant::now();
         Ok(())
     }

@@ -346,7 +346,7 @@ struct Driver {
 impl Driver {
     fn new(mut setup: SourceTaskSetup, producer: Producer, shared: Arc<TaskShared>) -> Self {
         let wants_records = shared.keeps_records;
-        let eos = setup.exactly_once.take().map(|eos| Transactions::new(eos, &setup.id.connector));
+        let eos = setup.exactly_once.take().map(|eos| Transactions::new(eos, &setup.id));
         Driver {
             setup,
             producer,

@@ -18,6 +18,7 @@ use crate::metrics::{TaskKind, TaskMetrics, WorkerMetrics};
 use crate::offsets::OffsetStore;
 use crate::runtime::auto_restart::{random_unit, Action, AutoRestarts, RestartPolicy};
 use crate::runtime::connector_config::{ConnectorConfig, SinkConfig};
+use crate::runtime::exactly_once::ProducerStartChecks;
 use crate::runtime::plugin::{Config, Connector, ConnectorContext, ConnectorKind, PluginLoader};
 use crate::runtime::sink_task::RunningSinkTask;
 use crate::runtime::source_task::RunningSourceTask;
@@ -145,17 +146,14 @@ struct Inner {
     reconfiguration_handler: OnceLock<ReconfigurationHandler>,
     /// Startups and rebalances; each task keeps its own metrics.
     metrics: Arc<WorkerMetrics>,
-    /// Exactly-once sources: what a task runs before its producer starts, so that the earlier
-    /// task generations of its connector are fenced out first.
-    preflight_fencing: OnceLock<PreflightFencing>,
+    /// Exactly-once sources on a cluster: what a task checks around its producer's start (the
+    /// earlier task generations of its connector fenced out first, its own still current after).
+    producer_checks: OnceLock<Arc<dyn ProducerStartChecks>>,
     /// Distributed mode: opens connectors' own offsets topics (`offsets.storage.topic`).
     offsets_topics: OnceLock<ConnectorOffsetsTopics>,
     /// Automatic restarts of FAILED tasks (`ferroconnect.restart.*`).
     restarts: AutoRestarts,
 }
-
-/// Fences out the earlier task generations of a connector, if that is still to do (its name).
-pub type PreflightFencing = Arc<dyn Fn(&str) -> Result<()> + Send + Sync>;
 
 /// Takes a connector's request for task reconfiguration (its name).
 pub type ReconfigurationHandler = Box<dyn Fn(&str) + Send + Sync>;
@@ -179,7 +177,7 @@ impl Worker {
             reconfigure: Mutex::new(tx),
             cluster: OnceLock::new(),
             reconfiguration_handler: OnceLock::new(),
-            preflight_fencing: OnceLock::new(),
+            producer_checks: OnceLock::new(),
             offsets_topics: OnceLock::new(),
             restarts: AutoRestarts::default(),
             metrics: Arc::new(WorkerMetrics::new(config.metrics_enabled)),
@@ -219,9 +217,9 @@ impl Worker {
         let _ = self.inner.reconfiguration_handler.set(handler);
     }
 
-    /// Runs `fencing` on each exactly-once source task's thread before its producer starts.
-    pub fn set_preflight_fencing(&self, fencing: PreflightFencing) {
-        let _ = self.inner.preflight_fencing.set(fencing);
+    /// Runs `checks` on each exactly-once source task's thread around its producer's start.
+    pub fn set_producer_start_checks(&self, checks: Arc<dyn ProducerStartChecks>) {
+        let _ = self.inner.producer_checks.set(checks);
     }
 
     /// The Kafka cluster's id, once [`Worker::connect`] found it.

@@ -188,13 +188,13 @@ impl Worker {
         producer_settings.insert("transactional.id".into(), eos.transactional_id(&id.connector, id.task));
         let context =
             (source.boundary == TransactionBoundary::Connector).then(|| Arc::new(TransactionContext::default()));
-        let preflight = self.inner.preflight_fencing.get().cloned();
+        let checks = self.inner.producer_checks.get().map(|c| (c.clone(), c.task_generation(&id.connector)));
         let (offsets_topic, offsets_partitions, worker_offsets) = match &offsets.own_topic {
             Some(own) => (own.name.clone(), own.partitions, Some(self.inner.offsets.clone())),
             None => (eos.offsets_topic.clone(), eos.offsets_partitions, None),
         };
         Ok(ExactlyOnceSetup {
-            preflight,
+            checks,
             boundary: source.boundary,
             interval: source.boundary_interval.unwrap_or(self.inner.config.offset_flush_interval),
             offsets_topic,
