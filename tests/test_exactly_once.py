@@ -14,8 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import ferroconnect as fc
 import pytest
-from cluster_helpers import GENERATOR, ClusterWorker, cluster_props, statuses, wait_for
+from cluster_helpers import GENERATOR, ClusterWorker, cluster_props, generator, statuses, wait_for
 from ferroconnect import NotFoundError, _core
 
 PLUGINS = Path(__file__).resolve().parent / "eos_plugins"
@@ -481,3 +482,18 @@ def test_an_at_least_once_task_of_a_cluster_uses_its_connectors_own_offsets_topi
         assert offsets == {"offsets": [{"partition": {"counter": "0"}, "offset": {"n": 49}}]}
     finally:
         worker.stop()
+
+
+def test_a_standalone_worker_ignores_offsets_storage_topic(bootstrap_servers: str) -> None:
+    # Kafka's doc of the key: "in standalone mode, setting this property will have no effect".
+    topic = f"sa-own-{uuid.uuid4().hex[:6]}"
+    config = {**generator(topic, 1), "offsets.storage.topic": f"{topic}-offsets"}
+    with fc.Worker(bootstrap_servers, offset_flush_interval_ms=100) as worker:
+        worker.create_connector("standalone", config)
+        offsets = wait_for("offsets in the worker's store", lambda: worker.offsets("standalone"), 60)
+        assert offsets[0]["partition"] == {"task": 0}, offsets
+        assert worker.status("standalone").task_states == ["RUNNING"]
+    from confluent_kafka.admin import AdminClient
+
+    topics = AdminClient({"bootstrap.servers": bootstrap_servers}).list_topics(timeout=10).topics
+    assert topic in topics and f"{topic}-offsets" not in topics, "the connector's topic was not made"
