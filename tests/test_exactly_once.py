@@ -12,9 +12,11 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import ferroconnect as fc
 import pytest
-from cluster_helpers import GENERATOR, ClusterWorker, cluster_props, statuses, wait_for
+from cluster_helpers import GENERATOR, ClusterWorker, cluster_props, generator, statuses, wait_for
 from ferroconnect import NotFoundError, _core
 
 PLUGINS = Path(__file__).resolve().parent / "eos_plugins"
@@ -393,3 +395,105 @@ def test_a_new_task_generation_fences_out_the_previous_one_through_the_leader(
     assert "Internal request missing required signature" in unsigned.text
     values = committed(eos_cluster.bootstrap, topic)
     assert values, "both generations wrote"
+
+
+def last_values(bootstrap: str, topic: str, key: bytes, config: dict[str, str] | None = None) -> list[Any]:
+    """The values written under ``key`` to an offsets topic, in order (``None`` for a tombstone)."""
+    records = _core.read_topic(bootstrap, topic, 1_000_000, idle=1.0, timeout=60, config=config)
+    return [None if r[4] is None else json.loads(r[4]) for r in records if r[3] == key]
+
+
+def test_a_connectors_own_offsets_topic_takes_its_offsets_in_its_transactions(
+    eos_cluster: EosCluster,
+) -> None:
+    worker = eos_cluster.start()
+    bootstrap = eos_cluster.bootstrap
+    topic = f"eos-own-{uuid.uuid4().hex[:6]}"
+    own_topic = f"{topic}-offsets"
+    worker_topic = eos_cluster.props["offset.storage.topic"]
+    key = b'["own",{"counter":"0"}]'
+
+    def run_until(limit: int, **extra: str) -> None:
+        config = counter_config(topic, limit=str(limit), batch="10", **extra)
+        answer = worker.client.put("/connectors/own/config", json=config)
+        assert answer.status_code in (200, 201), answer.text
+        wait_for(f"{limit} records", lambda: visible(bootstrap, topic, limit) >= limit, 120, [worker])
+        time.sleep(1)
+
+    # Offsets committed in the worker's topic before the connector had a topic of its own ...
+    run_until(100)
+    assert last_values(bootstrap, worker_topic, key)[-1] == {"n": 99}
+    # ... are its fallback once it has one: the task resumes after them.
+    run_until(300, **{"offsets.storage.topic": own_topic})
+    assert committed(bootstrap, topic) == list(range(300)), "resumed from the worker topic's offset"
+    own = last_values(bootstrap, own_topic, key)
+    assert own[-1] == {"n": 299} and {"n": 99} not in own, own
+    # Offsets records written in transactions: each commit marker takes an offset of the topic.
+    records = _core.read_topic(bootstrap, own_topic, 100_000, idle=1.0, timeout=30)
+    assert sum(1 for a, b in itertools.pairwise(sorted(r[1] for r in records)) if b - a >= 2) >= 3
+    # The worker's topic gets a copy after each commit (Kafka's secondary write).
+    wait_for(
+        "the copy in the worker's topic", lambda: last_values(bootstrap, worker_topic, key)[-1] == {"n": 299}
+    )
+    # The connector's topic comes first: a stale offset in the worker's topic changes nothing.
+    _core.produce(bootstrap, worker_topic, [(key, b'{"n":49}')], config={"partitioner": "murmur2_random"})
+    offsets = worker.client.get("/connectors/own/offsets").json()
+    assert offsets == {"offsets": [{"partition": {"counter": "0"}, "offset": {"n": 299}}]}
+    run_until(400, **{"offsets.storage.topic": own_topic})
+    assert committed(bootstrap, topic) == list(range(400)), "resumed from the connector topic's offset"
+    # Resetting the offsets removes them from both topics.
+    assert worker.client.put("/connectors/own/stop").status_code == 204
+    wait_for("stopped", lambda: statuses(worker)["own"]["tasks"] == [], 60, [worker])
+    reset = worker.client.delete("/connectors/own/offsets")
+    assert reset.status_code == 200, reset.text
+    assert worker.client.get("/connectors/own/offsets").json() == {"offsets": []}
+    assert last_values(bootstrap, own_topic, key)[-1] is None
+    assert last_values(bootstrap, worker_topic, key)[-1] is None
+
+
+def test_an_at_least_once_task_of_a_cluster_uses_its_connectors_own_offsets_topic(
+    tmp_path: Path, bootstrap_servers: str
+) -> None:
+    props = {**cluster_props(bootstrap_servers, 0), "plugin.path": str(PLUGINS)}
+    worker = ClusterWorker(tmp_path, "plain", props)
+    try:
+        wait_for("the worker serves REST", worker.ready, 90, [worker])
+        topic = f"alo-own-{uuid.uuid4().hex[:6]}"
+        config = {
+            **counter_config(topic, limit="50", batch="10"),
+            "exactly.once.support": "requested",
+            "offsets.storage.topic": f"{topic}-offsets",
+        }
+        assert worker.client.put("/connectors/alo/config", json=config).status_code == 201
+        key = b'["alo",{"counter":"0"}]'
+        wait_for(
+            "the offsets in the connector's topic",
+            lambda: last_values(bootstrap_servers, f"{topic}-offsets", key)[-1:] == [{"n": 49}],
+            60,
+            [worker],
+        )
+        wait_for(
+            "the copy in the worker's topic",
+            lambda: last_values(bootstrap_servers, props["offset.storage.topic"], key)[-1:] == [{"n": 49}],
+            60,
+            [worker],
+        )
+        offsets = worker.client.get("/connectors/alo/offsets").json()
+        assert offsets == {"offsets": [{"partition": {"counter": "0"}, "offset": {"n": 49}}]}
+    finally:
+        worker.stop()
+
+
+def test_a_standalone_worker_ignores_offsets_storage_topic(bootstrap_servers: str) -> None:
+    # Kafka's doc of the key: "in standalone mode, setting this property will have no effect".
+    topic = f"sa-own-{uuid.uuid4().hex[:6]}"
+    config = {**generator(topic, 1), "offsets.storage.topic": f"{topic}-offsets"}
+    with fc.Worker(bootstrap_servers, offset_flush_interval_ms=100) as worker:
+        worker.create_connector("standalone", config)
+        offsets = wait_for("offsets in the worker's store", lambda: worker.offsets("standalone"), 60)
+        assert offsets[0]["partition"] == {"task": 0}, offsets
+        assert worker.status("standalone").task_states == ["RUNNING"]
+    from confluent_kafka.admin import AdminClient
+
+    topics = AdminClient({"bootstrap.servers": bootstrap_servers}).list_topics(timeout=10).topics
+    assert topic in topics and f"{topic}-offsets" not in topics, "the connector's topic was not made"

@@ -50,6 +50,9 @@ pub struct ConfigSnapshot {
     /// producers of their earlier task generations may not have been fenced out yet (Kafka's
     /// `connectorsPendingFencing`).
     pub pending_fencing: BTreeSet<String>,
+    /// Each connector's task generation: how many complete sets of task configs were committed,
+    /// less one (Kafka's `taskConfigGeneration`; kept when the connector is deleted, as Kafka's).
+    pub task_generations: BTreeMap<String, u32>,
 }
 
 impl Default for ConfigSnapshot {
@@ -64,6 +67,7 @@ impl Default for ConfigSnapshot {
             session_key: None,
             fencing_counts: BTreeMap::new(),
             pending_fencing: BTreeSet::new(),
+            task_generations: BTreeMap::new(),
         }
     }
 }
@@ -243,6 +247,7 @@ impl ConfigState {
             let configs: Vec<Config> = (0..count).map(|task| deferred.remove(&task).unwrap_or_default()).collect();
             self.snapshot.task_configs.insert(connector.clone(), configs);
             self.snapshot.inconsistent.remove(&connector);
+            self.snapshot.task_generations.entry(connector.clone()).and_modify(|g| *g += 1).or_insert(0);
         } else {
             debug!(connector, "Incomplete set of task configs, probably due to compaction; marked inconsistent");
             self.snapshot.inconsistent.insert(connector.clone());
@@ -559,6 +564,8 @@ mod tests {
         log.json("commit-my-conn", r#"{"tasks":1}"#);
         assert_eq!(log.state.snapshot.tasks("my-conn"), [0]);
         assert_eq!(log.state.snapshot.task_configs["my-conn"], [config(&[("t", "new")])]);
+        // Two complete commits: generations 0 and 1 (Kafka's taskConfigGeneration).
+        assert_eq!(log.state.snapshot.task_generations["my-conn"], 1);
     }
 
     #[test]
@@ -569,6 +576,7 @@ mod tests {
         assert_eq!(log.json("commit-c", r#"{"tasks":2}"#), [ConfigEvent::TaskConfigs("c".into())]);
         assert!(log.state.snapshot.inconsistent.contains("c"));
         assert_eq!(log.state.snapshot.task_counts["c"], 2);
+        assert_eq!(log.state.snapshot.task_generations.get("c"), None, "an incomplete commit is no generation");
         assert!(log.state.snapshot.tasks("c").is_empty());
         // The buffered task 1 was dropped with the bad commit: a fresh set is needed.
         log.json("task-c-0", r#"{"properties":{"t":"0"}}"#);

@@ -9,11 +9,17 @@
 //! count. Any task of the cluster asks for it through the leader: directly when this worker
 //! leads, else by the internal `PUT /connectors/{c}/fence` (signed under `sessioned`).
 //!
+//! Once a task's producer has started, the task checks that its connector has not committed
+//! newer task configs meanwhile and that the task is still assigned to this worker (Kafka's
+//! `verifyTaskGenerationAndOwnership`): otherwise a task of a generation already fenced for
+//! would run beside the new one.
+//!
 //! Fencing a transactional id means registering a producer under it (`InitProducerId`, what
 //! Kafka's `Admin.fenceProducers` sends): the coordinator bumps the id's epoch and aborts its open
 //! transaction, and the older producer's next write or commit fails as fenced.
 
 use std::collections::HashMap;
+use std::sync::Weak;
 use std::time::Duration;
 
 use rdkafka::producer::{BaseProducer, Producer as _};
@@ -23,8 +29,10 @@ use super::herder::{encode_path, Cluster};
 use super::rest_client::{sign, HMAC_SHA256, SIGNATURE_ALGORITHM_HEADER, SIGNATURE_HEADER};
 use crate::error::{Error, Result};
 use crate::kafka::log::QuietContext;
+use crate::runtime::exactly_once::ProducerStartChecks;
 use crate::runtime::herder::not_found;
 use crate::runtime::plugin::ConnectorKind;
+use crate::runtime::task_control::TaskId;
 
 /// How long registering one transactional id may take.
 const FENCE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -115,5 +123,73 @@ impl Cluster {
             )));
         }
         Ok(())
+    }
+}
+
+/// The checks of a worker of a cluster around its exactly-once tasks' producer start.
+pub(crate) struct ClusterChecks(pub Weak<Cluster>);
+
+impl ProducerStartChecks for ClusterChecks {
+    fn fence_earlier_generations(&self, connector: &str) -> Result<()> {
+        match self.0.upgrade() {
+            Some(cluster) => cluster.preflight_fencing(connector),
+            None => Ok(()),
+        }
+    }
+
+    fn task_generation(&self, connector: &str) -> Option<u32> {
+        let cluster = self.0.upgrade()?;
+        let generation = cluster.configs.snapshot().task_generations.get(connector).copied();
+        generation
+    }
+
+    fn verify_generation_and_ownership(&self, task: &TaskId, generation: Option<u32>) -> Result<()> {
+        let Some(cluster) = self.0.upgrade() else { return Ok(()) };
+        debug!(task = %task, "Reading to end of config topic to ensure it is still safe to bring up source task {task} with exactly-once support");
+        cluster
+            .configs
+            .read_to_end(cluster.config.worker_sync_timeout)
+            .map_err(|e| Error::Connector(format!("Failed to read to end of config topic: {e}")))?;
+        let current = cluster.configs.snapshot().task_generations.get(&task.connector).copied();
+        let assigned =
+            cluster.view().assigned_tasks.iter().any(|t| t.connector == task.connector && t.task == task.task);
+        still_current(task, generation, current, assigned)
+    }
+}
+
+/// Kafka's verdict, in its words.
+fn still_current(task: &TaskId, initial: Option<u32>, current: Option<u32>, assigned: bool) -> Result<()> {
+    if initial != current {
+        return Err(Error::Connector(format!(
+            "Cannot start source task {task} with exactly-once support as the connector has already generated a new \
+             set of task configs"
+        )));
+    }
+    if !assigned {
+        return Err(Error::Connector(format!(
+            "Cannot start source task {task} as it has already been revoked from this worker"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_task_starts_only_in_its_connectors_latest_generation_and_while_assigned_here() {
+        let task = TaskId { connector: "c".into(), task: 1 };
+        assert!(still_current(&task, Some(2), Some(2), true).is_ok());
+        let newer = still_current(&task, Some(2), Some(3), true).unwrap_err().to_string();
+        assert!(
+            newer.contains(
+                "Cannot start source task c-1 with exactly-once support as the connector has already generated a \
+                 new set of task configs"
+            ),
+            "{newer}"
+        );
+        let revoked = still_current(&task, Some(2), Some(2), false).unwrap_err().to_string();
+        assert!(revoked.contains("Cannot start source task c-1 as it has already been revoked from this worker"));
     }
 }

@@ -23,7 +23,7 @@ use super::config::DistributedConfig;
 use super::config_records::SessionKey;
 use super::config_topic::{ConfigEvent, ConfigSnapshot, ConfigTopicStore};
 use super::group::{GroupMember, GroupSettings, Joined};
-use super::offsets_topic::TopicOffsetStore;
+use super::offsets_topic::{ConnectorOffsetsTopics, TopicOffsetStore};
 use super::protocol::{Assignment, ConnectProtocol, ConnectorTaskId, WorkerMetadata};
 use super::rest_client::{
     new_session_key, sign, PeerClient, HMAC_SHA256, SIGNATURE_ALGORITHM_HEADER, SIGNATURE_HEADER,
@@ -61,6 +61,9 @@ pub(crate) struct View {
     pub signing: bool,
     /// The REST URLs of the members, by worker id (`host:port`), as the leader last saw them.
     pub member_urls: BTreeMap<String, String>,
+    /// The tasks assigned to this worker (exactly-once tasks check they still are, once their
+    /// producer started).
+    pub assigned_tasks: Vec<ConnectorTaskId>,
     /// The leader's knowledge of who runs what (REST URL), for restarts sent to the leader.
     pub connector_owners: BTreeMap<String, String>,
     pub task_owners: BTreeMap<ConnectorTaskId, String>,
@@ -76,6 +79,8 @@ pub struct Cluster {
     pub(crate) configs: ConfigTopicStore,
     pub(crate) statuses: StatusTopicStore,
     pub(crate) offsets: Arc<TopicOffsetStore>,
+    /// Connectors' own offsets topics (`offsets.storage.topic`), opened on first use.
+    connector_offsets: Arc<ConnectorOffsetsTopics>,
     pub(crate) peers: PeerClient,
     view: Mutex<View>,
     /// Signalled when a rebalance's work is done (requests wait for it, as Kafka's queue does).
@@ -114,11 +119,9 @@ impl Cluster {
         let props = worker_config.props.clone();
         let bootstrap = worker_config.bootstrap_servers.clone();
         let settings = internal_client_settings(&props);
-        let offsets = Arc::new(TopicOffsetStore::start(
-            &bootstrap,
-            &TopicSettings::from_worker(InternalTopic::Offsets, &props)?,
-            &settings,
-        )?);
+        let offsets_settings = TopicSettings::from_worker(InternalTopic::Offsets, &props)?;
+        let offsets = Arc::new(TopicOffsetStore::start(&bootstrap, &offsets_settings, &settings)?);
+        let connector_offsets = Arc::new(ConnectorOffsetsTopics::new(&bootstrap, &settings, offsets_settings));
         let mut worker_config = worker_config;
         if config.exactly_once_source_support == "enabled" {
             worker_config.exactly_once = Some(ExactlyOnceSource {
@@ -129,6 +132,8 @@ impl Cluster {
         }
         let worker = Worker::new(worker_config, loader, offsets.clone());
         worker.connect()?;
+        let topics = connector_offsets.clone();
+        worker.set_connector_offsets_topics(Arc::new(move |topic| topics.open(topic)));
         let statuses = StatusTopicStore::start(
             &bootstrap,
             &TopicSettings::from_worker(InternalTopic::Status, &props)?,
@@ -153,6 +158,7 @@ impl Cluster {
             configs,
             statuses,
             offsets,
+            connector_offsets,
             peers: PeerClient::new(PEER_TIMEOUT),
             view: Mutex::new(View { rebalancing: true, ..View::default() }),
             settled: std::sync::Condvar::new(),
@@ -167,11 +173,7 @@ impl Cluster {
             }
         }));
         if cluster.worker.config().exactly_once.is_some() {
-            let weak = Arc::downgrade(&cluster);
-            cluster.worker.set_preflight_fencing(Arc::new(move |name| match weak.upgrade() {
-                Some(cluster) => cluster.preflight_fencing(name),
-                None => Ok(()),
-            }));
+            cluster.worker.set_producer_start_checks(Arc::new(super::fencing::ClusterChecks(Arc::downgrade(&cluster))));
         }
         let runner = cluster.clone();
         let thread = std::thread::Builder::new()
@@ -219,6 +221,7 @@ impl Cluster {
         self.configs.stop();
         self.statuses.stop();
         self.offsets.stop();
+        self.connector_offsets.stop();
     }
 
     fn run(self: Arc<Self>, events: mpsc::Receiver<Event>) {
@@ -325,6 +328,7 @@ impl Cluster {
             // Eager: everything is given back before joining; the assignment is complete.
             self.stop_everything(herder);
             herder.allocation = Assignment::default();
+            self.lock_view().assigned_tasks.clear();
         }
         let snapshot = self.configs.snapshot();
         let metadata = WorkerMetadata {
@@ -554,6 +558,7 @@ impl Cluster {
                 runtime.block_on(herder.member.leave());
                 self.stop_everything(herder);
                 herder.allocation = Assignment::default();
+                self.lock_view().assigned_tasks.clear();
                 herder.has_assignment = false;
                 std::thread::sleep(self.config.worker_unsync_backoff);
                 herder.rejoin = true;
@@ -574,6 +579,7 @@ impl Cluster {
         metrics.rebalance_completed(joined.generation, &assignment.leader_url, &joined.protocol);
         let revoked = !assignment.revoked_connectors.is_empty() || !assignment.revoked_tasks.is_empty();
         herder.allocation = merged_allocation(&herder.allocation, &assignment, self.protocol == ConnectProtocol::Eager);
+        self.lock_view().assigned_tasks = herder.allocation.tasks.clone();
         herder.has_assignment = true;
         if revoked {
             // The revoked work stops now (in `reconcile`); the second round places it elsewhere.

@@ -26,7 +26,7 @@ use tracing::{info, warn};
 use super::kafka_log::{KafkaLog, LogRecord};
 use super::topic_setup::{ensure_topic, TopicSettings};
 use crate::error::{Error, Result};
-use crate::offsets::{entries_of, lookup, offset_key, OffsetMap, OffsetStore};
+use crate::offsets::{entries_of, lookup, offset_key, OffsetMap, OffsetStore, OffsetsTopic};
 
 /// Java's default partitioner for keyed records, in librdkafka's name.
 pub const JAVA_PARTITIONER: (&str, &str) = ("partitioner", "murmur2_random");
@@ -144,6 +144,77 @@ impl OffsetStore for TopicOffsetStore {
     fn all(&self, connector: &str) -> Result<Vec<(serde_json::Value, serde_json::Value)>> {
         self.log.read_to_end(self.timeout)?;
         Ok(entries_of(&self.entries(), connector))
+    }
+
+    /// Queues the records and returns: Kafka's secondary write is not waited for either.
+    fn put_in_background(&self, connector: &str, offsets: &[(serde_json::Value, Option<serde_json::Value>)]) {
+        for (partition, offset) in offsets {
+            let key = offset_key(connector, partition).into_bytes();
+            let value = offset.as_ref().map(|o| serde_json::to_vec(o).expect("JSON values serialize"));
+            let (name, topic) = (connector.to_owned(), self.topic().to_owned());
+            let logged = Box::new(move |outcome: std::result::Result<_, rdkafka::error::KafkaError>| {
+                if let Err(e) = outcome {
+                    warn!(connector = name, topic, "Failed to write offsets to secondary backing store: {e}");
+                }
+            });
+            if let Err(e) = self.log.send_async(&key, value.as_deref(), logged) {
+                warn!(connector, topic = self.topic(), "Failed to write offsets to secondary backing store: {e}");
+            }
+        }
+    }
+}
+
+/// The offsets topics of connectors that set `offsets.storage.topic` (KIP-618), opened on first
+/// use: created if missing with the worker's offsets-topic settings (Kafka's
+/// `KafkaOffsetBackingStore.newTopicDescription`: compacted, `offset.storage.partitions`,
+/// `offset.storage.replication.factor`, `offset.storage.*` configs). One store per topic is shared
+/// by every task and REST call of this worker (Kafka opens one per task) and read until the worker
+/// stops.
+pub struct ConnectorOffsetsTopics {
+    bootstrap_servers: String,
+    client_settings: HashMap<String, String>,
+    /// The worker's offsets topic's settings; each connector topic takes them under its own name.
+    template: TopicSettings,
+    stores: Mutex<HashMap<String, Arc<TopicOffsetStore>>>,
+}
+
+impl ConnectorOffsetsTopics {
+    pub fn new(bootstrap_servers: &str, client_settings: &HashMap<String, String>, template: TopicSettings) -> Self {
+        ConnectorOffsetsTopics {
+            bootstrap_servers: bootstrap_servers.to_owned(),
+            client_settings: client_settings.clone(),
+            template,
+            stores: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The store of `topic`, started (and the topic created) on first use. A topic that cannot be
+    /// created or read fails with the key named.
+    pub fn open(&self, topic: &str) -> Result<OffsetsTopic> {
+        let mut stores = self.stores.lock().expect("offsets topics lock");
+        let store = match stores.get(topic) {
+            Some(store) => store.clone(),
+            None => {
+                let settings = TopicSettings { name: topic.to_owned(), ..self.template.clone() };
+                let store = TopicOffsetStore::start(&self.bootstrap_servers, &settings, &self.client_settings)
+                    .map_err(|e| {
+                        Error::Connector(format!(
+                            "Could not open the connector's offsets topic '{topic}' (offsets.storage.topic): {e}"
+                        ))
+                    })?;
+                let store = Arc::new(store);
+                stores.insert(topic.to_owned(), store.clone());
+                store
+            }
+        };
+        Ok(OffsetsTopic { name: topic.to_owned(), partitions: store.partitions().len() as i32, store })
+    }
+
+    /// Stops every store's reader.
+    pub fn stop(&self) {
+        for store in self.stores.lock().expect("offsets topics lock").values() {
+            store.stop();
+        }
     }
 }
 

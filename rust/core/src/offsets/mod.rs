@@ -2,9 +2,11 @@
 //! (distributed, `cluster::offsets_topic`). Keys and values use Kafka Connect's offsets-topic encoding:
 //! key `["<connector>",{<source partition>}]`, value `{<source offset>}`, both compact JSON.
 
+mod connector;
 mod file;
 mod memory;
 
+pub use connector::{ConnectorOffsetStore, OffsetsTopic};
 pub use file::FileOffsetStore;
 pub use memory::MemoryOffsetStore;
 
@@ -18,6 +20,14 @@ pub trait OffsetStore: Send + Sync {
     fn put(&self, connector: &str, offsets: &[(serde_json::Value, Option<serde_json::Value>)]) -> Result<()>;
     /// Every committed (partition, offset) of a connector.
     fn all(&self, connector: &str) -> Result<Vec<(serde_json::Value, serde_json::Value)>>;
+    /// Stores a copy of offsets kept elsewhere first, without waiting if the store can: a failure
+    /// is only logged (the worker's topic under a connector's own offsets topic, as Kafka's
+    /// secondary store).
+    fn put_in_background(&self, connector: &str, offsets: &[(serde_json::Value, Option<serde_json::Value>)]) {
+        if let Err(e) = self.put(connector, offsets) {
+            tracing::warn!(connector, "Failed to write offsets to secondary backing store: {e}");
+        }
+    }
 }
 
 /// Offsets by offsets-topic key: the map both stores keep, with the operations they share.

@@ -5,8 +5,9 @@
 //! `init_transactions` at start fences out any earlier producer of the same task and aborts its open
 //! transaction. A transaction opens with the first record sent after the last one ended. The source
 //! offset of every record handed to the producer is kept; at a boundary those offsets are written,
-//! in the same transaction, to the worker's offsets topic (keyed and partitioned as Kafka's offsets
-//! store), and the transaction is committed: records and offsets become visible to `read_committed`
+//! in the same transaction, to the connector's offsets topic (its own `offsets.storage.topic`,
+//! else the worker's; keyed and partitioned as Kafka's offsets store), and the transaction is
+//! committed: records and offsets become visible to `read_committed`
 //! readers together, or not at all. Only then are `commit_record` and `commit` called.
 //!
 //! Boundaries (`transaction.boundary`): `poll` after every batch, `interval` at the first batch end
@@ -24,9 +25,10 @@ use tracing::{debug, info, warn};
 use crate::error::{Error, Result};
 use crate::kafka::java_partitioner::partition_for_key;
 use crate::kafka::producer::{is_queue_full, OutgoingRecord, Producer};
-use crate::offsets::offset_key;
+use crate::offsets::{offset_key, OffsetStore};
 use crate::runtime::connector_config::TransactionBoundary;
 use crate::runtime::plugin::TransactionContext;
+use crate::runtime::task_control::TaskId;
 
 /// The token of the offsets records a transaction carries: not a record of the task, so the
 /// delivery handler ignores it (a failure among them fails the commit itself).
@@ -36,17 +38,35 @@ pub const OFFSETS_RECORD_TOKEN: usize = usize::MAX;
 /// producer is done; this only keeps a broken cluster from holding the task thread forever.
 const TRANSACTION_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// What a worker of a cluster checks around an exactly-once task's producer start (Kafka's
+/// `preProducerCheck` and `postProducerCheck`).
+pub trait ProducerStartChecks: Send + Sync {
+    /// Before the producer starts: fences out the connector's earlier task generations when that
+    /// is still to do (asks the leader of the cluster).
+    fn fence_earlier_generations(&self, connector: &str) -> Result<()>;
+    /// The connector's task generation now (when its task is set up): how many sets of task
+    /// configs it committed, less one (Kafka's `taskConfigGeneration`).
+    fn task_generation(&self, connector: &str) -> Option<u32>;
+    /// After the producer started: fails unless `generation` is still the connector's latest and
+    /// the task is still assigned to this worker (Kafka's `verifyTaskGenerationAndOwnership`).
+    fn verify_generation_and_ownership(&self, task: &TaskId, generation: Option<u32>) -> Result<()>;
+}
+
 /// What an exactly-once source task is set up with.
 pub struct ExactlyOnceSetup {
-    /// Fences out the connector's earlier task generations when that is still to do (asks the
-    /// leader of the cluster), before the task's producer starts.
-    pub preflight: Option<crate::runtime::worker::PreflightFencing>,
+    /// The cluster's checks around the producer's start, with the task generation the task was
+    /// set up in.
+    pub checks: Option<(Arc<dyn ProducerStartChecks>, Option<u32>)>,
     pub boundary: TransactionBoundary,
     /// The `interval` boundary's period.
     pub interval: Duration,
-    /// The worker's offsets topic and its partition count.
+    /// The offsets topic the transactions write to (the connector's own, else the worker's) and
+    /// its partition count.
     pub offsets_topic: String,
     pub offsets_partitions: i32,
+    /// With a connector's own offsets topic: the worker's store, which gets a copy of the offsets
+    /// after each commit (Kafka's secondary write; a failure is only logged).
+    pub worker_offsets: Option<Arc<dyn OffsetStore>>,
     /// The task's requests, with `transaction.boundary=connector`.
     pub context: Option<Arc<TransactionContext>>,
 }
@@ -54,6 +74,7 @@ pub struct ExactlyOnceSetup {
 /// The transaction state of one task.
 pub struct Transactions {
     setup: ExactlyOnceSetup,
+    task: TaskId,
     connector: String,
     open: bool,
     /// The newest offset per source partition of records handed to the producer since the last
@@ -63,10 +84,11 @@ pub struct Transactions {
 }
 
 impl Transactions {
-    pub fn new(setup: ExactlyOnceSetup, connector: &str) -> Self {
+    pub fn new(setup: ExactlyOnceSetup, task: &TaskId) -> Self {
         Transactions {
             setup,
-            connector: connector.to_owned(),
+            task: task.clone(),
+            connector: task.connector.clone(),
             open: false,
             offsets: HashMap::new(),
             last_commit: Instant::now(),
@@ -79,12 +101,16 @@ impl Transactions {
     }
 
     /// Fences out earlier producers of this task and readies the producer (before the task starts,
-    /// so that the offsets it reads include everything an earlier instance committed).
+    /// so that the offsets it reads include everything an earlier instance committed); then
+    /// checks that the task may still run here.
     pub fn init(&mut self, producer: &Producer) -> Result<()> {
-        if let Some(preflight) = &self.setup.preflight {
-            preflight(&self.connector)?;
+        if let Some((checks, _)) = &self.setup.checks {
+            checks.fence_earlier_generations(&self.connector)?;
         }
         producer.init_transactions(TRANSACTION_TIMEOUT)?;
+        if let Some((checks, generation)) = &self.setup.checks {
+            checks.verify_generation_and_ownership(&self.task, *generation)?;
+        }
         self.last_commit = Instant::now();
         Ok(())
     }
@@ -147,7 +173,7 @@ impl Transactions {
                 info!(task, "Aborting transaction as requested by connector");
                 // Let every record reach Kafka first: aborting purges queued records, whose
                 // failed deliveries would otherwise read as rejected records.
-                producer.wait_delivered(TRANSACTION_TIMEOUT)?;
+                producer.flush(TRANSACTION_TIMEOUT)?;
                 producer.abort_transaction(TRANSACTION_TIMEOUT)?;
                 self.open = false;
             } else {
@@ -184,8 +210,14 @@ impl Transactions {
         }
         producer.commit_transaction(TRANSACTION_TIMEOUT)?;
         self.open = false;
-        self.offsets.clear();
+        let offsets = std::mem::take(&mut self.offsets);
         debug!(connector = %self.connector, partitions, "committed a transaction with its source offsets");
+        if let Some(worker) = &self.setup.worker_offsets {
+            // After the commit, not when the records are acknowledged as Kafka's callback does:
+            // the worker's topic never holds an offset whose transaction was aborted.
+            let copy: Vec<_> = offsets.into_values().map(|(p, o)| (p.as_ref().clone(), Some(o))).collect();
+            worker.put_in_background(&self.connector, &copy);
+        }
         Ok(())
     }
 

@@ -1,6 +1,7 @@
 //! The offsets API of KIP-875 (`GET/PATCH/DELETE /connectors/{c}/offsets`), under Kafka's rules
 //! (the connector must be STOPPED with no tasks to change them; the connector's `alter_offsets`
-//! hook is told first and may refuse). Source offsets live in the worker's offset store; sink
+//! hook is told first and may refuse). Source offsets live in the worker's offset store (and in
+//! distributed mode in the connector's own `offsets.storage.topic` first, if it sets one); sink
 //! offsets are the consumer group `connect-<name>`'s, in Kafka's fixed shape
 //! `{"kafka_topic", "kafka_partition"}` → `{"kafka_offset"}`.
 
@@ -55,6 +56,11 @@ impl Herder {
         Ok(config.get("connector.class").and_then(|class| self.connector_kind(class)))
     }
 
+    /// Where the source connector's offsets are: its own offsets topic first, when it has one.
+    fn source_offset_store(&self, name: &str) -> Result<std::sync::Arc<dyn crate::offsets::OffsetStore>> {
+        Ok(self.worker().source_offsets(&self.connector_config(name)?)?.store)
+    }
+
     /// A non-member client of the sink connector's consumer group.
     fn sink_group(&self, name: &str) -> Result<GroupOffsets> {
         let worker = self.worker().config();
@@ -81,8 +87,7 @@ impl Herder {
             cluster.refresh_offsets()?;
         }
         let offsets = self
-            .worker()
-            .offset_store()
+            .source_offset_store(name)?
             .all(name)?
             .into_iter()
             .map(|(partition, offset)| ConnectorOffset { partition, offset: Some(offset) })
@@ -121,8 +126,7 @@ impl Herder {
             // docs/compatibility.md).
             .map_err(|e| Error::BadRequest(format!("Failed to modify offsets for connector {name}: {e}")))?;
         if !offsets.is_empty() {
-            self.worker()
-                .offset_store()
+            self.source_offset_store(name)?
                 .put(name, &offsets)
                 .map_err(|e| Error::Connector(format!("Failed to modify offsets for source connector {name}: {e}")))?;
         }
@@ -153,7 +157,7 @@ impl Herder {
         let partitions = match self.kind_of(name)? {
             // A sink's partitions are listed (for the connector's hook) once it is known to be stopped.
             Some(ConnectorKind::Sink) => Vec::new(),
-            _ => self.worker().offset_store().all(name)?,
+            _ => self.source_offset_store(name)?.all(name)?,
         };
         self.modify(name, partitions.into_iter().map(|(p, _)| (p, None)).collect(), true)
     }

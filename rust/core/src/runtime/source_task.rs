@@ -17,7 +17,7 @@
 //! delivery report marks it acknowledged by index (see `submitted`).
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -127,10 +127,19 @@ enum Transformed {
     Failed(StageFailure, SourceSide),
 }
 
+/// What the delivery reports of a task's records advance.
+enum Acknowledgements {
+    /// At least once: which source offsets may be stored.
+    Offsets(Mutex<SubmittedRecords>),
+    /// Exactly once, where each transaction carries its offsets: only how many records are still
+    /// unacknowledged (for `source-record-active-count`).
+    Count(AtomicUsize),
+}
+
 /// State shared by the task's thread, the producer's delivery callbacks and the worker.
 pub struct TaskShared {
     pub control: TaskControl,
-    submitted: Mutex<SubmittedRecords>,
+    acknowledgements: Acknowledgements,
     /// Records in flight, kept only for tasks that implement `commit_record` (`keeps_records`).
     kept: Mutex<HashMap<Ticket, SourceRecord>>,
     keeps_records: bool,
@@ -150,12 +159,18 @@ impl TaskShared {
         tolerate_errors: bool,
         keeps_records: bool,
         metrics: Option<Arc<TaskMetrics>>,
+        exactly_once: bool,
     ) -> Arc<Self> {
+        let acknowledgements = if exactly_once {
+            Acknowledgements::Count(AtomicUsize::new(0))
+        } else {
+            Acknowledgements::Offsets(Mutex::new(SubmittedRecords::default()))
+        };
         Arc::new(TaskShared {
             metrics,
             skipped_deliveries: AtomicU64::new(0),
             control: TaskControl::new(id, worker_id),
-            submitted: Mutex::new(SubmittedRecords::default()),
+            acknowledgements,
             kept: Mutex::new(HashMap::new()),
             keeps_records,
             acked: Mutex::new(Vec::new()),
@@ -177,10 +192,20 @@ impl TaskShared {
             if let Some(metrics) = &self.metrics {
                 metrics.errors.error(true);
             }
-            self.submitted.lock().expect("submitted lock").ack(ticket);
+            self.acknowledged(ticket);
         } else {
             let mut failure = self.failure.lock().expect("failure lock");
             failure.get_or_insert_with(|| format!("Kafka rejected a record and errors.tolerance=none: {error}"));
+        }
+    }
+
+    /// A record Kafka acknowledged (or, tolerated, refused).
+    fn acknowledged(&self, ticket: Ticket) {
+        match &self.acknowledgements {
+            Acknowledgements::Offsets(submitted) => submitted.lock().expect("submitted lock").ack(ticket),
+            Acknowledgements::Count(unacknowledged) => {
+                unacknowledged.fetch_sub(1, Ordering::Relaxed);
+            }
         }
     }
 
@@ -202,7 +227,7 @@ impl DeliveryHandler for TaskShared {
         let ticket = Ticket::from_token(token);
         match outcome {
             Ok(report) => {
-                self.submitted.lock().expect("submitted lock").ack(ticket);
+                self.acknowledged(ticket);
                 if !self.keeps_records {
                     return;
                 }
@@ -235,7 +260,7 @@ pub struct RunningSourceTask {
 impl RunningSourceTask {
     /// A task that could not even be created: no thread, FAILED with `trace`.
     pub fn failed(id: TaskId, worker_id: &str, trace: String) -> Self {
-        let shared = TaskShared::new(id, worker_id, false, false, None);
+        let shared = TaskShared::new(id, worker_id, false, false, None, false);
         shared.control.fail(trace);
         RunningSourceTask { shared, metrics: None, task: None, thread: None, stop_call: None }
     }
@@ -245,8 +270,15 @@ impl RunningSourceTask {
         let keeps_records = setup.task.wants_commit_record();
         let tolerate_errors = setup.errors.tolerates_all();
         let metrics = Some(setup.metrics.clone());
-        let shared =
-            TaskShared::new(setup.id.clone(), &setup.worker_id, tolerate_errors, keeps_records, metrics.clone());
+        let exactly_once = setup.exactly_once.is_some();
+        let shared = TaskShared::new(
+            setup.id.clone(),
+            &setup.worker_id,
+            tolerate_errors,
+            keeps_records,
+            metrics.clone(),
+            exactly_once,
+        );
         shared.control.set_version(setup.task.version());
         let producer = Producer::new(&setup.bootstrap_servers, &setup.producer_settings, shared.clone())?;
         let task = Some(setup.task.clone());
@@ -314,7 +346,7 @@ struct Driver {
 impl Driver {
     fn new(mut setup: SourceTaskSetup, producer: Producer, shared: Arc<TaskShared>) -> Self {
         let wants_records = shared.keeps_records;
-        let eos = setup.exactly_once.take().map(|eos| Transactions::new(eos, &setup.id.connector));
+        let eos = setup.exactly_once.take().map(|eos| Transactions::new(eos, &setup.id));
         Driver {
             setup,
             producer,
@@ -447,9 +479,6 @@ impl Driver {
         if !ended? {
             return Ok(());
         }
-        // Acknowledgements were only released to the offsets map; the transaction carried them.
-        self.release_acknowledged();
-        self.unstored.clear();
         self.deliver_commit_records()?;
         self.setup.task.commit()
     }
@@ -460,10 +489,13 @@ impl Driver {
     /// `offset.flush.interval.ms` (60 s by default), which at a million records a second is
     /// tens of gigabytes.
     fn release_acknowledged(&mut self) {
-        let mut submitted = self.shared.submitted.lock().expect("submitted lock");
-        let released = submitted.committable();
-        let pending = submitted.pending();
-        drop(submitted);
+        let (released, pending) = match &self.shared.acknowledgements {
+            Acknowledgements::Offsets(submitted) => {
+                let mut submitted = submitted.lock().expect("submitted lock");
+                (submitted.committable(), submitted.pending())
+            }
+            Acknowledgements::Count(unacknowledged) => (Vec::new(), unacknowledged.load(Ordering::Relaxed)),
+        };
         // Kafka counts a record written once acknowledged, and a skipped one not at all.
         let skipped = self.shared.skipped_deliveries.load(Ordering::Relaxed);
         let written = self.submitted.saturating_sub(pending as u64 + skipped);
@@ -506,18 +538,29 @@ impl Driver {
                 eos.check_topic(&outgoing.topic)?;
             }
         }
-        let mut submitted = self.shared.submitted.lock().expect("submitted lock");
+        let mut submitted = match &self.shared.acknowledgements {
+            Acknowledgements::Offsets(submitted) => Some(submitted.lock().expect("submitted lock")),
+            Acknowledgements::Count(unacknowledged) => {
+                unacknowledged.fetch_add(converted.len(), Ordering::Relaxed);
+                None
+            }
+        };
         let mut kept = self.wants_records.then(|| self.shared.kept.lock().expect("kept lock"));
         self.unsent.reserve(converted.len() + 1);
+        let first = self.submitted;
         self.submitted += converted.len() as u64;
         let mut boundaries = boundaries.into_iter().peekable();
-        for ((outgoing, partition, offset), keep, index) in converted {
+        for (number, ((outgoing, partition, offset), keep, index)) in (first..).zip(converted) {
             // A request on a record dropped or skipped before this one applies here.
             while let Some((_, commit)) = boundaries.next_if(|(at, _)| *at < index) {
                 self.unsent.push_back(Unsent::Boundary(commit));
             }
-            let dispatch = self.eos.is_some().then(|| Box::new((partition.clone(), offset.clone())));
-            let ticket = submitted.submit(&partition, offset);
+            // An exactly-once task's offsets go with its transaction, not through `submitted`.
+            let (ticket, dispatch) = match submitted.as_mut() {
+                Some(submitted) => (submitted.submit(&partition, offset), None),
+                // Numbered in submission order all the same: `kept` finds records by their ticket.
+                None => (Ticket::from_token(number as usize), Some(Box::new((partition, offset)))),
+            };
             if let (Some(kept), Some(record)) = (kept.as_mut(), keep) {
                 kept.insert(ticket, record);
             }

@@ -5,36 +5,33 @@
 //! Kafka Connect's herder applies them. Requests from connectors themselves (task reconfiguration)
 //! go through a channel to a dedicated thread, never re-entering the lock from connector code.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{mpsc, Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use tracing::{error, info, warn};
 
-use crate::convert::{converter_for, header_converter_for, Converter, HeaderConverter};
 use crate::error::{Error, Result};
-use crate::errors::{DeadLetterQueue, ErrorReporter};
 use crate::kafka::cluster::ClusterClient;
-use crate::kafka::consumer::ConsumerSetup;
 use crate::logging::context::{connector_span, in_current_span, task_span};
 use crate::metrics::{TaskKind, TaskMetrics, WorkerMetrics};
 use crate::offsets::OffsetStore;
 use crate::runtime::auto_restart::{random_unit, Action, AutoRestarts, RestartPolicy};
-use crate::runtime::connector_config::{ConnectorConfig, SinkConfig, SourceConfig, TransactionBoundary};
-use crate::runtime::exactly_once::ExactlyOnceSetup;
-use crate::runtime::plugin::{
-    Config, Connector, ConnectorContext, ConnectorKind, OffsetReader, PluginLoader, SourceTaskContext,
-    TransactionContext,
-};
-use crate::runtime::sink_task::{RunningSinkTask, SinkConverters, SinkTaskSetup};
-use crate::runtime::source_task::{RunningSourceTask, SourceTaskSetup};
+use crate::runtime::connector_config::{ConnectorConfig, SinkConfig};
+use crate::runtime::exactly_once::ProducerStartChecks;
+use crate::runtime::plugin::{Config, Connector, ConnectorContext, ConnectorKind, PluginLoader};
+use crate::runtime::sink_task::RunningSinkTask;
+use crate::runtime::source_task::RunningSourceTask;
 use crate::runtime::status::{ConnectorStateInfo, State, Status, TaskState};
 use crate::runtime::task_control::{join_by, TaskControl, TaskId};
 use crate::runtime::topics::TopicTracker;
-use crate::runtime::worker_config::{millis, prefixed, ExactlyOnceSource, WorkerConfig};
-use crate::transforms::TransformChain;
+use crate::runtime::worker_config::{millis, WorkerConfig};
 
 mod metrics;
+mod source_offsets;
+mod task_setup;
+
+pub use source_offsets::{ConnectorOffsetsTopics, SourceOffsets};
 
 /// What the user asked a connector to be (Kafka Connect's target state).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,8 +129,6 @@ impl RunningTask {
     }
 }
 
-/// Kafka's `max.poll.records` default: the most records in one `put`.
-const DEFAULT_MAX_POLL_RECORDS: usize = 500;
 /// The worker's header converter unless configured (Kafka Connect's default).
 pub(crate) const DEFAULT_HEADER_CONVERTER: &str = "org.apache.kafka.connect.storage.SimpleHeaderConverter";
 
@@ -151,15 +146,14 @@ struct Inner {
     reconfiguration_handler: OnceLock<ReconfigurationHandler>,
     /// Startups and rebalances; each task keeps its own metrics.
     metrics: Arc<WorkerMetrics>,
-    /// Exactly-once sources: what a task runs before its producer starts, so that the earlier
-    /// task generations of its connector are fenced out first.
-    preflight_fencing: OnceLock<PreflightFencing>,
+    /// Exactly-once sources on a cluster: what a task checks around its producer's start (the
+    /// earlier task generations of its connector fenced out first, its own still current after).
+    producer_checks: OnceLock<Arc<dyn ProducerStartChecks>>,
+    /// Distributed mode: opens connectors' own offsets topics (`offsets.storage.topic`).
+    offsets_topics: OnceLock<ConnectorOffsetsTopics>,
     /// Automatic restarts of FAILED tasks (`ferroconnect.restart.*`).
     restarts: AutoRestarts,
 }
-
-/// Fences out the earlier task generations of a connector, if that is still to do (its name).
-pub type PreflightFencing = Arc<dyn Fn(&str) -> Result<()> + Send + Sync>;
 
 /// Takes a connector's request for task reconfiguration (its name).
 pub type ReconfigurationHandler = Box<dyn Fn(&str) + Send + Sync>;
@@ -183,7 +177,8 @@ impl Worker {
             reconfigure: Mutex::new(tx),
             cluster: OnceLock::new(),
             reconfiguration_handler: OnceLock::new(),
-            preflight_fencing: OnceLock::new(),
+            producer_checks: OnceLock::new(),
+            offsets_topics: OnceLock::new(),
             restarts: AutoRestarts::default(),
             metrics: Arc::new(WorkerMetrics::new(config.metrics_enabled)),
             config,
@@ -222,9 +217,9 @@ impl Worker {
         let _ = self.inner.reconfiguration_handler.set(handler);
     }
 
-    /// Runs `fencing` on each exactly-once source task's thread before its producer starts.
-    pub fn set_preflight_fencing(&self, fencing: PreflightFencing) {
-        let _ = self.inner.preflight_fencing.set(fencing);
+    /// Runs `checks` on each exactly-once source task's thread around its producer's start.
+    pub fn set_producer_start_checks(&self, checks: Arc<dyn ProducerStartChecks>) {
+        let _ = self.inner.producer_checks.set(checks);
     }
 
     /// The Kafka cluster's id, once [`Worker::connect`] found it.
@@ -818,13 +813,13 @@ impl Worker {
         let spawned = factory.and_then(|connector| match kind {
             ConnectorKind::Source => {
                 let metrics = Arc::new(TaskMetrics::new(name, index, TaskKind::Source, enabled));
-                self.source_task_setup(&id, &connector, entry, task_config, metrics)
+                self.source_task_setup(&id, &connector, &entry.config, task_config, metrics)
                     .and_then(RunningSourceTask::spawn)
                     .map(RunningTask::Source)
             }
             ConnectorKind::Sink => {
                 let metrics = Arc::new(TaskMetrics::new(name, index, TaskKind::Sink, enabled));
-                self.sink_task_setup(&id, &connector, entry, task_config, metrics)
+                self.sink_task_setup(&id, &connector, &entry.config, task_config, metrics)
                     .and_then(RunningSinkTask::spawn)
                     .map(RunningTask::Sink)
             }
@@ -847,223 +842,6 @@ impl Worker {
                 entry.tasks.insert(index, failed);
             }
         }
-    }
-
-    fn sink_task_setup(
-        &self,
-        id: &TaskId,
-        connector: &Arc<dyn Connector>,
-        entry: &ConnectorEntry,
-        task_config: Config,
-        metrics: Arc<TaskMetrics>,
-    ) -> Result<SinkTaskSetup> {
-        let worker = &self.inner.config;
-        let connector_config = self.resolved(&entry.config)?;
-        let task_config = self.resolved(&task_config)?;
-        let parsed = SinkConfig::parse(&connector_config)?;
-        let mut transforms = self.transform_chain(&connector_config)?;
-        let task = Arc::from(connector.create_sink_task()?);
-        let mut consumer_settings = worker.prefixed("consumer.");
-        consumer_settings.extend(prefixed(&connector_config, "consumer.override."));
-        if metrics.enabled() {
-            consumer_settings
-                .entry("statistics.interval.ms".into())
-                .or_insert_with(|| crate::metrics::clients::STATISTICS_INTERVAL_MS.into());
-        }
-        let max_batch = match consumer_settings.get("max.poll.records") {
-            Some(v) => v.trim().parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
-                Error::config("consumer.max.poll.records", format!("expected a positive integer, got {v:?}"))
-            })?,
-            None => DEFAULT_MAX_POLL_RECORDS,
-        };
-        let dlq = match &parsed.errors.dlq_topic {
-            Some(topic) => {
-                let mut producer_settings = worker.prefixed("producer.");
-                producer_settings.extend(prefixed(&connector_config, "producer.override."));
-                producer_settings
-                    .insert("client.id".into(), format!("connector-dlq-producer-{}-{}", id.connector, id.task));
-                let mut admin_settings = worker.admin_settings();
-                admin_settings.extend(prefixed(&connector_config, "admin.override."));
-                Some(DeadLetterQueue::open(
-                    &worker.bootstrap_servers,
-                    topic,
-                    parsed.errors.dlq_replication_factor,
-                    parsed.errors.dlq_context_headers,
-                    &producer_settings,
-                    &admin_settings,
-                )?)
-            }
-            None => None,
-        };
-        let converters = SinkConverters {
-            key: self.converter(&connector_config, "key.converter", true)?,
-            value: self.converter(&connector_config, "value.converter", false)?,
-            header: self.header_converter(&connector_config)?,
-            names: ["key.converter", "value.converter", "header.converter"]
-                .map(|k| self.converter_class(&connector_config, k)),
-        };
-        let errors = Arc::new(ErrorReporter::new(id.clone(), parsed.errors, dlq, metrics.clone()));
-        transforms.set_retry(errors.clone());
-        Ok(SinkTaskSetup {
-            id: id.clone(),
-            worker_id: worker.worker_id.clone(),
-            task,
-            config: task_config,
-            consumer: ConsumerSetup {
-                bootstrap_servers: worker.bootstrap_servers.clone(),
-                group_id: format!("connect-{}", id.connector),
-                client_id: format!("connector-consumer-{}-{}", id.connector, id.task),
-                settings: consumer_settings,
-                subscription: parsed.subscription,
-                queue_capacity: max_batch * 2,
-                statistics: Some(crate::metrics::clients::task_statistics(&metrics)),
-            },
-            metrics,
-            converters,
-            transforms,
-            errors,
-            flush_interval: worker.offset_flush_interval,
-            flush_timeout: worker.offset_flush_timeout,
-            max_batch,
-            active_topics: self.inner.topics.recorder(&id.connector),
-        })
-    }
-
-    fn source_task_setup(
-        &self,
-        id: &TaskId,
-        connector: &Arc<dyn Connector>,
-        entry: &ConnectorEntry,
-        task_config: Config,
-        metrics: Arc<TaskMetrics>,
-    ) -> Result<SourceTaskSetup> {
-        let worker = &self.inner.config;
-        let connector_config = self.resolved(&entry.config)?;
-        let task_config = self.resolved(&task_config)?;
-        let parsed = ConnectorConfig::parse(&connector_config)?;
-        let mut transforms = self.transform_chain(&connector_config)?;
-        let task = Arc::from(connector.create_source_task()?);
-        let mut producer_settings = worker.prefixed("producer.");
-        producer_settings.insert("client.id".into(), format!("connector-producer-{}-{}", id.connector, id.task));
-        producer_settings.extend(prefixed(&connector_config, "producer.override."));
-        if metrics.enabled() {
-            producer_settings
-                .entry("statistics.interval.ms".into())
-                .or_insert_with(|| crate::metrics::clients::STATISTICS_INTERVAL_MS.into());
-        }
-        let reader: Arc<dyn OffsetReader> =
-            Arc::new(ConnectorOffsets { connector: id.connector.clone(), store: self.inner.offsets.clone() });
-        let errors = Arc::new(ErrorReporter::new(id.clone(), parsed.error_settings(), None, metrics.clone()));
-        transforms.set_retry(errors.clone());
-        let exactly_once = match &worker.exactly_once {
-            Some(eos) => Some(self.exactly_once_setup(id, eos, &connector_config, &mut producer_settings)?),
-            None => None,
-        };
-        let transaction_context = exactly_once.as_ref().and_then(|eos| eos.context.clone());
-        Ok(SourceTaskSetup {
-            id: id.clone(),
-            worker_id: worker.worker_id.clone(),
-            task,
-            context: SourceTaskContext { config: task_config, offset_reader: reader, transaction_context },
-            exactly_once,
-            bootstrap_servers: worker.bootstrap_servers.clone(),
-            producer_settings,
-            key_converter: self.converter(&connector_config, "key.converter", true)?,
-            value_converter: self.converter(&connector_config, "value.converter", false)?,
-            header_converter: self.header_converter(&connector_config)?,
-            transforms,
-            active_topics: self.inner.topics.recorder(&id.connector),
-            offset_store: self.inner.offsets.clone(),
-            flush_interval: worker.offset_flush_interval,
-            flush_timeout: worker.offset_flush_timeout,
-            errors,
-            converter_classes: ["key.converter", "value.converter", "header.converter"]
-                .map(|k| self.converter_class(&connector_config, k)),
-            metrics,
-        })
-    }
-
-    /// An exactly-once source task's transactions (KIP-618): its producer gets the task's
-    /// `transactional.id` (Kafka's `Worker.exactlyOnceSourceTaskProducerConfigs`), and with
-    /// `transaction.boundary=connector` the task gets a transaction context.
-    fn exactly_once_setup(
-        &self,
-        id: &TaskId,
-        eos: &ExactlyOnceSource,
-        connector_config: &Config,
-        producer_settings: &mut HashMap<String, String>,
-    ) -> Result<ExactlyOnceSetup> {
-        let source = SourceConfig::parse(connector_config)?;
-        if let Some(topic) = source.offsets_topic.as_ref().filter(|t| **t != eos.offsets_topic) {
-            return Err(Error::config(
-                "offsets.storage.topic",
-                format!(
-                    "a connector's own offsets topic ('{topic}') is not supported yet; leave it unset to use the \
-                     worker's offsets topic '{}' (docs/exactly-once.md)",
-                    eos.offsets_topic
-                ),
-            ));
-        }
-        producer_settings.insert("enable.idempotence".into(), "true".into());
-        // librdkafka refuses a record timeout beyond the transaction's; Kafka Connect's framework
-        // default (forever) would, so a transactional producer's records time out with it.
-        if !producer_settings.contains_key("delivery.timeout.ms")
-            && !producer_settings.contains_key("message.timeout.ms")
-        {
-            let transaction_timeout =
-                producer_settings.get("transaction.timeout.ms").cloned().unwrap_or_else(|| "60000".into());
-            producer_settings.insert("delivery.timeout.ms".into(), transaction_timeout);
-        }
-        producer_settings.insert("transactional.id".into(), eos.transactional_id(&id.connector, id.task));
-        let context =
-            (source.boundary == TransactionBoundary::Connector).then(|| Arc::new(TransactionContext::default()));
-        let preflight = self.inner.preflight_fencing.get().cloned();
-        Ok(ExactlyOnceSetup {
-            preflight,
-            boundary: source.boundary,
-            interval: source.boundary_interval.unwrap_or(self.inner.config.offset_flush_interval),
-            offsets_topic: eos.offsets_topic.clone(),
-            offsets_partitions: eos.offsets_partitions,
-            context,
-        })
-    }
-
-    /// A task's transform chain, from its connector's config (Kafka builds it per task, at start);
-    /// a bad `transforms` config fails the task with the key named.
-    fn transform_chain(&self, connector_config: &Config) -> Result<TransformChain> {
-        let loader = self.inner.loader.transform_loader();
-        TransformChain::from_config(connector_config, loader.as_deref())
-    }
-
-    /// The connector's converter if it names one, else the worker's (settings from the same place).
-    fn converter(&self, config: &Config, key: &str, is_key: bool) -> Result<Arc<dyn Converter>> {
-        let (source, class) = match config.get(key) {
-            Some(class) => (config, class),
-            None => {
-                let props = &self.inner.config.props;
-                let class =
-                    props.get(key).ok_or_else(|| Error::config(key, "no converter configured for the worker"))?;
-                (props, class)
-            }
-        };
-        converter_for(class, &prefixed(source, &format!("{key}.")), is_key)
-    }
-
-    /// The connector's header converter if it names one, else the worker's, else Kafka's default.
-    fn header_converter(&self, config: &Config) -> Result<Arc<dyn HeaderConverter>> {
-        let key = "header.converter";
-        let source = if config.contains_key(key) { config } else { &self.inner.config.props };
-        let class = source.get(key).map_or(DEFAULT_HEADER_CONVERTER, String::as_str);
-        header_converter_for(class, &prefixed(source, "header.converter."))
-    }
-
-    /// The class name a converter key resolves to (for error reports).
-    fn converter_class(&self, config: &Config, key: &str) -> String {
-        config
-            .get(key)
-            .or_else(|| self.inner.config.props.get(key))
-            .cloned()
-            .unwrap_or_else(|| DEFAULT_HEADER_CONVERTER.to_owned())
     }
 
     fn stop_tasks(&self, entry: &mut ConnectorEntry) {
@@ -1187,17 +965,5 @@ fn reconfiguration_loop(worker: Weak<Inner>, requests: mpsc::Receiver<String>) {
         if let Err(e) = worker.reconfigure(&name) {
             warn!(connector = name, "task reconfiguration failed: {e}");
         }
-    }
-}
-
-/// One connector's view of the offset store.
-struct ConnectorOffsets {
-    connector: String,
-    store: Arc<dyn OffsetStore>,
-}
-
-impl OffsetReader for ConnectorOffsets {
-    fn offsets(&self, partitions: &[serde_json::Value]) -> Result<Vec<Option<serde_json::Value>>> {
-        self.store.get(&self.connector, partitions)
     }
 }
