@@ -5,6 +5,7 @@ inside a worker, run in a loop in this process.
 
 - ``build put``: ``Struct(SCHEMA).put(...)`` ten times;
 - ``build values``: ``Struct(SCHEMA, {...})`` in one call;
+- ``build tuple``: ``Struct(SCHEMA, (...))`` in one call, values in field order;
 - ``to JSON``: ``JsonConverter.from_connect_data`` of a built Struct (the Python → Rust conversion
   that a source's ``poll`` batch goes through, then the envelope);
 - ``from JSON + get``: ``JsonConverter.to_connect_data`` of one record's bytes, then
@@ -31,7 +32,7 @@ import ferroconnect as fc
 import struct_records
 
 SCHEMA = struct_records.SCHEMA
-STEPS = ["build put", "build values", "to JSON", "from JSON + get", "from JSON + to_dict"]
+STEPS = ["build put", "build values", "build tuple", "to JSON", "from JSON + get", "from JSON + to_dict"]
 
 
 def step(name: str) -> Callable[[int], None]:
@@ -47,6 +48,9 @@ def step(name: str) -> Callable[[int], None]:
         elif name == "build values":
             for i in range(n):
                 struct_records.row_values(i)
+        elif name == "build tuple":
+            for i in range(n):
+                struct_records.row_tuple(i)
         elif name == "to JSON":
             for _ in range(n):
                 converter.from_connect_data("t", SCHEMA, row)
@@ -69,6 +73,7 @@ def instructions(name: str, n: int) -> int:
             + [sys.executable, __file__, "--run", name, "--records", str(n)],
             capture_output=True,
             check=True,
+            env=os.environ | {"PYTHONHASHSEED": "0"},  # the same dict layouts in every run
         )
         with open(out) as f:
             summary = re.search(r"^summary:\s+(\d+)", f.read(), re.MULTILINE)

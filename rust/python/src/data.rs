@@ -15,6 +15,7 @@ use std::sync::Arc;
 use ferroconnect_core::data::logical::{self as core_logical, LogicalType, MILLIS_PER_DAY};
 use ferroconnect_core::data::{BigDecimal, FieldPath, Schema, SchemaRef, SchemaType, Struct, Value};
 use pyo3::prelude::*;
+use pyo3::intern;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
 
@@ -222,7 +223,7 @@ fn bytes_of(obj: &Bound<'_, PyAny>) -> Option<Value> {
     } else if let Ok(b) = obj.cast::<PyByteArray>() {
         Some(Value::Bytes(b.to_vec()))
     } else if obj.get_type().name().is_ok_and(|n| n == "memoryview") {
-        obj.call_method0("tobytes").ok()?.extract::<Vec<u8>>().ok().map(Value::Bytes)
+        obj.call_method0(intern!(obj.py(), "tobytes")).ok()?.extract::<Vec<u8>>().ok().map(Value::Bytes)
     } else {
         None
     }
@@ -290,7 +291,7 @@ fn from_logical(obj: &Bound<'_, PyAny>, schema: &SchemaRef, logical: LogicalType
                 }
                 return Ok(Value::Int32(ms.div_euclid(MILLIS_PER_DAY) as i32));
             }
-            let ordinal: i64 = obj.call_method0("toordinal")?.extract()?;
+            let ordinal: i64 = obj.call_method0(intern!(obj.py(), "toordinal"))?.extract()?;
             Ok(Value::Int32((ordinal - EPOCH_ORDINAL) as i32))
         }
         LogicalType::Time => {
@@ -298,10 +299,10 @@ fn from_logical(obj: &Bound<'_, PyAny>, schema: &SchemaRef, logical: LogicalType
                 int_in(obj, schema, path, i32::MIN.into(), i32::MAX.into())?
             } else if obj.is_instance(time_type(py)?)? {
                 let (h, m, s, us): (i64, i64, i64, i64) = (
-                    obj.getattr("hour")?.extract()?,
-                    obj.getattr("minute")?.extract()?,
-                    obj.getattr("second")?.extract()?,
-                    obj.getattr("microsecond")?.extract()?,
+                    obj.getattr(intern!(obj.py(), "hour"))?.extract()?,
+                    obj.getattr(intern!(obj.py(), "minute"))?.extract()?,
+                    obj.getattr(intern!(obj.py(), "second"))?.extract()?,
+                    obj.getattr(intern!(obj.py(), "microsecond"))?.extract()?,
                 );
                 let offset = utc_offset_millis(obj)?;
                 (((h * 60 + m) * 60 + s) * 1000 + us / 1000 - offset).rem_euclid(MILLIS_PER_DAY)
@@ -319,7 +320,7 @@ fn from_logical(obj: &Bound<'_, PyAny>, schema: &SchemaRef, logical: LogicalType
                 return Ok(Value::Int64(datetime_millis(obj)?.1));
             }
             if obj.is_instance(date_type(py)?)? {
-                let ordinal: i64 = obj.call_method0("toordinal")?.extract()?;
+                let ordinal: i64 = obj.call_method0(intern!(obj.py(), "toordinal"))?.extract()?;
                 return Ok(Value::Int64((ordinal - EPOCH_ORDINAL) * MILLIS_PER_DAY));
             }
             Err(mismatch(schema, obj, path))
@@ -329,26 +330,26 @@ fn from_logical(obj: &Bound<'_, PyAny>, schema: &SchemaRef, logical: LogicalType
 
 /// `utcoffset()` of a time or datetime, in milliseconds (0 when naive).
 fn utc_offset_millis(obj: &Bound<'_, PyAny>) -> PyResult<i64> {
-    let offset = obj.call_method0("utcoffset")?;
+    let offset = obj.call_method0(intern!(obj.py(), "utcoffset"))?;
     if offset.is_none() {
         return Ok(0);
     }
     let (days, seconds, us): (i64, i64, i64) = (
-        offset.getattr("days")?.extract()?,
-        offset.getattr("seconds")?.extract()?,
-        offset.getattr("microseconds")?.extract()?,
+        offset.getattr(intern!(obj.py(), "days"))?.extract()?,
+        offset.getattr(intern!(obj.py(), "seconds"))?.extract()?,
+        offset.getattr(intern!(obj.py(), "microseconds"))?.extract()?,
     );
     Ok((days * 86_400 + seconds) * 1000 + us / 1000)
 }
 
 /// (days, milliseconds) since the epoch of a datetime; naive datetimes are taken as UTC.
 fn datetime_millis(obj: &Bound<'_, PyAny>) -> PyResult<(i64, i64)> {
-    let ordinal: i64 = obj.call_method0("toordinal")?.extract()?;
+    let ordinal: i64 = obj.call_method0(intern!(obj.py(), "toordinal"))?.extract()?;
     let (h, m, s, us): (i64, i64, i64, i64) = (
-        obj.getattr("hour")?.extract()?,
-        obj.getattr("minute")?.extract()?,
-        obj.getattr("second")?.extract()?,
-        obj.getattr("microsecond")?.extract()?,
+        obj.getattr(intern!(obj.py(), "hour"))?.extract()?,
+        obj.getattr(intern!(obj.py(), "minute"))?.extract()?,
+        obj.getattr(intern!(obj.py(), "second"))?.extract()?,
+        obj.getattr(intern!(obj.py(), "microsecond"))?.extract()?,
     );
     let days = ordinal - EPOCH_ORDINAL;
     // Floor division keeps instants before the epoch on the right millisecond.
@@ -402,7 +403,7 @@ fn to_logical(py: Python<'_>, value: &Value, schema: &SchemaRef, logical: Logica
             decimal_type(py)?.call1((decimal.to_string(),))?.unbind()
         }
         (LogicalType::Date, Value::Int32(days)) => date_type(py)?
-            .call_method1("fromordinal", (i64::from(*days) + EPOCH_ORDINAL,))
+            .call_method1(intern!(py, "fromordinal"), (i64::from(*days) + EPOCH_ORDINAL,))
             .map_err(out_of_range)?
             .unbind(),
         (LogicalType::Time, Value::Int32(ms)) => {

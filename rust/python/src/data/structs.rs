@@ -65,8 +65,8 @@ impl PyStruct {
     /// The fields' values (defaults applied) as a dict, nested structs included as `Struct`s.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let dict = PyDict::new(py);
-        for field in &self.inner.schema.fields {
-            dict.set_item(&field.name, self.get(py, &field.name)?)?;
+        for (field, value) in self.inner.iter_with_defaults() {
+            dict.set_item(&field.name, to_py(py, value, Some(&field.schema))?)?;
         }
         Ok(dict)
     }
