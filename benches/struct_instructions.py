@@ -69,8 +69,10 @@ def instructions(name: str, n: int) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "callgrind.out")
         subprocess.run(
-            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
-            + [sys.executable, __file__, "--run", name, "--records", str(n)],
+            [
+                *("valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"),
+                *(sys.executable, __file__, "--run", name, "--records", str(n)),
+            ],
             capture_output=True,
             check=True,
             env=os.environ | {"PYTHONHASHSEED": "0"},  # the same dict layouts in every run

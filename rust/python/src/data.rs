@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use ferroconnect_core::data::logical::{self as core_logical, LogicalType, MILLIS_PER_DAY};
 use ferroconnect_core::data::{BigDecimal, FieldPath, Schema, SchemaRef, SchemaType, Struct, Value};
-use pyo3::prelude::*;
 use pyo3::intern;
+use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
 
@@ -251,7 +251,12 @@ fn struct_of(obj: &Bound<'_, PyAny>, schema: &SchemaRef, path: &FieldPath<'_>) -
     Ok(Value::Struct(out))
 }
 
-fn from_logical(obj: &Bound<'_, PyAny>, schema: &SchemaRef, logical: LogicalType, path: &FieldPath<'_>) -> PyResult<Value> {
+fn from_logical(
+    obj: &Bound<'_, PyAny>,
+    schema: &SchemaRef,
+    logical: LogicalType,
+    path: &FieldPath<'_>,
+) -> PyResult<Value> {
     let py = obj.py();
     let is_int = obj.is_instance_of::<PyInt>() && !obj.is_instance_of::<PyBool>();
     let wrap = |e: ferroconnect_core::Error| DataError::new_err(format!("{e}{}", place(path)));
@@ -264,9 +269,8 @@ fn from_logical(obj: &Bound<'_, PyAny>, schema: &SchemaRef, logical: LogicalType
                 // A Decimal's text keeps its digits and exponent exactly (`12.340`, `1.2E+5`) and
                 // costs one C call, where `as_tuple()` builds a tuple of digits.
                 let text = obj.str()?;
-                BigDecimal::parse(text.to_str()?).map_err(|_| {
-                    DataError::new_err(format!("Decimal {obj} is not a finite number{}", place(path)))
-                })?
+                BigDecimal::parse(text.to_str()?)
+                    .map_err(|_| DataError::new_err(format!("Decimal {obj} is not a finite number{}", place(path))))?
             } else if is_int || obj.is_instance_of::<PyFloat>() {
                 BigDecimal::parse(&obj.str()?.to_string()).map_err(wrap)?
             } else {

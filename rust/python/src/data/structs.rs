@@ -102,9 +102,9 @@ fn put(inner: &mut Struct, name: &str, value: &Bound<'_, PyAny>) -> PyResult<()>
 fn fill(inner: &mut Struct, values: &Bound<'_, PyAny>) -> PyResult<()> {
     if let Ok(dict) = values.cast::<PyDict>() {
         for (name, value) in dict.iter() {
-            let name = name.cast::<PyString>().map_err(|_| {
-                DataError::new_err(format!("Struct field names must be str, not {}", name.get_type()))
-            })?;
+            let name = name
+                .cast::<PyString>()
+                .map_err(|_| DataError::new_err(format!("Struct field names must be str, not {}", name.get_type())))?;
             put(inner, name.to_str()?, &value)?;
         }
         return Ok(());

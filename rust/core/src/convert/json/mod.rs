@@ -9,7 +9,8 @@
 //!
 //! Schemas are cached both ways, as Kafka does: written schema JSON by schema identity (the cache
 //! holds the `Arc`, so an address is never reused while cached), read schemas by their exact JSON
-//! text. A source that changes its schema mid-stream gets a new entry; nothing goes stale.
+//! text. A source that changes its schema mid-stream gets a new entry; nothing goes stale. An
+//! envelope whose schema text is the one read last has only its payload parsed.
 
 mod parse;
 mod read;
@@ -193,7 +194,10 @@ impl JsonConverter {
         if data.get(close) != Some(&b'}') {
             return None;
         }
-        Some(read::read_value(schema.as_ref(), Some(&node), &self.config).map(|value| SchemaAndValue::new(schema, value)))
+        Some(
+            read::read_value(schema.as_ref(), Some(&node), &self.config)
+                .map(|value| SchemaAndValue::new(schema, value)),
+        )
     }
 
     fn parse_schema(&self, raw: &[u8]) -> Result<Option<SchemaRef>> {
