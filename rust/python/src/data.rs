@@ -13,7 +13,7 @@ mod structs;
 use std::sync::Arc;
 
 use ferroconnect_core::data::logical::{self as core_logical, LogicalType, MILLIS_PER_DAY};
-use ferroconnect_core::data::{BigDecimal, FieldPath, Schema, SchemaRef, SchemaType, Struct, Value};
+use ferroconnect_core::data::{BigDecimal, Schema, SchemaRef, SchemaType, Struct, Value, ValuePath};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -71,12 +71,12 @@ pub fn schema_ref(obj: &Bound<'_, PyAny>) -> PyResult<Option<SchemaRef>> {
 /// `dict`, `Struct`.
 pub fn to_value(obj: &Bound<'_, PyAny>, schema: Option<&SchemaRef>) -> PyResult<Value> {
     match schema {
-        Some(schema) => guided(obj, schema, &FieldPath::Root),
-        None => schemaless(obj, &FieldPath::Root),
+        Some(schema) => guided(obj, schema, &ValuePath::Root),
+        None => schemaless(obj, &ValuePath::Root),
     }
 }
 
-fn place(path: &FieldPath<'_>) -> String {
+fn place(path: &ValuePath<'_>) -> String {
     if path.is_empty() {
         String::new()
     } else {
@@ -88,7 +88,7 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type().name().map_or_else(|_| "?".to_owned(), |n| n.to_string())
 }
 
-fn schemaless(obj: &Bound<'_, PyAny>, path: &FieldPath<'_>) -> PyResult<Value> {
+fn schemaless(obj: &Bound<'_, PyAny>, path: &ValuePath<'_>) -> PyResult<Value> {
     if obj.is_none() {
         Ok(Value::Null)
     } else if let Ok(s) = obj.cast::<PyString>() {
@@ -105,14 +105,14 @@ fn schemaless(obj: &Bound<'_, PyAny>, path: &FieldPath<'_>) -> PyResult<Value> {
     } else if obj.is_instance_of::<PyFloat>() {
         Ok(Value::Float64(obj.extract()?))
     } else if let Ok(list) = obj.cast::<PyList>() {
-        let items = list.iter().enumerate().map(|(i, item)| schemaless(&item, &FieldPath::Item(path, &i)));
+        let items = list.iter().enumerate().map(|(i, item)| schemaless(&item, &ValuePath::Item(path, &i)));
         items.collect::<PyResult<_>>().map(Value::Array)
     } else if let Ok(tuple) = obj.cast::<PyTuple>() {
-        let items = tuple.iter().enumerate().map(|(i, item)| schemaless(&item, &FieldPath::Item(path, &i)));
+        let items = tuple.iter().enumerate().map(|(i, item)| schemaless(&item, &ValuePath::Item(path, &i)));
         items.collect::<PyResult<_>>().map(Value::Array)
     } else if let Ok(dict) = obj.cast::<PyDict>() {
         let entries = dict.iter().map(|(k, v)| {
-            let item_path = FieldPath::Item(path, &k);
+            let item_path = ValuePath::Item(path, &k);
             Ok((schemaless(&k, &item_path)?, schemaless(&v, &item_path)?))
         });
         entries.collect::<PyResult<_>>().map(Value::Map)
@@ -129,7 +129,7 @@ fn schemaless(obj: &Bound<'_, PyAny>, path: &FieldPath<'_>) -> PyResult<Value> {
     }
 }
 
-fn mismatch(schema: &Schema, obj: &Bound<'_, PyAny>, path: &FieldPath<'_>) -> PyErr {
+fn mismatch(schema: &Schema, obj: &Bound<'_, PyAny>, path: &ValuePath<'_>) -> PyErr {
     let named = schema.name.as_ref().map(|n| format!(" \"{n}\"")).unwrap_or_default();
     DataError::new_err(format!(
         "Invalid value for schema{named} with type {}: {}{}",
@@ -139,7 +139,7 @@ fn mismatch(schema: &Schema, obj: &Bound<'_, PyAny>, path: &FieldPath<'_>) -> Py
     ))
 }
 
-fn int_in(obj: &Bound<'_, PyAny>, schema: &Schema, path: &FieldPath<'_>, min: i64, max: i64) -> PyResult<i64> {
+fn int_in(obj: &Bound<'_, PyAny>, schema: &Schema, path: &ValuePath<'_>, min: i64, max: i64) -> PyResult<i64> {
     if !obj.is_instance_of::<PyInt>() || obj.is_instance_of::<PyBool>() {
         return Err(mismatch(schema, obj, path));
     }
@@ -149,7 +149,7 @@ fn int_in(obj: &Bound<'_, PyAny>, schema: &Schema, path: &FieldPath<'_>, min: i6
     }
 }
 
-fn guided(obj: &Bound<'_, PyAny>, schema: &SchemaRef, path: &FieldPath<'_>) -> PyResult<Value> {
+fn guided(obj: &Bound<'_, PyAny>, schema: &SchemaRef, path: &ValuePath<'_>) -> PyResult<Value> {
     if obj.is_none() {
         return Ok(Value::Null);
     }
@@ -192,7 +192,7 @@ fn guided(obj: &Bound<'_, PyAny>, schema: &SchemaRef, path: &FieldPath<'_>) -> P
             };
             let mut out = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
-                let item_path = FieldPath::Item(path, &i);
+                let item_path = ValuePath::Item(path, &i);
                 out.push(match element {
                     Some(e) => guided(item, e, &item_path)?,
                     None => schemaless(item, &item_path)?,
@@ -204,7 +204,7 @@ fn guided(obj: &Bound<'_, PyAny>, schema: &SchemaRef, path: &FieldPath<'_>) -> P
             let dict = obj.cast::<PyDict>().map_err(|_| mismatch(schema, obj, path))?;
             let mut out = Vec::with_capacity(dict.len());
             for (k, v) in dict.iter() {
-                let item_path = FieldPath::Item(path, &k);
+                let item_path = ValuePath::Item(path, &k);
                 let convert = |x: &Bound<'_, PyAny>, s: Option<&SchemaRef>| match s {
                     Some(s) => guided(x, s, &item_path),
                     None => schemaless(x, &item_path),
@@ -230,7 +230,7 @@ fn bytes_of(obj: &Bound<'_, PyAny>) -> Option<Value> {
 }
 
 /// A `Struct` (same schema required) or a dict of field values (validated).
-fn struct_of(obj: &Bound<'_, PyAny>, schema: &SchemaRef, path: &FieldPath<'_>) -> PyResult<Value> {
+fn struct_of(obj: &Bound<'_, PyAny>, schema: &SchemaRef, path: &ValuePath<'_>) -> PyResult<Value> {
     if let Ok(s) = obj.cast::<PyStruct>() {
         let s = s.borrow();
         if !Arc::ptr_eq(&s.inner.schema, schema) && *s.inner.schema != **schema {
@@ -243,9 +243,9 @@ fn struct_of(obj: &Bound<'_, PyAny>, schema: &SchemaRef, path: &FieldPath<'_>) -
     for (k, v) in dict.iter() {
         let name: String = k.extract().map_err(|_| mismatch(schema, obj, path))?;
         let field = schema.field(&name).ok_or_else(|| {
-            DataError::new_err(format!("{} is not a valid field name{}", FieldPath::Field(path, &name), place(path)))
+            DataError::new_err(format!("{} is not a valid field name{}", ValuePath::Field(path, &name), place(path)))
         })?;
-        out.values[field.index] = guided(&v, &field.schema, &FieldPath::Field(path, &name))?;
+        out.values[field.index] = guided(&v, &field.schema, &ValuePath::Field(path, &name))?;
     }
     out.validate().map_err(|e| DataError::new_err(format!("{e}{}", place(path))))?;
     Ok(Value::Struct(out))
@@ -255,7 +255,7 @@ fn from_logical(
     obj: &Bound<'_, PyAny>,
     schema: &SchemaRef,
     logical: LogicalType,
-    path: &FieldPath<'_>,
+    path: &ValuePath<'_>,
 ) -> PyResult<Value> {
     let py = obj.py();
     let is_int = obj.is_instance_of::<PyInt>() && !obj.is_instance_of::<PyBool>();

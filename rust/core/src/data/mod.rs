@@ -26,7 +26,7 @@ pub mod values_parse;
 pub use builder::SchemaBuilder;
 pub use decimal::BigDecimal;
 pub use logical::LogicalType;
-pub use path::FieldPath;
+pub use path::ValuePath;
 pub use project::{check_compatible, is_promotable, project};
 pub use schema::{Field, Parameters, Schema, SchemaRef, SchemaType};
 pub use validate::validate_value;

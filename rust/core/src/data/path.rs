@@ -7,38 +7,38 @@ use std::fmt;
 
 /// A place inside a value: the value itself, a field of a place, or an item of a place.
 #[derive(Clone, Copy)]
-pub enum FieldPath<'a> {
+pub enum ValuePath<'a> {
     /// The value itself (messages say "value", or nothing).
     Root,
     /// Field `name` of the parent (`address.zip`; just `zip` when the parent is the root).
-    Field(&'a FieldPath<'a>, &'a str),
+    Field(&'a ValuePath<'a>, &'a str),
     /// An item of the parent, shown in brackets (`tags[2]`, `prices[key 0]`).
-    Item(&'a FieldPath<'a>, &'a dyn fmt::Display),
+    Item(&'a ValuePath<'a>, &'a dyn fmt::Display),
 }
 
-impl<'a> FieldPath<'a> {
+impl<'a> ValuePath<'a> {
     /// The path of field `name` of the value itself.
     pub fn field(name: &'a str) -> Self {
-        FieldPath::Field(&FieldPath::Root, name)
+        ValuePath::Field(&ValuePath::Root, name)
     }
 
     /// Whether the path prints as nothing (the value itself).
     pub fn is_empty(&self) -> bool {
         match self {
-            FieldPath::Root => true,
-            FieldPath::Field(parent, name) => parent.is_empty() && name.is_empty(),
-            FieldPath::Item(..) => false,
+            ValuePath::Root => true,
+            ValuePath::Field(parent, name) => parent.is_empty() && name.is_empty(),
+            ValuePath::Item(..) => false,
         }
     }
 }
 
-impl fmt::Display for FieldPath<'_> {
+impl fmt::Display for ValuePath<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            FieldPath::Root => Ok(()),
-            FieldPath::Field(parent, name) if parent.is_empty() => f.write_str(name),
-            FieldPath::Field(parent, name) => write!(f, "{parent}.{name}"),
-            FieldPath::Item(parent, item) => write!(f, "{parent}[{item}]"),
+            ValuePath::Root => Ok(()),
+            ValuePath::Field(parent, name) if parent.is_empty() => f.write_str(name),
+            ValuePath::Field(parent, name) => write!(f, "{parent}.{name}"),
+            ValuePath::Item(parent, item) => write!(f, "{parent}[{item}]"),
         }
     }
 }
@@ -49,14 +49,14 @@ mod tests {
 
     #[test]
     fn prints_as_kafka_names_places() {
-        let address = FieldPath::field("address");
-        let zip = FieldPath::Field(&address, "zip");
+        let address = ValuePath::field("address");
+        let zip = ValuePath::Field(&address, "zip");
         assert_eq!(zip.to_string(), "address.zip");
-        let tags = FieldPath::field("tags");
-        let second = FieldPath::Item(&tags, &2);
+        let tags = ValuePath::field("tags");
+        let second = ValuePath::Item(&tags, &2);
         assert_eq!(second.to_string(), "tags[2]");
-        assert_eq!(FieldPath::Field(&second, "x").to_string(), "tags[2].x");
-        assert_eq!(FieldPath::Item(&FieldPath::Root, &0).to_string(), "[0]");
-        assert!(FieldPath::Root.is_empty() && FieldPath::field("").is_empty() && !zip.is_empty());
+        assert_eq!(ValuePath::Field(&second, "x").to_string(), "tags[2].x");
+        assert_eq!(ValuePath::Item(&ValuePath::Root, &0).to_string(), "[0]");
+        assert!(ValuePath::Root.is_empty() && ValuePath::field("").is_empty() && !zip.is_empty());
     }
 }

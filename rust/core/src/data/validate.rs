@@ -5,7 +5,7 @@
 use std::fmt;
 
 use super::logical::{self, LogicalType};
-use super::{FieldPath, Schema, Value};
+use super::{Schema, Value, ValuePath};
 use crate::error::{Error, Result};
 
 /// Validates `value` against `schema`. `field` names the struct field being set, if any.
@@ -17,11 +17,11 @@ use crate::error::{Error, Result};
 /// - a nested struct must have a schema equal to the field's, and must itself validate;
 /// - array elements and map keys/values are validated against their schemas.
 pub fn validate_value(schema: &Schema, value: &Value, field: Option<&str>) -> Result<()> {
-    validate_at(schema, value, &field.map_or(FieldPath::Root, FieldPath::field))
+    validate_at(schema, value, &field.map_or(ValuePath::Root, ValuePath::field))
 }
 
 /// How Kafka names the place of a value in its messages.
-fn location(path: &FieldPath<'_>) -> String {
+fn location(path: &ValuePath<'_>) -> String {
     if path.is_empty() {
         "value".to_owned()
     } else {
@@ -29,7 +29,7 @@ fn location(path: &FieldPath<'_>) -> String {
     }
 }
 
-fn validate_at(schema: &Schema, value: &Value, path: &FieldPath<'_>) -> Result<()> {
+fn validate_at(schema: &Schema, value: &Value, path: &ValuePath<'_>) -> Result<()> {
     if value.is_null() {
         if schema.optional {
             return Ok(());
@@ -74,21 +74,21 @@ fn validate_at(schema: &Schema, value: &Value, path: &FieldPath<'_>) -> Result<(
                 if v.is_null() && (field.schema.optional || field.schema.default.is_some()) {
                     continue;
                 }
-                validate_at(&field.schema, v, &FieldPath::Field(path, &field.name))?;
+                validate_at(&field.schema, v, &ValuePath::Field(path, &field.name))?;
             }
         }
         Value::Array(items) => {
             let element = nested(schema.value_schema.as_deref(), "element of array", path)?;
             for (i, item) in items.iter().enumerate() {
-                validate_at(element, item, &FieldPath::Item(path, &i))?;
+                validate_at(element, item, &ValuePath::Item(path, &i))?;
             }
         }
         Value::Map(entries) => {
             let keys = nested(schema.key_schema.as_deref(), "key of map", path)?;
             let values = nested(schema.value_schema.as_deref(), "value of map", path)?;
             for (i, (k, v)) in entries.iter().enumerate() {
-                validate_at(keys, k, &FieldPath::Item(path, &MapPart("key", i)))?;
-                validate_at(values, v, &FieldPath::Item(path, &MapPart("value", i)))?;
+                validate_at(keys, k, &ValuePath::Item(path, &MapPart("key", i)))?;
+                validate_at(values, v, &ValuePath::Item(path, &MapPart("value", i)))?;
             }
         }
         _ => {}
@@ -96,7 +96,7 @@ fn validate_at(schema: &Schema, value: &Value, path: &FieldPath<'_>) -> Result<(
     Ok(())
 }
 
-fn nested<'a>(schema: Option<&'a Schema>, what: &str, path: &FieldPath<'_>) -> Result<&'a Schema> {
+fn nested<'a>(schema: Option<&'a Schema>, what: &str, path: &ValuePath<'_>) -> Result<&'a Schema> {
     schema.ok_or_else(|| Error::data(format!("No schema defined for {what} {}", location(path))))
 }
 

@@ -3,7 +3,7 @@
 //! dict or a tuple (`Struct(schema, {"name": "Barbara Liskov", "age": 75})`), which checks each
 //! value as `put` does but crosses into Rust once instead of once per field.
 
-use ferroconnect_core::data::{FieldPath, Struct};
+use ferroconnect_core::data::{Struct, ValuePath};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
@@ -92,7 +92,7 @@ impl PyStruct {
 /// `put` of one Python value: converted along the field's schema, then checked (Kafka's `put`).
 fn put(inner: &mut Struct, name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
     let field = inner.schema.field_or_err(name).py_err()?;
-    let converted = guided(value, &field.schema, &FieldPath::field(&field.name))?;
+    let converted = guided(value, &field.schema, &ValuePath::field(&field.name))?;
     inner.put(name, converted).py_err()?;
     Ok(())
 }
