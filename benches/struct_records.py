@@ -1,8 +1,20 @@
 """Structs through the Python API, both ways, on Apache Kafka 4.4.0 (the embedded mock cluster
-keeps only ~5 MiB per partition): a ``SourceTask`` returning
-batches of 1000 ``SourceRecord`` with 10-field Structs (JsonConverter, schemas enabled) and a
-``SinkTask`` receiving them as ``SinkRecord``. The Rust-only cost of the same conversion is in the
-criterion benchmark (``cargo bench -p ferroconnect-core --bench convert``).
+keeps only ~5 MiB per partition): a ``SourceTask`` returning batches of 1000 ``SourceRecord`` with
+10-field Structs (JsonConverter, schemas enabled), and a ``SinkTask`` receiving them as
+``SinkRecord``. The Rust-only cost of the same conversion is in the criterion benchmark
+(``cargo bench -p ferroconnect-core --bench convert``); instruction counts per record, which a
+loaded machine does not change, are in ``struct_instructions.py``.
+
+Each variant runs alone in a child process of its own (so its CPU seconds and peak RSS are its
+own; the broker's are not counted), one after the other, so the source and the sink never
+compete for the CPU. Source variants:
+
+- ``put``: each Struct built in ``poll`` with ten chained ``put`` calls (what a connector writes);
+- ``values``: each Struct built in ``poll`` in one call, ``Struct(schema, {...})``;
+- ``prebuilt``: the same 1000 records returned by every ``poll`` (the conversion alone).
+
+Sink variants read what ``prebuilt`` wrote: ``get`` reads one field of each value
+(``record.value.get("id")``), ``to_dict`` reads all ten (``record.value.to_dict()``).
 
 Usage: ``python benches/struct_records.py [--records N] [--bootstrap HOST:PORT | --embedded]`` (CI
 smoke-runs it with a small N on the test session's broker; see bench_broker.py).
@@ -13,11 +25,16 @@ from __future__ import annotations
 import argparse
 import datetime
 import decimal
+import json
 import os
 import platform
+import resource
+import subprocess
+import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 
 import bench_broker
 import ferroconnect as fc
@@ -38,9 +55,22 @@ SCHEMA = (
     .field("born", fc.Date.SCHEMA)
     .build()
 )
+AMOUNT = decimal.Decimal("12.34")
+BORN = datetime.date(2000, 1, 1)
+
+SOURCES = {
+    "put": "source: Struct.put x10 → JSON → Kafka",
+    "values": "source: Struct(schema, dict) → JSON → Kafka",
+    "prebuilt": "source: prebuilt Structs → JSON → Kafka",
+}
+SINKS = {
+    "get": 'sink:   Kafka → JSON → value.get("id")',
+    "to_dict": "sink:   Kafka → JSON → value.to_dict()",
+}
 
 
-def row(i: int) -> fc.Struct:
+def row_put(i: int) -> fc.Struct:
+    """One row, built field by field."""
     return (
         fc.Struct(SCHEMA)
         .put("id", i)
@@ -51,61 +81,79 @@ def row(i: int) -> fc.Struct:
         .put("small", i % 1000)
         .put("blob", b"0123456789")
         .put("tags", ["a", "b"])
-        .put("amount", decimal.Decimal("12.34"))
-        .put("born", datetime.date(2000, 1, 1))
+        .put("amount", AMOUNT)
+        .put("born", BORN)
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+def row_values(i: int) -> fc.Struct:
+    """The same row, built in one call."""
+    return fc.Struct(
+        SCHEMA,
+        {
+            "id": i,
+            "name": f"name {i}",
+            "age": i % 100,
+            "score": i / 3,
+            "active": i % 2 == 0,
+            "small": i % 1000,
+            "blob": b"0123456789",
+            "tags": ["a", "b"],
+            "amount": AMOUNT,
+            "born": BORN,
+        },
     )
-    parser.add_argument("--records", type=int, default=200_000)
-    bench_broker.add_arguments(parser)
-    args = parser.parse_args()
-    n = max(BATCH, args.records // BATCH * BATCH)
-    topic = f"rows-{uuid.uuid4().hex[:8]}"
-    built = time.perf_counter()
-    rows = [row(i) for i in range(BATCH)]
-    build_s = time.perf_counter() - built
-    source_done, sink_done = threading.Event(), threading.Event()
-    times: dict[str, float] = {}
+
+
+def row_tuple(i: int) -> fc.Struct:
+    """The same row, built in one call from its values in field order."""
+    return fc.Struct(
+        SCHEMA,
+        (i, f"name {i}", i % 100, i / 3, i % 2 == 0, i % 1000, b"0123456789", ["a", "b"], AMOUNT, BORN),
+    )
+
+
+def build_cost_us(build: Callable[[int], fc.Struct]) -> float:
+    """Microseconds to build one row (best of 5 rounds of 1000)."""
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        for i in range(BATCH):
+            build(i)
+        best = min(best, time.perf_counter() - started)
+    return best * 1e6 / BATCH
+
+
+def run_source(variant: str, bootstrap: str, topic: str, n: int) -> dict[str, float]:
+    """Runs one source variant until Kafka has acknowledged and committed all ``n`` records."""
+    done = threading.Event()
+    marks: dict[str, float] = {}
+    build = {"put": row_put, "values": row_values}.get(variant)
+
+    def record(i: int, value: fc.Struct) -> fc.SourceRecord:
+        return fc.SourceRecord({"t": topic}, {"i": i}, topic, value_schema=SCHEMA, value=value)
 
     class RowTask(fc.SourceTask):
         def start(self, config: dict[str, str]) -> None:
             self.sent = 0
-            self.batch = [
-                fc.SourceRecord({"t": topic}, {"i": i}, topic, value_schema=SCHEMA, value=r)
-                for i, r in enumerate(rows)
-            ]
+            self.prebuilt = [record(i, row_put(i)) for i in range(BATCH)]
 
         def poll(self) -> list[fc.SourceRecord] | None:
             if self.sent >= n:
-                source_done.wait(0.01)
+                time.sleep(0.01)  # an idle task waits (returning at once would spin)
                 return None
             if not self.sent:
-                times["source_start"] = time.perf_counter()
+                marks["start"], marks["cpu_start"] = time.perf_counter(), time.process_time()
+            first = self.sent
             self.sent += BATCH
-            return self.batch
+            if build is None:
+                return self.prebuilt
+            return [record(i, build(i)) for i in range(first, first + BATCH)]
 
         def commit(self) -> None:
-            if self.sent >= n and not source_done.is_set():
-                times["source_end"] = time.perf_counter()
-                source_done.set()
-
-    class RowSinkTask(fc.SinkTask):
-        def start(self, config: dict[str, str]) -> None:
-            self.seen = 0
-
-        def put(self, records: list[fc.SinkRecord]) -> None:
-            if records and not self.seen:
-                times["sink_start"] = time.perf_counter()
-            for record in records:  # touch each value, as a sink would
-                record.value.get("id")
-            self.seen += len(records)
-            if self.seen >= n and not sink_done.is_set():
-                times["sink_end"] = time.perf_counter()
-                sink_done.set()
+            if self.sent >= n and not done.is_set():
+                marks["end"], marks["cpu_end"] = time.perf_counter(), time.process_time()
+                done.set()
 
     class RowSource(fc.SourceConnector):
         def task_class(self) -> type[fc.SourceTask]:
@@ -114,6 +162,36 @@ def main() -> None:
         def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
             return [{}]
 
+    with fc.Worker(bootstrap, **settings()) as worker:
+        worker.create_connector(f"{topic}-{variant}", {"connector.class": RowSource})
+        if not done.wait(600):
+            raise TimeoutError("the source did not finish")
+    return marks
+
+
+def run_sink(variant: str, bootstrap: str, topic: str, n: int) -> dict[str, float]:
+    """Runs one sink variant until its task has been handed all ``n`` records of ``topic``."""
+    done = threading.Event()
+    marks: dict[str, float] = {}
+
+    class RowSinkTask(fc.SinkTask):
+        def start(self, config: dict[str, str]) -> None:
+            self.seen = 0
+
+        def put(self, records: list[fc.SinkRecord]) -> None:
+            if records and not self.seen:
+                marks["start"], marks["cpu_start"] = time.perf_counter(), time.process_time()
+            if variant == "get":
+                for r in records:
+                    r.value.get("id")
+            else:
+                for r in records:
+                    r.value.to_dict()
+            self.seen += len(records)
+            if self.seen >= n and not done.is_set():
+                marks["end"], marks["cpu_end"] = time.perf_counter(), time.process_time()
+                done.set()
+
     class RowSink(fc.SinkConnector):
         def task_class(self) -> type[fc.SinkTask]:
             return RowSinkTask
@@ -121,21 +199,87 @@ def main() -> None:
         def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
             return [{}]
 
-    json = "org.apache.kafka.connect.json.JsonConverter"
+    with fc.Worker(bootstrap, **settings()) as worker:
+        config = {"connector.class": RowSink, "topics": topic}
+        worker.create_connector(f"{topic}-{variant}", config)
+        if not done.wait(600):
+            raise TimeoutError("the sink did not finish")
+    return marks
+
+
+def settings() -> dict[str, str]:
+    json_converter = "org.apache.kafka.connect.json.JsonConverter"
+    return {
+        "key.converter": json_converter,
+        "value.converter": json_converter,
+        "offset.flush.interval.ms": "50",
+    }
+
+
+def child(args: argparse.Namespace) -> None:
+    """One variant in this process: prints its figures as one JSON line."""
+    side, variant = args.child.split("/")
+    run = run_source if side == "source" else run_sink
+    marks = run(variant, args.bootstrap, args.topic, args.records)
+    seconds = marks["end"] - marks["start"]
+    print(
+        json.dumps(
+            {
+                "records_per_s": args.records / seconds,
+                "cpu_us_per_record": (marks["cpu_end"] - marks["cpu_start"]) * 1e6 / args.records,
+                "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--records", type=int, default=200_000)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--topic", help=argparse.SUPPRESS)
+    bench_broker.add_arguments(parser)
+    args = parser.parse_args()
+    n = max(BATCH, args.records // BATCH * BATCH)
+    if args.child:
+        args.records = n
+        child(args)
+        return
+    topic = f"rows-{uuid.uuid4().hex[:8]}"
+    results: dict[str, dict[str, float]] = {}
     with bench_broker.broker(args) as broker:
-        settings = {"key.converter": json, "value.converter": json, "offset.flush.interval.ms": "50"}
-        with fc.Worker(broker.bootstrap_servers, **settings) as worker:
-            worker.create_connector(f"{topic}-in", {"connector.class": RowSource})
-            worker.create_connector(f"{topic}-out", {"connector.class": RowSink, "topics": topic})
-            if not (source_done.wait(600) and sink_done.wait(600)):
-                raise TimeoutError("the pipeline did not finish")
-    source_rate = n / (times["source_end"] - times["source_start"])
-    sink_rate = n / (times["sink_end"] - times["sink_start"])
+        # The sinks read what prebuilt wrote.
+        runs = [(f"source/{v}", f"{topic}-{v}") for v in ("put", "values")]
+        runs += [("source/prebuilt", topic)] + [(f"sink/{v}", topic) for v in SINKS]
+        for run, variant_topic in runs:
+            out = subprocess.run(
+                [
+                    *(sys.executable, __file__, "--child", run, "--records", str(n)),
+                    *("--topic", variant_topic, "--bootstrap", broker.bootstrap_servers),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=900,
+                check=True,
+            ).stdout
+            results[run] = json.loads(out.strip().splitlines()[-1])
     print(f"# {n} records, 10-field Structs, JsonConverter with schemas, {broker.label}")
-    print(f"# machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}")
-    print(f"building {BATCH} Structs in Python: {build_s * 1e6 / BATCH:.1f} µs each")
-    print(f"source: SourceRecord(Struct) → JSON → Kafka: {source_rate:,.0f} records/s")
-    print(f"sink:   Kafka → JSON → SinkRecord(Struct):   {sink_rate:,.0f} records/s")
+    print(
+        f"# machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
+    print(f"building one Struct in Python: put x10 {build_cost_us(row_put):.1f} µs, ", end="")
+    print(f"Struct(schema, dict) {build_cost_us(row_values):.1f} µs, ", end="")
+    print(f"Struct(schema, tuple) {build_cost_us(row_tuple):.1f} µs")
+    print(f"{'variant':<44}{'records/s':>12}{'CPU µs/record':>15}{'peak RSS MiB':>14}")
+    labels = {f"source/{k}": v for k, v in SOURCES.items()} | {f"sink/{k}": v for k, v in SINKS.items()}
+    for run, r in results.items():
+        print(
+            f"{labels[run]:<44}{r['records_per_s']:>12,.0f}"
+            f"{r['cpu_us_per_record']:>15.2f}{r['peak_rss_mib']:>14.0f}"
+        )
 
 
 if __name__ == "__main__":

@@ -90,6 +90,63 @@ def test_struct_put_rejects_invalid_values(field: str, value: object, message: s
         fc.Struct(schema).put(field, value)
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("nope", 1, "nope is not a valid field name"),
+        ("age", "x", 'INT32: str for field "age"'),
+        ("name", None, 'null used for required field: "name"'),
+        ("tags", ["a", 2], 'field "tags[1]"'),
+        ("price", decimal.Decimal("1.555"), "scale 2"),
+    ],
+)
+def test_struct_from_a_dict_rejects_what_put_rejects(field: str, value: object, message: str) -> None:
+    schema, _ = person()
+    with pytest.raises(fc.DataError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        fc.Struct(schema, {"age": 1, field: value})
+
+
+def test_struct_built_in_one_call_equals_put_chain() -> None:
+    schema, address = person()
+    values: dict[str, object] = {
+        "name": "Barbara Liskov",
+        "age": 75,
+        "admin": True,
+        "address": {"city": "Boston"},
+        "tags": ["a", "b"],
+        "price": decimal.Decimal("1.5"),
+        "born": datetime.date(1939, 11, 7),
+    }
+    chained = fc.Struct(schema)
+    for name, value in values.items():
+        chained.put(name, value)
+    assert fc.Struct(schema, values) == chained
+    assert fc.Struct(schema, tuple(values.values())) == chained
+    assert fc.Struct(schema, list(values.values())) == chained
+    assert fc.Struct(schema, {"name": "x"}).to_dict() == {
+        "name": "x",
+        "age": None,
+        "admin": False,
+        "address": None,
+        "tags": None,
+        "price": None,
+        "born": None,
+    }
+    assert fc.Struct(address, {}).get("city") is None
+
+
+def test_struct_values_of_the_wrong_shape_are_refused() -> None:
+    schema, address = person()
+    with pytest.raises(fc.DataError, match="the schema has 7 fields, 2 values were given"):
+        fc.Struct(schema, ("x", 1))
+    with pytest.raises(fc.DataError, match="must be a dict, tuple or list, not <class 'str'>"):
+        fc.Struct(address, "Boston")
+    with pytest.raises(fc.DataError, match="field names must be str, not <class 'int'>"):
+        fc.Struct(address, {1: "Boston"})
+    with pytest.raises(fc.DataError, match='INT32: str for field "age"'):
+        fc.Struct(schema, ("x", "y", None, None, None, None, None))
+
+
 def test_validate_names_missing_required_field_and_nested_path() -> None:
     schema, _ = person()
     with pytest.raises(fc.DataError, match='field: "name"'):

@@ -195,3 +195,33 @@ fn schemas_are_shared_not_rebuilt() {
     let second = converter.to_connect_data("t", Some(bytes)).unwrap().schema.unwrap();
     assert!(Arc::ptr_eq(&first, &second));
 }
+
+/// Once a schema text has been read, an envelope with the same text has only its payload parsed:
+/// every answer (values and errors) must be the one a converter that has read nothing gives.
+#[test]
+fn envelopes_of_the_last_schema_read_as_any_other() {
+    let schema = r#"{"type":"struct","fields":[{"type":"int32","optional":false,"field":"a"}],"optional":false}"#;
+    let envelopes = [
+        format!(r#"{{"schema":{schema},"payload":{{"a":1}}}}"#),
+        format!(r#"{{"schema":{schema},"payload": {{ "a" : 2 }} }}  trailing"#),
+        format!(r#"{{"schema":{schema},"payload":{{"a":1}},"extra":1}}"#),
+        format!(r#"{{"schema":{schema},"payload":{{"a":1}},"schema":null}}"#),
+        format!(r#"{{"schema":{schema},"payload":{{"a":}}}}"#),
+        format!(r#"{{"schema":{schema},"payload":{{"a":"x"}}}}"#),
+        format!(r#"{{"schema":{schema},"payload":{{"a":1}}"#),
+        format!(r#"{{"schema":{schema},"payload":null}}"#),
+        r#"{"schema":null,"payload":{"b":[1,2]}}"#.to_owned(),
+    ];
+    let primed = JsonConverter::new(JsonConfig::default());
+    let first = format!(r#"{{"schema":{schema},"payload":{{"a":0}}}}"#);
+    primed.to_connect_data("t", Some(first.as_bytes())).unwrap();
+    for envelope in &envelopes {
+        let fresh = JsonConverter::new(JsonConfig::default());
+        let expected = fresh.to_connect_data("t", Some(envelope.as_bytes())).map_err(|e| e.to_string());
+        let got = primed.to_connect_data("t", Some(envelope.as_bytes())).map_err(|e| e.to_string());
+        assert_eq!(got, expected, "{envelope}");
+        // And again, now that this envelope's schema text (if it parsed) was read last.
+        let again = primed.to_connect_data("t", Some(envelope.as_bytes())).map_err(|e| e.to_string());
+        assert_eq!(again, expected, "{envelope}, read twice");
+    }
+}

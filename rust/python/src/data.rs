@@ -13,7 +13,8 @@ mod structs;
 use std::sync::Arc;
 
 use ferroconnect_core::data::logical::{self as core_logical, LogicalType, MILLIS_PER_DAY};
-use ferroconnect_core::data::{BigDecimal, Schema, SchemaRef, SchemaType, Struct, Value};
+use ferroconnect_core::data::{BigDecimal, Schema, SchemaRef, SchemaType, Struct, Value, ValuePath};
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
@@ -70,12 +71,12 @@ pub fn schema_ref(obj: &Bound<'_, PyAny>) -> PyResult<Option<SchemaRef>> {
 /// `dict`, `Struct`.
 pub fn to_value(obj: &Bound<'_, PyAny>, schema: Option<&SchemaRef>) -> PyResult<Value> {
     match schema {
-        Some(schema) => guided(obj, schema, ""),
-        None => schemaless(obj, ""),
+        Some(schema) => guided(obj, schema, &ValuePath::Root),
+        None => schemaless(obj, &ValuePath::Root),
     }
 }
 
-fn place(path: &str) -> String {
+fn place(path: &ValuePath<'_>) -> String {
     if path.is_empty() {
         String::new()
     } else {
@@ -83,19 +84,11 @@ fn place(path: &str) -> String {
     }
 }
 
-fn join(path: &str, name: &str) -> String {
-    if path.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{path}.{name}")
-    }
-}
-
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type().name().map_or_else(|_| "?".to_owned(), |n| n.to_string())
 }
 
-fn schemaless(obj: &Bound<'_, PyAny>, path: &str) -> PyResult<Value> {
+fn schemaless(obj: &Bound<'_, PyAny>, path: &ValuePath<'_>) -> PyResult<Value> {
     if obj.is_none() {
         Ok(Value::Null)
     } else if let Ok(s) = obj.cast::<PyString>() {
@@ -112,14 +105,14 @@ fn schemaless(obj: &Bound<'_, PyAny>, path: &str) -> PyResult<Value> {
     } else if obj.is_instance_of::<PyFloat>() {
         Ok(Value::Float64(obj.extract()?))
     } else if let Ok(list) = obj.cast::<PyList>() {
-        let items = list.iter().enumerate().map(|(i, item)| schemaless(&item, &format!("{path}[{i}]")));
+        let items = list.iter().enumerate().map(|(i, item)| schemaless(&item, &ValuePath::Item(path, &i)));
         items.collect::<PyResult<_>>().map(Value::Array)
     } else if let Ok(tuple) = obj.cast::<PyTuple>() {
-        let items = tuple.iter().enumerate().map(|(i, item)| schemaless(&item, &format!("{path}[{i}]")));
+        let items = tuple.iter().enumerate().map(|(i, item)| schemaless(&item, &ValuePath::Item(path, &i)));
         items.collect::<PyResult<_>>().map(Value::Array)
     } else if let Ok(dict) = obj.cast::<PyDict>() {
         let entries = dict.iter().map(|(k, v)| {
-            let item_path = format!("{path}[{k}]");
+            let item_path = ValuePath::Item(path, &k);
             Ok((schemaless(&k, &item_path)?, schemaless(&v, &item_path)?))
         });
         entries.collect::<PyResult<_>>().map(Value::Map)
@@ -136,7 +129,7 @@ fn schemaless(obj: &Bound<'_, PyAny>, path: &str) -> PyResult<Value> {
     }
 }
 
-fn mismatch(schema: &Schema, obj: &Bound<'_, PyAny>, path: &str) -> PyErr {
+fn mismatch(schema: &Schema, obj: &Bound<'_, PyAny>, path: &ValuePath<'_>) -> PyErr {
     let named = schema.name.as_ref().map(|n| format!(" \"{n}\"")).unwrap_or_default();
     DataError::new_err(format!(
         "Invalid value for schema{named} with type {}: {}{}",
@@ -146,7 +139,7 @@ fn mismatch(schema: &Schema, obj: &Bound<'_, PyAny>, path: &str) -> PyErr {
     ))
 }
 
-fn int_in(obj: &Bound<'_, PyAny>, schema: &Schema, path: &str, min: i64, max: i64) -> PyResult<i64> {
+fn int_in(obj: &Bound<'_, PyAny>, schema: &Schema, path: &ValuePath<'_>, min: i64, max: i64) -> PyResult<i64> {
     if !obj.is_instance_of::<PyInt>() || obj.is_instance_of::<PyBool>() {
         return Err(mismatch(schema, obj, path));
     }
@@ -156,7 +149,7 @@ fn int_in(obj: &Bound<'_, PyAny>, schema: &Schema, path: &str, min: i64, max: i6
     }
 }
 
-fn guided(obj: &Bound<'_, PyAny>, schema: &SchemaRef, path: &str) -> PyResult<Value> {
+fn guided(obj: &Bound<'_, PyAny>, schema: &SchemaRef, path: &ValuePath<'_>) -> PyResult<Value> {
     if obj.is_none() {
         return Ok(Value::Null);
     }
@@ -199,7 +192,7 @@ fn guided(obj: &Bound<'_, PyAny>, schema: &SchemaRef, path: &str) -> PyResult<Va
             };
             let mut out = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
-                let item_path = format!("{path}[{i}]");
+                let item_path = ValuePath::Item(path, &i);
                 out.push(match element {
                     Some(e) => guided(item, e, &item_path)?,
                     None => schemaless(item, &item_path)?,
@@ -211,7 +204,7 @@ fn guided(obj: &Bound<'_, PyAny>, schema: &SchemaRef, path: &str) -> PyResult<Va
             let dict = obj.cast::<PyDict>().map_err(|_| mismatch(schema, obj, path))?;
             let mut out = Vec::with_capacity(dict.len());
             for (k, v) in dict.iter() {
-                let item_path = format!("{path}[{k}]");
+                let item_path = ValuePath::Item(path, &k);
                 let convert = |x: &Bound<'_, PyAny>, s: Option<&SchemaRef>| match s {
                     Some(s) => guided(x, s, &item_path),
                     None => schemaless(x, &item_path),
@@ -230,17 +223,17 @@ fn bytes_of(obj: &Bound<'_, PyAny>) -> Option<Value> {
     } else if let Ok(b) = obj.cast::<PyByteArray>() {
         Some(Value::Bytes(b.to_vec()))
     } else if obj.get_type().name().is_ok_and(|n| n == "memoryview") {
-        obj.call_method0("tobytes").ok()?.extract::<Vec<u8>>().ok().map(Value::Bytes)
+        obj.call_method0(intern!(obj.py(), "tobytes")).ok()?.extract::<Vec<u8>>().ok().map(Value::Bytes)
     } else {
         None
     }
 }
 
 /// A `Struct` (same schema required) or a dict of field values (validated).
-fn struct_of(obj: &Bound<'_, PyAny>, schema: &SchemaRef, path: &str) -> PyResult<Value> {
+fn struct_of(obj: &Bound<'_, PyAny>, schema: &SchemaRef, path: &ValuePath<'_>) -> PyResult<Value> {
     if let Ok(s) = obj.cast::<PyStruct>() {
         let s = s.borrow();
-        if *s.inner.schema != **schema {
+        if !Arc::ptr_eq(&s.inner.schema, schema) && *s.inner.schema != **schema {
             return Err(DataError::new_err(format!("Struct schemas do not match{}.", place(path))));
         }
         return Ok(Value::Struct(s.inner.clone()));
@@ -250,15 +243,20 @@ fn struct_of(obj: &Bound<'_, PyAny>, schema: &SchemaRef, path: &str) -> PyResult
     for (k, v) in dict.iter() {
         let name: String = k.extract().map_err(|_| mismatch(schema, obj, path))?;
         let field = schema.field(&name).ok_or_else(|| {
-            DataError::new_err(format!("{} is not a valid field name{}", join(path, &name), place(path)))
+            DataError::new_err(format!("{} is not a valid field name{}", ValuePath::Field(path, &name), place(path)))
         })?;
-        out.values[field.index] = guided(&v, &field.schema, &join(path, &name))?;
+        out.values[field.index] = guided(&v, &field.schema, &ValuePath::Field(path, &name))?;
     }
     out.validate().map_err(|e| DataError::new_err(format!("{e}{}", place(path))))?;
     Ok(Value::Struct(out))
 }
 
-fn from_logical(obj: &Bound<'_, PyAny>, schema: &SchemaRef, logical: LogicalType, path: &str) -> PyResult<Value> {
+fn from_logical(
+    obj: &Bound<'_, PyAny>,
+    schema: &SchemaRef,
+    logical: LogicalType,
+    path: &ValuePath<'_>,
+) -> PyResult<Value> {
     let py = obj.py();
     let is_int = obj.is_instance_of::<PyInt>() && !obj.is_instance_of::<PyBool>();
     let wrap = |e: ferroconnect_core::Error| DataError::new_err(format!("{e}{}", place(path)));
@@ -268,13 +266,11 @@ fn from_logical(obj: &Bound<'_, PyAny>, schema: &SchemaRef, logical: LogicalType
                 return Ok(bytes);
             }
             let decimal = if obj.is_instance(decimal_type(py)?)? {
-                let (sign, digits, exponent): (i32, Vec<u8>, Bound<'_, PyAny>) =
-                    obj.call_method0("as_tuple")?.extract()?;
-                let exponent: i32 = exponent
-                    .extract()
-                    .map_err(|_| DataError::new_err(format!("Decimal {obj} is not a finite number{}", place(path))))?;
-                let digits: String = digits.iter().map(|d| char::from(b'0' + d)).collect();
-                BigDecimal::new(sign == 1, &digits, -exponent).map_err(wrap)?
+                // A Decimal's text keeps its digits and exponent exactly (`12.340`, `1.2E+5`) and
+                // costs one C call, where `as_tuple()` builds a tuple of digits.
+                let text = obj.str()?;
+                BigDecimal::parse(text.to_str()?)
+                    .map_err(|_| DataError::new_err(format!("Decimal {obj} is not a finite number{}", place(path))))?
             } else if is_int || obj.is_instance_of::<PyFloat>() {
                 BigDecimal::parse(&obj.str()?.to_string()).map_err(wrap)?
             } else {
@@ -299,7 +295,7 @@ fn from_logical(obj: &Bound<'_, PyAny>, schema: &SchemaRef, logical: LogicalType
                 }
                 return Ok(Value::Int32(ms.div_euclid(MILLIS_PER_DAY) as i32));
             }
-            let ordinal: i64 = obj.call_method0("toordinal")?.extract()?;
+            let ordinal: i64 = obj.call_method0(intern!(obj.py(), "toordinal"))?.extract()?;
             Ok(Value::Int32((ordinal - EPOCH_ORDINAL) as i32))
         }
         LogicalType::Time => {
@@ -307,10 +303,10 @@ fn from_logical(obj: &Bound<'_, PyAny>, schema: &SchemaRef, logical: LogicalType
                 int_in(obj, schema, path, i32::MIN.into(), i32::MAX.into())?
             } else if obj.is_instance(time_type(py)?)? {
                 let (h, m, s, us): (i64, i64, i64, i64) = (
-                    obj.getattr("hour")?.extract()?,
-                    obj.getattr("minute")?.extract()?,
-                    obj.getattr("second")?.extract()?,
-                    obj.getattr("microsecond")?.extract()?,
+                    obj.getattr(intern!(obj.py(), "hour"))?.extract()?,
+                    obj.getattr(intern!(obj.py(), "minute"))?.extract()?,
+                    obj.getattr(intern!(obj.py(), "second"))?.extract()?,
+                    obj.getattr(intern!(obj.py(), "microsecond"))?.extract()?,
                 );
                 let offset = utc_offset_millis(obj)?;
                 (((h * 60 + m) * 60 + s) * 1000 + us / 1000 - offset).rem_euclid(MILLIS_PER_DAY)
@@ -328,7 +324,7 @@ fn from_logical(obj: &Bound<'_, PyAny>, schema: &SchemaRef, logical: LogicalType
                 return Ok(Value::Int64(datetime_millis(obj)?.1));
             }
             if obj.is_instance(date_type(py)?)? {
-                let ordinal: i64 = obj.call_method0("toordinal")?.extract()?;
+                let ordinal: i64 = obj.call_method0(intern!(obj.py(), "toordinal"))?.extract()?;
                 return Ok(Value::Int64((ordinal - EPOCH_ORDINAL) * MILLIS_PER_DAY));
             }
             Err(mismatch(schema, obj, path))
@@ -338,26 +334,26 @@ fn from_logical(obj: &Bound<'_, PyAny>, schema: &SchemaRef, logical: LogicalType
 
 /// `utcoffset()` of a time or datetime, in milliseconds (0 when naive).
 fn utc_offset_millis(obj: &Bound<'_, PyAny>) -> PyResult<i64> {
-    let offset = obj.call_method0("utcoffset")?;
+    let offset = obj.call_method0(intern!(obj.py(), "utcoffset"))?;
     if offset.is_none() {
         return Ok(0);
     }
     let (days, seconds, us): (i64, i64, i64) = (
-        offset.getattr("days")?.extract()?,
-        offset.getattr("seconds")?.extract()?,
-        offset.getattr("microseconds")?.extract()?,
+        offset.getattr(intern!(obj.py(), "days"))?.extract()?,
+        offset.getattr(intern!(obj.py(), "seconds"))?.extract()?,
+        offset.getattr(intern!(obj.py(), "microseconds"))?.extract()?,
     );
     Ok((days * 86_400 + seconds) * 1000 + us / 1000)
 }
 
 /// (days, milliseconds) since the epoch of a datetime; naive datetimes are taken as UTC.
 fn datetime_millis(obj: &Bound<'_, PyAny>) -> PyResult<(i64, i64)> {
-    let ordinal: i64 = obj.call_method0("toordinal")?.extract()?;
+    let ordinal: i64 = obj.call_method0(intern!(obj.py(), "toordinal"))?.extract()?;
     let (h, m, s, us): (i64, i64, i64, i64) = (
-        obj.getattr("hour")?.extract()?,
-        obj.getattr("minute")?.extract()?,
-        obj.getattr("second")?.extract()?,
-        obj.getattr("microsecond")?.extract()?,
+        obj.getattr(intern!(obj.py(), "hour"))?.extract()?,
+        obj.getattr(intern!(obj.py(), "minute"))?.extract()?,
+        obj.getattr(intern!(obj.py(), "second"))?.extract()?,
+        obj.getattr(intern!(obj.py(), "microsecond"))?.extract()?,
     );
     let days = ordinal - EPOCH_ORDINAL;
     // Floor division keeps instants before the epoch on the right millisecond.
@@ -411,7 +407,7 @@ fn to_logical(py: Python<'_>, value: &Value, schema: &SchemaRef, logical: Logica
             decimal_type(py)?.call1((decimal.to_string(),))?.unbind()
         }
         (LogicalType::Date, Value::Int32(days)) => date_type(py)?
-            .call_method1("fromordinal", (i64::from(*days) + EPOCH_ORDINAL,))
+            .call_method1(intern!(py, "fromordinal"), (i64::from(*days) + EPOCH_ORDINAL,))
             .map_err(out_of_range)?
             .unbind(),
         (LogicalType::Time, Value::Int32(ms)) => {

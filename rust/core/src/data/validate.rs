@@ -2,8 +2,10 @@
 //! the offending field in the message (`field: "address.zip"`, `field: "tags[2]"`), so a connector
 //! author sees where in a nested value the problem is.
 
+use std::fmt;
+
 use super::logical::{self, LogicalType};
-use super::{Schema, Value};
+use super::{Schema, Value, ValuePath};
 use crate::error::{Error, Result};
 
 /// Validates `value` against `schema`. `field` names the struct field being set, if any.
@@ -15,11 +17,11 @@ use crate::error::{Error, Result};
 /// - a nested struct must have a schema equal to the field's, and must itself validate;
 /// - array elements and map keys/values are validated against their schemas.
 pub fn validate_value(schema: &Schema, value: &Value, field: Option<&str>) -> Result<()> {
-    validate_at(schema, value, field.unwrap_or(""))
+    validate_at(schema, value, &field.map_or(ValuePath::Root, ValuePath::field))
 }
 
 /// How Kafka names the place of a value in its messages.
-fn location(path: &str) -> String {
+fn location(path: &ValuePath<'_>) -> String {
     if path.is_empty() {
         "value".to_owned()
     } else {
@@ -27,7 +29,7 @@ fn location(path: &str) -> String {
     }
 }
 
-fn validate_at(schema: &Schema, value: &Value, path: &str) -> Result<()> {
+fn validate_at(schema: &Schema, value: &Value, path: &ValuePath<'_>) -> Result<()> {
     if value.is_null() {
         if schema.optional {
             return Ok(());
@@ -63,7 +65,8 @@ fn validate_at(schema: &Schema, value: &Value, path: &str) -> Result<()> {
     }
     match value {
         Value::Struct(s) => {
-            if *s.schema != *schema {
+            // The same schema object most of the time: no need to compare it field by field.
+            if !std::ptr::eq(&*s.schema, schema) && *s.schema != *schema {
                 return Err(Error::data(format!("Struct schemas do not match for {}.", location(path))));
             }
             for field in &s.schema.fields {
@@ -71,21 +74,21 @@ fn validate_at(schema: &Schema, value: &Value, path: &str) -> Result<()> {
                 if v.is_null() && (field.schema.optional || field.schema.default.is_some()) {
                     continue;
                 }
-                validate_at(&field.schema, v, &join(path, &field.name))?;
+                validate_at(&field.schema, v, &ValuePath::Field(path, &field.name))?;
             }
         }
         Value::Array(items) => {
             let element = nested(schema.value_schema.as_deref(), "element of array", path)?;
             for (i, item) in items.iter().enumerate() {
-                validate_at(element, item, &format!("{path}[{i}]"))?;
+                validate_at(element, item, &ValuePath::Item(path, &i))?;
             }
         }
         Value::Map(entries) => {
             let keys = nested(schema.key_schema.as_deref(), "key of map", path)?;
             let values = nested(schema.value_schema.as_deref(), "value of map", path)?;
             for (i, (k, v)) in entries.iter().enumerate() {
-                validate_at(keys, k, &format!("{path}[key {i}]"))?;
-                validate_at(values, v, &format!("{path}[value {i}]"))?;
+                validate_at(keys, k, &ValuePath::Item(path, &MapPart("key", i)))?;
+                validate_at(values, v, &ValuePath::Item(path, &MapPart("value", i)))?;
             }
         }
         _ => {}
@@ -93,14 +96,15 @@ fn validate_at(schema: &Schema, value: &Value, path: &str) -> Result<()> {
     Ok(())
 }
 
-fn nested<'a>(schema: Option<&'a Schema>, what: &str, path: &str) -> Result<&'a Schema> {
+fn nested<'a>(schema: Option<&'a Schema>, what: &str, path: &ValuePath<'_>) -> Result<&'a Schema> {
     schema.ok_or_else(|| Error::data(format!("No schema defined for {what} {}", location(path))))
 }
 
-fn join(path: &str, name: &str) -> String {
-    if path.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{path}.{name}")
+/// The key or value of a map's `i`-th entry, as a path item (`key 0`).
+struct MapPart(&'static str, usize);
+
+impl fmt::Display for MapPart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.0, self.1)
     }
 }

@@ -251,11 +251,12 @@ impl Struct {
     /// A field's value, or its schema's default when the value is null (Kafka's `get`).
     pub fn get(&self, name: &str) -> Result<&Value> {
         let field = self.lookup(name)?;
-        let value = &self.values[field.index];
-        Ok(match (&field.schema.default, value) {
-            (Some(default), Value::Null) => default,
-            _ => value,
-        })
+        Ok(or_default(field, &self.values[field.index]))
+    }
+
+    /// Every field with its value as `get` gives it (defaults applied), in schema order.
+    pub fn iter_with_defaults(&self) -> impl Iterator<Item = (&Field, &Value)> {
+        self.iter().map(|(field, value)| (field, or_default(field, value)))
     }
 
     /// A field's value as set, null when unset (Kafka's `getWithoutDefault`).
@@ -280,6 +281,14 @@ impl Struct {
     /// Field names with their values (as set), in schema order.
     pub fn iter(&self) -> impl Iterator<Item = (&Field, &Value)> {
         self.schema.fields.iter().zip(&self.values)
+    }
+}
+
+/// A field's value, or the default of its schema in place of null.
+fn or_default<'a>(field: &'a Field, value: &'a Value) -> &'a Value {
+    match (&field.schema.default, value) {
+        (Some(default), Value::Null) => default,
+        _ => value,
     }
 }
 

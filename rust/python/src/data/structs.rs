@@ -1,15 +1,21 @@
 //! `Struct` for Python: a structured value of a STRUCT schema, checked on every `put`
-//! (`Struct(schema).put("name", "Barbara Liskov").put("age", 75)`).
+//! (`Struct(schema).put("name", "Barbara Liskov").put("age", 75)`), or built in one call from a
+//! dict or a tuple (`Struct(schema, {"name": "Barbara Liskov", "age": 75})`), which checks each
+//! value as `put` does but crosses into Rust once instead of once per field.
 
-use ferroconnect_core::data::Struct;
+use ferroconnect_core::data::{Struct, ValuePath};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
 use super::{guided, schema_ref, to_py, PySchema};
 use crate::errors::{DataError, IntoPyResult};
 
 /// A structured value (Kafka Connect's `Struct`). `put` converts and validates the value against
 /// the field's schema at once; errors are `DataError`s naming the field.
+///
+/// `Struct(schema, values)` builds one in a single call: `values` is a dict of field names to
+/// values (fields left out stay unset), or a tuple or list with one value per field in the
+/// schema's order; each value is checked as by `put` (so None only for optional fields).
 #[pyclass(name = "Struct", module = "ferroconnect._core")]
 pub struct PyStruct {
     pub inner: Struct,
@@ -18,9 +24,14 @@ pub struct PyStruct {
 #[pymethods]
 impl PyStruct {
     #[new]
-    fn new(schema: &Bound<'_, PyAny>) -> PyResult<Self> {
+    #[pyo3(signature = (schema, values = None))]
+    fn new(schema: &Bound<'_, PyAny>, values: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
         let schema = schema_ref(schema)?.ok_or_else(|| DataError::new_err("Struct needs a schema"))?;
-        Ok(PyStruct { inner: Struct::new(schema).py_err()? })
+        let mut inner = Struct::new(schema).py_err()?;
+        if let Some(values) = values {
+            fill(&mut inner, values)?;
+        }
+        Ok(PyStruct { inner })
     }
 
     #[getter]
@@ -30,9 +41,7 @@ impl PyStruct {
 
     /// Sets field `name` to `value` and returns this struct (for chaining).
     fn put<'py>(mut slf: PyRefMut<'py, Self>, name: &str, value: &Bound<'py, PyAny>) -> PyResult<PyRefMut<'py, Self>> {
-        let field = slf.inner.schema.field_or_err(name).py_err()?;
-        let converted = guided(value, &field.schema, &field.name)?;
-        slf.inner.put(name, converted).py_err()?;
+        put(&mut slf.inner, name, value)?;
         Ok(slf)
     }
 
@@ -56,8 +65,8 @@ impl PyStruct {
     /// The fields' values (defaults applied) as a dict, nested structs included as `Struct`s.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let dict = PyDict::new(py);
-        for field in &self.inner.schema.fields {
-            dict.set_item(&field.name, self.get(py, &field.name)?)?;
+        for (field, value) in self.inner.iter_with_defaults() {
+            dict.set_item(&field.name, to_py(py, value, Some(&field.schema))?)?;
         }
         Ok(dict)
     }
@@ -67,10 +76,7 @@ impl PyStruct {
     }
 
     fn __setitem__(&mut self, name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
-        let field = self.inner.schema.field_or_err(name).py_err()?;
-        let converted = guided(value, &field.schema, &field.name)?;
-        self.inner.put(name, converted).py_err()?;
-        Ok(())
+        put(&mut self.inner, name, value)
     }
 
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
@@ -81,6 +87,50 @@ impl PyStruct {
     fn __repr__(&self) -> String {
         self.inner.to_string()
     }
+}
+
+/// `put` of one Python value: converted along the field's schema, then checked (Kafka's `put`).
+fn put(inner: &mut Struct, name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    let field = inner.schema.field_or_err(name).py_err()?;
+    let converted = guided(value, &field.schema, &ValuePath::field(&field.name))?;
+    inner.put(name, converted).py_err()?;
+    Ok(())
+}
+
+/// The constructor's `values`: a dict of field names to values, or a tuple or list of one value per
+/// field in the schema's order; each value is `put`.
+fn fill(inner: &mut Struct, values: &Bound<'_, PyAny>) -> PyResult<()> {
+    if let Ok(dict) = values.cast::<PyDict>() {
+        for (name, value) in dict.iter() {
+            let name = name
+                .cast::<PyString>()
+                .map_err(|_| DataError::new_err(format!("Struct field names must be str, not {}", name.get_type())))?;
+            put(inner, name.to_str()?, &value)?;
+        }
+        return Ok(());
+    }
+    let items: Vec<Bound<'_, PyAny>> = if let Ok(tuple) = values.cast::<PyTuple>() {
+        tuple.iter().collect()
+    } else if let Ok(list) = values.cast::<PyList>() {
+        list.iter().collect()
+    } else {
+        return Err(DataError::new_err(format!(
+            "Struct values must be a dict, tuple or list, not {}",
+            values.get_type()
+        )));
+    };
+    let schema = inner.schema.clone();
+    if items.len() != schema.fields.len() {
+        return Err(DataError::new_err(format!(
+            "Struct values: the schema has {} fields, {} values were given",
+            schema.fields.len(),
+            items.len()
+        )));
+    }
+    for (field, value) in schema.fields.iter().zip(&items) {
+        put(inner, &field.name, value)?;
+    }
+    Ok(())
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

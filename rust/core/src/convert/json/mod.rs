@@ -9,7 +9,8 @@
 //!
 //! Schemas are cached both ways, as Kafka does: written schema JSON by schema identity (the cache
 //! holds the `Arc`, so an address is never reused while cached), read schemas by their exact JSON
-//! text. A source that changes its schema mid-stream gets a new entry; nothing goes stale.
+//! text. A source that changes its schema mid-stream gets a new entry; nothing goes stale. An
+//! envelope whose schema text is the one read last has only its payload parsed.
 
 mod parse;
 mod read;
@@ -172,6 +173,33 @@ impl JsonConverter {
         Ok(schema)
     }
 
+    /// The envelope as Kafka writes it, `{"schema":S,"payload":P}`, where S is byte for byte the
+    /// schema text read last: only the payload is parsed (a stream of one schema spends most of
+    /// its parsing on the schema half otherwise, only to find where it ends). A JSON value ends
+    /// where its text ends, so the full parse would have found the same members; anything else
+    /// (other spacing, other members, a payload that does not parse) is `None`, for the full path
+    /// and its errors.
+    fn read_with_last_schema(&self, data: &[u8]) -> Option<Result<SchemaAndValue>> {
+        const HEAD: &[u8] = b"{\"schema\":";
+        const MIDDLE: &[u8] = b",\"payload\":";
+        let rest = data.strip_prefix(HEAD)?;
+        let (schema, payload_at) = {
+            let last = self.last_read.lock().expect("schema cache poisoned");
+            let (text, schema) = last.as_ref()?;
+            let payload = rest.strip_prefix(&**text)?.strip_prefix(MIDDLE)?;
+            (schema.clone(), data.len() - payload.len())
+        };
+        let (node, end) = parse::parse_member_value(data, payload_at).ok()?;
+        let close = parse::skip_whitespace(data, end);
+        if data.get(close) != Some(&b'}') {
+            return None;
+        }
+        Some(
+            read::read_value(schema.as_ref(), Some(&node), &self.config)
+                .map(|value| SchemaAndValue::new(schema, value)),
+        )
+    }
+
     fn parse_schema(&self, raw: &[u8]) -> Result<Option<SchemaRef>> {
         let document = parse::parse(raw)?;
         let node = document.root.ok_or_else(|| Error::data("Empty schema"))?;
@@ -213,6 +241,9 @@ impl Converter for JsonConverter {
             let document = parse::parse(data).map_err(failed)?;
             let value = read::read_value(None, document.root.as_ref(), &self.config)?;
             return Ok(SchemaAndValue::new(None, value));
+        }
+        if let Some(read) = self.read_with_last_schema(data) {
+            return read;
         }
         let document = parse::parse_skipping(data, Some("schema")).map_err(failed)?;
         let Some(Node::Object(members)) = &document.root else {

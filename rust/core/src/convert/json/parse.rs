@@ -83,6 +83,21 @@ pub fn parse_skipping<'a>(input: &'a [u8], skip: Option<&'a str>) -> Result<Docu
     Ok(Document { root: Some(root), member_spans: spans })
 }
 
+/// Parses the value of an object member that starts at byte `at` of `input` (nested one level
+/// deep, as in the envelope), and returns it with the position just after it.
+pub fn parse_member_value(input: &[u8], at: usize) -> Result<(Node<'_>, usize)> {
+    let mut p = Parser { input, pos: at, depth: 1, skip_key: None };
+    let node = p.value(None)?;
+    Ok((node, p.pos))
+}
+
+/// The position of the first byte at or after `at` that is not JSON whitespace.
+pub fn skip_whitespace(input: &[u8], at: usize) -> usize {
+    let mut p = Parser { input, pos: at, depth: 0, skip_key: None };
+    p.skip_ws();
+    p.pos
+}
+
 struct Parser<'a> {
     input: &'a [u8],
     pos: usize,
