@@ -9,13 +9,19 @@
 //!
 //! Seeks requested by the task (`SinkTaskContext.offset`) are carried out by the fetcher between
 //! two polls, so that no message fetched before the seek reaches the task after it.
+//!
+//! Messages and events take two librdkafka queues: each assigned partition's messages are
+//! forwarded to a fetch-only queue ([`FetchQueue`]) that the fetcher empties up to 500 at a time in
+//! one librdkafka call; the consumer's own queue keeps the events (rebalances, errors), served by
+//! rust-rdkafka's `poll` so that [`RebalanceContext`] sees every rebalance.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use ferroconnect_fetch_queue::{FetchQueue, FetchedMessage};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use tracing::{debug, warn};
 
@@ -196,6 +202,15 @@ struct RebalanceContext {
     statistics: Option<super::StatisticsHandler>,
     /// The connector context of the task owning the consumer, for librdkafka's lines.
     span: tracing::Span,
+    /// Where assigned partitions' messages are forwarded (set once the consumer exists; gone once
+    /// the fetcher let go of it, as while the consumer closes).
+    fetch: OnceLock<Weak<FetchQueue<RebalanceContext>>>,
+}
+
+impl RebalanceContext {
+    fn fetch_queue(&self) -> Option<Arc<FetchQueue<RebalanceContext>>> {
+        self.fetch.get().and_then(Weak::upgrade)
+    }
 }
 
 impl ClientContext for RebalanceContext {
@@ -216,11 +231,25 @@ impl ClientContext for RebalanceContext {
 
 impl ConsumerContext for RebalanceContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        let Rebalance::Revoke(tpl) = rebalance else {
-            if let Rebalance::Error(e) = rebalance {
-                warn!("consumer rebalance error: {e}");
+        let tpl = match rebalance {
+            Rebalance::Revoke(tpl) => tpl,
+            Rebalance::Assign(tpl) => {
+                // Before the assignment starts the partitions' fetches, so that none of their
+                // messages reaches the consumer queue (librdkafka leaves a forwarding the
+                // application set alone when it starts a fetch).
+                if let Some(fetch) = self.fetch_queue() {
+                    for tp in partitions_of(tpl) {
+                        if !fetch.forward(&tp.topic, tp.partition) {
+                            warn!(partition = %tp, "no fetch queue: its messages are polled one by one");
+                        }
+                    }
+                }
+                return;
             }
-            return;
+            Rebalance::Error(e) => {
+                warn!("consumer rebalance error: {e}");
+                return;
+            }
         };
         let partitions = partitions_of(tpl);
         let (done, answered) = mpsc::sync_channel(1);
@@ -242,6 +271,17 @@ impl ConsumerContext for RebalanceContext {
     }
 
     fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(tpl) = rebalance {
+            // The partitions' fetches are stopped: their queues are let go (forwarded again if
+            // they come back). Messages of theirs still on the fetch queue are outdated by the
+            // stop and dropped by librdkafka.
+            if let Some(fetch) = self.fetch_queue() {
+                for tp in partitions_of(tpl) {
+                    fetch.unforward(&tp.topic, tp.partition);
+                }
+            }
+            return;
+        }
         let Rebalance::Assign(tpl) = rebalance else { return };
         let partitions = partitions_of(tpl);
         if partitions.is_empty() {
@@ -314,6 +354,8 @@ fn tpl_of<'a>(partitions: impl IntoIterator<Item = &'a TopicPartition>) -> Topic
 pub struct Fetcher {
     shared: Arc<Shared>,
     consumer: Arc<BaseConsumer<RebalanceContext>>,
+    /// Holds the consumer too: its queue handles go before the consumer can.
+    fetch: Arc<FetchQueue<RebalanceContext>>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// Messages queued before the fetcher stops fetching.
     capacity: usize,
@@ -341,6 +383,7 @@ impl Fetcher {
                 shared: shared.clone(),
                 statistics: setup.statistics.clone(),
                 span: tracing::Span::current(),
+                fetch: OnceLock::new(),
             })?;
         match &setup.subscription {
             Subscription::Topics(topics) => {
@@ -352,15 +395,24 @@ impl Fetcher {
             Subscription::Pattern(pattern) => consumer.subscribe(&[&format!("^({pattern})$")])?,
         }
         let consumer = Arc::new(consumer);
-        let (thread_shared, thread_consumer) = (shared.clone(), consumer.clone());
+        // Partitions are assigned inside `poll` only, on the fetcher thread: the queue is in place
+        // before any could be.
+        let fetch = Arc::new(
+            FetchQueue::new(consumer.clone()).ok_or_else(|| Error::Config {
+                key: "group.id".into(),
+                reason: "a sink consumer needs a group".into(),
+            })?,
+        );
+        let _ = consumer.context().fetch.set(Arc::downgrade(&fetch));
+        let (thread_shared, thread_consumer, thread_fetch) = (shared.clone(), consumer.clone(), fetch.clone());
         let capacity = setup.queue_capacity.max(1);
         let thread = std::thread::Builder::new()
             .name(thread_name)
             .spawn(crate::logging::context::in_current_span(move || {
-                fetch_loop(&thread_shared, &thread_consumer, capacity)
+                fetch_loop(&thread_shared, &thread_consumer, &thread_fetch, capacity)
             }))
             .map_err(|e| Error::io("starting a consumer thread", e))?;
-        Ok(Fetcher { shared, consumer, thread: Mutex::new(Some(thread)), capacity })
+        Ok(Fetcher { shared, consumer, fetch, thread: Mutex::new(Some(thread)), capacity })
     }
 
     /// Takes up to `max_messages` messages, or one rebalance event, waiting at most `timeout` for
@@ -444,6 +496,7 @@ impl Fetcher {
     pub fn seek(&self, offsets: &BTreeMap<TopicPartition, i64>) {
         self.shared.lock().seeks.extend(offsets.iter().map(|(tp, o)| (tp.clone(), *o)));
         self.shared.changed.notify_all();
+        self.fetch.wake();
     }
 
     /// Pauses or resumes fetching of partitions for the task (`context.pause/resume`).
@@ -458,6 +511,7 @@ impl Fetcher {
         }
         drop(queue);
         self.shared.changed.notify_all();
+        self.fetch.wake();
     }
 
     /// Commits `offsets` (each the next offset to read) and waits for the broker's answer.
@@ -482,6 +536,7 @@ impl Fetcher {
             queue.messages = 0;
         }
         self.shared.changed.notify_all();
+        self.fetch.wake();
         let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(thread) = thread {
             let _ = thread.join();
@@ -520,10 +575,18 @@ fn assignor_name(value: &str) -> String {
 
 /// How long a full queue may stay full before the fetcher pauses the partitions.
 const FULL_BEFORE_PAUSE: Duration = Duration::from_millis(500);
-/// How many messages the fetcher takes from librdkafka per lock of the queue.
+/// How many messages the fetcher takes from librdkafka per lock of the queue (and per call).
 const FETCH_CHUNK: usize = 500;
+/// How long the fetcher waits for a message when there is none; a rebalance event, a seek, a
+/// pause or closing ends the wait early.
+const FETCH_WAIT: Duration = Duration::from_millis(100);
 
-fn fetch_loop(shared: &Shared, consumer: &BaseConsumer<RebalanceContext>, capacity: usize) {
+fn fetch_loop(
+    shared: &Shared,
+    consumer: &BaseConsumer<RebalanceContext>,
+    fetch: &FetchQueue<RebalanceContext>,
+    capacity: usize,
+) {
     let mut paused: BTreeSet<TopicPartition> = BTreeSet::new();
     let mut full_since: Option<Instant> = None;
     loop {
@@ -564,17 +627,13 @@ fn fetch_loop(shared: &Shared, consumer: &BaseConsumer<RebalanceContext>, capaci
             }
         }
         update_paused(consumer, &mut paused, want_paused);
-        let mut timeout = Duration::from_millis(100);
-        for _ in 0..FETCH_CHUNK {
-            match consumer.poll(timeout) {
-                Some(Ok(message)) => POLLED.with_borrow_mut(|polled| polled.push(&message)),
-                Some(Err(e)) => {
-                    debug!("consumer poll: {e}");
-                    break;
-                }
-                None => break,
+        poll_events(consumer, fetch);
+        if fetch.consume(Duration::ZERO, FETCH_CHUNK, push_fetched) == 0 && POLLED.with_borrow(ChunkBuilder::is_empty) {
+            // Nothing waiting: wait for the first message (not for a whole batch, which would hold
+            // a trickle of messages back), then take what came with it.
+            if fetch.consume(FETCH_WAIT, 1, push_fetched) == 1 {
+                fetch.consume(Duration::ZERO, FETCH_CHUNK - 1, push_fetched);
             }
-            timeout = Duration::ZERO;
         }
         if POLLED.with_borrow(|polled| !polled.is_empty()) {
             let mut queue = shared.lock();
@@ -591,6 +650,30 @@ fn fetch_loop(shared: &Shared, consumer: &BaseConsumer<RebalanceContext>, capaci
         }
     }
     debug!("consumer thread stopping");
+}
+
+/// Copies a message taken from the fetch queue into this thread's chunk.
+fn push_fetched(fetched: std::result::Result<&FetchedMessage<'_>, rdkafka::error::KafkaError>) {
+    match fetched {
+        Ok(message) => POLLED.with_borrow_mut(|polled| polled.push(message)),
+        Err(e) => debug!("consumer fetch: {e}"),
+    }
+}
+
+/// Serves the consumer queue: rebalance events (whose callbacks run inside `poll`), errors, and
+/// messages of a partition librdkafka had no queue for. Stops once the queue is empty.
+fn poll_events(consumer: &BaseConsumer<RebalanceContext>, fetch: &FetchQueue<RebalanceContext>) {
+    // `poll` ends after serving one event even when more wait; a few more tries then, but never
+    // a spin on an op it does not take (the next round comes back to it).
+    let mut tries = 8;
+    for _ in 0..FETCH_CHUNK {
+        match consumer.poll(Duration::ZERO) {
+            Some(Ok(message)) => POLLED.with_borrow_mut(|polled| polled.push(&message)),
+            Some(Err(e)) => debug!("consumer poll: {e}"),
+            None if tries == 0 || !fetch.events_waiting() => break,
+            None => tries -= 1,
+        }
+    }
 }
 
 /// Pauses and resumes partitions so that exactly `want` are paused.
