@@ -39,7 +39,8 @@ def test_source_throughput_benchmark_smoke_runs(bootstrap_servers: str) -> None:
 
 def test_sink_throughput_benchmark_smoke_runs(bootstrap_servers: str) -> None:
     out = _run("sink_throughput.py", 20000, bootstrap_servers)
-    assert "a/c = " in out and "a/d = " in out and "metrics on/off: a/a0 = " in out
+    assert "a/c = " in out and "b/d = " in out and "a/d = " in out and "b/c2 = " in out
+    assert "metrics on/off: a/a0 = " in out
 
 
 def test_file_stream_benchmark_smoke_runs_java_and_ours(bootstrap_servers: str) -> None:

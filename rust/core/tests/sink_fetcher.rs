@@ -14,7 +14,11 @@ use ferroconnect_core::kafka::consumer::{ConsumerSetup, Fetched, Fetcher, Subscr
 use ferroconnect_core::kafka::producer::{produce_all, OutgoingRecord};
 
 const PARTITIONS: i32 = 4;
-const PER_PARTITION: i64 = 20_000;
+
+/// Records per partition: `FERROCONNECT_FETCHER_RECORDS` (fewer under valgrind), 20,000 by default.
+fn per_partition() -> i64 {
+    std::env::var("FERROCONNECT_FETCHER_RECORDS").ok().and_then(|n| n.parse().ok()).unwrap_or(20_000)
+}
 
 fn real_broker() -> String {
     std::env::var("FERROCONNECT_BOOTSTRAP").expect("set FERROCONNECT_BOOTSTRAP=host:port of a Kafka broker")
@@ -41,9 +45,19 @@ fn create_topic(bootstrap: &str, topic: &str) {
 /// What one member saw: per partition, runs of offsets (a run per assignment).
 type Seen = BTreeMap<TopicPartition, Vec<Vec<i64>>>;
 
-/// Reads as a sink task does until `stop`: records each message, commits on revocation (and what
-/// it read when it stops), so that the next owner starts right after.
-fn member(bootstrap: &str, topic: &str, group: &str, name: &str, stop: Arc<AtomicBool>, read: Arc<AtomicUsize>) -> Seen {
+/// How a member is told to slow down and to stop, and how it says how far it got.
+#[derive(Clone, Default)]
+struct Control {
+    /// Read slowly (~2,500 records/s), so that the rebalance lands mid-stream and the fetcher's
+    /// queue fills up (its partitions are paused).
+    slow: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+    read: Arc<AtomicUsize>,
+}
+
+/// Reads as a sink task does until told to stop: records each message, commits on revocation
+/// (and what it read when it stops), so that the next owner starts right after.
+fn member(bootstrap: &str, topic: &str, group: &str, name: &str, control: Control) -> Seen {
     let setup = ConsumerSetup {
         bootstrap_servers: bootstrap.to_owned(),
         group_id: group.to_owned(),
@@ -59,7 +73,7 @@ fn member(bootstrap: &str, topic: &str, group: &str, name: &str, stop: Arc<Atomi
     let fetcher = Fetcher::start(setup, format!("fetcher-{name}")).unwrap();
     let mut seen = Seen::new();
     let mut next: BTreeMap<TopicPartition, i64> = BTreeMap::new();
-    while !stop.load(Ordering::Relaxed) {
+    while !control.stop.load(Ordering::Relaxed) {
         let batch = fetcher.next_batch(50, Duration::from_millis(100));
         for slice in &batch.messages {
             for m in slice.iter() {
@@ -68,9 +82,10 @@ fn member(bootstrap: &str, topic: &str, group: &str, name: &str, stop: Arc<Atomi
                 next.insert(tp, m.offset() + 1);
             }
         }
-        read.fetch_add(batch.count, Ordering::Relaxed);
-        // ~10k records/s, so that the rebalance lands mid-stream (and the fetcher's queue fills).
-        std::thread::sleep(Duration::from_millis(5));
+        control.read.fetch_add(batch.count, Ordering::Relaxed);
+        if control.slow.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         match batch.event {
             Some(Fetched::Assigned(partitions)) => {
                 for tp in partitions {
@@ -99,7 +114,8 @@ fn real_broker_partitions_stay_in_order_across_a_rebalance() {
     let topic = fresh("rebalance");
     let group = fresh("group");
     create_topic(&bootstrap, &topic);
-    let records: Vec<OutgoingRecord> = (0..PER_PARTITION)
+    let per_partition = per_partition();
+    let records: Vec<OutgoingRecord> = (0..per_partition)
         .flat_map(|i| {
             (0..PARTITIONS).map(move |p| OutgoingRecord {
                 partition: Some(p),
@@ -112,35 +128,38 @@ fn real_broker_partitions_stay_in_order_across_a_rebalance() {
     for outcome in produce_all(&bootstrap, &HashMap::new(), &records, Duration::from_secs(60)).unwrap() {
         outcome.unwrap();
     }
-    let total = (PARTITIONS as i64 * PER_PARTITION) as usize;
+    let total = (PARTITIONS as i64 * per_partition) as usize;
 
-    let (stop_a, read_a) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicUsize::new(0)));
-    let a = {
-        let (b, t, g, s, r) = (bootstrap.clone(), topic.clone(), group.clone(), stop_a.clone(), read_a.clone());
-        std::thread::spawn(move || member(&b, &t, &g, "a", s, r))
+    let start = |name: &'static str, control: &Control| {
+        let (b, t, g, c) = (bootstrap.clone(), topic.clone(), group.clone(), control.clone());
+        std::thread::spawn(move || member(&b, &t, &g, name, c))
     };
+
+    let (control_a, control_b) = (Control::default(), Control::default());
+    control_a.slow.store(true, Ordering::Relaxed);
+    control_b.slow.store(true, Ordering::Relaxed);
+    let (read_a, read_b) = (&control_a.read, &control_b.read);
     let wait_until = |what: &str, done: &dyn Fn() -> bool| {
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + Duration::from_secs(120);
         while !done() {
-            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            let (a, b) = (read_a.load(Ordering::Relaxed), read_b.load(Ordering::Relaxed));
+            assert!(Instant::now() < deadline, "timed out waiting for {what} (a read {a}, b {b}, of {total})");
             std::thread::sleep(Duration::from_millis(20));
         }
     };
+    let a = start("a", &control_a);
     wait_until("a's first records", &|| read_a.load(Ordering::Relaxed) > 0);
     // b joins: a gives some partitions up mid-stream.
-    let (stop_b, read_b) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicUsize::new(0)));
-    let b = {
-        let (b, t, g, s, r) = (bootstrap.clone(), topic.clone(), group.clone(), stop_b.clone(), read_b.clone());
-        std::thread::spawn(move || member(&b, &t, &g, "b", s, r))
-    };
+    let b = start("b", &control_b);
     wait_until("b's first records", &|| read_b.load(Ordering::Relaxed) > 0);
     std::thread::sleep(Duration::from_millis(300));
-    // b leaves: a takes its partitions back from b's commits.
-    stop_b.store(true, Ordering::Relaxed);
+    // b leaves: a takes its partitions back from b's commits, and reads the rest at full speed.
+    control_b.stop.store(true, Ordering::Relaxed);
     let seen_b = b.join().unwrap();
+    control_a.slow.store(false, Ordering::Relaxed);
     wait_until("every record", &|| read_a.load(Ordering::Relaxed) + read_b.load(Ordering::Relaxed) >= total);
     std::thread::sleep(Duration::from_millis(500));
-    stop_a.store(true, Ordering::Relaxed);
+    control_a.stop.store(true, Ordering::Relaxed);
     let seen_a = a.join().unwrap();
 
     assert!(seen_b.values().any(|runs| runs.iter().any(|r| !r.is_empty())), "b read nothing: no rebalance mid-stream");
@@ -165,7 +184,7 @@ fn real_broker_partitions_stay_in_order_across_a_rebalance() {
             assert_eq!(run[0], expected, "{tp}: an assignment started at {} after {expected} records", run[0]);
             expected = run.last().unwrap() + 1;
         }
-        assert_eq!(expected, PER_PARTITION, "{tp}: records missing at the end");
+        assert_eq!(expected, per_partition, "{tp}: records missing at the end");
     }
     assert_eq!(read_a.load(Ordering::Relaxed) + read_b.load(Ordering::Relaxed), total, "a record read twice");
 }

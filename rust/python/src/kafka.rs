@@ -187,9 +187,10 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 }
 
 /// Consumes `count` records of a topic in a consumer group and keeps nothing; returns the seconds
-/// between the first and the last record (the sink benchmark's librdkafka ceiling).
+/// between the first and the last record (the sink benchmark's librdkafka ceiling; `batched`: 500
+/// records per librdkafka call from a fetch-only queue, as the sink fetcher reads).
 #[pyfunction]
-#[pyo3(signature = (bootstrap_servers, topic, count, timeout = 600.0, config = None))]
+#[pyo3(signature = (bootstrap_servers, topic, count, timeout = 600.0, config = None, batched = false))]
 pub fn consume_count(
     py: Python<'_>,
     bootstrap_servers: &str,
@@ -197,8 +198,11 @@ pub fn consume_count(
     count: usize,
     timeout: f64,
     config: Option<HashMap<String, String>>,
+    batched: bool,
 ) -> PyResult<f64> {
     let config = config.unwrap_or_default();
-    py.detach(|| reader::consume_count(bootstrap_servers, topic, count, Duration::from_secs_f64(timeout), &config))
+    py.detach(|| {
+        reader::consume_count(bootstrap_servers, topic, count, Duration::from_secs_f64(timeout), &config, batched)
+    })
         .py_err()
 }

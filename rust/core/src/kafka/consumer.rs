@@ -685,10 +685,11 @@ fn update_paused(
     if want == *paused {
         return;
     }
-    // Partitions that left the assignment are no longer paused in librdkafka either.
+    // A partition that left the assignment stays paused in librdkafka (its pause flag outlives
+    // the assignment: `rdkafka_partition.c`, only a resume clears `RD_KAFKA_TOPPAR_F_APP_PAUSE`),
+    // and would stay paused when assigned again: it is kept in `paused` until resumed below.
     let assigned: BTreeSet<TopicPartition> =
         consumer.assignment().map(|tpl| partitions_of(&tpl).into_iter().collect()).unwrap_or_default();
-    paused.retain(|tp| assigned.contains(tp));
     let to_pause: Vec<_> = want.difference(paused).filter(|tp| assigned.contains(tp)).cloned().collect();
     let to_resume: Vec<_> = paused.difference(&want).cloned().collect();
     if !to_pause.is_empty() {
