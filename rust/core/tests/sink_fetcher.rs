@@ -3,7 +3,8 @@
 //! each assignment starting where the previous owner committed, none lost and none twice.
 //!
 //! `FERROCONNECT_BOOTSTRAP=127.0.0.1:PORT cargo test --release -p ferroconnect-core --test sink_fetcher -- --ignored`
-//! against a broker from `python scripts/kafka_broker.py start --state-dir DIR`.
+//! against a broker from `python scripts/kafka_broker.py start --state-dir DIR`. `scripts/test` also
+//! runs it under valgrind memcheck with `FERROCONNECT_FETCHER_RECORDS=2000` (the unsafe batch consume).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
