@@ -243,8 +243,9 @@ def run(bootstrap: str, n: int, broker: str, repeat: int, metrics: str, only: li
     # CPU per record of a variant over d's (all consume the same n records).
     cpu = {v: results[v]["cpu_s"] / results["d"]["cpu_s"] for v in "ab"}
     print(
-        f"a/c = {a / c:.2f} (target >= 0.5)   b/c = {b / c:.2f} (target >= 0.9)   b/d = {b / d:.2f} (target >= 1.2) at {cpu['b']:.2f}x d's CPU "
-        f"(target <= 0.8)   a/d = {a / d:.2f} (target >= 1.0) at {cpu['a']:.2f}x d's CPU (target <= 1.1)"
+        f"a/c = {a / c:.2f} (target >= 0.5)   b/c = {b / c:.2f} (target >= 0.9)   "
+        f"b/d = {b / d:.2f} (target >= 1.2) at {cpu['b']:.2f}x d's CPU (target <= 0.8)   "
+        f"a/d = {a / d:.2f} (target >= 1.0) at {cpu['a']:.2f}x d's CPU (target <= 1.1)"
     )
     if "c2" in results:
         print(f"b/c2 = {b / results['c2']['records_per_s']:.2f}")

@@ -79,7 +79,11 @@ fn member(bootstrap: &str, topic: &str, group: &str, name: &str, control: Contro
         for slice in &batch.messages {
             for m in slice.iter() {
                 let tp = m.topic_partition();
-                seen.entry(tp.clone()).or_default().last_mut().expect("a message before its assignment").push(m.offset());
+                seen.entry(tp.clone())
+                    .or_default()
+                    .last_mut()
+                    .expect("a message before its assignment")
+                    .push(m.offset());
                 next.insert(tp, m.offset() + 1);
             }
         }

@@ -117,7 +117,8 @@ impl<C: ConsumerContext + 'static> FetchQueue<C> {
         let Ok(name) = CString::new(topic) else { return false };
         let rk = self.consumer.client().native_ptr();
         // SAFETY: `rk` is live (see `new`); `name` is a NUL-terminated string that outlives the call.
-        let Some(handle) = QueueHandle::from_ptr(unsafe { rdsys::rd_kafka_queue_get_partition(rk, name.as_ptr(), partition) })
+        let Some(handle) =
+            QueueHandle::from_ptr(unsafe { rdsys::rd_kafka_queue_get_partition(rk, name.as_ptr(), partition) })
         else {
             return false;
         };

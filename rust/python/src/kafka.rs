@@ -204,5 +204,5 @@ pub fn consume_count(
     py.detach(|| {
         reader::consume_count(bootstrap_servers, topic, count, Duration::from_secs_f64(timeout), &config, batched)
     })
-        .py_err()
+    .py_err()
 }

@@ -20,8 +20,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use ferroconnect_fetch_queue::{FetchQueue, FetchedMessage};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use tracing::{debug, warn};
 
@@ -397,12 +397,11 @@ impl Fetcher {
         let consumer = Arc::new(consumer);
         // Partitions are assigned inside `poll` only, on the fetcher thread: the queue is in place
         // before any could be.
-        let fetch = Arc::new(
-            FetchQueue::new(consumer.clone()).ok_or_else(|| Error::Config {
+        let fetch =
+            Arc::new(FetchQueue::new(consumer.clone()).ok_or_else(|| Error::Config {
                 key: "group.id".into(),
                 reason: "a sink consumer needs a group".into(),
-            })?,
-        );
+            })?);
         let _ = consumer.context().fetch.set(Arc::downgrade(&fetch));
         let (thread_shared, thread_consumer, thread_fetch) = (shared.clone(), consumer.clone(), fetch.clone());
         let capacity = setup.queue_capacity.max(1);

@@ -176,10 +176,11 @@ fn consume_count_batched(
 ) -> Result<f64> {
     let consumer: Arc<BaseConsumer<ForwardingContext>> =
         Arc::new(super::client_config(bootstrap_servers, settings).create_with_context(ForwardingContext::default())?);
-    let fetch = Arc::new(FetchQueue::new(consumer.clone()).ok_or_else(|| Error::Config {
-        key: "group.id".into(),
-        reason: "a batched consumer needs a group".into(),
-    })?);
+    let fetch =
+        Arc::new(FetchQueue::new(consumer.clone()).ok_or_else(|| Error::Config {
+            key: "group.id".into(),
+            reason: "a batched consumer needs a group".into(),
+        })?);
     let _ = consumer.context().fetch.set(Arc::downgrade(&fetch));
     consumer.subscribe(&[topic])?;
     let deadline = Instant::now() + timeout;
