@@ -432,7 +432,7 @@ mod tests {
     /// served: every flush of one record took about 100 ms.
     #[test]
     fn a_flush_returns_once_the_poll_thread_served_the_reports() {
-        let cluster = EmbeddedCluster::start(1).unwrap();
+        let cluster = EmbeddedCluster::start(1, 1).unwrap();
         cluster.create_topic("flushed", 1).unwrap();
         let producer = Producer::new(cluster.bootstrap_servers(), &HashMap::new(), Arc::new(Ignore)).unwrap();
         let record = OutgoingRecord { topic: "flushed".into(), value: Some(b"x".to_vec()), ..Default::default() };
