@@ -28,7 +28,6 @@ def main(line_count: int = 1000, timeout: float = 60.0) -> int:
         # Offsets are committed (and the sink's file flushed) every second instead of every minute.
         settings = {"offset.flush.interval.ms": "1000"}
         with fc.EmbeddedKafka() as kafka, fc.Worker(kafka.bootstrap_servers, **settings) as worker:
-            kafka.create_topic("quickstart", 1)
             worker.create_connector(
                 "file-source",
                 {"connector.class": FileStreamSource, "file": str(source), "topic": "quickstart"},

@@ -143,3 +143,19 @@ def test_a_restarted_sink_task_rejoins_quickly_on_the_embedded_broker() -> None:
         took = time.monotonic() - restarted
     assert seen == [b"first", b"second"]
     assert took < 15, f"the restarted task took {took:.1f} s to get the next record"
+
+
+def test_embedded_kafka_auto_creates_topics_with_its_partition_count(topic_name: str) -> None:
+    # librdkafka's mock alone auto-creates 4 partitions; EmbeddedKafka's front makes it num_partitions.
+    from confluent_kafka.admin import AdminClient
+
+    for num_partitions, in_process in ((1, False), (3, True)):
+        with fc.EmbeddedKafka(num_partitions=num_partitions, in_process=in_process) as kafka:
+            produce(kafka.bootstrap_servers, topic_name, [(None, b"x")])
+            admin = AdminClient({"bootstrap.servers": kafka.bootstrap_servers})
+            meta = admin.list_topics(topic_name, timeout=10).topics[topic_name]
+            assert len(meta.partitions) == num_partitions
+            brokers = {f"{b.host}:{b.port}" for b in admin.list_topics(timeout=10).brokers.values()}
+            assert brokers == set(kafka.bootstrap_servers.split(","))
+    with pytest.raises(fc.ConfigError, match="num_partitions"):
+        fc.EmbeddedKafka(num_partitions=0)

@@ -4,6 +4,7 @@ Write source and sink connectors, transforms and predicates as Python classes; t
 does the Kafka I/O, offset commits, converters and task management.
 """
 
+from ferroconnect import _allocator  # noqa: F401  (first: loads the extension)
 from ferroconnect._core import (
     ByteArrayConverter,
     ConnectorContext,

@@ -33,8 +33,9 @@ def main() -> None:
     """Starts the mock cluster and serves commands until stdin closes."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--brokers", type=int, default=1)
+    parser.add_argument("--partitions", type=int, default=1)
     args = parser.parse_args()
-    cluster = MockCluster(args.brokers)
+    cluster = MockCluster(args.brokers, args.partitions)
     print(json.dumps({"bootstrap_servers": cluster.bootstrap_servers}), flush=True)
     try:
         _serve(cluster)

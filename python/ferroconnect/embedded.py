@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Any
 
 from ferroconnect._core import MockCluster
-from ferroconnect.errors import ConnectError
+from ferroconnect.errors import ConfigError, ConnectError
 
 #: Kafka API keys accepted by :meth:`EmbeddedKafka.request_errors`.
 API_KEYS = {
@@ -56,10 +56,12 @@ class EmbeddedKafka:
     The child stops when this object is closed or when this process dies.
 
     Limits, from librdkafka's mock cluster: about 5 MiB kept per partition (older data is dropped),
-    no compaction, no real transactions, no admin APIs for configs, topics auto-created on first use.
-    Use a real Kafka-protocol broker for claims about those. A :class:`~ferroconnect.Worker` of this
-    process pointed at it gets :data:`EMBEDDED_WORKER_DEFAULTS` (short consumer sessions), so that a
-    restarted sink task rejoins its group within seconds.
+    no compaction, no real transactions, no admin APIs for configs or topics. Topics are auto-created
+    on first use, with ``num_partitions`` partitions (Kafka's ``num.partitions``, 1 by default); more
+    with :meth:`create_topic`. Use a real Kafka-protocol broker for claims about those. A
+    :class:`~ferroconnect.Worker` of this process pointed at it gets
+    :data:`EMBEDDED_WORKER_DEFAULTS` (short consumer sessions), so that a restarted sink task rejoins
+    its group within seconds.
 
     Example:
         >>> with EmbeddedKafka() as kafka:
@@ -67,21 +69,32 @@ class EmbeddedKafka:
         ...     print(kafka.bootstrap_servers)  # doctest: +SKIP
     """
 
-    def __init__(self, num_brokers: int = 1, *, in_process: bool = False) -> None:
+    def __init__(self, num_brokers: int = 1, *, num_partitions: int = 1, in_process: bool = False) -> None:
         """Starts the cluster.
 
         Args:
             num_brokers: How many brokers the cluster has (ids 1..num_brokers).
+            num_partitions: Partitions of each auto-created topic (Kafka's ``num.partitions``).
             in_process: Run the mock cluster in this process instead of a child process.
         """
+        if num_partitions < 1:
+            raise ConfigError(f"num_partitions must be at least 1, not {num_partitions}")
         self._cluster: MockCluster | None = None
         self._child: subprocess.Popen[str] | None = None
         if in_process:
-            self._cluster = MockCluster(num_brokers)
+            self._cluster = MockCluster(num_brokers, num_partitions)
             self._bootstrap = self._cluster.bootstrap_servers
         else:
             self._child = subprocess.Popen(
-                [sys.executable, "-m", "ferroconnect._embedded_broker", "--brokers", str(num_brokers)],
+                [
+                    sys.executable,
+                    "-m",
+                    "ferroconnect._embedded_broker",
+                    "--brokers",
+                    str(num_brokers),
+                    "--partitions",
+                    str(num_partitions),
+                ],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,

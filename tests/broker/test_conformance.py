@@ -260,6 +260,16 @@ def test_create_topic_with_partitions(broker: BrokerUnderTest, unique_topic: str
     assert all(p.leader >= 0 for p in meta.partitions.values())
 
 
+@pytest.mark.conformance("metadata.auto_create_one_partition")
+def test_auto_created_topic_has_one_partition(broker: BrokerUnderTest, unique_topic: str) -> None:
+    """A topic created by a producer's first record has ``num.partitions`` (1) partitions, so a
+    keyless stream keeps its order (Kafka's file quickstart relies on it)."""
+    _produce(broker, unique_topic, [{"value": f"{i}".encode()} for i in range(100)])
+    meta = _admin(broker).list_topics(unique_topic, timeout=OP_TIMEOUT_S).topics[unique_topic]
+    assert sorted(meta.partitions) == [0]
+    assert _values(_read(broker, unique_topic, 100)) == [f"{i}".encode() for i in range(100)]
+
+
 @pytest.mark.conformance("admin.create_topic.exists_error")
 def test_create_existing_topic_fails(broker: BrokerUnderTest, unique_topic: str) -> None:
     """Creating a topic twice fails with TOPIC_ALREADY_EXISTS (Connect relies on it at start-up)."""

@@ -95,7 +95,7 @@ async fn settled(members: &mut [&mut watch::Receiver<Latest>], size: usize) -> V
 
 #[test]
 fn two_members_form_a_group_and_a_leaver_triggers_a_rebalance() {
-    let cluster = EmbeddedCluster::start(1).unwrap();
+    let cluster = EmbeddedCluster::start(1, 1).unwrap();
     // FERROCONNECT_BOOTSTRAP runs the same test against another broker (e.g. Apache Kafka).
     let bootstrap = std::env::var("FERROCONNECT_BOOTSTRAP").unwrap_or_else(|_| cluster.bootstrap_servers().to_owned());
     let runtime = tokio::runtime::Runtime::new().unwrap();

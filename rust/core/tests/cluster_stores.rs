@@ -69,7 +69,7 @@ fn config_store(cluster: &EmbeddedCluster, topic: &TopicSettings) -> (ConfigTopi
 
 #[test]
 fn config_records_of_one_worker_are_seen_by_another() {
-    let cluster = EmbeddedCluster::start(1).unwrap();
+    let cluster = EmbeddedCluster::start(1, 1).unwrap();
     cluster.create_topic("connect-configs", 1).unwrap();
     let topic = settings(InternalTopic::Config, "connect-configs");
     let started = Instant::now();
@@ -159,7 +159,7 @@ fn config_records_of_one_worker_are_seen_by_another() {
 
 #[test]
 fn task_configs_appear_only_with_their_commit() {
-    let cluster = EmbeddedCluster::start(1).unwrap();
+    let cluster = EmbeddedCluster::start(1, 1).unwrap();
     cluster.create_topic("configs", 1).unwrap();
     let (store, _) = config_store(&cluster, &settings(InternalTopic::Config, "configs"));
     store.put_connector_config("c", &config(&[("a", "b")]), None).unwrap();
@@ -197,7 +197,7 @@ fn task_configs_appear_only_with_their_commit() {
 
 #[test]
 fn a_config_topic_of_several_partitions_is_refused() {
-    let cluster = EmbeddedCluster::start(1).unwrap();
+    let cluster = EmbeddedCluster::start(1, 1).unwrap();
     cluster.create_topic("configs-2", 2).unwrap();
     let error = ConfigTopicStore::start(
         cluster.bootstrap_servers(),
@@ -212,7 +212,7 @@ fn a_config_topic_of_several_partitions_is_refused() {
 
 #[test]
 fn statuses_of_one_worker_are_seen_by_another() {
-    let cluster = EmbeddedCluster::start(1).unwrap();
+    let cluster = EmbeddedCluster::start(1, 1).unwrap();
     cluster.create_topic("connect-status", 5).unwrap();
     let topic = settings(InternalTopic::Status, "connect-status");
     let w1 = StatusTopicStore::start(cluster.bootstrap_servers(), &topic, &client_settings()).unwrap();
@@ -258,7 +258,7 @@ fn statuses_of_one_worker_are_seen_by_another() {
 
 #[test]
 fn offsets_are_shared_durable_and_partitioned_as_java_does() {
-    let cluster = EmbeddedCluster::start(1).unwrap();
+    let cluster = EmbeddedCluster::start(1, 1).unwrap();
     cluster.create_topic("connect-offsets", 25).unwrap();
     let topic = settings(InternalTopic::Offsets, "connect-offsets");
     let w1 = TopicOffsetStore::start(cluster.bootstrap_servers(), &topic, &client_settings()).unwrap();

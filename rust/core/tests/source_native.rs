@@ -105,7 +105,7 @@ fn stored_numbers(bootstrap: &str, topic: &str) -> Vec<u64> {
 
 #[test]
 fn retriable_produce_errors_are_retried_and_nothing_is_lost() {
-    let cluster = EmbeddedCluster::start(1).expect("mock cluster");
+    let cluster = EmbeddedCluster::start(1, 1).expect("mock cluster");
     let bootstrap = cluster.bootstrap_servers().to_owned();
     cluster.create_topic("retried", 1).expect("topic");
     // NOT_LEADER, REQUEST_TIMED_OUT, NOT_ENOUGH_REPLICAS(_AFTER_APPEND): each fails one Produce request.
@@ -128,7 +128,7 @@ fn retriable_produce_errors_are_retried_and_nothing_is_lost() {
 
 #[test]
 fn a_permanent_produce_error_fails_the_task_and_commits_nothing_past_it() {
-    let cluster = EmbeddedCluster::start(1).expect("mock cluster");
+    let cluster = EmbeddedCluster::start(1, 1).expect("mock cluster");
     let bootstrap = cluster.bootstrap_servers().to_owned();
     cluster.create_topic("refused", 1).expect("topic");
     // TOPIC_AUTHORIZATION_FAILED is final for the records of the first Produce request, which
@@ -148,7 +148,7 @@ fn a_permanent_produce_error_fails_the_task_and_commits_nothing_past_it() {
 
 #[test]
 fn with_errors_tolerance_all_refused_records_are_skipped_and_offsets_move_on() {
-    let cluster = EmbeddedCluster::start(1).expect("mock cluster");
+    let cluster = EmbeddedCluster::start(1, 1).expect("mock cluster");
     let bootstrap = cluster.bootstrap_servers().to_owned();
     cluster.create_topic("skipped", 1).expect("topic");
     // MESSAGE_TOO_LARGE is final for one request's records only (an authorization error would
@@ -177,7 +177,7 @@ fn with_errors_tolerance_all_refused_records_are_skipped_and_offsets_move_on() {
 
 #[test]
 fn offsets_released_between_flushes_are_stored_at_a_graceful_stop() {
-    let cluster = EmbeddedCluster::start(1).expect("mock cluster");
+    let cluster = EmbeddedCluster::start(1, 1).expect("mock cluster");
     let bootstrap = cluster.bootstrap_servers().to_owned();
     cluster.create_topic("stopped", 1).expect("topic");
     // No flush during the test: offsets are released from the per-record bookkeeping after each

@@ -33,9 +33,14 @@ impl PyMockCluster {
 #[pymethods]
 impl PyMockCluster {
     #[new]
-    #[pyo3(signature = (num_brokers = 1))]
-    fn new(py: Python<'_>, num_brokers: i32) -> PyResult<Self> {
-        let cluster = py.detach(|| EmbeddedCluster::start(num_brokers)).py_err()?;
+    #[pyo3(signature = (num_brokers = 1, num_partitions = 1))]
+    fn new(py: Python<'_>, num_brokers: i32, num_partitions: i32) -> PyResult<Self> {
+        if num_partitions < 1 {
+            return Err(crate::errors::ConfigError::new_err(format!(
+                "num_partitions must be at least 1, not {num_partitions}"
+            )));
+        }
+        let cluster = py.detach(|| EmbeddedCluster::start(num_brokers, num_partitions)).py_err()?;
         Ok(PyMockCluster { cluster: Some(cluster) })
     }
 

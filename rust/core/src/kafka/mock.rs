@@ -2,16 +2,18 @@
 //!
 //! librdkafka's mock cluster handle is not `Send`, so one thread creates it, serves commands sent
 //! over a channel, and destroys it when the [`EmbeddedCluster`] is dropped. Any Kafka client can
-//! reach it on loopback while it lives. Limits (librdkafka's): about 5 MiB kept per partition, no
-//! compaction, no real transactions, no config admin APIs.
+//! reach it on loopback while it lives, through its front listeners (`mock_front.rs`), which make
+//! auto-created topics take the cluster's `num.partitions`. Limits (librdkafka's): about 5 MiB kept
+//! per partition, no compaction, no real transactions, no admin APIs.
 
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use rdkafka::mocking::MockCluster;
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 
+use super::mock_front::{CreateTopic, Front};
 use crate::error::{Error, Result};
 
 /// A fault or topic operation applied to the running mock cluster.
@@ -43,13 +45,15 @@ type Reply = mpsc::Sender<Result<()>>;
 /// A running mock cluster. Dropping it stops the cluster.
 pub struct EmbeddedCluster {
     bootstrap_servers: String,
+    front: Option<Front>,
     commands: Option<mpsc::Sender<(MockCommand, Reply)>>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl EmbeddedCluster {
-    /// Starts a mock cluster of `num_brokers` brokers on loopback.
-    pub fn start(num_brokers: i32) -> Result<Self> {
+    /// Starts a mock cluster of `num_brokers` brokers on loopback, whose auto-created topics have
+    /// `num_partitions` partitions (Kafka's `num.partitions`, 1 by default).
+    pub fn start(num_brokers: i32, num_partitions: i32) -> Result<Self> {
         let (ready_tx, ready_rx) = mpsc::channel::<Result<String>>();
         let (cmd_tx, cmd_rx) = mpsc::channel::<(MockCommand, Reply)>();
         let thread = std::thread::Builder::new()
@@ -69,10 +73,23 @@ impl EmbeddedCluster {
                 }
             })
             .map_err(|e| Error::io("starting the mock cluster thread", e))?;
-        let bootstrap_servers = ready_rx
+        let mock_servers = ready_rx
             .recv()
             .map_err(|_| Error::Connector("the mock cluster thread exited during start-up".into()))??;
-        Ok(EmbeddedCluster { bootstrap_servers, commands: Some(cmd_tx), thread: Some(thread) })
+        let brokers = mock_servers
+            .split(',')
+            .map(|address| address.parse())
+            .collect::<std::result::Result<Vec<std::net::SocketAddr>, _>>()
+            .map_err(|e| Error::Connector(format!("the mock cluster's addresses {mock_servers}: {e}")))?;
+        let commands = cmd_tx.clone();
+        let create_topic: CreateTopic = Arc::new(move |name: &str| {
+            let command =
+                MockCommand::CreateTopic { name: name.into(), partitions: num_partitions, replication_factor: 1 };
+            send(&commands, command)
+        });
+        let front = Front::start(&brokers, create_topic)?;
+        let bootstrap_servers = front.addresses().iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+        Ok(EmbeddedCluster { bootstrap_servers, front: Some(front), commands: Some(cmd_tx), thread: Some(thread) })
     }
 
     /// The `host:port,...` list of the cluster's brokers.
@@ -82,11 +99,7 @@ impl EmbeddedCluster {
 
     /// Applies a command and waits for its result.
     pub fn apply(&self, command: MockCommand) -> Result<()> {
-        let (tx, rx) = mpsc::channel();
-        let commands = self.commands.as_ref().expect("commands live until drop");
-        commands.send((command, tx)).map_err(|_| Error::Connector("the mock cluster has stopped".into()))?;
-        rx.recv_timeout(Duration::from_secs(30))
-            .map_err(|_| Error::Connector("the mock cluster did not answer".into()))?
+        send(self.commands.as_ref().expect("commands live until drop"), command)
     }
 
     /// Creates a topic (the mock cluster also auto-creates topics on first use).
@@ -95,8 +108,17 @@ impl EmbeddedCluster {
     }
 }
 
+/// Sends a command to the mock cluster's thread and waits for its result.
+fn send(commands: &mpsc::Sender<(MockCommand, Reply)>, command: MockCommand) -> Result<()> {
+    let (tx, rx) = mpsc::channel();
+    commands.send((command, tx)).map_err(|_| Error::Connector("the mock cluster has stopped".into()))?;
+    rx.recv_timeout(Duration::from_secs(30)).map_err(|_| Error::Connector("the mock cluster did not answer".into()))?
+}
+
 impl Drop for EmbeddedCluster {
     fn drop(&mut self) {
+        // The front first: it holds a sender of commands, and the thread serves until all are gone.
+        self.front.take();
         self.commands.take();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
@@ -158,4 +180,48 @@ fn resp_err(code: i32) -> Result<RDKafkaRespErr> {
         29 => RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
         other => return Err(Error::config("error_codes", format!("unsupported Kafka error code {other}"))),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+    use rdkafka::ClientConfig;
+
+    use super::EmbeddedCluster;
+
+    /// Produces one record to `topic` (auto-creating it) and returns the topic's partition count and
+    /// the brokers the cluster's metadata names.
+    fn auto_create(cluster: &EmbeddedCluster, topic: &str) -> (usize, Vec<String>) {
+        let config = ClientConfig::new().set("bootstrap.servers", cluster.bootstrap_servers()).clone();
+        let producer: BaseProducer = config.create().unwrap();
+        producer.send(BaseRecord::<(), [u8]>::to(topic).payload(b"x")).unwrap();
+        producer.flush(Duration::from_secs(10)).unwrap();
+        let consumer: BaseConsumer = config.create().unwrap();
+        let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).unwrap();
+        let brokers = metadata.brokers().iter().map(|b| format!("{}:{}", b.host(), b.port())).collect();
+        (metadata.topics()[0].partitions().len(), brokers)
+    }
+
+    /// librdkafka's mock auto-creates 4 partitions; the front makes it Kafka's `num.partitions`,
+    /// and clients only ever learn the front's addresses.
+    #[test]
+    fn auto_created_topics_take_the_clusters_partition_count() {
+        let cluster = EmbeddedCluster::start(1, 1).unwrap();
+        let (partitions, brokers) = auto_create(&cluster, "auto-one");
+        assert_eq!(partitions, 1);
+        assert_eq!(brokers, vec![cluster.bootstrap_servers().to_string()]);
+        cluster.create_topic("made-first", 3).unwrap();
+        assert_eq!(auto_create(&cluster, "made-first").0, 3);
+
+        let cluster = EmbeddedCluster::start(2, 5).unwrap();
+        let (partitions, mut brokers) = auto_create(&cluster, "auto-five");
+        assert_eq!(partitions, 5);
+        brokers.sort();
+        let mut fronts: Vec<String> = cluster.bootstrap_servers().split(',').map(String::from).collect();
+        fronts.sort();
+        assert_eq!(brokers, fronts);
+    }
 }

@@ -10,6 +10,7 @@ pub mod group_offsets;
 pub mod java_partitioner;
 pub mod log;
 pub mod mock;
+mod mock_front;
 pub mod producer;
 pub mod reader;
 

@@ -22,10 +22,16 @@ use crate::error::{Error, Result};
 ///
 /// Batching is left to librdkafka's own defaults, on purpose: Kafka Connect sets no batching keys,
 /// so the Java client's apply there. `linger.ms` is 5 in both (Java's since Kafka 4.0, KIP-1030;
-/// 0 before). Java's `batch.size=16384` / `buffer.memory=32 MiB` are sized for the Java client's
-/// per-partition buffers; librdkafka's `batch.size` (1,000,000 B), `batch.num.messages` (10,000)
-/// and `queue.buffering.max.messages` (100,000) are its own tuned equivalents, and copying Java's
-/// 16 KiB batches onto one in-flight request would cut throughput for no compatibility gain.
+/// 0 before). Java's `batch.size=16384` is sized for the Java client's per-partition buffers;
+/// librdkafka's `batch.size` (1,000,000 B) and `batch.num.messages` (10,000) are its own tuned
+/// equivalents, and copying Java's 16 KiB batches onto one in-flight request would cut throughput
+/// for no compatibility gain.
+///
+/// The queue of records not yet acknowledged is bounded as the Java client's `buffer.memory` bounds
+/// it: 32 MiB of record bytes (`buffer.memory` is read as `queue.buffering.max.kbytes`), and at
+/// most 10,000 records, one full librdkafka batch. librdkafka's own bounds (1 GiB, 100,000 records)
+/// let a source task at full speed hold about 45 MiB more for no throughput (measured with 100 B
+/// records: 1M records at the same rate, peak RSS 90-126 -> 46-51 MiB; docs/architecture.md).
 ///
 /// One deliberate difference: `enable.idempotence=true` (Kafka Connect sets `false`). Connect relies
 /// on `max.in.flight.requests.per.connection=1` to keep each partition's records in order; the Java
@@ -38,7 +44,35 @@ pub const CONNECT_PRODUCER_DEFAULTS: &[(&str, &str)] = &[
     ("max.in.flight.requests.per.connection", "1"),
     // Java's Integer.MAX_VALUE: never give up on a record; librdkafka's upper bound too.
     ("delivery.timeout.ms", "2147483647"),
+    // Java's buffer.memory default, 32 MiB.
+    ("queue.buffering.max.kbytes", "32768"),
+    ("queue.buffering.max.messages", "10000"),
 ];
+
+/// `settings` laid over [`CONNECT_PRODUCER_DEFAULTS`], Java-only keys left out, `buffer.memory`
+/// translated.
+fn librdkafka_settings(settings: &HashMap<String, String>) -> Result<HashMap<String, String>> {
+    let mut merged: HashMap<String, String> =
+        CONNECT_PRODUCER_DEFAULTS.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    if let Some(value) = settings.get("buffer.memory") {
+        merged.insert("queue.buffering.max.kbytes".into(), buffer_memory_kbytes(value)?);
+    }
+    merged.extend(
+        settings.iter().filter(|(k, _)| !JAVA_ONLY_KEYS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())),
+    );
+    Ok(merged)
+}
+
+/// Java's `buffer.memory` (bytes) as librdkafka's `queue.buffering.max.kbytes`, the same bound
+/// on the bytes of records waiting to be sent.
+fn buffer_memory_kbytes(value: &str) -> Result<String> {
+    let bytes: u64 = value
+        .trim()
+        .parse()
+        .map_err(|_| Error::config("buffer.memory", format!("Invalid value {value}: not a number of bytes")))?;
+    let kbytes = bytes.div_ceil(1024).clamp(1, i32::MAX as u64);
+    Ok(kbytes.to_string())
+}
 
 /// Java client settings that have no librdkafka equivalent; they are accepted and ignored so that
 /// Kafka Connect's `.properties` files work unchanged.
@@ -177,11 +211,7 @@ impl Producer {
         settings: &HashMap<String, String>,
         handler: Arc<dyn DeliveryHandler>,
     ) -> Result<Self> {
-        let mut merged: HashMap<String, String> =
-            CONNECT_PRODUCER_DEFAULTS.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        merged.extend(
-            settings.iter().filter(|(k, _)| !JAVA_ONLY_KEYS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())),
-        );
+        let merged = librdkafka_settings(settings)?;
         let inner: Arc<BaseProducer<HandlerContext>> = Arc::new(
             super::client_config(bootstrap_servers, &merged)
                 .create_with_context(HandlerContext { handler, span: tracing::Span::current() })?,
@@ -371,6 +401,29 @@ mod tests {
 
     struct Ignore;
 
+    #[test]
+    fn buffer_memory_is_read_as_queue_kbytes() {
+        assert_eq!(buffer_memory_kbytes("33554432").unwrap(), "32768");
+        assert_eq!(buffer_memory_kbytes("1000").unwrap(), "1");
+        assert_eq!(buffer_memory_kbytes("0").unwrap(), "1");
+        let err = buffer_memory_kbytes("lots").unwrap_err().to_string();
+        assert!(err.contains("buffer.memory") && err.contains("lots"), "{err}");
+    }
+
+    /// `buffer.memory` reaches librdkafka as `queue.buffering.max.kbytes`, unless that is set too.
+    #[test]
+    fn producer_settings_take_buffer_memory() {
+        let kbytes = |pairs: &[(&str, &str)]| {
+            let settings = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            librdkafka_settings(&settings).unwrap()["queue.buffering.max.kbytes"].clone()
+        };
+        assert_eq!(kbytes(&[]), "32768");
+        assert_eq!(kbytes(&[("buffer.memory", "1048576")]), "1024");
+        assert_eq!(kbytes(&[("buffer.memory", "1048576"), ("queue.buffering.max.kbytes", "2048")]), "2048");
+        let settings = HashMap::from([("buffer.memory".to_string(), "x".to_string())]);
+        assert!(librdkafka_settings(&settings).is_err());
+    }
+
     impl DeliveryHandler for Ignore {
         fn on_delivery(&self, _: usize, _: std::result::Result<DeliveryReport<'_>, &KafkaError>) {}
     }
@@ -379,7 +432,7 @@ mod tests {
     /// served: every flush of one record took about 100 ms.
     #[test]
     fn a_flush_returns_once_the_poll_thread_served_the_reports() {
-        let cluster = EmbeddedCluster::start(1).unwrap();
+        let cluster = EmbeddedCluster::start(1, 1).unwrap();
         cluster.create_topic("flushed", 1).unwrap();
         let producer = Producer::new(cluster.bootstrap_servers(), &HashMap::new(), Arc::new(Ignore)).unwrap();
         let record = OutgoingRecord { topic: "flushed".into(), value: Some(b"x".to_vec()), ..Default::default() };
