@@ -5,6 +5,9 @@ Variants, each in its own child process so that CPU seconds and peak RSS are its
   a  a Python ``SourceTask`` returning batches of 1000 prebuilt 100-byte records, through the Worker
   af a Python ``SourceTask`` that builds 1000 fresh ``SourceRecord`` objects, each with a fresh
      offset dict, in every ``poll`` (what a real task does), through the Worker
+  ab a Python ``SourceTask`` that builds a fresh ``SourceBatch`` in every ``poll``: a fresh list of
+     1000 values and a fresh list of 1000 int offsets (stored as ``{"o": offset}``), through the
+     Worker: af's records without a Python object per record
   b  the native Rust ``GeneratorSource`` (batches of 1000, 100-byte values) through the same Worker
   c  the ceiling: ferroconnect's producer sending the same bytes, nothing else per record
   d  a hand-written confluent-kafka ``produce`` loop with the same producer settings as a, b, c
@@ -23,7 +26,7 @@ known to be acknowledged: for a and b, when the committed source offset of the l
 in the offsets file (flushed every 20 ms, so up to 20 ms late); for c and d, the producer's flush.
 The Python task shares one partition dict for its records, as ``examples/file_stream.py`` does.
 
-Usage: ``python benches/source_throughput.py [--records N] [--metrics both|on]
+Usage: ``python benches/source_throughput.py [--records N] [--metrics both|on] [--variants a,ab,...]
 [--bootstrap HOST:PORT | --embedded]``
 (CI smoke-runs it with a small N on the test session's broker).
 """
@@ -56,6 +59,7 @@ BYTES = "org.apache.kafka.connect.converters.ByteArrayConverter"
 VARIANTS = {
     "a": "a Python SourceTask (Worker)",
     "af": "af Python task, fresh records",
+    "ab": "ab Python task, fresh SourceBatch",
     "b": "b Rust GeneratorSource (Worker)",
     "c": "c Rust producer (ceiling)",
     "d": "d confluent-kafka loop, a-c settings",
@@ -69,6 +73,7 @@ METRICS_OFF = {"ferroconnect.metrics.enabled": "false"}
 SETTINGS = {
     "a": "Kafka Connect producer defaults (as c)",
     "af": "as a",
+    "ab": "as a",
     "b": "Kafka Connect producer defaults (as c)",
     "c": ", ".join(f"{k}={v}" for k, v in CONNECT_PRODUCER.items()) + "; librdkafka batching defaults",
     "d": "same keys as c, set on confluent-kafka",
@@ -179,6 +184,33 @@ def run_af(bootstrap: str, n: int) -> float:
     return run_worker(bootstrap, {"connector.class": FreshSource}, "o", n - 1, True)
 
 
+def run_ab(bootstrap: str, n: int) -> float:
+    import ferroconnect as fc
+
+    class BatchTask(fc.SourceTask):
+        def start(self, config: dict[str, str]) -> None:
+            self.sent = 0
+            self.partition = {"p": 0}
+
+        def poll(self) -> fc.SourceBatch | None:
+            if self.sent >= n:
+                time.sleep(0.01)
+                return None
+            first, self.sent = self.sent, self.sent + BATCH
+            values = [RECORD for _ in range(BATCH)]
+            offsets = list(range(first, self.sent))
+            return fc.SourceBatch(self.partition, "bench-ab", values, offsets, offset_key="o")
+
+    class BatchSource(fc.SourceConnector):
+        def task_class(self) -> type[fc.SourceTask]:
+            return BatchTask
+
+        def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+            return [{}]
+
+    return run_worker(bootstrap, {"connector.class": BatchSource}, "o", n - 1, True)
+
+
 def run_b(bootstrap: str, n: int, metrics: bool = True) -> float:
     config = {
         "connector.class": "GeneratorSource",
@@ -243,7 +275,16 @@ def child(variant: str, bootstrap: str, n: int) -> None:
         run = run_a if variant == "a0" else run_b
         print(json.dumps({"seconds": run(bootstrap, n, False)}))
         return
-    runs = {"a": run_a, "af": run_af, "b": run_b, "c": run_c, "d": run_d, "d0": run_d0, "d1": run_d1}
+    runs = {
+        "a": run_a,
+        "af": run_af,
+        "ab": run_ab,
+        "b": run_b,
+        "c": run_c,
+        "d": run_d,
+        "d0": run_d0,
+        "d1": run_d1,
+    }
     print(json.dumps({"seconds": runs[variant](bootstrap, n)}))
 
 
@@ -283,6 +324,10 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--child")
     parser.add_argument("--metrics", choices=["both", "on"], default="both")
+    parser.add_argument(
+        "--variants",
+        help="comma-separated variants to run (default: all); ratios are printed for those run",
+    )
     bench_broker.add_arguments(parser)
     args = parser.parse_args()
     if args.child:
@@ -296,6 +341,12 @@ def main() -> None:
         for v, settings in SETTINGS.items():
             print(f"# {v:<2} producer: {settings}")
         variants = [v for v in VARIANTS if args.metrics == "both" or v not in ("a0", "b0")]
+        if args.variants:
+            chosen = args.variants.split(",")
+            unknown = set(chosen) - set(VARIANTS)
+            if unknown:
+                parser.error(f"unknown variants: {', '.join(sorted(unknown))}")
+            variants = [v for v in variants if v in chosen]
         results = {v: measure(v, broker.bootstrap_servers, n, broker.pid) for v in variants}
     print(f"{'variant':<38}{'records/s':>12}{'CPU s':>8}{'peak RSS MiB':>14}{'broker CPU s':>14}")
     for v, r in results.items():
@@ -303,17 +354,33 @@ def main() -> None:
             f"{VARIANTS[v]:<38}{r['records_per_s']:>12,.0f}{r['cpu_s']:>8.2f}"
             f"{r['peak_rss_mib']:>14.1f}{r['broker_cpu_s']:>14.2f}"
         )
-    a, b, c, d, d0, d1 = (results[v]["records_per_s"] for v in ("a", "b", "c", "d", "d0", "d1"))
-    print(
-        f"a/c = {a / c:.2f} (target >= 0.5)   b/c = {b / c:.2f} (target >= 0.9)   "
-        f"a/d = {a / d:.2f} (target >= 2)   a/d0 = {a / d0:.2f}   a/d1 = {a / d1:.2f}"
-    )
+    for line in ratios({v: r["records_per_s"] for v, r in results.items()}):
+        print(line)
 
-    af = results["af"]["records_per_s"]
-    print(f"af/d0 = {af / d0:.2f} (issue 18 target >= 0.85)   af/a = {af / a:.2f} (building records' share)")
-    if "a0" in results:
-        a0, b0 = results["a0"]["records_per_s"], results["b0"]["records_per_s"]
-        print(f"metrics on/off: a/a0 = {a / a0:.3f}   b/b0 = {b / b0:.3f} (target >= 0.97)")
+
+#: The ratios printed, each with its target: (numerator, denominator, note).
+RATIOS = [
+    ("a", "c", "(target >= 0.5)"),
+    ("b", "c", "(target >= 0.9)"),
+    ("a", "d", "(target >= 2)"),
+    ("a", "d0", ""),
+    ("a", "d1", ""),
+    ("af", "d0", "(issue 18 target >= 0.85)"),
+    ("af", "a", "(building records' share)"),
+    ("ab", "d0", "(issue 18 target >= 0.85)"),
+    ("ab", "af", "(SourceBatch against SourceRecords)"),
+    ("a", "a0", "(metrics on/off, target >= 0.97)"),
+    ("b", "b0", "(metrics on/off, target >= 0.97)"),
+]
+
+
+def ratios(rates: dict[str, float]) -> list[str]:
+    """The ratios of RATIOS whose two variants ran."""
+    return [
+        f"{top}/{bottom} = {rates[top] / rates[bottom]:.2f} {note}".rstrip()
+        for top, bottom, note in RATIOS
+        if top in rates and bottom in rates
+    ]
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 import concurrent.futures
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, final
 
 __version__: str
@@ -105,6 +105,37 @@ class SourceRecord:
         timestamp: int | None = ...,
         headers: Any = ...,
     ) -> SourceRecord: ...
+
+@final
+class SourceBatch:
+    source_partition: Any
+    topic: str
+    values: Sequence[Any]
+    offsets: Sequence[Any]
+    offset_key: str | None
+    keys: Sequence[Any] | None
+    kafka_partition: int | None
+    key_schema: Any
+    value_schema: Any
+    timestamps: Sequence[int | None] | None
+    headers: Sequence[Any] | None
+    def __new__(
+        cls,
+        source_partition: Mapping[str, Any],
+        topic: str,
+        values: Sequence[Any],
+        offsets: Sequence[Any],
+        *,
+        offset_key: str | None = None,
+        keys: Sequence[Any] | None = None,
+        partition: int | None = None,
+        key_schema: Any = None,
+        value_schema: Any = None,
+        timestamps: Sequence[int | None] | None = None,
+        headers: Sequence[Any] | None = None,
+    ) -> SourceBatch: ...
+    def __len__(self) -> int: ...
+    def records(self) -> list[SourceRecord]: ...
 
 @final
 class ConnectorContext:

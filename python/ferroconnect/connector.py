@@ -8,7 +8,7 @@ import enum
 import inspect
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
-from ferroconnect._core import SinkRecord, SourceRecord
+from ferroconnect._core import SinkRecord, SourceBatch, SourceRecord
 from ferroconnect.config import ConfigDef
 
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ class SourceConnector(Connector):
 
 
 class SourceTask:
-    """A source task: :meth:`poll` returns batches of :class:`SourceRecord`.
+    """A source task: :meth:`poll` returns batches of :class:`SourceRecord` or a :class:`SourceBatch`.
 
     The runtime runs each task on its own thread and calls :meth:`poll` in a loop. :meth:`stop` is
     called from another thread and must make a blocked :meth:`poll` return. ``poll``, ``start``,
@@ -146,8 +146,13 @@ class SourceTask:
         so that it can release whatever ``start`` acquired before failing.
         """
 
-    def poll(self) -> list[SourceRecord] | None:
-        """The next records, or None when there are none yet. May block briefly."""
+    def poll(self) -> list[SourceRecord] | SourceBatch | None:
+        """The next records, or None when there are none yet. May block briefly.
+
+        A :class:`SourceBatch` (records of one source partition and topic, given as a list of
+        values and a list of offsets) may be returned instead of a list: the same records, with
+        no Python object built per record.
+        """
         raise NotImplementedError("source tasks must implement poll()")
 
     def commit(self) -> None:
@@ -285,6 +290,7 @@ __all__ = [
     "SinkConnector",
     "SinkRecord",
     "SinkTask",
+    "SourceBatch",
     "SourceConnector",
     "SourceRecord",
     "SourceTask",

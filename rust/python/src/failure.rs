@@ -32,3 +32,13 @@ pub fn traceback_text(py: Python<'_>, err: &PyErr) -> String {
 pub fn call<T>(f: impl for<'py> FnOnce(Python<'py>) -> PyResult<T>) -> ferroconnect_core::Result<T> {
     Python::attach(|py| f(py).map_err(|e| from_py(py, e)))
 }
+
+/// Runs a task thread's whole body holding one Python thread state, the GIL released.
+///
+/// On a thread Python does not know, every `Python::attach` creates a thread state and its end
+/// destroys it again (`PyGILState_Ensure`/`Release`: an allocation and an `mmap`/`munmap` of the
+/// frame stack per call). Attached once here and detached for the body, the thread keeps its
+/// state: each inner `attach` (every `call`) finds it and only takes the GIL.
+pub fn with_thread_state(body: ferroconnect_core::runtime::plugin::ThreadBody<'_>) {
+    Python::attach(|py| py.detach(body))
+}

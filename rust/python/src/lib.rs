@@ -21,6 +21,7 @@ mod records;
 mod sink;
 mod sink_record;
 mod source;
+mod source_batch;
 mod testing;
 mod transforms;
 mod worker;

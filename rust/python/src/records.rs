@@ -14,6 +14,7 @@ use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 use crate::errors::DataError;
 use crate::sink_record::{copied_headers, new_record_changes};
+use crate::source_batch::PySourceBatch;
 
 /// A record from a source task (Kafka Connect's `SourceRecord`).
 ///
@@ -196,8 +197,14 @@ fn schema_of(obj: &Bound<'_, PyAny>) -> PyResult<Option<SchemaRef>> {
 /// record itself (not a `SourceRecord`, a bad schema object, an offset that is not JSON) fails the
 /// task, naming the record's place in the batch.
 pub fn to_core_batch(batch: &Bound<'_, PyAny>, keep: bool) -> PyResult<Vec<SourceRecord>> {
+    if let Ok(columns) = batch.cast::<PySourceBatch>() {
+        return crate::source_batch::to_core(columns, keep);
+    }
     let list = batch.cast::<PyList>().map_err(|_| {
-        DataError::new_err(format!("poll() must return a list of SourceRecord or None, not {}", batch.get_type()))
+        DataError::new_err(format!(
+            "poll() must return a list of SourceRecord, a SourceBatch or None, not {}",
+            batch.get_type()
+        ))
     })?;
     let mut out = Vec::with_capacity(list.len());
     let mut partitions = PartitionCache::default();
@@ -244,7 +251,7 @@ pub fn to_core_batch(batch: &Bound<'_, PyAny>, keep: bool) -> PyResult<Vec<Sourc
 
 /// A key, value or header value as Connect data; on failure `Null`, the first failure kept in
 /// `failed` with its converter's stage.
-fn field(
+pub(crate) fn field(
     obj: &Bound<'_, PyAny>,
     schema: Option<&SchemaRef>,
     stage: Stage,
@@ -257,7 +264,7 @@ fn field(
 }
 
 /// A Python exception as the runtime reports it: class, message and the traceback with its causes.
-fn reported(py: Python<'_>, err: &PyErr) -> ReportedError {
+pub(crate) fn reported(py: Python<'_>, err: &PyErr) -> ReportedError {
     let class = err.get_type(py);
     let class_name = match (class.module(), class.qualname()) {
         (Ok(module), Ok(name)) => format!("{module}.{name}"),
@@ -269,7 +276,7 @@ fn reported(py: Python<'_>, err: &PyErr) -> ReportedError {
 
 /// The same exception, its message naming the record's place in the batch (the original stays
 /// its `__cause__`).
-fn in_batch(py: Python<'_>, err: PyErr, index: usize) -> PyErr {
+pub(crate) fn in_batch(py: Python<'_>, err: PyErr, index: usize) -> PyErr {
     let wrapped = DataError::new_err(format!("record {index} of the batch returned by poll(): {}", err.value(py)));
     wrapped.set_cause(py, Some(err));
     wrapped
@@ -299,7 +306,7 @@ impl PartitionCache {
 
 /// Headers given as a dict or a list of `(key, value)` pairs; a value that cannot become Connect
 /// data is kept in `failed` (stage `HEADER_CONVERTER`).
-fn headers(obj: &Bound<'_, PyAny>, failed: &mut Option<(Stage, PyErr)>) -> PyResult<Vec<Header>> {
+pub(crate) fn headers(obj: &Bound<'_, PyAny>, failed: &mut Option<(Stage, PyErr)>) -> PyResult<Vec<Header>> {
     if obj.is_none() {
         return Ok(Vec::new());
     }

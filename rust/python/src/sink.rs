@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ferroconnect_core::runtime::plugin::{
-    ErrantRecordReporter, ReportedError, SinkControl, SinkOffsets, SinkTask, SinkTaskContext,
+    ErrantRecordReporter, ReportedError, SinkControl, SinkOffsets, SinkTask, SinkTaskContext, ThreadBody,
 };
 use ferroconnect_core::runtime::sink_record::{SinkBatch, TopicPartition};
 use ferroconnect_core::Result;
@@ -17,7 +17,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
 use crate::errors::{ConnectError, DataError};
-use crate::failure::{call, traceback_text};
+use crate::failure::{call, traceback_text, with_thread_state};
 use crate::sink_record::{core_record, py_batch, topic_partition_class, PySinkRecord};
 use crate::source::config_dict;
 
@@ -113,6 +113,10 @@ impl SinkTask for PySinkTask {
             Some(_) => self.invoke(py, intern!(py, "stop"), PyTuple::empty(py)).map(drop),
             None => self.obj.bind(py).call_method0("stop").map(drop),
         })
+    }
+
+    fn run_thread(&self, body: ThreadBody<'_>) {
+        with_thread_state(body)
     }
 }
 

@@ -7,7 +7,7 @@ use ferroconnect_core::config::{ConfigDef, ConfigValueReport};
 use ferroconnect_core::kafka::producer::Delivered;
 use ferroconnect_core::runtime::plugin::{
     Config, Connector, ConnectorContext, ConnectorKind, OffsetReader, PluginDesc, PluginLoader, PluginType, SourceTask,
-    SourceTaskContext, TransactionContext,
+    SourceTaskContext, ThreadBody, TransactionContext,
 };
 use ferroconnect_core::runtime::record::SourceRecord;
 use ferroconnect_core::{Error, Result};
@@ -17,7 +17,7 @@ use pyo3::types::{PyDict, PyList, PyTuple};
 
 use crate::config::PyConfigDef;
 use crate::errors::ConfigError;
-use crate::failure::{call, from_py};
+use crate::failure::{call, from_py, with_thread_state};
 use crate::records::{from_json, to_core_batch, to_json};
 
 /// A config map as a Python dict.
@@ -339,6 +339,10 @@ impl SourceTask for PySourceTask {
     fn record_key(&self, record: &SourceRecord) -> Option<usize> {
         let handle = record.handle.as_ref()?.downcast_ref::<Py<PyAny>>()?;
         Some(handle.as_ptr() as usize)
+    }
+
+    fn run_thread(&self, body: ThreadBody<'_>) {
+        with_thread_state(body)
     }
 
     fn stop(&self) -> Result<()> {

@@ -234,6 +234,7 @@ impl PyWorker {
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyWorker>()?;
     m.add_class::<crate::records::PySourceRecord>()?;
+    m.add_class::<crate::source_batch::PySourceBatch>()?;
     m.add_class::<crate::source::PyConnectorContext>()?;
     m.add_class::<crate::source::PySourceTaskContext>()?;
     m.add_class::<crate::source::PyOffsetStorageReader>()?;

@@ -16,6 +16,9 @@ use crate::transforms::chain::TransformLoader;
 /// A connector's or task's configuration: Kafka Connect's string map.
 pub type Config = BTreeMap<String, String>;
 
+/// The body of a task's thread, handed to the task's `run_thread`.
+pub type ThreadBody<'a> = Box<dyn FnOnce() + Send + 'a>;
+
 /// Whether a connector copies data into Kafka or out of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConnectorKind {
@@ -178,6 +181,13 @@ pub trait SourceTask: Send + Sync {
         None
     }
     fn stop(&self) -> Result<()>;
+    /// Runs the whole life of the task's thread (`body`: start, the loop, stop). The default calls
+    /// it; a task living in another language's runtime wraps it to set up that runtime's per-thread
+    /// state once for the thread instead of once per call (the Python bindings keep one Python
+    /// thread state for the thread's life).
+    fn run_thread(&self, body: ThreadBody<'_>) {
+        body()
+    }
 }
 
 /// Next offsets to read, by partition (what a sink task has taken, or lets the runtime commit).
@@ -243,6 +253,10 @@ pub trait SinkTask: Send + Sync {
     /// Partitions taken away from the task (after their offsets were committed).
     fn close(&self, partitions: &[TopicPartition]) -> Result<()>;
     fn stop(&self) -> Result<()>;
+    /// As [`SourceTask::run_thread`].
+    fn run_thread(&self, body: ThreadBody<'_>) {
+        body()
+    }
 }
 
 /// Finds connector classes by name (`connector.class`).

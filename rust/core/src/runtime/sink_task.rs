@@ -98,9 +98,12 @@ impl RunningSinkTask {
         control.set_version(setup.task.version());
         let thread_control = control.clone();
         let metrics = Some(setup.metrics.clone());
+        let name = format!("task-{}", setup.id);
+        let task = setup.task.clone();
+        let body = move || run(setup, thread_control);
         let thread = std::thread::Builder::new()
-            .name(format!("task-{}", setup.id))
-            .spawn(crate::logging::context::in_current_span(move || run(setup, thread_control)))
+            .name(name)
+            .spawn(crate::logging::context::in_current_span(move || task.run_thread(Box::new(body))))
             .map_err(|e| Error::io("starting a task thread", e))?;
         Ok(RunningSinkTask { control, metrics, thread: Some(thread) })
     }

@@ -282,10 +282,13 @@ impl RunningSourceTask {
         shared.control.set_version(setup.task.version());
         let producer = Producer::new(&setup.bootstrap_servers, &setup.producer_settings, shared.clone())?;
         let task = Some(setup.task.clone());
+        let thread_task = setup.task.clone();
         let thread_shared = shared.clone();
+        let name = format!("task-{}", setup.id);
+        let body = move || Driver::new(setup, producer, thread_shared).run();
         let thread = std::thread::Builder::new()
-            .name(format!("task-{}", setup.id))
-            .spawn(in_current_span(move || Driver::new(setup, producer, thread_shared).run()))
+            .name(name)
+            .spawn(in_current_span(move || thread_task.run_thread(Box::new(body))))
             .map_err(|e| Error::io("starting a task thread", e))?;
         Ok(RunningSourceTask { shared, metrics, task, thread: Some(thread), stop_call: None })
     }

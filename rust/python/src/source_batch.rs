@@ -1,0 +1,302 @@
+//! `SourceBatch`: a batch of source records given column by column, which `poll` may return
+//! instead of a list of `SourceRecord`s, and its conversion to the core's records.
+//!
+//! Why: a `SourceRecord` object and its offset dict cost more to build (and for the cyclic GC to
+//! track) than the runtime spends sending the record. A task whose records share a source
+//! partition and a topic (the common case: one file, one table, one API cursor) hands over a list
+//! of values and a list of offsets instead; the conversion walks them once, converting the
+//! partition and the schemas once per batch. Each record keeps its own offset, tracked and
+//! committed as a `SourceRecord`'s is.
+
+use std::sync::Arc;
+
+use ferroconnect_core::data::{SchemaRef, Value};
+use ferroconnect_core::errors::Stage;
+use ferroconnect_core::runtime::record::{SourceRecord, Unconvertible};
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PyString};
+
+use crate::errors::DataError;
+use crate::records::{field, headers, in_batch, reported, to_json, PySourceRecord};
+
+/// A batch of records of one source partition and one topic, given column by column.
+///
+/// `SourceBatch(source_partition, topic, values, offsets, *, offset_key=None, keys=None,
+/// partition=None, key_schema=None, value_schema=None, timestamps=None, headers=None)`; each
+/// argument is also an attribute. `poll` may return one instead of a list of `SourceRecord`: the
+/// same records, with no Python object per record. Record `i` has `values[i]`, `offsets[i]` and,
+/// where given, `keys[i]`, `timestamps[i]` and `headers[i]`; the sequences must be equally long.
+#[pyclass(name = "SourceBatch", module = "ferroconnect._core", frozen, get_all)]
+pub struct PySourceBatch {
+    /// Where all the records come from in the source system (a dict, e.g. `{"file": "in.txt"}`).
+    pub source_partition: Py<PyAny>,
+    /// The Kafka topic to write them to.
+    pub topic: String,
+    /// A sequence of values, one per record (Connect data matching `value_schema`).
+    pub values: Py<PyAny>,
+    /// A sequence of source offsets, one per record: dicts, or with `offset_key` plain values that
+    /// each become `{offset_key: value}`.
+    pub offsets: Py<PyAny>,
+    /// The key under which each plain offset is stored, or None when `offsets` holds dicts.
+    pub offset_key: Option<String>,
+    /// A sequence of keys, one per record, or None for no keys.
+    pub keys: Py<PyAny>,
+    /// The Kafka partition of every record (`partition=` in the constructor), or None for the
+    /// producer's partitioner.
+    pub kafka_partition: Option<i32>,
+    /// The keys' `Schema`, or None for schemaless keys.
+    pub key_schema: Py<PyAny>,
+    /// The values' `Schema`, or None for schemaless values.
+    pub value_schema: Py<PyAny>,
+    /// A sequence of timestamps (milliseconds since the epoch, or None), one per record, or None.
+    pub timestamps: Py<PyAny>,
+    /// A sequence of headers (each a list of `(name, value)` pairs, a dict or None), one per
+    /// record, or None.
+    pub headers: Py<PyAny>,
+    len: usize,
+}
+
+#[pymethods]
+impl PySourceBatch {
+    #[new]
+    #[pyo3(signature = (source_partition, topic, values, offsets, *, offset_key = None, keys = None, partition = None,
+                        key_schema = None, value_schema = None, timestamps = None, headers = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        source_partition: Py<PyAny>,
+        topic: String,
+        values: Bound<'_, PyAny>,
+        offsets: Bound<'_, PyAny>,
+        offset_key: Option<String>,
+        keys: Option<Bound<'_, PyAny>>,
+        partition: Option<i32>,
+        key_schema: Option<Py<PyAny>>,
+        value_schema: Option<Py<PyAny>>,
+        timestamps: Option<Bound<'_, PyAny>>,
+        headers: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let len = values.len().map_err(|_| DataError::new_err("SourceBatch: values must be a sequence"))?;
+        let column = |name: &str, column: Option<Bound<'_, PyAny>>| -> PyResult<Py<PyAny>> {
+            let Some(column) = column.filter(|c| !c.is_none()) else { return Ok(py.None()) };
+            match column.len() {
+                Ok(n) if n == len => Ok(column.unbind()),
+                Ok(n) => Err(DataError::new_err(format!("SourceBatch: {len} values but {n} {name}"))),
+                Err(_) => Err(DataError::new_err(format!("SourceBatch: {name} must be a sequence"))),
+            }
+        };
+        let offsets = column("offsets", Some(offsets))?;
+        if offsets.is_none(py) {
+            return Err(DataError::new_err("SourceBatch: offsets must be a sequence"));
+        }
+        Ok(PySourceBatch {
+            source_partition,
+            topic,
+            values: values.unbind(),
+            offsets,
+            offset_key,
+            keys: column("keys", keys)?,
+            kafka_partition: partition,
+            key_schema: key_schema.unwrap_or_else(|| py.None()),
+            value_schema: value_schema.unwrap_or_else(|| py.None()),
+            timestamps: column("timestamps", timestamps)?,
+            headers: column("headers", headers)?,
+            len,
+        })
+    }
+
+    fn __len__(&self) -> usize {
+        self.len
+    }
+
+    /// The batch as a list of `SourceRecord`s (what a task would otherwise have built): the records
+    /// the runtime hands to `commit_record`.
+    fn records(&self, py: Python<'_>) -> PyResult<Py<PyList>> {
+        let records = self.each_record(py)?;
+        Ok(PyList::new(py, records.into_iter().map(|r| Py::new(py, r)).collect::<PyResult<Vec<_>>>()?)?.unbind())
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "SourceBatch(source_partition={}, topic={}, records={})",
+            self.source_partition.bind(py).repr()?,
+            PyString::new(py, &self.topic).repr()?,
+            self.len
+        ))
+    }
+}
+
+/// One column of a batch while it is walked: the sequence's iterator, or None for a column not
+/// given.
+struct Column<'py>(Option<Bound<'py, pyo3::types::PyIterator>>);
+
+impl<'py> Column<'py> {
+    fn of(py: Python<'py>, column: &Py<PyAny>) -> PyResult<Self> {
+        let column = column.bind(py);
+        Ok(Column(if column.is_none() { None } else { Some(column.try_iter()?) }))
+    }
+
+    /// The next item; None for a column not given. A sequence that got shorter since the batch was
+    /// made fails here.
+    fn next(&mut self, name: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let Some(items) = self.0.as_mut() else { return Ok(None) };
+        match items.next() {
+            Some(item) => item.map(Some),
+            None => Err(DataError::new_err(format!("SourceBatch: {name} got shorter after the batch was made"))),
+        }
+    }
+}
+
+/// The columns of a batch, walked together, record by record.
+struct Rows<'py> {
+    values: Column<'py>,
+    offsets: Column<'py>,
+    keys: Column<'py>,
+    timestamps: Column<'py>,
+    headers: Column<'py>,
+}
+
+/// One record's items.
+struct Row<'py> {
+    value: Bound<'py, PyAny>,
+    offset: Bound<'py, PyAny>,
+    key: Option<Bound<'py, PyAny>>,
+    timestamp: Option<Bound<'py, PyAny>>,
+    headers: Option<Bound<'py, PyAny>>,
+}
+
+impl<'py> Rows<'py> {
+    fn of(py: Python<'py>, batch: &PySourceBatch) -> PyResult<Self> {
+        Ok(Rows {
+            values: Column::of(py, &batch.values)?,
+            offsets: Column::of(py, &batch.offsets)?,
+            keys: Column::of(py, &batch.keys)?,
+            timestamps: Column::of(py, &batch.timestamps)?,
+            headers: Column::of(py, &batch.headers)?,
+        })
+    }
+
+    fn next(&mut self) -> PyResult<Row<'py>> {
+        // Values and offsets are always given (the constructor checks), so never None.
+        let missing = |name: &str| DataError::new_err(format!("SourceBatch: no {name}"));
+        Ok(Row {
+            value: self.values.next("values")?.ok_or_else(|| missing("values"))?,
+            offset: self.offsets.next("offsets")?.ok_or_else(|| missing("offsets"))?,
+            key: self.keys.next("keys")?,
+            timestamp: self.timestamps.next("timestamps")?,
+            headers: self.headers.next("headers")?,
+        })
+    }
+}
+
+impl PySourceBatch {
+    /// A record's offset as a Python object (a plain value wrapped as `{offset_key: value}`).
+    fn py_offset<'py>(&self, offset: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        match &self.offset_key {
+            Some(key) => {
+                let dict = pyo3::types::PyDict::new(offset.py());
+                dict.set_item(key, offset)?;
+                Ok(dict.into_any())
+            }
+            None => Ok(offset),
+        }
+    }
+
+    /// One row of the batch as a Python `SourceRecord`.
+    fn record(&self, py: Python<'_>, row: Row<'_>) -> PyResult<PySourceRecord> {
+        let none = || py.None();
+        Ok(PySourceRecord {
+            source_partition: self.source_partition.clone_ref(py),
+            source_offset: self.py_offset(row.offset)?.unbind(),
+            topic: self.topic.clone(),
+            kafka_partition: self.kafka_partition,
+            key_schema: self.key_schema.clone_ref(py),
+            key: row.key.map_or_else(none, Bound::unbind),
+            value_schema: self.value_schema.clone_ref(py),
+            value: row.value.unbind(),
+            timestamp: row.timestamp.map(|t| t.extract()).transpose()?.flatten(),
+            headers: row.headers.map_or_else(none, Bound::unbind),
+        })
+    }
+
+    fn each_record(&self, py: Python<'_>) -> PyResult<Vec<PySourceRecord>> {
+        let mut rows = Rows::of(py, self)?;
+        (0..self.len).map(|_| self.record(py, rows.next()?)).collect()
+    }
+
+    /// A plain offset as the core's JSON offset: `{offset_key: value}`, or the dict itself.
+    fn json_offset(&self, offset: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
+        let value = to_json(offset)?;
+        Ok(match &self.offset_key {
+            Some(key) => {
+                let mut map = serde_json::Map::with_capacity(1);
+                map.insert(key.clone(), value);
+                serde_json::Value::Object(map)
+            }
+            None => value,
+        })
+    }
+}
+
+/// Converts a `SourceBatch` as `records::to_core_batch` converts a list: the source partition and
+/// the schemas once, then each record, whose errors name its place in the batch. With `keep`,
+/// each record also gets a Python `SourceRecord` (for `commit_record`), made here.
+pub(crate) fn to_core(batch: &Bound<'_, PySourceBatch>, keep: bool) -> PyResult<Vec<SourceRecord>> {
+    let py = batch.py();
+    let b = batch.get();
+    let source_partition = Arc::new(to_json(b.source_partition.bind(py)).map_err(|e| {
+        let wrapped =
+            DataError::new_err(format!("the source_partition of the SourceBatch returned by poll(): {}", e.value(py)));
+        wrapped.set_cause(py, Some(e));
+        wrapped
+    })?);
+    let key_schema: Option<SchemaRef> = crate::data::schema_ref(b.key_schema.bind(py))?;
+    let value_schema: Option<SchemaRef> = crate::data::schema_ref(b.value_schema.bind(py))?;
+    let mut rows = Rows::of(py, b)?;
+    let mut out = Vec::with_capacity(b.len);
+    for index in 0..b.len {
+        let place = |e: PyErr| in_batch(py, e, index);
+        let row = rows.next().map_err(place)?;
+        let mut failed = None;
+        let key = match &row.key {
+            Some(key) => field(key, key_schema.as_ref(), Stage::KeyConverter, &mut failed),
+            None => Value::Null,
+        };
+        let value = field(&row.value, value_schema.as_ref(), Stage::ValueConverter, &mut failed);
+        let headers = match &row.headers {
+            Some(h) => headers(h, &mut failed).map_err(place)?,
+            None => Vec::new(),
+        };
+        let timestamp =
+            row.timestamp.as_ref().map(|t| t.extract::<Option<i64>>()).transpose().map_err(place)?.flatten();
+        let source_offset = b.json_offset(&row.offset).map_err(place)?;
+        // The Python record, only where it is needed: for `commit_record`, or to print a record a
+        // converter will refuse.
+        let record = if keep || failed.is_some() { Some(Bound::new(py, b.record(py, row)?)?) } else { None };
+        let unconvertible = failed.map(|(stage, err)| {
+            let repr = record.as_ref().and_then(|r| r.repr().ok());
+            Box::new(Unconvertible {
+                stage,
+                error: reported(py, &err),
+                record: repr.map_or_else(|| "SourceRecord(?)".to_owned(), |r| r.to_string()),
+            })
+        });
+        out.push(SourceRecord {
+            source_partition: source_partition.clone(),
+            source_offset,
+            topic: b.topic.clone(),
+            partition: b.kafka_partition,
+            key,
+            key_schema: key_schema.clone(),
+            value,
+            value_schema: value_schema.clone(),
+            timestamp,
+            headers,
+            handle: record
+                .filter(|_| keep)
+                .map(|r| Arc::new(r.into_any().unbind()) as Arc<dyn std::any::Any + Send + Sync>),
+            unconvertible,
+        });
+    }
+    Ok(out)
+}
