@@ -88,9 +88,10 @@ class FileStreamSourceTask(fc.SourceTask):
             self.stream.seek(self.position)
         self.pending = b""
 
-    def poll(self) -> list[fc.SourceRecord] | None:
-        records: list[fc.SourceRecord] = []
-        while self.stream is not None and len(records) < self.batch_size:
+    def poll(self) -> fc.SourceBatch | None:
+        lines: list[str] = []
+        positions: list[int] = []
+        while self.stream is not None and len(lines) < self.batch_size:
             chunk = self.stream.readline()
             if not chunk:
                 break
@@ -100,16 +101,12 @@ class FileStreamSourceTask(fc.SourceTask):
                 break
             line, self.pending = self.pending + chunk, b""
             self.position += len(line)
-            records.append(
-                fc.SourceRecord(
-                    self.partition,
-                    {"position": self.position},
-                    self.topic,
-                    value=line.rstrip(b"\r\n").decode("utf-8"),
-                )
-            )
-        if records:
-            return records
+            lines.append(line.rstrip(b"\r\n").decode("utf-8"))
+            positions.append(self.position)
+        if lines:
+            # All lines share the file's source partition and the topic: one SourceBatch carries
+            # them with each line's offset ({"position": ...}), no SourceRecord object per line.
+            return fc.SourceBatch(self.partition, self.topic, lines, positions, offset_key="position")
         # Nothing new: wait a little (or until stop) instead of spinning.
         self.stopping.wait(0.05)
         return None

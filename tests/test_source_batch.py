@@ -215,3 +215,15 @@ def test_tolerated_refusals_skip_the_record_and_commit_the_rest(
         wait_until(lambda: worker.offsets("skips") == wanted, what=f"offsets {wanted}")
     stored = _core.read_topic(bootstrap_servers, topic_name, 3, 2.0, 30.0, {})
     assert [value for _, _, _, _, value, _ in stored] == [b"ok0", b"ok2"]
+
+
+def test_the_source_task_harness_takes_a_batch_as_its_records() -> None:
+    from ferroconnect.testing import SourceTaskHarness
+
+    config = {"topic": "lines", "file": "f", "batch": "3", "total": "5"}
+
+    with SourceTaskHarness(BatchTask, config) as harness:
+        records = harness.poll_until(5)
+        assert [r.value for r in records] == [f"line-{n}" for n in range(5)]
+        harness.ack()
+        assert harness.commit() == [({"file": "f"}, {"position": 5})]

@@ -310,8 +310,8 @@ def test_batches_config_defs_and_task_starts_are_checked() -> None:
     assert _messages(check_connector(broken_connectors.BadBatchSource, {})) == {
         "config-def": ["config() returned dict, not a ferroconnect.ConfigDef"],
         "poll-batch": [
-            "poll() failed: DataError: poll() must return a list of SourceRecord or None, "
-            "not <class 'ferroconnect._core.SourceRecord'>"
+            "poll() failed: DataError: poll() must return a list of SourceRecord, a SourceBatch "
+            "or None, not <class 'ferroconnect._core.SourceRecord'>"
         ],
     }
     assert _messages(check_connector(broken_connectors.UnstartableSource, {})) == {

@@ -27,7 +27,7 @@ RULES: dict[str, str] = {
     "task-class": "task_class() returns a SourceTask (source) or SinkTask (sink) subclass",
     "task-configs": "task_configs(max_tasks) returns at most max_tasks dicts of str to str",
     "task-start": "a task starts on each config task_configs() returned",
-    "poll-batch": "poll() returns None or a list of SourceRecord the runtime can convert",
+    "poll-batch": "poll() returns None, a list of SourceRecord or a SourceBatch the runtime can convert",
     "offset-format": "source partitions and offsets are maps of str keys to primitive values",
     "resume": "a task restarted on the committed offsets does not emit committed records again",
     "stop-unblocks-poll": "stop(), called from another thread, makes a running poll() return in time",

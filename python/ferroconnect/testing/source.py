@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from ferroconnect import _core
-from ferroconnect._core import SourceRecord
+from ferroconnect._core import SourceBatch, SourceRecord
 from ferroconnect._plugins import AsyncRunner, RecordMetadata, overrides_commit_record
 from ferroconnect.connector import SourceTask
 from ferroconnect.errors import DataError
@@ -73,12 +73,13 @@ class SourceTaskHarness:
         return self
 
     def poll(self) -> list[SourceRecord]:
-        """One ``poll()``; its records (none for None), kept for :meth:`ack`.
+        """One ``poll()``; its records (none for None; a ``SourceBatch`` as its ``records()``), kept
+        for :meth:`ack`.
 
         Raises:
             DataError: The batch is one the runtime would fail the task for (not a list of
-                ``SourceRecord``, a bad schema, an offset that is not JSON), or a record that a
-                converter would refuse under ``errors.tolerance=none``.
+                ``SourceRecord`` or a ``SourceBatch``, a bad schema, an offset that is not JSON),
+                or a record that a converter would refuse under ``errors.tolerance=none``.
         """
         self._require_running("poll")
         batch = self._runner.call(self.task.poll, ())
@@ -91,8 +92,10 @@ class SourceTaskHarness:
                 raise DataError(
                     f"record {index} of the batch returned by poll(): {stage} refused it: {message}"
                 )
-        self._pending.extend(_Submitted(record) for record in batch)
-        return list(batch)
+        # A SourceBatch stands for its records; the runtime too hands those to commit_record.
+        records = batch.records() if isinstance(batch, SourceBatch) else list(batch)
+        self._pending.extend(_Submitted(record) for record in records)
+        return records
 
     def poll_until(self, count: int, timeout: float = 10.0) -> list[SourceRecord]:
         """Polls until at least ``count`` records came (all of them are returned).

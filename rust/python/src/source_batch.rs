@@ -14,7 +14,7 @@ use ferroconnect_core::data::{SchemaRef, Value};
 use ferroconnect_core::errors::Stage;
 use ferroconnect_core::runtime::record::{SourceRecord, Unconvertible};
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyString};
+use pyo3::types::{PyDict, PyIterator, PyList, PyString, PyTuple};
 
 use crate::errors::DataError;
 use crate::records::{field, headers, in_batch, reported, to_json, PySourceRecord};
@@ -126,22 +126,46 @@ impl PySourceBatch {
     }
 }
 
-/// One column of a batch while it is walked: the sequence's iterator, or None for a column not
-/// given.
-struct Column<'py>(Option<Bound<'py, pyo3::types::PyIterator>>);
+/// One column of a batch while it is walked. Lists and tuples (what tasks build) are read by
+/// index, without an iterator object; any other sequence through its iterator.
+enum Column<'py> {
+    Absent,
+    List(Bound<'py, PyList>, usize),
+    Tuple(Bound<'py, PyTuple>, usize),
+    Iter(Bound<'py, PyIterator>),
+}
 
 impl<'py> Column<'py> {
     fn of(py: Python<'py>, column: &Py<PyAny>) -> PyResult<Self> {
         let column = column.bind(py);
-        Ok(Column(if column.is_none() { None } else { Some(column.try_iter()?) }))
+        Ok(if column.is_none() {
+            Column::Absent
+        } else if let Ok(list) = column.cast::<PyList>() {
+            Column::List(list.clone(), 0)
+        } else if let Ok(tuple) = column.cast::<PyTuple>() {
+            Column::Tuple(tuple.clone(), 0)
+        } else {
+            Column::Iter(column.try_iter()?)
+        })
     }
 
     /// The next item; None for a column not given. A sequence that got shorter since the batch was
     /// made fails here.
     fn next(&mut self, name: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let Some(items) = self.0.as_mut() else { return Ok(None) };
-        match items.next() {
-            Some(item) => item.map(Some),
+        let item = match self {
+            Column::Absent => return Ok(None),
+            Column::List(list, at) => {
+                *at += 1;
+                list.get_item(*at - 1).ok()
+            }
+            Column::Tuple(tuple, at) => {
+                *at += 1;
+                tuple.get_item(*at - 1).ok()
+            }
+            Column::Iter(items) => items.next().transpose()?,
+        };
+        match item {
+            Some(item) => Ok(Some(item)),
             None => Err(DataError::new_err(format!("SourceBatch: {name} got shorter after the batch was made"))),
         }
     }
@@ -194,7 +218,7 @@ impl PySourceBatch {
     fn py_offset<'py>(&self, offset: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         match &self.offset_key {
             Some(key) => {
-                let dict = pyo3::types::PyDict::new(offset.py());
+                let dict = PyDict::new(offset.py());
                 dict.set_item(key, offset)?;
                 Ok(dict.into_any())
             }
@@ -223,18 +247,20 @@ impl PySourceBatch {
         let mut rows = Rows::of(py, self)?;
         (0..self.len).map(|_| self.record(py, rows.next()?)).collect()
     }
+}
 
-    /// A plain offset as the core's JSON offset: `{offset_key: value}`, or the dict itself.
-    fn json_offset(&self, offset: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
+/// Makes the core's JSON offset of each record: `{offset_key: value}` for a plain value, or the
+/// item itself. (Cloning a one-key template map instead costs more than building it: the
+/// preserve-order map's index table is cloned entry by entry.)
+struct Offsets<'a>(Option<&'a str>);
+
+impl Offsets<'_> {
+    fn json(&self, offset: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
         let value = to_json(offset)?;
-        Ok(match &self.offset_key {
-            Some(key) => {
-                let mut map = serde_json::Map::with_capacity(1);
-                map.insert(key.clone(), value);
-                serde_json::Value::Object(map)
-            }
-            None => value,
-        })
+        let Some(key) = self.0 else { return Ok(value) };
+        let mut map = serde_json::Map::with_capacity(1);
+        map.insert(key.to_owned(), value);
+        Ok(serde_json::Value::Object(map))
     }
 }
 
@@ -252,6 +278,7 @@ pub(crate) fn to_core(batch: &Bound<'_, PySourceBatch>, keep: bool) -> PyResult<
     })?);
     let key_schema: Option<SchemaRef> = crate::data::schema_ref(b.key_schema.bind(py))?;
     let value_schema: Option<SchemaRef> = crate::data::schema_ref(b.value_schema.bind(py))?;
+    let offsets = Offsets(b.offset_key.as_deref());
     let mut rows = Rows::of(py, b)?;
     let mut out = Vec::with_capacity(b.len);
     for index in 0..b.len {
@@ -269,7 +296,7 @@ pub(crate) fn to_core(batch: &Bound<'_, PySourceBatch>, keep: bool) -> PyResult<
         };
         let timestamp =
             row.timestamp.as_ref().map(|t| t.extract::<Option<i64>>()).transpose().map_err(place)?.flatten();
-        let source_offset = b.json_offset(&row.offset).map_err(place)?;
+        let source_offset = offsets.json(&row.offset).map_err(place)?;
         // The Python record, only where it is needed: for `commit_record`, or to print a record a
         // converter will refuse.
         let record = if keep || failed.is_some() { Some(Bound::new(py, b.record(py, row)?)?) } else { None };
