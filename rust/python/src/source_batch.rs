@@ -26,33 +26,45 @@ use crate::records::{field, headers, in_batch, reported, to_json, PySourceRecord
 /// argument is also an attribute. `poll` may return one instead of a list of `SourceRecord`: the
 /// same records, with no Python object per record. Record `i` has `values[i]`, `offsets[i]` and,
 /// where given, `keys[i]`, `timestamps[i]` and `headers[i]`; the sequences must be equally long.
-#[pyclass(name = "SourceBatch", module = "ferroconnect._core", frozen, get_all)]
+#[pyclass(name = "SourceBatch", module = "ferroconnect._core", frozen)]
 pub struct PySourceBatch {
     /// Where all the records come from in the source system (a dict, e.g. `{"file": "in.txt"}`).
+    #[pyo3(get)]
     pub source_partition: Py<PyAny>,
     /// The Kafka topic to write them to.
+    #[pyo3(get)]
     pub topic: String,
     /// A sequence of values, one per record (Connect data matching `value_schema`).
+    #[pyo3(get)]
     pub values: Py<PyAny>,
     /// A sequence of source offsets, one per record: dicts, or with `offset_key` plain values that
     /// each become `{offset_key: value}`.
+    #[pyo3(get)]
     pub offsets: Py<PyAny>,
     /// The key under which each plain offset is stored, or None when `offsets` holds dicts.
+    #[pyo3(get)]
     pub offset_key: Option<String>,
     /// A sequence of keys, one per record, or None for no keys.
+    #[pyo3(get)]
     pub keys: Py<PyAny>,
     /// The Kafka partition of every record (`partition=` in the constructor), or None for the
     /// producer's partitioner.
+    #[pyo3(get)]
     pub kafka_partition: Option<i32>,
     /// The keys' `Schema`, or None for schemaless keys.
+    #[pyo3(get)]
     pub key_schema: Py<PyAny>,
     /// The values' `Schema`, or None for schemaless values.
+    #[pyo3(get)]
     pub value_schema: Py<PyAny>,
     /// A sequence of timestamps (milliseconds since the epoch, or None), one per record, or None.
+    #[pyo3(get)]
     pub timestamps: Py<PyAny>,
     /// A sequence of headers (each a list of `(name, value)` pairs, a dict or None), one per
     /// record, or None.
+    #[pyo3(get)]
     pub headers: Py<PyAny>,
+    /// The number of records (not an attribute: `len(batch)`).
     len: usize,
 }
 
