@@ -54,6 +54,11 @@ def test_offsets_may_be_dicts_and_columns_must_match_the_values() -> None:
         fc.SourceBatch({"p": 0}, "t", ["a", "b"], [1, 2], offset_key="n", keys=[1, 2, 3])
     with pytest.raises(fc.DataError, match="values must be a sequence"):
         fc.SourceBatch({"p": 0}, "t", iter(["a"]), [1], offset_key="n")
+    # One offset dict for the whole batch, or one bytes value, is not a column.
+    with pytest.raises(fc.DataError, match="offsets must be a sequence with one item per record"):
+        fc.SourceBatch({"p": 0}, "t", ["a"], {"n": 1})
+    with pytest.raises(fc.DataError, match="values must be a sequence"):
+        fc.SourceBatch({"p": 0}, "t", b"abc", [1, 2, 3], offset_key="n")
 
 
 class BatchSource(fc.SourceConnector):

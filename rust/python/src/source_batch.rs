@@ -14,7 +14,7 @@ use ferroconnect_core::data::{SchemaRef, Value};
 use ferroconnect_core::errors::Stage;
 use ferroconnect_core::runtime::record::{SourceRecord, Unconvertible};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyIterator, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyIterator, PyList, PyString, PyTuple};
 
 use crate::errors::DataError;
 use crate::records::{field, headers, in_batch, reported, to_json, PySourceRecord};
@@ -88,13 +88,12 @@ impl PySourceBatch {
         timestamps: Option<Bound<'_, PyAny>>,
         headers: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let len = values.len().map_err(|_| DataError::new_err("SourceBatch: values must be a sequence"))?;
+        let len = sequence_len("values", &values)?;
         let column = |name: &str, column: Option<Bound<'_, PyAny>>| -> PyResult<Py<PyAny>> {
             let Some(column) = column.filter(|c| !c.is_none()) else { return Ok(py.None()) };
-            match column.len() {
-                Ok(n) if n == len => Ok(column.unbind()),
-                Ok(n) => Err(DataError::new_err(format!("SourceBatch: {len} values but {n} {name}"))),
-                Err(_) => Err(DataError::new_err(format!("SourceBatch: {name} must be a sequence"))),
+            match sequence_len(name, &column)? {
+                n if n == len => Ok(column.unbind()),
+                n => Err(DataError::new_err(format!("SourceBatch: {len} values but {n} {name}"))),
             }
         };
         let offsets = column("offsets", Some(offsets))?;
@@ -135,6 +134,20 @@ impl PySourceBatch {
             PyString::new(py, &self.topic).repr()?,
             self.len
         ))
+    }
+}
+
+/// The length of a column. A str, bytes or dict has one too, but iterates as characters, ints or
+/// keys: given as a column it is a mistake (a single value or offset for the whole batch), refused.
+fn sequence_len(name: &str, column: &Bound<'_, PyAny>) -> PyResult<usize> {
+    let not_a_column =
+        column.is_instance_of::<PyString>() || column.is_instance_of::<PyBytes>() || column.is_instance_of::<PyDict>();
+    match column.len() {
+        Ok(n) if !not_a_column => Ok(n),
+        _ => Err(DataError::new_err(format!(
+            "SourceBatch: {name} must be a sequence with one item per record (a list), not {}",
+            column.get_type()
+        ))),
     }
 }
 
