@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 import ferroconnect as fc
 import pytest
@@ -261,3 +262,39 @@ def test_broker_faults_are_retried_and_offsets_never_pass_unacknowledged_records
             )
         assert values == [f"line {i}" for i in range(20_000)]
         assert w is not None
+
+
+class _ThreadLocalTask(fc.SourceTask):
+    """Keeps a value in a ``threading.local`` at start and reports in poll whether it is still there."""
+
+    seen: ClassVar[list[tuple[object, bool]]] = []
+
+    def start(self, config: dict[str, str]) -> None:
+        self.local = threading.local()
+        self.local.value = "set in start"
+        self.thread = threading.get_ident()
+
+    def poll(self) -> list[fc.SourceRecord] | None:
+        _ThreadLocalTask.seen.append(
+            (getattr(self.local, "value", None), threading.get_ident() == self.thread)
+        )
+        time.sleep(0.01)
+        return None
+
+
+class _ThreadLocalSource(fc.SourceConnector):
+    def task_class(self) -> type[fc.SourceTask]:
+        return _ThreadLocalTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [{}]
+
+
+def test_a_task_thread_keeps_its_python_thread_state_across_calls(bootstrap_servers: str) -> None:
+    # One Python thread state for the task thread's life: what start() put in a threading.local
+    # is still there in poll() (a thread state made per call would have started empty each time).
+    _ThreadLocalTask.seen.clear()
+    with fc.Worker(bootstrap_servers) as worker:
+        worker.create_connector("locals", {"connector.class": _ThreadLocalSource})
+        wait_until(lambda: len(_ThreadLocalTask.seen) >= 3, what="three polls")
+    assert set(_ThreadLocalTask.seen[:3]) == {("set in start", True)}
