@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import callgrind
 import ferroconnect as fc
 from ferroconnect import _core
 
@@ -54,25 +53,6 @@ def step(name: str) -> Callable[[int], None]:
     return run
 
 
-def instructions(name: str, n: int) -> int:
-    """Instructions callgrind counts for a whole run of this script doing ``n`` records of ``name``."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "callgrind.out")
-        subprocess.run(
-            [
-                *("valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"),
-                *(sys.executable, __file__, "--run", name, "--records", str(n)),
-            ],
-            capture_output=True,
-            check=True,
-            env=os.environ | {"PYTHONHASHSEED": "0"},  # the same dict layouts in every run
-        )
-        with open(out) as f:
-            summary = re.search(r"^summary:\s+(\d+)", f.read(), re.MULTILINE)
-    assert summary, "callgrind wrote no summary"
-    return int(summary.group(1))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -87,7 +67,7 @@ def main() -> None:
         return
     print(f"# instructions per record (callgrind, N={n} and 2N), python {sys.version.split()[0]}")
     for name in args.steps.split(",") if args.steps else STEPS:
-        per_record = (instructions(name, 2 * n) - instructions(name, n)) / n
+        per_record = callgrind.per_record(__file__, name, n)
         print(f"{name:<22}{per_record:>12,.0f}")
 
 
