@@ -219,7 +219,13 @@ impl Producer {
         let stop = Arc::new(AtomicBool::new(false));
         let poller = std::thread::Builder::new().name("producer-poll".into()).spawn({
             let (inner, stop) = (inner.clone(), stop.clone());
-            crate::logging::context::in_current_span(move || poll_loop(&inner, &stop))
+            let prompt_pid = is_idempotent(&merged) && !merged.contains_key("transactional.id");
+            crate::logging::context::in_current_span(move || {
+                if prompt_pid {
+                    request_producer_id_promptly(&inner, &stop);
+                }
+                poll_loop(&inner, &stop)
+            })
         });
         let poller = poller.map_err(|e| Error::io("starting the producer's poll thread", e))?;
         Ok(Producer { inner, poller: Some(poller), stop })
@@ -326,6 +332,30 @@ impl Drop for Producer {
         if let Some(poller) = self.poller.take() {
             poller.thread().unpark();
             let _ = poller.join();
+        }
+    }
+}
+
+/// How long each of the Metadata requests of [`request_producer_id_promptly`] may wait: past it,
+/// librdkafka's own 500 ms retry timer does as well.
+const PROMPT_WAIT: Duration = Duration::from_millis(500);
+
+fn is_idempotent(settings: &HashMap<String, String>) -> bool {
+    settings.get("enable.idempotence").is_some_and(|value| value.eq_ignore_ascii_case("true"))
+}
+
+/// Gets an idempotent producer its producer id as soon as a broker is connected, where librdkafka
+/// alone waits 500 ms for its retry timer at every start (and holds the records sent meanwhile):
+/// two brokers-only Metadata requests, the second answered by a broker the first one named
+/// (`ferroconnect_librdkafka_ext::request_broker_metadata` says why). Runs on the poll thread
+/// before it serves reports, which cannot come before the id; a failed request is left to the
+/// timer.
+fn request_producer_id_promptly(producer: &BaseProducer<HandlerContext>, stop: &AtomicBool) {
+    for _ in 0..2 {
+        if stop.load(Ordering::Acquire)
+            || ferroconnect_librdkafka_ext::request_broker_metadata(producer.client(), PROMPT_WAIT).is_err()
+        {
+            return;
         }
     }
 }

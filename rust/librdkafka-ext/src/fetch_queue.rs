@@ -1,6 +1,6 @@
 //! A fetch-only librdkafka queue that a sink consumer takes its messages from in batches.
 //!
-//! # Why this crate holds unsafe code
+//! # Why the batch call needs a queue of its own
 //!
 //! rust-rdkafka hands a consumer's messages over one `poll` at a time (its event API: each call
 //! reads the clock several times, locks the queue and builds an event). librdkafka can hand over
@@ -10,9 +10,6 @@
 //! `ConsumerContext` (the task's revocation handling). So the partitions' fetch queues are
 //! forwarded to a queue of their own, which carries messages only, and the consumer queue keeps
 //! carrying the events, polled through rust-rdkafka as before.
-//!
-//! Every other crate of the workspace forbids unsafe code (`[workspace.lints]`); this one is the
-//! exception, kept to the few librdkafka calls that need it, each with its safety argument.
 //!
 //! # What librdkafka does that this relies on (librdkafka 2.12, `src/`)
 //!
