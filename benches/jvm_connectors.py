@@ -7,6 +7,8 @@ cache folder, so a benchmark run pays ``javac`` once. :func:`run_standalone` run
 throughput connectors on Java Connect standalone until the task writes its marks file (see
 ``jvm/Marks.java``: the task times itself and reads the JVM's CPU time at its first and last
 record) and returns them with the JVM's peak RSS (``VmHWM``, which includes the worker's start-up).
+:func:`second_half` turns the marks of the second half of the records into a rate and a CPU cost:
+the JVM compiles its hot code during the first seconds of a run, on the same two cores.
 """
 
 from __future__ import annotations
@@ -69,6 +71,13 @@ def compile_connectors() -> Path:
     return classes
 
 
+def second_half(marks: Mapping[str, float]) -> str:
+    """The second half's records/s and CPU µs per record, as one printed phrase."""
+    records = marks["second_half_records"]
+    rate = records / marks["second_half_seconds"]
+    return f"{rate:,.0f} records/s at {marks['second_half_cpu_s'] / records * 1e6:.2f} µs CPU per record"
+
+
 def peak_rss_mib(pid: int) -> float:
     """The process's peak resident set (``VmHWM``), MiB."""
     for row in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -96,7 +105,9 @@ def run_standalone(
 
     Returns:
         ``seconds`` and ``cpu_s`` between the task's first and last record (its marks), the
-        ``records`` it counted, and the JVM's ``peak_rss_mib`` (start-up included).
+        ``records`` it counted, the same for the second half of them alone (``second_half_records``,
+        ``second_half_seconds``, ``second_half_cpu_s``: JIT-compiled code, mostly), and the JVM's
+        ``peak_rss_mib`` (start-up included).
     """
     classes = compile_connectors()
     with tempfile.TemporaryDirectory(prefix="bench-java-") as tmp:

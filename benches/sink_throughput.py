@@ -24,7 +24,8 @@ which a and b run with) over Kafka's shipped standalone properties, and the Java
 as Connect gives them (``max.poll.records`` 500, ``fetch.max.bytes`` 50 MiB), where a and b run with
 the Worker's librdkafka consumer defaults (see ``CONSUMER``); plugins are found by
 ``plugin.discovery=service_load`` (start-up only). Its task times itself from its first record to
-its last (``jvm_connectors.py``, ``jvm/Marks.java``), as a's does; its CPU s is the JVM's process
+its last (``jvm_connectors.py``, ``jvm/Marks.java``), as a's does, and also prints its second half
+alone (the JIT's work is mostly in the first); its CPU s is the JVM's process
 CPU time over that window only (every JVM thread, JIT and GC included, start-up excluded, where a-d
 count their whole process, interpreter start included) and its peak RSS the JVM's ``VmHWM``,
 start-up included, with the heap ``java_connect.py`` gives it (``-Xms256m -Xmx1g``).
@@ -181,6 +182,9 @@ def measure_java(bootstrap: str, topic: str, n: int) -> dict[str, Any]:
         "records_per_s": n / marks["seconds"],
         "cpu_s": marks["cpu_s"],
         "peak_rss_mib": marks["peak_rss_mib"],
+        "second_half_records": marks["second_half_records"],
+        "second_half_seconds": marks["second_half_seconds"],
+        "second_half_cpu_s": marks["second_half_cpu_s"],
     }
 
 
@@ -269,6 +273,7 @@ def run(bootstrap: str, n: int, broker: str, repeat: int, metrics: str, only: li
     if "j" in results:
         print("# j: CPU over the timed window only (JVM start-up excluded); peak RSS with start-up")
         java = results["j"]
+        print(f"# j second half of the records alone (JIT-compiled): {jvm_connectors.second_half(java)}")
         for v in (v for v in ("a", "b") if v in results):
             print(
                 f"{v}/j = {results[v]['records_per_s'] / java['records_per_s']:.2f} (against Java Connect; "

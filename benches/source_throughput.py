@@ -42,7 +42,8 @@ out); plugins are found by ``plugin.discovery=service_load`` (start-up only, not
 timer, CPU and memory are read differently (``jvm_connectors.py``, ``jvm/Marks.java``): the task
 times itself from its first ``poll`` to ``commitRecord`` of its last record (which Connect calls
 from the producer's acknowledgement callback), so the worker's and the connector's start are not
-in it (they are in a's and b's); CPU s is the JVM's process CPU time over that same window (read by
+in it (they are in a's and b's), and also prints its second half alone (the JIT's work is mostly
+in the first); CPU s is the JVM's process CPU time over that same window (read by
 the task with ``getProcessCpuTime``: every JVM thread, JIT and GC included, start-up excluded,
 where a-d count their whole process); peak RSS is the JVM's ``VmHWM``, start-up included, with the
 heap ``java_connect.py`` gives it (``-Xms256m -Xmx1g``). Compare the CPU per record where the
@@ -344,6 +345,7 @@ def measure_java(variant: str, bootstrap: str, n: int, broker_pid: int | None) -
         "cpu_s": marks["cpu_s"],
         "peak_rss_mib": marks["peak_rss_mib"],
         "broker_cpu_s": cpu_seconds(broker_pid) - broker_before,
+        "second_half": jvm_connectors.second_half(marks),
     }
 
 
@@ -409,6 +411,8 @@ def main() -> None:
         )
     if any(v in JAVA_PRODUCER for v in results):
         print("# j, jb: CPU over the timed window only (JVM start-up excluded); peak RSS with start-up")
+        for v in (v for v in JAVA_PRODUCER if v in results):
+            print(f"# {v} second half of the records alone (JIT-compiled): {results[v]['second_half']}")
     for line in ratios(results):
         print(line)
 

@@ -33,6 +33,7 @@ acknowledgement; ours stop at the first ``commit`` after the last ``poll``, up t
 and from its first record to its last for the sink, as ours; its CPU is the JVM's process CPU time
 over the same window (``getProcessCpuTime``, every thread: JIT and GC included), as ours is the
 Python process's; peak RSS is the JVM's ``VmHWM`` (start-up included, heap ``-Xms256m -Xmx1g``).
+The Java task's second half alone is printed too: the JIT's work is mostly in the first.
 
 Usage: ``python benches/struct_records.py [--records N] [--java on|off] [--bootstrap HOST:PORT |
 --embedded]`` (CI smoke-runs it, Java included, with a small N on the test session's broker; see
@@ -260,6 +261,7 @@ def run_java(run: str, bootstrap: str, topic: str, n: int) -> dict[str, float]:
         "records_per_s": n / marks["seconds"],
         "cpu_us_per_record": marks["cpu_s"] * 1e6 / n,
         "peak_rss_mib": marks["peak_rss_mib"],
+        **{k: v for k, v in marks.items() if k.startswith("second_half")},
     }
 
 
@@ -335,6 +337,8 @@ def main() -> None:
         )
     for run, (*_, ours) in JAVA.items():
         (side, name), java = run.split("/"), results.get(run)
+        if java is not None:
+            print(f"{side} {name}: second half alone (JIT-compiled) {jvm_connectors.second_half(java)}")
         for variant in (v for v in ours if java is not None and f"{side}/{v}" in results):
             assert java is not None
             r = results[f"{side}/{variant}"]
