@@ -17,7 +17,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -65,9 +64,7 @@ def compile_connectors() -> Path:
         except OSError:  # another run compiled the same sources first
             if not classes.is_dir():
                 raise
-    for old in classes.parent.glob("bench-jvm-*"):
-        if old != classes:
-            shutil.rmtree(old, ignore_errors=True)
+    # Older versions stay (a few dozen KiB each): another checkout's running benchmark may use one.
     return classes
 
 
