@@ -11,7 +11,7 @@ StringConverter, replication factors of 1, ``scheduled.rebalance.max.delay.ms=0`
   kill -9     the 3rd worker gets SIGKILL; timed until every connector and task is RUNNING on the
               2 survivors (with no delay this is bounded by ``session.timeout.ms``, printed)
 Connectors do nothing: each task's ``poll`` sleeps 100 ms and returns null (``idle_connector.py``,
-``jvm/IdleSourceConnector.java``, compiled with ``javac`` against Java Connect's jars). Progress is
+``jvm/IdleSourceConnector.java``, compiled by ``jvm_connectors.py``). Progress is
 read as a client would, ``GET /connectors?expand=status`` on worker 0 (it survives) every 50 ms. The
 peak RSS (``VmHWM``) of worker 0 of each runtime is printed after the three scenarios.
 
@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import bench_broker
+import jvm_connectors
 
 BENCHES = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCHES.parent / "scripts"))
@@ -142,24 +143,6 @@ def start_ours(folder: Path, index: int, settings: dict[str, str]) -> Worker:
     return Worker(url, process.pid, log, stop)
 
 
-def compile_java_connector(folder: Path) -> Path:
-    """Compile ``jvm/IdleSourceConnector.java`` against Java Connect's jars; return the classes folder."""
-    classes = folder / "classes"
-    services = classes / "META-INF" / "services"
-    services.mkdir(parents=True, exist_ok=True)
-    command = [
-        java_connect.javac(),
-        "-d",
-        str(classes),
-        "-cp",
-        str(java_connect.install() / "*"),
-        str(BENCHES / "jvm" / "IdleSourceConnector.java"),
-    ]
-    subprocess.run(command, check=True, capture_output=True, text=True)
-    (services / "org.apache.kafka.connect.source.SourceConnector").write_text(JAVA_CONNECTOR + "\n")
-    return classes
-
-
 def start_java(folder: Path, index: int, settings: dict[str, str], classes: Path) -> Worker:
     """Start Java Connect distributed with the compiled connector; returns once ``GET /`` answers."""
     connect = java_connect.start(
@@ -249,7 +232,7 @@ def run_side(
     folder.mkdir(parents=True, exist_ok=True)
     settings = worker_settings(bootstrap, f"{runtime}-{uuid.uuid4().hex[:8]}", session_ms, heartbeat_ms)
     if runtime == "java":
-        classes = compile_java_connector(folder)
+        classes = jvm_connectors.compile_connectors()
         connector_class = JAVA_CONNECTOR
 
         def start(index: int) -> Worker:

@@ -13,14 +13,27 @@ is timed from its first record to its last (group joins are not counted):
   d  what a Python user would write instead: a confluent-kafka ``consume(num_messages=500)`` loop
   a0, b0  a and b with metrics off (``ferroconnect.metrics.enabled=false``): ``a/a0`` and ``b/b0``
      are what metrics cost (target >= 0.97); ``--metrics on`` leaves these rows out
+  j  the anchor: Java Kafka Connect 4.4 standalone (``scripts/java_connect.py``) with a's task in
+     Java (``jvm/NoopSinkConnector.java``: ``put`` counts the records; ByteArrayConverter)
 ``1/a - 1/b`` is what the Python side costs per record (the batch of ``SinkRecord`` objects and
 the ``put`` call); ``1/b - 1/c`` what the runtime adds to librdkafka (fetcher thread, conversion,
 offsets).
 
+j gets a's worker keys (ByteArrayConverter, Kafka's default ``offset.flush.interval.ms`` of 60 s,
+which a and b run with) over Kafka's shipped standalone properties, and the Java consumer's defaults
+as Connect gives them (``max.poll.records`` 500, ``fetch.max.bytes`` 50 MiB), where a and b run with
+the Worker's librdkafka consumer defaults (see ``CONSUMER``); plugins are found by
+``plugin.discovery=service_load`` (start-up only). Its task times itself from its first record to
+its last (``jvm_connectors.py``, ``jvm/Marks.java``), as a's does, and also prints its second half
+alone (the JIT's work is mostly in the first); its CPU s is the JVM's process
+CPU time over that window only (every JVM thread, JIT and GC included, start-up excluded, where a-d
+count their whole process, interpreter start included) and its peak RSS the JVM's ``VmHWM``,
+start-up included, with the heap ``java_connect.py`` gives it (``-Xms256m -Xmx1g``).
+
 Usage: ``python benches/sink_throughput.py [--records N] [--repeat R] [--metrics both|on]
 [--bootstrap HOST:PORT]``
-(CI smoke-runs it with a small N on the test session's broker; without --bootstrap it starts Apache
-Kafka with scripts/kafka_broker.py, see bench_broker.py). With ``--repeat R`` the variants run R
+(CI smoke-runs it, j included, with a small N on the test session's broker; without --bootstrap it
+starts Apache Kafka with scripts/kafka_broker.py, see bench_broker.py). With ``--repeat R`` the variants run R
 times, interleaved, and the medians are printed.
 """
 
@@ -39,6 +52,7 @@ import uuid
 from typing import Any
 
 import bench_broker
+import jvm_connectors
 
 RECORD = b"x" * 100
 # The runtime's own consumer defaults (kafka/consumer.rs: librdkafka's prefetch queue bounded, a
@@ -53,6 +67,8 @@ CONSUMER = {
 BYTES = "org.apache.kafka.connect.converters.ByteArrayConverter"
 #: The worker key that turns metrics off, for a0 and b0.
 METRICS_OFF = {"ferroconnect.metrics.enabled": "false"}
+#: j's worker keys over Kafka's standalone properties: a's and b's, see the docstring.
+JAVA_WORKER = {"key.converter": BYTES, "value.converter": BYTES, "offset.flush.interval.ms": "60000"}
 
 
 def run_a(bootstrap: str, topic: str, n: int, metrics: bool = True) -> float:
@@ -158,7 +174,23 @@ def child(variant: str, bootstrap: str, topic: str, n: int) -> None:
     print(json.dumps({"seconds": seconds}))
 
 
+def measure_java(bootstrap: str, topic: str, n: int) -> dict[str, Any]:
+    """j: Java Connect runs in a process of its own, its task times itself (see the docstring)."""
+    connector = {"connector.class": "NoopSinkConnector", "topics": topic}
+    marks = jvm_connectors.run_standalone(bootstrap, JAVA_WORKER, connector, n)
+    return {
+        "records_per_s": n / marks["seconds"],
+        "cpu_s": marks["cpu_s"],
+        "peak_rss_mib": marks["peak_rss_mib"],
+        "second_half_records": marks["second_half_records"],
+        "second_half_seconds": marks["second_half_seconds"],
+        "second_half_cpu_s": marks["second_half_cpu_s"],
+    }
+
+
 def measure(variant: str, bootstrap: str, topic: str, n: int) -> dict[str, Any]:
+    if variant == "j":
+        return measure_java(bootstrap, topic, n)
     command = [
         sys.executable,
         __file__,
@@ -206,6 +238,7 @@ VARIANTS = {
     "d": "d confluent-kafka loop",
     "a0": "a0 = a, metrics off",
     "b0": "b0 = b, metrics off",
+    "j": "j Java Kafka Connect 4.4 (a's job)",
 }
 
 
@@ -237,6 +270,15 @@ def run(bootstrap: str, n: int, broker: str, repeat: int, metrics: str, only: li
         print(
             f"{VARIANTS[v]:<34}{r['records_per_s']:>12,.0f}{r['cpu_s']:>8.2f}{r['peak_rss_mib']:>14.1f}{spread}"
         )
+    if "j" in results:
+        print("# j: CPU over the timed window only (JVM start-up excluded); peak RSS with start-up")
+        java = results["j"]
+        print(f"# j second half of the records alone (JIT-compiled): {jvm_connectors.second_half(java)}")
+        for v in (v for v in ("a", "b") if v in results):
+            print(
+                f"{v}/j = {results[v]['records_per_s'] / java['records_per_s']:.2f} (against Java Connect; "
+                f"CPU per record {results[v]['cpu_s'] / java['cpu_s']:.2f}x Java's)"
+            )
     if not all(v in results for v in "abcd"):
         return
     a, b, c, d = (results[v]["records_per_s"] for v in "abcd")

@@ -16,6 +16,12 @@ Variants, each in its own child process so that CPU seconds and peak RSS are its
      records Kafka acknowledged (what a, b and c track to commit source offsets)
   a0, b0  a and b with metrics off (``ferroconnect.metrics.enabled=false``): ``a/a0`` and ``b/b0``
      are what metrics cost (target >= 0.97); ``--metrics on`` leaves these rows out
+  j  the anchor: Java Kafka Connect 4.4 standalone (``scripts/java_connect.py``) running af's job in
+     Java (``jvm/ByteSourceConnector.java``: 1000 fresh ``SourceRecord``s per ``poll``, each with a
+     fresh offset map, one shared partition map, the same 100-byte value, ByteArrayConverter), with
+     Java Connect's producer as a user gets it
+  jb j with ``producer.batch.size=1000000``: the Java producer batching as librdkafka does for a-c
+     (its ``batch.size`` default); Java's own 16 KiB batches, one request in flight, are what set j
 
 a, b and c use ferroconnect's framework producer settings (Kafka Connect's acks=all,
 max.in.flight.requests.per.connection=1, delivery.timeout.ms=MAX, plus enable.idempotence=true,
@@ -26,9 +32,26 @@ known to be acknowledged: for a and b, when the committed source offset of the l
 in the offsets file (flushed every 20 ms, so up to 20 ms late); for c and d, the producer's flush.
 The Python task shares one partition dict for its records, as ``examples/file_stream.py`` does.
 
+j and jb get the worker keys a and b get (ByteArrayConverter, ``offset.flush.interval.ms`` 20) over
+Kafka's shipped standalone properties, and Kafka Connect's framework producer settings (acks=all,
+max.in.flight.requests.per.connection=1, delivery.timeout.ms=MAX), which a-c mirror. What differs:
+Connect's producer runs without idempotence (ours needs it to keep order across retries, see
+producer.rs); the Java client batches by its own defaults (``batch.size`` 16 KiB, ``linger.ms`` 5,
+``buffer.memory`` 32 MiB) where librdkafka's are 1 MB / 10,000 records (jb evens the batch size
+out); plugins are found by ``plugin.discovery=service_load`` (start-up only, not timed). Their
+timer, CPU and memory are read differently (``jvm_connectors.py``, ``jvm/Marks.java``): the task
+times itself from its first ``poll`` to ``commitRecord`` of its last record (which Connect calls
+from the producer's acknowledgement callback), so the worker's and the connector's start are not
+in it (they are in a's and b's), and also prints its second half alone (the JIT's work is mostly
+in the first); CPU s is the JVM's process CPU time over that same window (read by
+the task with ``getProcessCpuTime``: every JVM thread, JIT and GC included, start-up excluded,
+where a-d count their whole process); peak RSS is the JVM's ``VmHWM``, start-up included, with the
+heap ``java_connect.py`` gives it (``-Xms256m -Xmx1g``). Compare the CPU per record where the
+machine is loaded: it is the figure load moves least.
+
 Usage: ``python benches/source_throughput.py [--records N] [--metrics both|on] [--variants a,ab,...]
 [--bootstrap HOST:PORT | --embedded]``
-(CI smoke-runs it with a small N on the test session's broker).
+(CI smoke-runs it with a small N on the test session's broker, j and jb included).
 """
 
 from __future__ import annotations
@@ -45,6 +68,7 @@ from pathlib import Path
 from typing import Any
 
 import bench_broker
+import jvm_connectors
 
 RECORD = b"x" * 100
 BATCH = 1000
@@ -67,6 +91,8 @@ VARIANTS = {
     "d1": "d1 confluent-kafka loop + on_delivery",
     "a0": "a0 = a, metrics off",
     "b0": "b0 = b, metrics off",
+    "j": "j Java Kafka Connect 4.4 (af's job)",
+    "jb": "jb = j, producer batch.size 1 MB",
 }
 #: The worker key that turns metrics off, for a0 and b0.
 METRICS_OFF = {"ferroconnect.metrics.enabled": "false"}
@@ -81,7 +107,16 @@ SETTINGS = {
     "d1": "as d",
     "a0": "as a",
     "b0": "as b",
+    "j": "Java Connect's (acks=all, max.in.flight 1, delivery.timeout.ms MAX), Java client batching",
+    "jb": "as j, batch.size=1000000",
 }
+#: Worker keys of j and jb over Kafka's standalone properties: a's and b's, see the docstring.
+JAVA_WORKER = {
+    "key.converter": BYTES,
+    "value.converter": BYTES,
+    "offset.flush.interval.ms": str(FLUSH_MS),
+}
+JAVA_PRODUCER = {"j": {}, "jb": {"producer.batch.size": "1000000"}}
 
 
 def wait_for_offset(path: Path, field: str, last: int) -> None:
@@ -297,7 +332,26 @@ def cpu_seconds(pid: int | None) -> float:
         return 0.0
 
 
+def measure_java(variant: str, bootstrap: str, n: int, broker_pid: int | None) -> dict[str, Any]:
+    """j or jb: Java Connect runs in a process of its own, its task times itself (see the docstring)."""
+    broker_before = cpu_seconds(broker_pid)
+    connector = {"connector.class": "ByteSourceConnector", "topic": f"bench-{variant}"}
+    worker = {**JAVA_WORKER, **JAVA_PRODUCER[variant]}
+    marks = jvm_connectors.run_standalone(bootstrap, worker, connector, n)
+    if marks["records"] != n:
+        raise RuntimeError(f"variant {variant} acknowledged {marks['records']} records, not {n}")
+    return {
+        "records_per_s": n / marks["seconds"],
+        "cpu_s": marks["cpu_s"],
+        "peak_rss_mib": marks["peak_rss_mib"],
+        "broker_cpu_s": cpu_seconds(broker_pid) - broker_before,
+        "second_half": jvm_connectors.second_half(marks),
+    }
+
+
 def measure(variant: str, bootstrap: str, n: int, broker_pid: int | None) -> dict[str, Any]:
+    if variant in JAVA_PRODUCER:
+        return measure_java(variant, bootstrap, n, broker_pid)
     command = [sys.executable, __file__, "--child", variant, "--bootstrap", bootstrap, "--records", str(n)]
     broker_before = cpu_seconds(broker_pid)
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
@@ -348,13 +402,18 @@ def main() -> None:
                 parser.error(f"unknown variants: {', '.join(sorted(unknown))}")
             variants = [v for v in variants if v in chosen]
         results = {v: measure(v, broker.bootstrap_servers, n, broker.pid) for v in variants}
-    print(f"{'variant':<38}{'records/s':>12}{'CPU s':>8}{'peak RSS MiB':>14}{'broker CPU s':>14}")
+    header = f"{'variant':<38}{'records/s':>12}{'CPU s':>8}{'CPU µs/rec':>11}{'peak RSS MiB':>14}"
+    print(f"{header}{'broker CPU s':>14}")
     for v, r in results.items():
         print(
-            f"{VARIANTS[v]:<38}{r['records_per_s']:>12,.0f}{r['cpu_s']:>8.2f}"
+            f"{VARIANTS[v]:<38}{r['records_per_s']:>12,.0f}{r['cpu_s']:>8.2f}{r['cpu_s'] / n * 1e6:>11.2f}"
             f"{r['peak_rss_mib']:>14.1f}{r['broker_cpu_s']:>14.2f}"
         )
-    for line in ratios({v: r["records_per_s"] for v, r in results.items()}):
+    if any(v in JAVA_PRODUCER for v in results):
+        print("# j, jb: CPU over the timed window only (JVM start-up excluded); peak RSS with start-up")
+        for v in (v for v in JAVA_PRODUCER if v in results):
+            print(f"# {v} second half of the records alone (JIT-compiled): {results[v]['second_half']}")
+    for line in ratios(results):
         print(line)
 
 
@@ -371,16 +430,21 @@ RATIOS = [
     ("ab", "af", "(SourceBatch against SourceRecords)"),
     ("a", "a0", "(metrics on/off, target >= 0.97)"),
     ("b", "b0", "(metrics on/off, target >= 0.97)"),
+    *((ours, java, "") for java in JAVA_PRODUCER for ours in ("a", "af", "ab", "b")),
 ]
 
 
-def ratios(rates: dict[str, float]) -> list[str]:
-    """The ratios of RATIOS whose two variants ran."""
-    return [
-        f"{top}/{bottom} = {rates[top] / rates[bottom]:.2f} {note}".rstrip()
-        for top, bottom, note in RATIOS
-        if top in rates and bottom in rates
-    ]
+def ratios(results: dict[str, dict[str, Any]]) -> list[str]:
+    """The ratios of RATIOS whose two variants ran; against Java, the CPU per record's too."""
+    lines = []
+    for top, bottom, note in RATIOS:
+        if top in results and bottom in results:
+            rate = results[top]["records_per_s"] / results[bottom]["records_per_s"]
+            if bottom in JAVA_PRODUCER:
+                cpu = results[top]["cpu_s"] / results[bottom]["cpu_s"]
+                note = f"(against Java Connect; CPU per record {cpu:.2f}x Java's)"
+            lines.append(f"{top}/{bottom} = {rate:.2f} {note}".rstrip())
+    return lines
 
 
 if __name__ == "__main__":

@@ -16,8 +16,28 @@ compete for the CPU. Source variants:
 Sink variants read what ``prebuilt`` wrote: ``get`` reads one field of each value
 (``record.value.get("id")``), ``to_dict`` reads all ten (``record.value.to_dict()``).
 
-Usage: ``python benches/struct_records.py [--records N] [--bootstrap HOST:PORT | --embedded]`` (CI
-smoke-runs it with a small N on the test session's broker; see bench_broker.py).
+The anchor, Java Kafka Connect 4.4 standalone (``scripts/java_connect.py``) doing the same in Java
+(``jvm/StructSourceConnector.java``, ``jvm/StructSinkConnector.java``, run by
+``jvm_connectors.py``), each in a JVM of its own after ours: ``j_put`` builds each Struct with ten
+``put`` calls in ``poll`` (the counterpart of ``put`` and ``values``), ``j_prebuilt`` returns the
+same 1000 records every ``poll``, ``j_get`` reads ``value.get("id")`` of what ``prebuilt`` wrote.
+Same schema, values, partition and offset maps, JsonConverter with schemas for keys and values,
+``offset.flush.interval.ms`` 50 (over Kafka's shipped standalone properties). What differs: the
+Java producer gets ``producer.batch.size=1000000``, librdkafka's default that ours runs with
+(with Java's 16 KiB, 17 of these records per request and one request in flight, the round trips
+would set the rate, not the Struct work; ``source_throughput.py``'s j and jb show the default's
+cost); Connect's producer runs without idempotence (ours with, see producer.rs); plugins are found
+by ``plugin.discovery=service_load`` (start-up only). The Java task times itself
+(``jvm/Marks.java``) from its first ``poll`` to ``commitRecord`` of its last record (the producer's
+acknowledgement; ours stop at the first ``commit`` after the last ``poll``, up to 50 ms later),
+and from its first record to its last for the sink, as ours; its CPU is the JVM's process CPU time
+over the same window (``getProcessCpuTime``, every thread: JIT and GC included), as ours is the
+Python process's; peak RSS is the JVM's ``VmHWM`` (start-up included, heap ``-Xms256m -Xmx1g``).
+The Java task's second half alone is printed too: the JIT's work is mostly in the first.
+
+Usage: ``python benches/struct_records.py [--records N] [--java on|off] [--bootstrap HOST:PORT |
+--embedded]`` (CI smoke-runs it, Java included, with a small N on the test session's broker; see
+bench_broker.py).
 """
 
 from __future__ import annotations
@@ -38,6 +58,7 @@ from collections.abc import Callable
 
 import bench_broker
 import ferroconnect as fc
+import jvm_connectors
 
 BATCH = 1000
 SCHEMA = (
@@ -66,6 +87,17 @@ SOURCES = {
 SINKS = {
     "get": 'sink:   Kafka → JSON → value.get("id")',
     "to_dict": "sink:   Kafka → JSON → value.to_dict()",
+}
+#: The Java anchor's runs: label, connector, its config, and the Python variants it is compared with.
+JAVA = {
+    "source/j_put": ("source: Java Connect, Struct.put x10", "StructSourceConnector", {}, ("put", "values")),
+    "source/j_prebuilt": (
+        "source: Java Connect, prebuilt Structs",
+        "StructSourceConnector",
+        {"prebuilt": "true"},
+        ("prebuilt",),
+    ),
+    "sink/j_get": ('sink:   Java Connect, value.get("id")', "StructSinkConnector", {}, ("get",)),
 }
 
 
@@ -216,6 +248,23 @@ def settings() -> dict[str, str]:
     }
 
 
+def run_java(run: str, bootstrap: str, topic: str, n: int) -> dict[str, float]:
+    """One Java anchor run (see the docstring) in a JVM of its own; its figures as a child's."""
+    _, connector_class, extra, _ = JAVA[run]
+    side = run.split("/")[0]
+    worker = settings()  # schemas.enable is true in Kafka's standalone properties
+    if side == "source":
+        worker["producer.batch.size"] = "1000000"
+    connector = {"connector.class": connector_class, ("topic" if side == "source" else "topics"): topic}
+    marks = jvm_connectors.run_standalone(bootstrap, worker, {**connector, **extra}, n)
+    return {
+        "records_per_s": n / marks["seconds"],
+        "cpu_us_per_record": marks["cpu_s"] * 1e6 / n,
+        "peak_rss_mib": marks["peak_rss_mib"],
+        **{k: v for k, v in marks.items() if k.startswith("second_half")},
+    }
+
+
 def child(args: argparse.Namespace) -> None:
     """One variant in this process: prints its figures as one JSON line."""
     side, variant = args.child.split("/")
@@ -240,6 +289,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=200_000)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--topic", help=argparse.SUPPRESS)
+    parser.add_argument("--java", choices=["on", "off"], default="on", help="the Java Connect rows")
     bench_broker.add_arguments(parser)
     args = parser.parse_args()
     n = max(BATCH, args.records // BATCH * BATCH)
@@ -265,6 +315,10 @@ def main() -> None:
                 check=True,
             ).stdout
             results[run] = json.loads(out.strip().splitlines()[-1])
+        if args.java == "on":
+            java_topics = {"source/j_put": f"{topic}-jput", "source/j_prebuilt": f"{topic}-jprebuilt"}
+            for run in JAVA:
+                results[run] = run_java(run, broker.bootstrap_servers, java_topics.get(run, topic), n)
     print(f"# {n} records, 10-field Structs, JsonConverter with schemas, {broker.label}")
     print(
         f"# machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
@@ -275,11 +329,24 @@ def main() -> None:
     print(f"Struct(schema, tuple) {build_cost_us(row_tuple):.1f} µs")
     print(f"{'variant':<44}{'records/s':>12}{'CPU µs/record':>15}{'peak RSS MiB':>14}")
     labels = {f"source/{k}": v for k, v in SOURCES.items()} | {f"sink/{k}": v for k, v in SINKS.items()}
+    labels |= {run: label for run, (label, *_) in JAVA.items()}
     for run, r in results.items():
         print(
             f"{labels[run]:<44}{r['records_per_s']:>12,.0f}"
             f"{r['cpu_us_per_record']:>15.2f}{r['peak_rss_mib']:>14.0f}"
         )
+    for run, (*_, ours) in JAVA.items():
+        (side, name), java = run.split("/"), results.get(run)
+        if java is not None:
+            print(f"{side} {name}: second half alone (JIT-compiled) {jvm_connectors.second_half(java)}")
+        for variant in (v for v in ours if java is not None and f"{side}/{v}" in results):
+            assert java is not None
+            r = results[f"{side}/{variant}"]
+            print(
+                f"{side} {variant}/{name} = {r['records_per_s'] / java['records_per_s']:.2f} "
+                f"(against Java Connect; CPU per record "
+                f"{r['cpu_us_per_record'] / java['cpu_us_per_record']:.2f}x Java's)"
+            )
 
 
 if __name__ == "__main__":

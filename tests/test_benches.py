@@ -31,16 +31,41 @@ def _run(bench: str, records: int, bootstrap: str, *args: str) -> str:
     return out
 
 
+def _java_connect_missing() -> str | None:
+    """Why Java Connect cannot run here, or None when it can.
+
+    Java Connect is a benchmark dependency: like the broker, its absence fails the run under
+    ``CI=true``; elsewhere the benchmarks run without their Java rows (or the test skips).
+    """
+    try:
+        java_connect.install()
+        java_connect.javac()
+    except (java_connect.ConnectStartError, kafka_broker.BrokerStartError) as exc:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"Java Connect cannot run: {exc}", pytrace=False)
+        return str(exc)
+    return None
+
+
 def test_source_throughput_benchmark_smoke_runs(bootstrap_servers: str) -> None:
-    out = _run("source_throughput.py", 20000, bootstrap_servers)
+    java = _java_connect_missing() is None
+    ours = "a,af,ab,b,c,d,d0,d1,a0,b0"
+    out = _run("source_throughput.py", 20000, bootstrap_servers, *(() if java else ("--variants", ours)))
     for ratio in ("a/c", "b/c", "a/d", "a/d1", "af/d0", "ab/d0", "ab/af", "a/a0", "b/b0"):
         assert f"{ratio} = " in out, ratio
+    if java:
+        for ratio in ("a/j", "af/j", "ab/j", "b/j", "ab/jb", "b/jb"):
+            assert f"{ratio} = " in out, ratio
 
 
 def test_sink_throughput_benchmark_smoke_runs(bootstrap_servers: str) -> None:
-    out = _run("sink_throughput.py", 20000, bootstrap_servers)
+    java = _java_connect_missing() is None
+    ours = "a,b,c,c2,d,a0,b0"
+    out = _run("sink_throughput.py", 20000, bootstrap_servers, *(() if java else ("--variants", ours)))
     assert "a/c = " in out and "b/d = " in out and "a/d = " in out and "b/c2 = " in out
     assert "metrics on/off: a/a0 = " in out
+    if java:
+        assert "a/j = " in out and "b/j = " in out, out
 
 
 def test_file_stream_benchmark_smoke_runs_java_and_ours(bootstrap_servers: str) -> None:
@@ -64,11 +89,20 @@ def test_transform_chain_benchmark_smoke_runs_java_and_ours(bootstrap_servers: s
 
 
 def test_struct_records_benchmark_smoke_runs(bootstrap_servers: str) -> None:
-    out = _run("struct_records.py", 2000, bootstrap_servers)
+    java = _java_connect_missing() is None
+    out = _run("struct_records.py", 2000, bootstrap_servers, "--java", "on" if java else "off")
     labels = ("source: Struct.put x10", "source: Struct(schema, dict)", "source: prebuilt", "sink:   Kafka")
     for label in labels:
         assert label in out, out
     assert "CPU µs/record" in out
+    if java:
+        for ratio in (
+            "source put/j_put",
+            "source values/j_put",
+            "source prebuilt/j_prebuilt",
+            "sink get/j_get",
+        ):
+            assert f"{ratio} = " in out, out
 
 
 def test_idle_tasks_cost_almost_no_cpu(bootstrap_servers: str) -> None:
@@ -90,18 +124,10 @@ def test_idle_tasks_cost_almost_no_cpu(bootstrap_servers: str) -> None:
 
 
 def test_rebalance_benchmark_smoke_runs(bootstrap_servers: str) -> None:
-    """2 connectors x 2 idle tasks on a ferroconnect cluster and a Java Connect one: join, kill -9.
-
-    Java Connect is a benchmark dependency: like the broker, its absence fails the run under
-    ``CI=true`` and skips it elsewhere.
-    """
-    try:
-        java_connect.install()
-        java_connect.javac()
-    except (java_connect.ConnectStartError, kafka_broker.BrokerStartError) as exc:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"Java Connect cannot run: {exc}", pytrace=False)
-        pytest.skip(f"Java Connect cannot run: {exc}")
+    """2 connectors x 2 idle tasks on a ferroconnect cluster and a Java Connect one: join, kill -9."""
+    missing = _java_connect_missing()
+    if missing is not None:
+        pytest.skip(f"Java Connect cannot run: {missing}")
     out = _run("rebalance.py", 0, bootstrap_servers, "--smoke")
     rows = {line.split("  ")[0]: line.split()[-1] for line in out.splitlines() if not line.startswith("#")}
     assert {"join (3rd worker)", "peak RSS of worker 0, MiB"} <= set(rows), out
