@@ -15,16 +15,16 @@ or ``ferroconnect.Predicate``.
 from __future__ import annotations
 
 import importlib
-import inspect
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ferroconnect._awaitables import is_awaitable, is_coroutine
 from ferroconnect.errors import ConfigError
 
 if TYPE_CHECKING:
     import asyncio
     from importlib.metadata import EntryPoints
+    from pathlib import Path
 
 # asyncio (with ssl) and importlib.metadata are imported when first needed, not with the package:
 # together they are about 12 MiB of a worker's resident memory, and most workers need neither
@@ -62,6 +62,8 @@ def add_plugin_path(paths: str) -> None:
     for part in paths.split(","):
         if not part.strip():
             continue
+        from pathlib import Path
+
         directory = Path(part.strip()).resolve()
         if directory not in _plugin_paths:
             _plugin_paths.append(directory)
@@ -120,11 +122,9 @@ def find_connector_class(name: str) -> type:
     looked: list[str] = []
     cls: Any = _registered.get(name)
     looked.append("classes passed to this Worker")
-    if cls is None:
-        matches = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
-        looked.append(f"entry points of group {ENTRY_POINT_GROUP!r}")
-        if matches:
-            cls = matches[0].load()
+    # A dotted path is tried before the entry points: reading the installed distributions' entry
+    # points imports importlib.metadata (about 5 MiB of a worker's resident memory), which a
+    # connector named by its module path, as Kafka Connect names classes, does not need.
     if cls is None and "." in name:
         module_name, _, attr = name.rpartition(".")
         looked.append(f"attribute {attr!r} of module {module_name!r}")
@@ -132,6 +132,11 @@ def find_connector_class(name: str) -> type:
             cls = getattr(importlib.import_module(module_name), attr, None)
         except ImportError as exc:
             looked[-1] += f" (import failed: {exc})"
+    if cls is None:
+        matches = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
+        looked.append(f"entry points of group {ENTRY_POINT_GROUP!r}")
+        if matches:
+            cls = matches[0].load()
     if cls is None and "." not in name:
         looked.append("simple names and aliases of connectors on plugin.path")
         cls = _by_alias(name)
@@ -195,11 +200,8 @@ def find_transform_class(name: str, kind: str) -> type | None:
     from ferroconnect.transform import Predicate, Transformation
 
     cls: Any = _registered.get(name)
-    if cls is None:
-        matches = [ep for ep in entry_points(group=TRANSFORM_ENTRY_POINT_GROUP) if ep.name == name]
-        if matches:
-            cls = matches[0].load()
     if cls is None and "." in name:
+        # Before the entry points, as for connectors (see find_connector_class).
         module_name, _, attr = name.rpartition(".")
         try:
             module = importlib.import_module(module_name)
@@ -210,6 +212,10 @@ def find_transform_class(name: str, kind: str) -> type | None:
                 raise
             module = None
         cls = getattr(module, attr, None)
+    if cls is None:
+        matches = [ep for ep in entry_points(group=TRANSFORM_ENTRY_POINT_GROUP) if ep.name == name]
+        if matches:
+            cls = matches[0].load()
     if cls is None:
         cls = _scanned_classes().get(name)
     if cls is None:
@@ -316,7 +322,7 @@ class AsyncRunner:
 
         The runtime calls task methods itself and hands their result here unless it is None.
         """
-        if not inspect.isawaitable(result):
+        if not is_awaitable(result):
             return result
         import asyncio
 
@@ -324,7 +330,7 @@ class AsyncRunner:
             self._loop = asyncio.new_event_loop()
         if self._stopping:
             # stop() already ran: don't start a new await that nothing will cancel.
-            result.close() if inspect.iscoroutine(result) else None
+            result.close() if is_coroutine(result) else None
             return None
         future = asyncio.ensure_future(result, loop=self._loop)
         self._current = future
@@ -339,7 +345,7 @@ class AsyncRunner:
         """Calls the task's ``stop`` (from another thread) and cancels an ``await`` in progress."""
         self._stopping = True
         result = task.stop()
-        if inspect.isawaitable(result):
+        if is_awaitable(result):
             import asyncio
 
             asyncio.run(_awaited(result))

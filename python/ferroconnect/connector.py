@@ -5,9 +5,9 @@
 from __future__ import annotations
 
 import enum
-import inspect
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
+from ferroconnect._awaitables import is_awaitable
 from ferroconnect._core import SinkRecord, SourceBatch, SourceRecord
 from ferroconnect.config import ConfigDef
 
@@ -255,7 +255,7 @@ class SinkTask:
         this commit. Offsets beyond what :meth:`put` received are ignored.
         """
         result: Any = self.flush(current_offsets)  # type: ignore[func-returns-value]
-        if inspect.isawaitable(result):
+        if is_awaitable(result):
             # An ``async def flush`` with the default pre_commit: awaited on the task's loop.
             awaiting: Any = _AwaitThen(result, current_offsets)
             return awaiting  # type: ignore[no-any-return]

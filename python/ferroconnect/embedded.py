@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ferroconnect._core import MockCluster
 from ferroconnect.errors import ConfigError, ConnectError
+
+if TYPE_CHECKING:
+    import subprocess
 
 #: Kafka API keys accepted by :meth:`EmbeddedKafka.request_errors`.
 API_KEYS = {
@@ -85,6 +87,8 @@ class EmbeddedKafka:
             self._cluster = MockCluster(num_brokers, num_partitions)
             self._bootstrap = self._cluster.bootstrap_servers
         else:
+            import subprocess  # only for a child-process broker (about 1.4 MiB imported)
+
             self._child = subprocess.Popen(
                 [
                     sys.executable,
@@ -148,6 +152,8 @@ class EmbeddedKafka:
         if self._child is not None:
             assert self._child.stdin is not None
             self._child.stdin.close()
+            import subprocess
+
             try:
                 self._child.wait(timeout=10)
             except subprocess.TimeoutExpired:

@@ -10,12 +10,11 @@ and ``repr`` still work.
 from __future__ import annotations
 
 import importlib
+import sys
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from html import escape
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from ferroconnect.worker import ConnectorStatus, Metric
@@ -36,8 +35,7 @@ class _Worker(Protocol):
     def metrics(self) -> list[Metric]: ...
 
 
-@dataclass(frozen=True)
-class TaskRow:
+class TaskRow(NamedTuple):
     """One task as the live view shows it."""
 
     connector: str
@@ -98,6 +96,17 @@ def task_rows(
     return rows
 
 
+#: What ``html.escape`` replaces; the ``html`` module itself (with its table of entities) would
+#: be imported for this alone, with ``dataclasses`` (and ``inspect``) a few MiB of every process
+#: that waits for a state.
+_HTML_SPECIAL = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"})
+
+
+def escape(text: str) -> str:
+    """``text`` safe inside HTML text and attribute values (as ``html.escape(text)``)."""
+    return text.translate(_HTML_SPECIAL)
+
+
 def rows_html(rows: Sequence[TaskRow], title: str = "") -> str:
     """The rows as an HTML table."""
 
@@ -121,11 +130,12 @@ def rows_html(rows: Sequence[TaskRow], title: str = "") -> str:
 
 def in_notebook() -> bool:
     """Whether this code runs in a Jupyter kernel (where displays update in place)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
+    # A kernel has imported IPython already; importing it here, in a plain process where it
+    # happens to be installed, would cost tens of MiB for a "no".
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
         return False
-    shell = get_ipython()
+    shell = ipython.get_ipython()
     return shell is not None and hasattr(shell, "kernel")
 
 

@@ -6,10 +6,12 @@ import json
 import time
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, TypedDict, cast
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from ferroconnect import _core, _logging, _plugins, embedded
-from ferroconnect.live import LiveView, WaitProgress
+
+if TYPE_CHECKING:
+    from ferroconnect.live import LiveView
 
 #: Converters of an in-process worker unless given: schemaless JSON would need the JsonConverter;
 #: strings are Kafka Connect's simplest converter and what the FileStream examples use.
@@ -201,6 +203,8 @@ class Worker:
         Raises:
             TimeoutError: Not reached in time; the message holds the last status.
         """
+        from ferroconnect.live import WaitProgress  # notebook display: imported when used
+
         progress = WaitProgress(f"waiting for {name} to be {state}", timeout)
         deadline = time.monotonic() + timeout
         while True:
@@ -225,6 +229,8 @@ class Worker:
             names: Connectors to show; all of this worker's by default.
             interval: Seconds between refreshes.
         """
+        from ferroconnect.live import LiveView
+
         view = LiveView(self, names or None, interval)
         self._views.append(view)
         return view
