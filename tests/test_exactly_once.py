@@ -84,6 +84,12 @@ def counter_config(topic: str, **extra: str) -> dict[str, str]:
     }
 
 
+def committed_position(worker: ClusterWorker, name: str) -> int:
+    """The counter's committed source offset (``{"n": n}``, KIP-875's GET offsets), -1 before one."""
+    offsets = worker.client.get(f"/connectors/{name}/offsets").json().get("offsets", [])
+    return max((int(o["offset"]["n"]) for o in offsets), default=-1)
+
+
 def task_state(worker: ClusterWorker, name: str) -> str | None:
     tasks = statuses(worker).get(name, {}).get("tasks", [])
     return tasks[0]["state"] if tasks else None
@@ -308,10 +314,16 @@ def test_a_zombie_worker_is_fenced_and_writes_nothing_visible(eos_cluster: EosCl
             90,
             [survivor],
         )
-        before = visible(eos_cluster.bootstrap, topic)
+        # Its transactions commit: the committed source offset moves on. (This test once re-read
+        # the topic here, twice; a reader stops only after 0.3 s without a record, which never
+        # comes while the task writes, so each read ran to its 30 s timeout, and the zombie stayed
+        # stopped 66 s, past transaction.timeout.ms: the check, not the move, took the time.
+        # Measured: the task moves about 6 s after the SIGSTOP, and the topic's last stable
+        # offset keeps up with its end from then on.)
+        before = committed_position(survivor, "counter")
         wait_for(
-            "the moved task writes",
-            lambda: visible(eos_cluster.bootstrap, topic) > before + 100,
+            "the moved task commits",
+            lambda: committed_position(survivor, "counter") > before + 100,
             60,
             [survivor],
         )
@@ -320,10 +332,10 @@ def test_a_zombie_worker_is_fenced_and_writes_nothing_visible(eos_cluster: EosCl
     moved_after = time.monotonic() - stopped_at
 
     # The zombie wakes with its task mid-transaction, and its transaction cannot commit: its
-    # producer was fenced by the new owner's, or, when it stayed stopped past transaction.timeout.ms
-    # (60 s; the move alone has taken that long on a loaded machine), the coordinator has aborted
-    # the transaction and bumped the epoch, and the zombie's records time out ("requires epoch
-    # bump"). Either way its task fails, and the counts below show that nothing of it is visible.
+    # producer was fenced by the new owner's, or, had it stayed stopped past transaction.timeout.ms
+    # (60 s), the coordinator would have aborted the transaction and bumped the epoch, and the
+    # zombie's records would time out ("requires epoch bump"). Either way its task fails, and the
+    # counts below show that nothing of it is visible.
     def zombie_failed() -> bool:
         log = zombie.log_path.read_text().lower()
         return "fenced" in log or ("task failed" in log and "requires epoch bump" in log)
