@@ -1,13 +1,19 @@
-//! Group membership with protocol type `connect` on the embedded mock cluster: members join, one
-//! is leader and hands out assignments, heartbeats keep the generation, a member that leaves makes
-//! the others rejoin. The real broker runs the same client through the distributed worker's tests.
+//! Group membership with protocol type `connect` on a real broker: members join, one is leader and
+//! hands out assignments, heartbeats keep the generation, a member that leaves makes the others
+//! rejoin. The distributed worker's tests run the same client through whole workers.
+//!
+//! `FERROCONNECT_BOOTSTRAP=127.0.0.1:PORT cargo test --release -p ferroconnect-core --test
+//! cluster_group -- --ignored` (`scripts/test` runs it on Apache Kafka). It used to run on the
+//! embedded mock cluster, where under load the group sometimes never settled: 2 runs of 12 on
+//! 2026-12-01, the leader's generation climbing to 7 while the other member never completed a
+//! SyncGroup within 30 s; on Apache Kafka 4.4 the test passed 12 of 12, in 2-8 s. The mock's group
+//! coordinator is not what the client is built against.
 
 use std::time::Duration;
 
 use bytes::Bytes;
 use ferroconnect_core::cluster::group::{GroupMember, GroupSettings, Joined};
 use ferroconnect_core::cluster::security::Security;
-use ferroconnect_core::kafka::mock::EmbeddedCluster;
 use tokio::sync::{oneshot, watch};
 
 fn settings(bootstrap: &str, client: &str) -> GroupSettings {
@@ -94,10 +100,10 @@ async fn settled(members: &mut [&mut watch::Receiver<Latest>], size: usize) -> V
 }
 
 #[test]
+#[ignore = "needs a real Kafka broker: FERROCONNECT_BOOTSTRAP"]
 fn two_members_form_a_group_and_a_leaver_triggers_a_rebalance() {
-    let cluster = EmbeddedCluster::start(1, 1).unwrap();
-    // FERROCONNECT_BOOTSTRAP runs the same test against another broker (e.g. Apache Kafka).
-    let bootstrap = std::env::var("FERROCONNECT_BOOTSTRAP").unwrap_or_else(|_| cluster.bootstrap_servers().to_owned());
+    let bootstrap =
+        std::env::var("FERROCONNECT_BOOTSTRAP").expect("set FERROCONNECT_BOOTSTRAP=host:port of a Kafka broker");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async move {
         let (mut a, leave_a) = run_member(&bootstrap, "worker-a", "meta-a".into());
