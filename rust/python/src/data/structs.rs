@@ -3,7 +3,7 @@
 //! dict or a tuple (`Struct(schema, {"name": "Barbara Liskov", "age": 75})`), which checks each
 //! value as `put` does but crosses into Rust once instead of once per field.
 
-use ferroconnect_core::data::{Struct, ValuePath};
+use ferroconnect_core::data::{SchemaType, Struct, ValuePath};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
@@ -91,9 +91,26 @@ impl PyStruct {
 
 /// `put` of one Python value: converted along the field's schema, then checked (Kafka's `put`).
 fn put(inner: &mut Struct, name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
-    let field = inner.schema.field_or_err(name).py_err()?;
+    let index = inner.schema.field_or_err(name).py_err()?.index;
+    put_at(inner, index, value)
+}
+
+/// `put` of the field at `index` (the schema's field order), without looking its name up again.
+fn put_at(inner: &mut Struct, index: usize, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    let field = &inner.schema.fields[index];
     let converted = guided(value, &field.schema, &ValuePath::field(&field.name))?;
-    inner.put(name, converted).py_err()?;
+    // `guided` makes a value of the field's type or fails, so a non-null value of a plain
+    // primitive schema (no name: not a logical type) needs no second check; null (allowed only
+    // for optional fields), logical types (a Decimal's bytes, a Time's range) and containers
+    // (a nested Struct's unset fields) go through Kafka's validation.
+    let trusted = field.schema.name.is_none()
+        && !converted.is_null()
+        && !matches!(field.schema.schema_type, SchemaType::Array | SchemaType::Map | SchemaType::Struct);
+    if trusted {
+        inner.values[index] = converted;
+    } else {
+        inner.put_at(index, converted).py_err()?;
+    }
     Ok(())
 }
 
@@ -109,26 +126,31 @@ fn fill(inner: &mut Struct, values: &Bound<'_, PyAny>) -> PyResult<()> {
         }
         return Ok(());
     }
-    let items: Vec<Bound<'_, PyAny>> = if let Ok(tuple) = values.cast::<PyTuple>() {
-        tuple.iter().collect()
+    let count = inner.schema.fields.len();
+    let wrong_count = |given: usize| {
+        DataError::new_err(format!("Struct values: the schema has {count} fields, {given} values were given"))
+    };
+    if let Ok(tuple) = values.cast::<PyTuple>() {
+        if tuple.len() != count {
+            return Err(wrong_count(tuple.len()));
+        }
+        for (index, value) in tuple.iter().enumerate() {
+            put_at(inner, index, &value)?;
+        }
     } else if let Ok(list) = values.cast::<PyList>() {
-        list.iter().collect()
+        // A snapshot: the list could change length while its values are converted.
+        let items: Vec<Bound<'_, PyAny>> = list.iter().collect();
+        if items.len() != count {
+            return Err(wrong_count(items.len()));
+        }
+        for (index, value) in items.iter().enumerate() {
+            put_at(inner, index, value)?;
+        }
     } else {
         return Err(DataError::new_err(format!(
             "Struct values must be a dict, tuple or list, not {}",
             values.get_type()
         )));
-    };
-    let schema = inner.schema.clone();
-    if items.len() != schema.fields.len() {
-        return Err(DataError::new_err(format!(
-            "Struct values: the schema has {} fields, {} values were given",
-            schema.fields.len(),
-            items.len()
-        )));
-    }
-    for (field, value) in schema.fields.iter().zip(&items) {
-        put(inner, &field.name, value)?;
     }
     Ok(())
 }
