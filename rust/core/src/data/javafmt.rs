@@ -85,8 +85,9 @@ fn layout(out: &mut String, sci: &str, plain: bool) {
     let (mantissa, exponent) = sci.split_once('e').unwrap_or((sci, "0"));
     let exponent: i32 = exponent.parse().unwrap_or(0);
     let mut digits = Scratch::default();
-    for c in mantissa.chars().filter(|c| *c != '.') {
-        let _ = digits.write_char(c);
+    for &b in mantissa.as_bytes().iter().filter(|b| **b != b'.') {
+        digits.bytes[digits.len] = b;
+        digits.len += 1;
     }
     let digits = digits.as_str();
     if !plain {
