@@ -10,6 +10,7 @@ import threading
 from typing import Any
 
 import ferroconnect as fc
+import pytest
 from sink_helpers import SINK_WORKER_SETTINGS, wait_for
 from source_helpers import create_topic
 
@@ -59,7 +60,11 @@ def user_v2(i: int) -> fc.Struct:
     return fc.Struct(V2).put("name", f"user {i}").put("age", 20 + i).put("email", f"u{i}@example.com")
 
 
-EXPECTED = [user_v1(i) for i in range(5)] + [user_v2(i) for i in range(5, 10)]
+def fresh_users() -> list[fc.Struct]:
+    return [user_v1(i) for i in range(5)] + [user_v2(i) for i in range(5, 10)]
+
+
+EXPECTED = fresh_users()
 
 
 class UserSource(fc.SourceConnector):
@@ -76,6 +81,9 @@ class UserSource(fc.SourceConnector):
 class UserSourceTask(fc.SourceTask):
     def start(self, config: dict[str, str]) -> None:
         self.topic = config["topic"]
+        # Fresh Structs, which only their records refer to, are moved into the runtime rather
+        # than copied; the shared ones of EXPECTED must be copied.
+        self.fresh = config.get("fresh") == "true"
         self.sent = False
         self.stopping = threading.Event()
 
@@ -94,7 +102,7 @@ class UserSourceTask(fc.SourceTask):
                 value_schema=user.schema,
                 value=user,
             )
-            for i, user in enumerate(EXPECTED)
+            for i, user in enumerate(fresh_users() if self.fresh else EXPECTED)
         ]
 
     def stop(self) -> None:
@@ -123,7 +131,10 @@ class UserSinkTask(fc.SinkTask):
         self.received.extend((r.key, r.value_schema, r.value) for r in records)
 
 
-def test_structs_survive_the_json_converter_through_kafka(bootstrap_servers: str, topic_name: str) -> None:
+@pytest.mark.parametrize("fresh", [False, True], ids=["kept", "fresh"])
+def test_structs_survive_the_json_converter_through_kafka(
+    bootstrap_servers: str, topic_name: str, fresh: bool
+) -> None:
     create_topic(bootstrap_servers, topic_name)
     json = "org.apache.kafka.connect.json.JsonConverter"
     settings = {
@@ -134,7 +145,8 @@ def test_structs_survive_the_json_converter_through_kafka(bootstrap_servers: str
         "value.converter.schemas.enable": "true",
     }
     with fc.Worker(bootstrap_servers, **settings) as worker:
-        worker.create_connector("users-in", {"connector.class": UserSource, "topic": topic_name})
+        source = {"connector.class": UserSource, "topic": topic_name, "fresh": str(fresh).lower()}
+        worker.create_connector("users-in", source)
         worker.create_connector("users-out", {"connector.class": UserSink, "topics": topic_name})
         try:
             wait_for(lambda: len(RECEIVED.get(topic_name, [])) >= len(EXPECTED), what="every struct")

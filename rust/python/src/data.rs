@@ -26,6 +26,7 @@ use crate::errors::{DataError, IntoPyResult};
 pub use logical::PySchemaAndValue;
 pub use schema::{PySchema, PySchemaBuilder};
 pub use structs::PyStruct;
+pub(crate) use structs::{references, take_unshared};
 
 /// The ordinal (days since 0001-01-01, plus one) of 1970-01-01 in Python's `date.toordinal()`.
 const EPOCH_ORDINAL: i64 = 719_163;

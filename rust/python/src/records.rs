@@ -12,6 +12,7 @@ use ferroconnect_core::transforms::Record;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
+use crate::data::{references, take_unshared};
 use crate::errors::DataError;
 use crate::sink_record::{copied_headers, new_record_changes};
 use crate::source_batch::PySourceBatch;
@@ -208,7 +209,12 @@ pub fn to_core_batch(batch: &Bound<'_, PyAny>, keep: bool) -> PyResult<Vec<Sourc
     })?;
     let mut out = Vec::with_capacity(list.len());
     let mut partitions = PartitionCache::default();
+    // Only the runtime holds the list (the task kept no reference to it), so a record that only
+    // the list holds is gone once converted: its Struct value can be moved out, not copied.
+    let sole_list = !keep && references(batch) == 1;
     for (index, item) in list.iter().enumerate() {
+        // The list's reference and `item`'s.
+        let sole_record = sole_list && references(&item) == 2;
         let record = item.cast::<PySourceRecord>().map_err(|_| {
             DataError::new_err(format!(
                 "poll() returned a {} where a SourceRecord was expected (record {index} of the batch)",
@@ -222,7 +228,12 @@ pub fn to_core_batch(batch: &Bound<'_, PyAny>, keep: bool) -> PyResult<Vec<Sourc
         let value_schema = schema_of(r.value_schema.bind(py)).map_err(place)?;
         let mut failed = None;
         let key = field(r.key.bind(py), key_schema.as_ref(), Stage::KeyConverter, &mut failed);
-        let value = field(r.value.bind(py), value_schema.as_ref(), Stage::ValueConverter, &mut failed);
+        // Not when a failure will print the record (its key's, or possibly its headers').
+        let movable = sole_record && failed.is_none() && r.headers.bind(py).is_none();
+        let value = match movable.then(|| take_unshared(r.value.bind(py), value_schema.as_ref())).flatten() {
+            Some(value) => value,
+            None => field(r.value.bind(py), value_schema.as_ref(), Stage::ValueConverter, &mut failed),
+        };
         let headers = headers(r.headers.bind(py), &mut failed).map_err(place)?;
         let unconvertible = failed.map(|(stage, err)| {
             Box::new(Unconvertible {

@@ -3,7 +3,9 @@
 //! dict or a tuple (`Struct(schema, {"name": "Barbara Liskov", "age": 75})`), which checks each
 //! value as `put` does but crosses into Rust once instead of once per field.
 
-use ferroconnect_core::data::{SchemaType, Struct, ValuePath};
+use std::sync::Arc;
+
+use ferroconnect_core::data::{SchemaRef, SchemaType, Struct, Value, ValuePath};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
@@ -87,6 +89,33 @@ impl PyStruct {
     fn __repr__(&self) -> String {
         self.inner.to_string()
     }
+}
+
+/// The value of a `Struct` that nothing but its record refers to, in a batch nothing else refers to
+/// (`records::to_core_batch` checks that): its contents are moved out instead of copied, since no
+/// Python code can reach the emptied object, which goes as soon as the batch does. `None` (take
+/// the general path) for anything else, and for a Struct of another schema object than `schema`
+/// (compared, and refused with an error, by the general path).
+pub(crate) fn take_unshared(obj: &Bound<'_, PyAny>, schema: Option<&SchemaRef>) -> Option<Value> {
+    let schema = schema?;
+    let found = obj.cast::<PyStruct>().ok()?;
+    // Only the record's own reference (`obj` is borrowed, not counted).
+    if references(obj) != 1 {
+        return None;
+    }
+    let mut found = found.try_borrow_mut().ok()?;
+    if !Arc::ptr_eq(&found.inner.schema, schema) {
+        return None;
+    }
+    let emptied = Struct { schema: Arc::clone(schema), values: Vec::new() };
+    Some(Value::Struct(std::mem::replace(&mut found.inner, emptied)))
+}
+
+/// How many references to `obj` Python counts (CPython's reference count).
+// pyo3 0.30 deprecates `get_refcnt` for `ffi::Py_REFCNT`, which needs `unsafe` (forbidden here).
+#[allow(deprecated)]
+pub(crate) fn references(obj: &Bound<'_, PyAny>) -> isize {
+    obj.get_refcnt()
 }
 
 /// `put` of one Python value: converted along the field's schema, then checked (Kafka's `put`).
