@@ -223,6 +223,18 @@ def test_a_struct_the_task_still_refers_to_is_left_whole_by_the_conversion() -> 
     assert kept_struct == row(1) and kept_struct.get("tags") == ["a", "t1"]
     assert kept_record.value == row(2)
     assert kept_list[0].value == row(3)
+    # The same for a SourceBatch: a kept values list, a kept Struct among fresh ones.
+    kept_values = [row(5)]
+    batch = fc.SourceBatch({"p": 0}, "t", kept_values, [1], offset_key="o", value_schema=schema)
+    assert fc.convert_source_batch(batch) == [None]
+    assert kept_values[0] == row(5)
+    del batch
+    assert fc.convert_source_batch(fc.SourceBatch({"p": 0}, "t", kept_values, [1], offset_key="o", value_schema=schema)) == [None]
+    assert kept_values == [row(5)]
+    another = row(6)
+    fresh = fc.SourceBatch({"p": 0}, "t", [another, row(7)], [1, 2], offset_key="o", value_schema=schema)
+    assert fc.convert_source_batch(fresh) == [None, None]
+    assert another == row(6)
     # A Struct of an equal schema built separately is compared, not moved, and still converts.
     twin = fc.SchemaBuilder.struct().field("id", fc.Schema.INT64).field("tags", fc.SchemaBuilder.array(fc.Schema.STRING).build()).build()
     assert fc.convert_source_batch([record(fc.Struct(twin, (5, [])))]) == [None]

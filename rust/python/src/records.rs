@@ -230,7 +230,7 @@ pub fn to_core_batch(batch: &Bound<'_, PyAny>, keep: bool) -> PyResult<Vec<Sourc
         let key = field(r.key.bind(py), key_schema.as_ref(), Stage::KeyConverter, &mut failed);
         // Not when a failure will print the record (its key's, or possibly its headers').
         let movable = sole_record && failed.is_none() && r.headers.bind(py).is_none();
-        let value = match movable.then(|| take_unshared(r.value.bind(py), value_schema.as_ref())).flatten() {
+        let value = match movable.then(|| take_unshared(r.value.bind(py), value_schema.as_ref(), 1)).flatten() {
             Some(value) => value,
             None => field(r.value.bind(py), value_schema.as_ref(), Stage::ValueConverter, &mut failed),
         };

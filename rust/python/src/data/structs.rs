@@ -96,11 +96,12 @@ impl PyStruct {
 /// Python code can reach the emptied object, which goes as soon as the batch does. `None` (take
 /// the general path) for anything else, and for a Struct of another schema object than `schema`
 /// (compared, and refused with an error, by the general path).
-pub(crate) fn take_unshared(obj: &Bound<'_, PyAny>, schema: Option<&SchemaRef>) -> Option<Value> {
+///
+/// `held` is how many references the caller's own record and iteration account for.
+pub(crate) fn take_unshared(obj: &Bound<'_, PyAny>, schema: Option<&SchemaRef>, held: isize) -> Option<Value> {
     let schema = schema?;
     let found = obj.cast::<PyStruct>().ok()?;
-    // Only the record's own reference (`obj` is borrowed, not counted).
-    if references(obj) != 1 {
+    if references(obj) != held {
         return None;
     }
     let mut found = found.try_borrow_mut().ok()?;
