@@ -155,7 +155,9 @@ def run_source(variant: str, bootstrap: str, topic: str, n: int) -> dict[str, fl
             if variant == "batch":
                 rows = range(first, first + BATCH)
                 values = [build(i) for i in rows]
-                return fc.SourceBatch({"t": topic}, topic, values, list(rows), offset_key="i", value_schema=SCHEMA)
+                return fc.SourceBatch(
+                    {"t": topic}, topic, values, list(rows), offset_key="i", value_schema=SCHEMA
+                )
             return [record(i, build(i)) for i in range(first, first + BATCH)]
 
         def commit(self) -> None:

@@ -207,7 +207,12 @@ def test_dates_and_times_round_trip(day: datetime.date, moment: datetime.time) -
 def test_a_struct_the_task_still_refers_to_is_left_whole_by_the_conversion() -> None:
     # The runtime moves a polled Struct's contents out (no copy) only when nothing but its record
     # in the returned list refers to it; each reference a task keeps must see the Struct unchanged.
-    schema = fc.SchemaBuilder.struct().field("id", fc.Schema.INT64).field("tags", fc.SchemaBuilder.array(fc.Schema.STRING).build()).build()
+    schema = (
+        fc.SchemaBuilder.struct()
+        .field("id", fc.Schema.INT64)
+        .field("tags", fc.SchemaBuilder.array(fc.Schema.STRING).build())
+        .build()
+    )
 
     def row(i: int) -> fc.Struct:
         return fc.Struct(schema, (i, ["a", f"t{i}"]))
@@ -229,14 +234,21 @@ def test_a_struct_the_task_still_refers_to_is_left_whole_by_the_conversion() -> 
     assert fc.convert_source_batch(batch) == [None]
     assert kept_values[0] == row(5)
     del batch
-    assert fc.convert_source_batch(fc.SourceBatch({"p": 0}, "t", kept_values, [1], offset_key="o", value_schema=schema)) == [None]
+    assert fc.convert_source_batch(
+        fc.SourceBatch({"p": 0}, "t", kept_values, [1], offset_key="o", value_schema=schema)
+    ) == [None]
     assert kept_values == [row(5)]
     another = row(6)
     fresh = fc.SourceBatch({"p": 0}, "t", [another, row(7)], [1, 2], offset_key="o", value_schema=schema)
     assert fc.convert_source_batch(fresh) == [None, None]
     assert another == row(6)
     # A Struct of an equal schema built separately is compared, not moved, and still converts.
-    twin = fc.SchemaBuilder.struct().field("id", fc.Schema.INT64).field("tags", fc.SchemaBuilder.array(fc.Schema.STRING).build()).build()
+    twin = (
+        fc.SchemaBuilder.struct()
+        .field("id", fc.Schema.INT64)
+        .field("tags", fc.SchemaBuilder.array(fc.Schema.STRING).build())
+        .build()
+    )
     assert fc.convert_source_batch([record(fc.Struct(twin, (5, [])))]) == [None]
 
 
