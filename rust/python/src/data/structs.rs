@@ -108,6 +108,8 @@ pub(crate) fn take_unshared(obj: &Bound<'_, PyAny>, schema: Option<&SchemaRef>, 
     if !Arc::ptr_eq(&found.inner.schema, schema) {
         return None;
     }
+    // No values at all (no allocation): nothing holds the object. Python code that dug it out of
+    // `gc.get_objects()` while the batch is converted would get a PanicException from its getters.
     let emptied = Struct { schema: Arc::clone(schema), values: Vec::new() };
     Some(Value::Struct(std::mem::replace(&mut found.inner, emptied)))
 }
