@@ -11,6 +11,8 @@ compete for the CPU. Source variants:
 
 - ``put``: each Struct built in ``poll`` with ten chained ``put`` calls (what a connector writes);
 - ``values``: each Struct built in ``poll`` in one call, ``Struct(schema, {...})``;
+- ``tuple``: the same from a tuple of the values in field order, ``Struct(schema, (...))``;
+- ``batch``: Structs built as by ``tuple``, returned column-wise in a ``SourceBatch`` (int offsets);
 - ``prebuilt``: the same 1000 records returned by every ``poll`` (the conversion alone).
 
 Sink variants read what ``prebuilt`` wrote: ``get`` reads one field of each value
@@ -82,6 +84,8 @@ BORN = datetime.date(2000, 1, 1)
 SOURCES = {
     "put": "source: Struct.put x10 → JSON → Kafka",
     "values": "source: Struct(schema, dict) → JSON → Kafka",
+    "tuple": "source: Struct(schema, tuple) → JSON → Kafka",
+    "batch": "source: tuple Structs in a SourceBatch → Kafka",
     "prebuilt": "source: prebuilt Structs → JSON → Kafka",
 }
 SINKS = {
@@ -160,7 +164,7 @@ def run_source(variant: str, bootstrap: str, topic: str, n: int) -> dict[str, fl
     """Runs one source variant until Kafka has acknowledged and committed all ``n`` records."""
     done = threading.Event()
     marks: dict[str, float] = {}
-    build = {"put": row_put, "values": row_values}.get(variant)
+    build = {"put": row_put, "values": row_values, "tuple": row_tuple, "batch": row_tuple}.get(variant)
 
     def record(i: int, value: fc.Struct) -> fc.SourceRecord:
         return fc.SourceRecord({"t": topic}, {"i": i}, topic, value_schema=SCHEMA, value=value)
@@ -170,7 +174,7 @@ def run_source(variant: str, bootstrap: str, topic: str, n: int) -> dict[str, fl
             self.sent = 0
             self.prebuilt = [record(i, row_put(i)) for i in range(BATCH)]
 
-        def poll(self) -> list[fc.SourceRecord] | None:
+        def poll(self) -> list[fc.SourceRecord] | fc.SourceBatch | None:
             if self.sent >= n:
                 time.sleep(0.01)  # an idle task waits (returning at once would spin)
                 return None
@@ -180,6 +184,12 @@ def run_source(variant: str, bootstrap: str, topic: str, n: int) -> dict[str, fl
             self.sent += BATCH
             if build is None:
                 return self.prebuilt
+            if variant == "batch":
+                rows = range(first, first + BATCH)
+                values = [build(i) for i in rows]
+                return fc.SourceBatch(
+                    {"t": topic}, topic, values, list(rows), offset_key="i", value_schema=SCHEMA
+                )
             return [record(i, build(i)) for i in range(first, first + BATCH)]
 
         def commit(self) -> None:
@@ -301,7 +311,7 @@ def main() -> None:
     results: dict[str, dict[str, float]] = {}
     with bench_broker.broker(args) as broker:
         # The sinks read what prebuilt wrote.
-        runs = [(f"source/{v}", f"{topic}-{v}") for v in ("put", "values")]
+        runs = [(f"source/{v}", f"{topic}-{v}") for v in ("put", "values", "tuple", "batch")]
         runs += [("source/prebuilt", topic)] + [(f"sink/{v}", topic) for v in SINKS]
         for run, variant_topic in runs:
             out = subprocess.run(

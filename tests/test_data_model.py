@@ -202,3 +202,76 @@ def test_dates_and_times_round_trip(day: datetime.date, moment: datetime.time) -
     s = fc.Struct(holder).put("d", day).put("t", moment)
     assert s.get("d") == day
     assert s.get("t") == moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def test_a_struct_the_task_still_refers_to_is_left_whole_by_the_conversion() -> None:
+    # The runtime moves a polled Struct's contents out (no copy) only when nothing but its record
+    # in the returned list refers to it; each reference a task keeps must see the Struct unchanged.
+    schema = (
+        fc.SchemaBuilder.struct()
+        .field("id", fc.Schema.INT64)
+        .field("tags", fc.SchemaBuilder.array(fc.Schema.STRING).build())
+        .build()
+    )
+
+    def row(i: int) -> fc.Struct:
+        return fc.Struct(schema, (i, ["a", f"t{i}"]))
+
+    def record(value: fc.Struct) -> fc.SourceRecord:
+        return fc.SourceRecord({"p": 0}, {"o": 1}, "t", value_schema=schema, value=value)
+
+    kept_struct = row(1)
+    kept_record = record(row(2))
+    kept_list = [record(row(3))]
+    assert fc.convert_source_batch([record(kept_struct), kept_record, record(row(4))]) == [None] * 3
+    assert fc.convert_source_batch(kept_list) == [None]
+    assert kept_struct == row(1) and kept_struct.get("tags") == ["a", "t1"]
+    assert kept_record.value == row(2)
+    assert kept_list[0].value == row(3)
+    # The same for a SourceBatch: a kept values list, a kept Struct among fresh ones.
+    kept_values = [row(5)]
+    batch = fc.SourceBatch({"p": 0}, "t", kept_values, [1], offset_key="o", value_schema=schema)
+    assert fc.convert_source_batch(batch) == [None]
+    assert kept_values[0] == row(5)
+    del batch
+    assert fc.convert_source_batch(
+        fc.SourceBatch({"p": 0}, "t", kept_values, [1], offset_key="o", value_schema=schema)
+    ) == [None]
+    assert kept_values == [row(5)]
+    another = row(6)
+    fresh = fc.SourceBatch({"p": 0}, "t", [another, row(7)], [1, 2], offset_key="o", value_schema=schema)
+    assert fc.convert_source_batch(fresh) == [None, None]
+    assert another == row(6)
+    # A Struct of an equal schema built separately is compared, not moved, and still converts.
+    twin = (
+        fc.SchemaBuilder.struct()
+        .field("id", fc.Schema.INT64)
+        .field("tags", fc.SchemaBuilder.array(fc.Schema.STRING).build())
+        .build()
+    )
+    assert fc.convert_source_batch([record(fc.Struct(twin, (5, [])))]) == [None]
+
+
+def test_a_struct_is_built_from_a_tuple_list_or_dict_with_the_checks_of_put() -> None:
+    schema = (
+        fc.SchemaBuilder.struct()
+        .field("id", fc.Schema.INT64)
+        .field("name", fc.Schema.OPTIONAL_STRING)
+        .field("price", fc.Decimal.schema(2))
+        .build()
+    )
+    by_tuple = fc.Struct(schema, (1, None, decimal.Decimal("1.5")))
+    assert by_tuple == fc.Struct(schema, [1, None, decimal.Decimal("1.50")])
+    assert by_tuple == fc.Struct(schema, {"id": 1, "price": decimal.Decimal("1.5")})
+    assert by_tuple.get("price") == decimal.Decimal("1.50")
+    assert fc.Struct(schema, (1, None, -1)).get("price") == decimal.Decimal("-1.00")
+    with pytest.raises(fc.DataError, match="2 values were given"):
+        fc.Struct(schema, (1, None))
+    with pytest.raises(fc.DataError, match="INT64"):
+        fc.Struct(schema, ("x", None, 1))
+    with pytest.raises(fc.DataError, match="null used for required"):
+        fc.Struct(schema, (None, None, 1))
+    with pytest.raises(fc.DataError, match="more digits after the point"):
+        fc.Struct(schema, (1, None, decimal.Decimal("1.234")))
+    with pytest.raises(fc.DataError, match="not a finite number"):
+        fc.Struct(schema, (1, None, decimal.Decimal("NaN")))

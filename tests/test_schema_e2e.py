@@ -10,6 +10,7 @@ import threading
 from typing import Any
 
 import ferroconnect as fc
+import pytest
 from sink_helpers import SINK_WORKER_SETTINGS, wait_for
 from source_helpers import create_topic
 
@@ -59,7 +60,11 @@ def user_v2(i: int) -> fc.Struct:
     return fc.Struct(V2).put("name", f"user {i}").put("age", 20 + i).put("email", f"u{i}@example.com")
 
 
-EXPECTED = [user_v1(i) for i in range(5)] + [user_v2(i) for i in range(5, 10)]
+def fresh_users() -> list[fc.Struct]:
+    return [user_v1(i) for i in range(5)] + [user_v2(i) for i in range(5, 10)]
+
+
+EXPECTED = fresh_users()
 
 
 class UserSource(fc.SourceConnector):
@@ -76,11 +81,29 @@ class UserSource(fc.SourceConnector):
 class UserSourceTask(fc.SourceTask):
     def start(self, config: dict[str, str]) -> None:
         self.topic = config["topic"]
+        # Fresh Structs, which only their records refer to, are moved into the runtime rather
+        # than copied; the shared ones of EXPECTED must be copied.
+        self.fresh = config.get("fresh")
         self.sent = False
+        self.batches = [(0, 5, user_v1, V1), (5, 10, user_v2, V2)]
         self.stopping = threading.Event()
 
-    def poll(self) -> list[fc.SourceRecord] | None:
-        if self.sent:
+    def poll(self) -> list[fc.SourceRecord] | fc.SourceBatch | None:
+        if self.fresh == "batch" and self.batches:
+            # One SourceBatch per schema, its Structs built here (moved, not copied).
+            first, end, user, schema = self.batches.pop(0)
+            rows = range(first, end)
+            return fc.SourceBatch(
+                {"table": "users"},
+                self.topic,
+                [user(i) for i in rows],
+                list(rows),
+                offset_key="row",
+                keys=list(rows),
+                key_schema=fc.Schema.INT64,
+                value_schema=schema,
+            )
+        if self.sent or self.fresh == "batch":
             self.stopping.wait(0.1)
             return None
         self.sent = True
@@ -94,7 +117,7 @@ class UserSourceTask(fc.SourceTask):
                 value_schema=user.schema,
                 value=user,
             )
-            for i, user in enumerate(EXPECTED)
+            for i, user in enumerate(fresh_users() if self.fresh == "list" else EXPECTED)
         ]
 
     def stop(self) -> None:
@@ -123,7 +146,10 @@ class UserSinkTask(fc.SinkTask):
         self.received.extend((r.key, r.value_schema, r.value) for r in records)
 
 
-def test_structs_survive_the_json_converter_through_kafka(bootstrap_servers: str, topic_name: str) -> None:
+@pytest.mark.parametrize("fresh", ["kept", "list", "batch"])
+def test_structs_survive_the_json_converter_through_kafka(
+    bootstrap_servers: str, topic_name: str, fresh: str
+) -> None:
     create_topic(bootstrap_servers, topic_name)
     json = "org.apache.kafka.connect.json.JsonConverter"
     settings = {
@@ -134,7 +160,8 @@ def test_structs_survive_the_json_converter_through_kafka(bootstrap_servers: str
         "value.converter.schemas.enable": "true",
     }
     with fc.Worker(bootstrap_servers, **settings) as worker:
-        worker.create_connector("users-in", {"connector.class": UserSource, "topic": topic_name})
+        source = {"connector.class": UserSource, "topic": topic_name, "fresh": fresh}
+        worker.create_connector("users-in", source)
         worker.create_connector("users-out", {"connector.class": UserSink, "topics": topic_name})
         try:
             wait_for(lambda: len(RECEIVED.get(topic_name, [])) >= len(EXPECTED), what="every struct")

@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import ferroconnect as fc
 import pytest
@@ -298,3 +298,57 @@ def test_a_task_thread_keeps_its_python_thread_state_across_calls(bootstrap_serv
         worker.create_connector("locals", {"connector.class": _ThreadLocalSource})
         wait_until(lambda: len(_ThreadLocalTask.seen) >= 3, what="three polls")
     assert set(_ThreadLocalTask.seen[:3]) == {("set in start", True)}
+
+
+class EqualPartitionsTask(fc.SourceTask):
+    """Fresh partition dicts for every record: equal ones share a stored offset, while `1`, `1.0`
+    and `True` (equal to Python) stay apart, as their JSON does."""
+
+    def start(self, config: dict[str, str]) -> None:
+        self.topic = config["topic"]
+        self.sent = False
+
+    def poll(self) -> list[fc.SourceRecord] | None:
+        if self.sent:
+            time.sleep(0.05)
+            return None
+        self.sent = True
+        partitions = [1, 1, 1.0, True, 1, [1, "a"], (1, "a")]
+        return [
+            fc.SourceRecord({"p": p, "t": "x"}, {"o": i}, self.topic, value=b"v")
+            for i, p in enumerate(partitions)
+        ]
+
+
+class EqualPartitionsSource(fc.SourceConnector):
+    def start(self, config: dict[str, str]) -> None:
+        self.settings = config
+
+    def task_class(self) -> type[fc.SourceTask]:
+        return EqualPartitionsTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [dict(self.settings)]
+
+
+def test_equal_fresh_partitions_share_an_offset_and_json_types_stay_apart(
+    bootstrap_servers: str, topic_name: str
+) -> None:
+    create_topic(bootstrap_servers, topic_name)
+    with fc.Worker(bootstrap_servers, **{"offset.flush.interval.ms": "100"}) as worker:
+        worker.create_connector("parts", {"connector.class": EqualPartitionsSource, "topic": topic_name})
+
+        def stored() -> dict[str, Any]:
+            return {json.dumps(o["partition"]): o["offset"] for o in worker.offsets("parts")}
+
+        expected = {
+            '{"p": 1, "t": "x"}': {"o": 4},
+            '{"p": 1.0, "t": "x"}': {"o": 2},
+            '{"p": true, "t": "x"}': {"o": 3},
+            '{"p": [1, "a"], "t": "x"}': {"o": 6},
+        }
+        try:
+            wait_until(lambda: stored() == expected, timeout=30, what="the offsets of 4 partitions")
+        except TimeoutError:
+            assert stored() == expected
+            raise

@@ -17,13 +17,16 @@ use ferroconnect_core::data::{BigDecimal, Schema, SchemaRef, SchemaType, Struct,
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMemoryView, PyString, PyTuple, PyType,
+};
 
 use crate::errors::{DataError, IntoPyResult};
 
 pub use logical::PySchemaAndValue;
 pub use schema::{PySchema, PySchemaBuilder};
 pub use structs::PyStruct;
+pub(crate) use structs::{references, take_unshared};
 
 /// The ordinal (days since 0001-01-01, plus one) of 1970-01-01 in Python's `date.toordinal()`.
 const EPOCH_ORDINAL: i64 = 719_163;
@@ -222,7 +225,7 @@ fn bytes_of(obj: &Bound<'_, PyAny>) -> Option<Value> {
         Some(Value::Bytes(b.as_bytes().to_vec()))
     } else if let Ok(b) = obj.cast::<PyByteArray>() {
         Some(Value::Bytes(b.to_vec()))
-    } else if obj.get_type().name().is_ok_and(|n| n == "memoryview") {
+    } else if obj.is_instance_of::<PyMemoryView>() {
         obj.call_method0(intern!(obj.py(), "tobytes")).ok()?.extract::<Vec<u8>>().ok().map(Value::Bytes)
     } else {
         None
@@ -262,17 +265,30 @@ fn from_logical(
     let wrap = |e: ferroconnect_core::Error| DataError::new_err(format!("{e}{}", place(path)));
     match logical {
         LogicalType::Decimal => {
-            if let Some(bytes) = bytes_of(obj) {
-                return Ok(bytes);
-            }
+            // Plain text at the schema's scale (the usual case) is converted in one pass; the
+            // general path handles the rest and words the errors.
+            let plain = |text: &str| {
+                let scale = core_logical::decimal_scale(schema).ok()?;
+                ferroconnect_core::data::decimal::unscaled_bytes_of_plain(text, scale).map(Value::Bytes)
+            };
             let decimal = if obj.is_instance(decimal_type(py)?)? {
                 // A Decimal's text keeps its digits and exponent exactly (`12.340`, `1.2E+5`) and
                 // costs one C call, where `as_tuple()` builds a tuple of digits.
                 let text = obj.str()?;
-                BigDecimal::parse(text.to_str()?)
+                let text = text.to_str()?;
+                if let Some(value) = plain(text) {
+                    return Ok(value);
+                }
+                BigDecimal::parse(text)
                     .map_err(|_| DataError::new_err(format!("Decimal {obj} is not a finite number{}", place(path))))?
+            } else if let Some(bytes) = bytes_of(obj) {
+                return Ok(bytes);
             } else if is_int || obj.is_instance_of::<PyFloat>() {
-                BigDecimal::parse(&obj.str()?.to_string()).map_err(wrap)?
+                let text = obj.str()?.to_string();
+                if let Some(value) = plain(&text) {
+                    return Ok(value);
+                }
+                BigDecimal::parse(&text).map_err(wrap)?
             } else {
                 return Err(mismatch(schema, obj, path));
             };

@@ -12,6 +12,7 @@ use ferroconnect_core::transforms::Record;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
+use crate::data::{references, take_unshared};
 use crate::errors::DataError;
 use crate::sink_record::{copied_headers, new_record_changes};
 use crate::source_batch::PySourceBatch;
@@ -208,7 +209,12 @@ pub fn to_core_batch(batch: &Bound<'_, PyAny>, keep: bool) -> PyResult<Vec<Sourc
     })?;
     let mut out = Vec::with_capacity(list.len());
     let mut partitions = PartitionCache::default();
+    // Only the runtime holds the list (the task kept no reference to it), so a record that only
+    // the list holds is gone once converted: its Struct value can be moved out, not copied.
+    let sole_list = !keep && references(batch) == 1;
     for (index, item) in list.iter().enumerate() {
+        // The list's reference and `item`'s.
+        let sole_record = sole_list && references(&item) == 2;
         let record = item.cast::<PySourceRecord>().map_err(|_| {
             DataError::new_err(format!(
                 "poll() returned a {} where a SourceRecord was expected (record {index} of the batch)",
@@ -222,7 +228,12 @@ pub fn to_core_batch(batch: &Bound<'_, PyAny>, keep: bool) -> PyResult<Vec<Sourc
         let value_schema = schema_of(r.value_schema.bind(py)).map_err(place)?;
         let mut failed = None;
         let key = field(r.key.bind(py), key_schema.as_ref(), Stage::KeyConverter, &mut failed);
-        let value = field(r.value.bind(py), value_schema.as_ref(), Stage::ValueConverter, &mut failed);
+        // Not when a failure will print the record (its key's, or possibly its headers').
+        let movable = sole_record && failed.is_none() && r.headers.bind(py).is_none();
+        let value = match movable.then(|| take_unshared(r.value.bind(py), value_schema.as_ref(), 1)).flatten() {
+            Some(value) => value,
+            None => field(r.value.bind(py), value_schema.as_ref(), Stage::ValueConverter, &mut failed),
+        };
         let headers = headers(r.headers.bind(py), &mut failed).map_err(place)?;
         let unconvertible = failed.map(|(stage, err)| {
             Box::new(Unconvertible {
@@ -283,9 +294,10 @@ pub(crate) fn in_batch(py: Python<'_>, err: PyErr, index: usize) -> PyErr {
 }
 
 /// The last source partition converted in a batch. Tasks usually pass the same partition object
-/// for all their records (as the FileStream example does); that object is converted once and
-/// shared. Only identity is checked: Python's `==` would equate `{"p": 1}` and `{"p": 1.0}`,
-/// which Kafka stores as different keys.
+/// for all their records (as the FileStream example does), or an equal one made afresh for each
+/// (`{"table": name}`); either is converted once and shared. Not Python's `==`, which would
+/// equate `{"p": 1}` and `{"p": 1.0}`, which Kafka stores as different keys: the object itself,
+/// or the JSON it would make (`same_json`).
 #[derive(Default)]
 struct PartitionCache {
     last: Option<(Py<PyAny>, Arc<serde_json::Value>)>,
@@ -294,13 +306,49 @@ struct PartitionCache {
 impl PartitionCache {
     fn get(&mut self, obj: &Bound<'_, PyAny>) -> PyResult<Arc<serde_json::Value>> {
         if let Some((known, json)) = &self.last {
-            if known.is(obj) {
+            if known.is(obj) || same_json(obj, json) {
                 return Ok(json.clone());
             }
         }
         let json = Arc::new(to_json(obj)?);
         self.last = Some((obj.clone().unbind(), json.clone()));
         Ok(json)
+    }
+}
+
+/// Whether `to_json(obj)` would be `json`, found without building it. As strict as the JSON
+/// text: `1`, `1.0` and `True` differ, so do `0.0` and `-0.0`, and a dict's order counts.
+fn same_json(obj: &Bound<'_, PyAny>, json: &serde_json::Value) -> bool {
+    use serde_json::Value as J;
+    match json {
+        J::Null => obj.is_none(),
+        J::Bool(b) => obj.cast::<PyBool>().is_ok_and(|o| o.is_true() == *b),
+        // `bool` is an `int` to Python, not a number to `to_json`.
+        J::Number(_) if obj.is_instance_of::<PyBool>() => false,
+        J::Number(n) if n.is_f64() => {
+            obj.is_instance_of::<PyFloat>()
+                && obj.extract::<f64>().is_ok_and(|v| n.as_f64().is_some_and(|f| f.to_bits() == v.to_bits()))
+        }
+        J::Number(n) => obj.is_instance_of::<PyInt>() && obj.extract::<i64>().ok() == n.as_i64(),
+        J::String(s) => obj.cast::<PyString>().is_ok_and(|o| o.to_str().is_ok_and(|o| o == s)),
+        J::Array(items) => {
+            let same = |len: usize, mut values: Box<dyn Iterator<Item = Bound<'_, PyAny>> + '_>| {
+                len == items.len() && items.iter().all(|item| values.next().is_some_and(|v| same_json(&v, item)))
+            };
+            if let Ok(list) = obj.cast::<PyList>() {
+                same(list.len(), Box::new(list.iter()))
+            } else if let Ok(tuple) = obj.cast::<PyTuple>() {
+                same(tuple.len(), Box::new(tuple.iter()))
+            } else {
+                false
+            }
+        }
+        J::Object(map) => obj.cast::<PyDict>().is_ok_and(|dict| {
+            dict.len() == map.len()
+                && dict.iter().zip(map).all(|((k, v), (key, value))| {
+                    k.cast::<PyString>().is_ok_and(|k| k.to_str().is_ok_and(|k| k == key)) && same_json(&v, value)
+                })
+        }),
     }
 }
 

@@ -16,6 +16,7 @@ use ferroconnect_core::runtime::record::{SourceRecord, Unconvertible};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyIterator, PyList, PyString, PyTuple};
 
+use crate::data::{references, take_unshared};
 use crate::errors::DataError;
 use crate::records::{field, headers, in_batch, reported, to_json, PySourceRecord};
 
@@ -174,6 +175,15 @@ impl<'py> Column<'py> {
         })
     }
 
+    /// How many references Python counts to a list or tuple column (None for others).
+    fn references(&self) -> Option<isize> {
+        match self {
+            Column::List(list, _) => Some(references(list.as_any())),
+            Column::Tuple(tuple, _) => Some(references(tuple.as_any())),
+            Column::Absent | Column::Iter(_) => None,
+        }
+    }
+
     /// The next item; None for a column not given. A sequence that got shorter since the batch was
     /// made fails here.
     fn next(&mut self, name: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
@@ -305,6 +315,9 @@ pub(crate) fn to_core(batch: &Bound<'_, PySourceBatch>, keep: bool) -> PyResult<
     let value_schema: Option<SchemaRef> = crate::data::schema_ref(b.value_schema.bind(py))?;
     let offsets = Offsets(b.offset_key.as_deref());
     let mut rows = Rows::of(py, b)?;
+    // Only the runtime holds the batch, and only the batch (and `rows`) its values: a Struct that
+    // only the values refer to is gone once converted, so it is moved out, not copied.
+    let sole_values = !keep && references(batch.as_any()) == 1 && rows.values.references() == Some(2);
     let mut out = Vec::with_capacity(b.len);
     for index in 0..b.len {
         let place = |e: PyErr| in_batch(py, e, index);
@@ -314,7 +327,13 @@ pub(crate) fn to_core(batch: &Bound<'_, PySourceBatch>, keep: bool) -> PyResult<
             Some(key) => field(key, key_schema.as_ref(), Stage::KeyConverter, &mut failed),
             None => Value::Null,
         };
-        let value = field(&row.value, value_schema.as_ref(), Stage::ValueConverter, &mut failed);
+        // Not when a failure will print the record (its key's, or possibly its headers'). Held
+        // by the values and by `row`.
+        let movable = sole_values && failed.is_none() && row.headers.as_ref().is_none_or(|h| h.is_none());
+        let value = match movable.then(|| take_unshared(&row.value, value_schema.as_ref(), 2)).flatten() {
+            Some(value) => value,
+            None => field(&row.value, value_schema.as_ref(), Stage::ValueConverter, &mut failed),
+        };
         let headers = match &row.headers {
             Some(h) => headers(h, &mut failed).map_err(place)?,
             None => Vec::new(),

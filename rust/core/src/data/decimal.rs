@@ -236,9 +236,76 @@ impl fmt::Display for BigDecimal {
     }
 }
 
+/// The unscaled bytes (as `unscaled_bytes` gives them) of plain decimal text (`-12.34`: sign,
+/// digits, at most one point, no exponent) at `scale`, computed in an `i128`: the common case,
+/// without the digit strings of `parse` and `rescale`. `None` for anything else (an exponent,
+/// more than 38 digits, a rescale that would lose digits, text that is not a number): the caller
+/// takes the general path, which also words the errors.
+pub fn unscaled_bytes_of_plain(text: &str, scale: i32) -> Option<Vec<u8>> {
+    let (negative, rest) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text.as_bytes()[1..]),
+        Some(b'+') => (false, &text.as_bytes()[1..]),
+        _ => (false, text.as_bytes()),
+    };
+    let (mut unscaled, mut digits, mut fraction, mut point) = (0i128, 0usize, 0i32, false);
+    for &b in rest {
+        match b {
+            b'0'..=b'9' => {
+                unscaled = unscaled.checked_mul(10)?.checked_add(i128::from(b - b'0'))?;
+                digits += 1;
+                fraction += i32::from(point);
+            }
+            b'.' if !point => point = true,
+            _ => return None,
+        }
+    }
+    if digits == 0 {
+        return None;
+    }
+    let shift = scale.checked_sub(fraction)?;
+    let factor = 10i128.checked_pow(shift.unsigned_abs())?;
+    if shift >= 0 {
+        unscaled = unscaled.checked_mul(factor)?;
+    } else if unscaled % factor == 0 {
+        unscaled /= factor;
+    } else {
+        return None;
+    }
+    if negative {
+        unscaled = -unscaled;
+    }
+    // Java's `BigInteger.toByteArray`: the fewest bytes that keep the sign.
+    let bytes = unscaled.to_be_bytes();
+    let redundant = bytes
+        .windows(2)
+        .take_while(|w| (w[0] == 0x00 && w[1] & 0x80 == 0) || (w[0] == 0xFF && w[1] & 0x80 != 0))
+        .count();
+    Some(bytes[redundant..].to_vec())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_text_gives_the_general_paths_bytes() {
+        let plain = "0 -0 +0 0.00 -0.0 12.34 -12.34 12.3 12 1. .5 -.5 127 128 -128 -129 0.01 -0.01 -1.10 12.345 \
+                     12.340 00012.3400 99999999999999999999999999999999999 170141183460469231731687303715884105727";
+        let texts = plain.split_whitespace().chain(["1E+3", "NaN", "", ".", "-", "1.2.3", "1e5"]);
+        for text in texts {
+            for scale in [-2, 0, 1, 2, 3, 10, 40] {
+                let general = BigDecimal::parse(text).and_then(|d| d.rescale(scale)).map(|d| d.unscaled_bytes());
+                match unscaled_bytes_of_plain(text, scale) {
+                    Some(bytes) => assert_eq!(Ok(bytes), general.map_err(|e| e.to_string()), "{text} at {scale}"),
+                    // Only text the fast path does not take on, or a result it could not hold.
+                    None => assert!(
+                        general.is_err() || text.contains(['e', 'E']) || text.len() > 30 || scale >= 10,
+                        "{text} at {scale}"
+                    ),
+                }
+            }
+        }
+    }
 
     fn dec(text: &str) -> BigDecimal {
         BigDecimal::parse(text).unwrap()

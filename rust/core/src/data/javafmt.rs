@@ -29,21 +29,21 @@ pub fn write_double(out: &mut String, v: f64) {
         return;
     }
     let abs = v.abs();
-    let mut sci = String::with_capacity(24);
+    let mut sci = Scratch::default();
     let _ = write!(sci, "{abs:e}");
     // A one-digit shortest form may have a closer two-digit neighbour (only where doubles are
     // sparse: exact small integers never do).
-    if !sci.contains('.') && (abs.fract() != 0.0 || abs >= 9.0e15) {
-        let mut two = String::with_capacity(24);
+    if !sci.as_str().contains('.') && (abs.fract() != 0.0 || abs >= 9.0e15) {
+        let mut two = Scratch::default();
         let _ = write!(two, "{abs:.1e}");
-        if !two.contains(".0e") && two.parse::<f64>() == Ok(abs) {
+        if !two.as_str().contains(".0e") && two.as_str().parse::<f64>() == Ok(abs) {
             sci = two;
         }
     }
     if v < 0.0 {
         out.push('-');
     }
-    layout(out, &sci, (1e-3..1e7).contains(&abs));
+    layout(out, sci.as_str(), (1e-3..1e7).contains(&abs));
 }
 
 /// Appends Java's `Float.toString(v)` to `out`.
@@ -53,19 +53,19 @@ pub fn write_float(out: &mut String, v: f32) {
         return;
     }
     let abs = v.abs();
-    let mut sci = String::with_capacity(16);
+    let mut sci = Scratch::default();
     let _ = write!(sci, "{abs:e}");
-    if !sci.contains('.') && (abs.fract() != 0.0 || abs >= 1.6e7) {
-        let mut two = String::with_capacity(16);
+    if !sci.as_str().contains('.') && (abs.fract() != 0.0 || abs >= 1.6e7) {
+        let mut two = Scratch::default();
         let _ = write!(two, "{abs:.1e}");
-        if !two.contains(".0e") && two.parse::<f32>() == Ok(abs) {
+        if !two.as_str().contains(".0e") && two.as_str().parse::<f32>() == Ok(abs) {
             sci = two;
         }
     }
     if v < 0.0 {
         out.push('-');
     }
-    layout(out, &sci, (1e-3..1e7).contains(&abs));
+    layout(out, sci.as_str(), (1e-3..1e7).contains(&abs));
 }
 
 fn special(nan: bool, infinite: bool, zero: bool, negative: bool) -> Option<&'static str> {
@@ -84,8 +84,12 @@ fn special(nan: bool, infinite: bool, zero: bool, negative: bool) -> Option<&'st
 fn layout(out: &mut String, sci: &str, plain: bool) {
     let (mantissa, exponent) = sci.split_once('e').unwrap_or((sci, "0"));
     let exponent: i32 = exponent.parse().unwrap_or(0);
-    let mut digits = String::with_capacity(mantissa.len());
-    digits.extend(mantissa.chars().filter(|c| *c != '.'));
+    let mut digits = Scratch::default();
+    for &b in mantissa.as_bytes().iter().filter(|b| **b != b'.') {
+        digits.bytes[digits.len] = b;
+        digits.len += 1;
+    }
+    let digits = digits.as_str();
     if !plain {
         out.push_str(&digits[..1]);
         out.push('.');
@@ -97,7 +101,7 @@ fn layout(out: &mut String, sci: &str, plain: bool) {
     if exponent >= 0 {
         let int_len = exponent as usize + 1;
         if digits.len() <= int_len {
-            out.push_str(&digits);
+            out.push_str(digits);
             out.extend(std::iter::repeat_n('0', int_len - digits.len()));
             out.push_str(".0");
         } else {
@@ -108,7 +112,30 @@ fn layout(out: &mut String, sci: &str, plain: bool) {
     } else {
         out.push_str("0.");
         out.extend(std::iter::repeat_n('0', (-exponent - 1) as usize));
-        out.push_str(&digits);
+        out.push_str(digits);
+    }
+}
+
+/// Room on the stack for a number's scientific form (`{:e}` of an `f64` is at most 24 bytes:
+/// 17 digits, the point, `e-324`): a number printed without a heap allocation.
+#[derive(Default)]
+struct Scratch {
+    bytes: [u8; 32],
+    len: usize,
+}
+
+impl Scratch {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).expect("only whole UTF-8 text is written")
+    }
+}
+
+impl Write for Scratch {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
     }
 }
 

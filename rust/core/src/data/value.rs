@@ -222,7 +222,8 @@ impl Struct {
         if schema.schema_type != SchemaType::Struct {
             return Err(Error::data(format!("Not a struct schema: {schema}")));
         }
-        let values = vec![Value::Null; schema.fields.len()];
+        // Not `vec![Value::Null; n]`, which clones the element n times through `Value::clone`.
+        let values = std::iter::repeat_with(|| Value::Null).take(schema.fields.len()).collect();
         Ok(Struct { schema, values })
     }
 
@@ -234,10 +235,18 @@ impl Struct {
     /// unknown field, wrong type, null for a required field and nested mismatches are errors that
     /// name the field.
     pub fn put(&mut self, name: &str, value: impl Into<Value>) -> Result<&mut Self> {
-        let field = self.lookup(name)?;
-        let value = value.into();
+        let index = self.lookup(name)?.index;
+        self.put_at(index, value.into())
+    }
+
+    /// `put` of the field at `index` in the schema's field order (for callers that already know
+    /// it, such as a constructor taking values in field order): validated the same way.
+    ///
+    /// # Panics
+    /// If `index` is not a field's index.
+    pub fn put_at(&mut self, index: usize, value: Value) -> Result<&mut Self> {
+        let field = &self.schema.fields[index];
         validate_value(&field.schema, &value, Some(&field.name))?;
-        let index = field.index;
         self.values[index] = value;
         Ok(self)
     }

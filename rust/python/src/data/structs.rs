@@ -3,7 +3,9 @@
 //! dict or a tuple (`Struct(schema, {"name": "Barbara Liskov", "age": 75})`), which checks each
 //! value as `put` does but crosses into Rust once instead of once per field.
 
-use ferroconnect_core::data::{Struct, ValuePath};
+use std::sync::Arc;
+
+use ferroconnect_core::data::{SchemaRef, SchemaType, Struct, Value, ValuePath};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
@@ -89,11 +91,58 @@ impl PyStruct {
     }
 }
 
+/// The value of a `Struct` that nothing but its record refers to, in a batch nothing else refers to
+/// (`records::to_core_batch` checks that): its contents are moved out instead of copied, since no
+/// Python code can reach the emptied object, which goes as soon as the batch does. `None` (take
+/// the general path) for anything else, and for a Struct of another schema object than `schema`
+/// (compared, and refused with an error, by the general path).
+///
+/// `held` is how many references the caller's own record and iteration account for.
+pub(crate) fn take_unshared(obj: &Bound<'_, PyAny>, schema: Option<&SchemaRef>, held: isize) -> Option<Value> {
+    let schema = schema?;
+    let found = obj.cast::<PyStruct>().ok()?;
+    if references(obj) != held {
+        return None;
+    }
+    let mut found = found.try_borrow_mut().ok()?;
+    if !Arc::ptr_eq(&found.inner.schema, schema) {
+        return None;
+    }
+    // No values at all (no allocation): nothing holds the object. Python code that dug it out of
+    // `gc.get_objects()` while the batch is converted would get a PanicException from its getters.
+    let emptied = Struct { schema: Arc::clone(schema), values: Vec::new() };
+    Some(Value::Struct(std::mem::replace(&mut found.inner, emptied)))
+}
+
+/// How many references to `obj` Python counts (CPython's reference count).
+// pyo3 0.30 deprecates `get_refcnt` for `ffi::Py_REFCNT`, which needs `unsafe` (forbidden here).
+#[allow(deprecated)]
+pub(crate) fn references(obj: &Bound<'_, PyAny>) -> isize {
+    obj.get_refcnt()
+}
+
 /// `put` of one Python value: converted along the field's schema, then checked (Kafka's `put`).
 fn put(inner: &mut Struct, name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
-    let field = inner.schema.field_or_err(name).py_err()?;
+    let index = inner.schema.field_or_err(name).py_err()?.index;
+    put_at(inner, index, value)
+}
+
+/// `put` of the field at `index` (the schema's field order), without looking its name up again.
+fn put_at(inner: &mut Struct, index: usize, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    let field = &inner.schema.fields[index];
     let converted = guided(value, &field.schema, &ValuePath::field(&field.name))?;
-    inner.put(name, converted).py_err()?;
+    // `guided` makes a value of the field's type or fails, so a non-null value of a plain
+    // primitive schema (no name: not a logical type) needs no second check; null (allowed only
+    // for optional fields), logical types (a Decimal's bytes, a Time's range) and containers
+    // (a nested Struct's unset fields) go through Kafka's validation.
+    let trusted = field.schema.name.is_none()
+        && !converted.is_null()
+        && !matches!(field.schema.schema_type, SchemaType::Array | SchemaType::Map | SchemaType::Struct);
+    if trusted {
+        inner.values[index] = converted;
+    } else {
+        inner.put_at(index, converted).py_err()?;
+    }
     Ok(())
 }
 
@@ -109,26 +158,31 @@ fn fill(inner: &mut Struct, values: &Bound<'_, PyAny>) -> PyResult<()> {
         }
         return Ok(());
     }
-    let items: Vec<Bound<'_, PyAny>> = if let Ok(tuple) = values.cast::<PyTuple>() {
-        tuple.iter().collect()
+    let count = inner.schema.fields.len();
+    let wrong_count = |given: usize| {
+        DataError::new_err(format!("Struct values: the schema has {count} fields, {given} values were given"))
+    };
+    if let Ok(tuple) = values.cast::<PyTuple>() {
+        if tuple.len() != count {
+            return Err(wrong_count(tuple.len()));
+        }
+        for (index, value) in tuple.iter().enumerate() {
+            put_at(inner, index, &value)?;
+        }
     } else if let Ok(list) = values.cast::<PyList>() {
-        list.iter().collect()
+        // A snapshot: the list could change length while its values are converted.
+        let items: Vec<Bound<'_, PyAny>> = list.iter().collect();
+        if items.len() != count {
+            return Err(wrong_count(items.len()));
+        }
+        for (index, value) in items.iter().enumerate() {
+            put_at(inner, index, value)?;
+        }
     } else {
         return Err(DataError::new_err(format!(
             "Struct values must be a dict, tuple or list, not {}",
             values.get_type()
         )));
-    };
-    let schema = inner.schema.clone();
-    if items.len() != schema.fields.len() {
-        return Err(DataError::new_err(format!(
-            "Struct values: the schema has {} fields, {} values were given",
-            schema.fields.len(),
-            items.len()
-        )));
-    }
-    for (field, value) in schema.fields.iter().zip(&items) {
-        put(inner, &field.name, value)?;
     }
     Ok(())
 }

@@ -17,6 +17,27 @@ use crate::error::{Error, Result};
 
 /// Appends a JSON string literal.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    // Most strings (field names, ordinary text) need no escape: one copy.
+    match bytes.iter().position(|&b| needs_escape(b)) {
+        None => {
+            out.reserve(bytes.len() + 2);
+            out.push(b'"');
+            out.extend_from_slice(bytes);
+            out.push(b'"');
+        }
+        Some(first) => write_escaped(out, s, first),
+    }
+}
+
+/// Bytes that `write_escaped` replaces: quote, backslash, controls, and the first byte of a
+/// character beyond U+FFFF.
+fn needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\' || b >= 0xF0
+}
+
+/// `write_str` of a string with something to escape at byte `first`.
+fn write_escaped(out: &mut Vec<u8>, s: &str, first: usize) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let hex4 = |out: &mut Vec<u8>, unit: u16| {
         out.extend_from_slice(b"\\u");
@@ -27,7 +48,7 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let bytes = s.as_bytes();
     let mut start = 0;
-    let mut i = 0;
+    let mut i = first;
     while i < bytes.len() {
         let b = bytes[i];
         let escape: &[u8] = match b {
@@ -65,6 +86,11 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
+}
+
+/// An integer's decimal text (as Java prints it).
+fn write_int(out: &mut Vec<u8>, v: impl itoa::Integer) {
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
 fn write_display(out: &mut Vec<u8>, v: impl std::fmt::Display) {
@@ -238,8 +264,8 @@ pub fn write_value(out: &mut Vec<u8>, schema: Option<&Schema>, value: &Value, co
                     }
                 }
             }
-            (LogicalType::Date | LogicalType::Time, Value::Int32(v)) => write_display(out, v),
-            (LogicalType::Timestamp, Value::Int64(v)) => write_display(out, v),
+            (LogicalType::Date | LogicalType::Time, Value::Int32(v)) => write_int(out, *v),
+            (LogicalType::Timestamp, Value::Int64(v)) => write_int(out, *v),
             (_, other) => {
                 return Err(Error::data(format!(
                     "Invalid type for {}, expected its {} form but was {}",
@@ -259,10 +285,10 @@ pub fn write_value(out: &mut Vec<u8>, schema: Option<&Schema>, value: &Value, co
     match value {
         Value::Null => unreachable!("handled above"),
         Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Value::Int8(v) => write_display(out, v),
-        Value::Int16(v) => write_display(out, v),
-        Value::Int32(v) => write_display(out, v),
-        Value::Int64(v) => write_display(out, v),
+        Value::Int8(v) => write_int(out, *v),
+        Value::Int16(v) => write_int(out, *v),
+        Value::Int32(v) => write_int(out, *v),
+        Value::Int64(v) => write_int(out, *v),
         Value::Float32(v) => write_f32(out, *v),
         Value::Float64(v) => write_f64(out, *v),
         Value::String(s) => write_str(out, s),
