@@ -201,11 +201,13 @@ fn real_broker_partitions_stay_in_order_across_a_rebalance() {
 #[ignore = "needs a real Kafka broker: FERROCONNECT_BOOTSTRAP"]
 fn real_broker_headers_keys_and_values_arrive_as_produced() {
     type Headers = Vec<(String, Option<Vec<u8>>)>;
+    /// Key, value and headers of one record.
+    type Case = (Option<Vec<u8>>, Option<Vec<u8>>, Headers);
     let bootstrap = real_broker();
     let header = |pairs: &[(&str, Option<&[u8]>)]| -> Headers {
         pairs.iter().map(|(k, v)| ((*k).to_owned(), v.map(<[u8]>::to_vec))).collect()
     };
-    let cases: Vec<(Option<Vec<u8>>, Option<Vec<u8>>, Headers)> = vec![
+    let cases: Vec<Case> = vec![
         (None, Some(b"x".repeat(100)), vec![]),
         (Some(b"k".to_vec()), Some(b"x".repeat(100)), header(&[("h", Some(b"1")), ("null", None)])),
         (None, None, vec![]),
