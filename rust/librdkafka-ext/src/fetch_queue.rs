@@ -24,7 +24,9 @@
 //!   and the version barriers in `rd_kafka_q_serve_rkmessages`), as a single poll does, and moves
 //!   the partitions' application positions as a poll does.
 //! - A fetched message's key and value point into the fetch response (or the batch decompressed
-//!   from it) as the broker laid it out (`rdkafka_op.c` `rd_kafka_op_new_fetch_msg`), and its
+//!   from it) as the broker laid it out (`rdkafka_op.c` `rd_kafka_op_new_fetch_msg`), one
+//!   contiguous buffer past the response header (`rdkafka_broker.c` `rd_kafka_recv` allocates it
+//!   so; a decompressed batch is one buffer, `rdkafka_msgset_reader.c`), and its
 //!   headers are parsed on first access, into a buffer librdkafka allocates and frees even when
 //!   there are none (`rdkafka_msg.c` `rd_kafka_msg_headers_parse`): one `calloc` and `free` per
 //!   message, a fifth of the fetcher thread's time. [`surely_headerless`] reads the header count
