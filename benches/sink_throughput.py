@@ -9,7 +9,7 @@ is timed from its first record to its last (group joins are not counted):
   c  the ceiling: a raw librdkafka consumer (Rust) that touches every record's bytes, one ``poll``
      per record (rust-rdkafka's API)
   c2 the same ceiling taking 500 records per librdkafka call from a fetch-only queue, as the sink
-     fetcher reads since the batch consume (``rust/fetch-queue``)
+     fetcher reads since the batch consume (``rust/librdkafka-ext``)
   d  what a Python user would write instead: a confluent-kafka ``consume(num_messages=500)`` loop
   a0, b0  a and b with metrics off (``ferroconnect.metrics.enabled=false``): ``a/a0`` and ``b/b0``
      are what metrics cost (target >= 0.97); ``--metrics on`` leaves these rows out

@@ -193,3 +193,75 @@ fn real_broker_partitions_stay_in_order_across_a_rebalance() {
     }
     assert_eq!(read_a.load(Ordering::Relaxed) + read_b.load(Ordering::Relaxed), total, "a record read twice");
 }
+
+/// Records whose headers the fetcher tells apart from the record in place or through librdkafka
+/// (`rust/librdkafka-ext`, `surely_headerless`): with and without headers, null, empty, short and
+/// long values (one- to three-byte length varints), in plain and compressed batches.
+#[test]
+#[ignore = "needs a real Kafka broker: FERROCONNECT_BOOTSTRAP"]
+fn real_broker_headers_keys_and_values_arrive_as_produced() {
+    type Headers = Vec<(String, Option<Vec<u8>>)>;
+    /// Key, value and headers of one record.
+    type Case = (Option<Vec<u8>>, Option<Vec<u8>>, Headers);
+    let bootstrap = real_broker();
+    let header = |pairs: &[(&str, Option<&[u8]>)]| -> Headers {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), v.map(<[u8]>::to_vec))).collect()
+    };
+    let cases: Vec<Case> = vec![
+        (None, Some(b"x".repeat(100)), vec![]),
+        (Some(b"k".to_vec()), Some(b"x".repeat(100)), header(&[("h", Some(b"1")), ("null", None)])),
+        (None, None, vec![]),
+        (None, None, header(&[("tombstone", Some(b"t"))])),
+        (None, Some(Vec::new()), vec![]),
+        (None, Some(Vec::new()), header(&[("e", Some(b"2"))])),
+        (None, Some(b"y".repeat(63)), vec![]),
+        (None, Some(b"y".repeat(64)), header(&[("a", Some(b"3")), ("b", Some(b"4"))])),
+        (Some(Vec::new()), Some(b"z".repeat(9000)), vec![]),
+        (None, Some(b"z".repeat(9000)), header(&[("big", Some(&[0u8; 300]))])),
+    ];
+    for compression in ["none", "lz4"] {
+        let topic = fresh(&format!("headers-{compression}"));
+        create_topic(&bootstrap, &topic);
+        let records: Vec<OutgoingRecord> = cases
+            .iter()
+            .map(|(key, value, headers)| OutgoingRecord {
+                topic: topic.clone(),
+                partition: Some(0),
+                key: key.clone(),
+                value: value.clone(),
+                headers: headers.clone(),
+                ..OutgoingRecord::default()
+            })
+            .collect();
+        let settings = HashMap::from([("compression.type".to_owned(), compression.to_owned())]);
+        for outcome in produce_all(&bootstrap, &settings, &records, Duration::from_secs(60)).unwrap() {
+            outcome.unwrap();
+        }
+        let setup = ConsumerSetup {
+            bootstrap_servers: bootstrap.clone(),
+            group_id: fresh("headers-group"),
+            client_id: "headers".to_owned(),
+            settings: HashMap::new(),
+            subscription: Subscription::Topics(vec![topic.clone()]),
+            queue_capacity: 100,
+            statistics: None,
+        };
+        let fetcher = Fetcher::start(setup, "fetcher-headers".to_owned()).unwrap();
+        let mut got = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while got.len() < cases.len() && Instant::now() < deadline {
+            let batch = fetcher.next_batch(50, Duration::from_millis(100));
+            for slice in &batch.messages {
+                for m in slice.iter() {
+                    let headers: Headers = m.headers().map(|(k, v)| (k.to_owned(), v.map(<[u8]>::to_vec))).collect();
+                    got.push((m.key().map(<[u8]>::to_vec), m.value().map(<[u8]>::to_vec), headers));
+                }
+            }
+            if let Some(Fetched::Revoked { done, .. }) = batch.event {
+                let _ = done.send(());
+            }
+        }
+        fetcher.close();
+        assert_eq!(got, cases, "compression {compression}");
+    }
+}

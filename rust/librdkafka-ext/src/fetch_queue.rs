@@ -23,6 +23,14 @@
 //! - The batch call drops messages outdated by a seek, pause or stop (`rd_kafka_op_version_outdated`
 //!   and the version barriers in `rd_kafka_q_serve_rkmessages`), as a single poll does, and moves
 //!   the partitions' application positions as a poll does.
+//! - A fetched message's key and value point into the fetch response (or the batch decompressed
+//!   from it) as the broker laid it out (`rdkafka_op.c` `rd_kafka_op_new_fetch_msg`), one
+//!   contiguous buffer past the response header (`rdkafka_broker.c` `rd_kafka_recv` allocates it
+//!   so; a decompressed batch is one buffer, `rdkafka_msgset_reader.c`), and its
+//!   headers are parsed on first access, into a buffer librdkafka allocates and frees even when
+//!   there are none (`rdkafka_msg.c` `rd_kafka_msg_headers_parse`): one `calloc` and `free` per
+//!   message, a fifth of the fetcher thread's time. [`surely_headerless`] reads the header count
+//!   in place instead when the record format allows it (see there).
 //! - A queue handle holds a reference on its queue; `rd_kafka_destroy` expects the application to
 //!   have destroyed its handles. [`FetchQueue`] owns an `Arc` of its consumer, so every handle is
 //!   destroyed (in `Drop`) before the consumer can be.
@@ -171,11 +179,22 @@ impl<C: ConsumerContext + 'static> FetchQueue<C> {
         }
         // SAFETY: librdkafka wrote `count` (≤ `max`) message pointers, now owned by `batch`.
         unsafe { batch.messages.set_len(count as usize) };
+        // The topic name of the batch's last topic handle: messages come in runs of one partition,
+        // so the name is looked up and checked once per run, not per message.
+        let mut topic: (*mut rdsys::rd_kafka_topic_t, &str) = (ptr::null_mut(), "");
         for &raw in &batch.messages {
             // SAFETY: a message librdkafka returned, alive until `batch` destroys it.
             let message = unsafe { &*raw };
             if message.err == rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
-                each(Ok(&FetchedMessage::new(message)));
+                if topic.0 != message.rkt {
+                    // SAFETY: a fetched message's topic handle is live for the message's life and
+                    // the batch holds a reference on it (each message does) until `batch` drops,
+                    // after the last use of the name; librdkafka returns its NUL-terminated name.
+                    // Topic names are ASCII (Kafka's legal characters).
+                    let name = unsafe { CStr::from_ptr(rdsys::rd_kafka_topic_name(message.rkt)) };
+                    topic = (message.rkt, name.to_str().unwrap_or_default());
+                }
+                each(Ok(&FetchedMessage::new(message, topic.1)));
             } else if message.err == rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__PARTITION_EOF {
                 each(Err(KafkaError::PartitionEOF(message.partition)));
             } else {
@@ -219,18 +238,69 @@ impl Drop for Batch {
 /// A fetched message, borrowed for the time of a [`FetchQueue::consume`] callback.
 pub struct FetchedMessage<'a> {
     message: &'a rdsys::rd_kafka_message_t,
+    topic: &'a str,
     headers: Option<FetchedHeaders>,
 }
 
 impl<'a> FetchedMessage<'a> {
-    fn new(message: &'a rdsys::rd_kafka_message_t) -> Self {
-        let mut headers = ptr::null_mut();
-        // SAFETY: `message` is live; librdkafka parses the headers into memory the message owns.
-        let err = unsafe { rdsys::rd_kafka_message_headers(message, &mut headers) };
-        let headers = (err == rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR && !headers.is_null())
-            .then_some(FetchedHeaders { headers });
-        FetchedMessage { message, headers }
+    fn new(message: &'a rdsys::rd_kafka_message_t, topic: &'a str) -> Self {
+        // SAFETY: `message` is a live fetched message.
+        let headers = if unsafe { surely_headerless(message) } {
+            None
+        } else {
+            let mut headers = ptr::null_mut();
+            // SAFETY: `message` is live; librdkafka parses the headers into memory the message owns.
+            let err = unsafe { rdsys::rd_kafka_message_headers(message, &mut headers) };
+            (err == rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR && !headers.is_null())
+                .then_some(FetchedHeaders { headers })
+        };
+        FetchedMessage { message, topic, headers }
     }
+}
+
+/// Whether a fetched message has no headers, told from the record as the broker sent it, without
+/// librdkafka's header parse (see the module header); false when that cannot be told this way.
+///
+/// A v2 record (Kafka 0.11 on, the only format Kafka 4 writes) ends with its value's length as a
+/// zigzag varint, the value, then the header count as a zigzag varint: a count of 0 is the single
+/// byte 0 right after the value. The value's length is checked first, in the bytes just before
+/// the value: that tells a v2 record from a v0/v1 message (whose value follows a 4-byte big-endian
+/// length and is the message's last field, so the byte after it may lie past the buffer). Those
+/// bytes differ for every length but 0: a one-byte varint (lengths under 64) is twice the length
+/// where the 4-byte length ends with the length itself; a longer varint's bytes but the last have
+/// their high bit set, where the 4-byte length's byte at the varint's first place (the 4-byte
+/// length's first, for a 5-byte varint) is under 0x80 for every length that takes that many varint
+/// bytes. So a null or empty value takes librdkafka's way, as does a message with headers.
+///
+/// # Safety
+/// `message` must be a live message fetched by librdkafka (its value points into the fetched or
+/// decompressed record, with the record's length and at least 4 bytes of message before it).
+unsafe fn surely_headerless(message: &rdsys::rd_kafka_message_t) -> bool {
+    let value = message.payload.cast::<u8>().cast_const();
+    let len = message.len;
+    if value.is_null() || len == 0 || len > i32::MAX as usize {
+        return false;
+    }
+    let mut varint = [0u8; 5];
+    let mut zigzag = (len as u64) << 1; // a positive length: its zigzag is twice it
+    let mut size = 0;
+    loop {
+        let byte = (zigzag & 0x7f) as u8;
+        zigzag >>= 7;
+        if zigzag == 0 {
+            varint[size] = byte;
+            size += 1;
+            break;
+        }
+        varint[size] = byte | 0x80;
+        size += 1;
+    }
+    // SAFETY: a v2 record has the `size` bytes of its value's length before the value; a v0/v1
+    // message has its 4-byte length there and, before it, the key's 4-byte length (`size` is at
+    // most 5 for a length under 2^31).
+    let before = unsafe { std::slice::from_raw_parts(value.sub(size), size) };
+    // SAFETY: the lengths matched, so this is a v2 record, whose header count follows its value.
+    *before == varint[..size] && unsafe { *value.add(len) } == 0
 }
 
 /// A byte slice librdkafka gives as pointer and length (`None` for a null pointer).
@@ -264,9 +334,7 @@ impl Message for FetchedMessage<'_> {
     }
 
     fn topic(&self) -> &str {
-        // SAFETY: a fetched message's topic handle is live for the message's life; librdkafka
-        // returns its NUL-terminated name. Topic names are ASCII (Kafka's legal characters).
-        unsafe { CStr::from_ptr(rdsys::rd_kafka_topic_name(self.message.rkt)) }.to_str().unwrap_or_default()
+        self.topic
     }
 
     fn partition(&self) -> i32 {
@@ -317,5 +385,87 @@ impl Headers for FetchedHeaders {
         // owned by the message.
         let (key, value) = unsafe { (CStr::from_ptr(name), slice(value, size)) };
         Some(Header { key: key.to_str().unwrap_or_default(), value })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A message whose value is `buffer[at..at + len]`, as librdkafka points into a fetch response.
+    fn message(buffer: &[u8], at: usize, len: usize) -> rdsys::rd_kafka_message_t {
+        rdsys::rd_kafka_message_t {
+            err: rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR,
+            rkt: ptr::null_mut(),
+            partition: 0,
+            payload: buffer[at..].as_ptr().cast_mut().cast(),
+            len,
+            key: ptr::null_mut(),
+            key_len: 0,
+            offset: 0,
+            _private: ptr::null_mut(),
+        }
+    }
+
+    fn zigzag_varint(n: i64) -> Vec<u8> {
+        let mut z = ((n << 1) ^ (n >> 63)) as u64;
+        let mut out = Vec::new();
+        while z >= 0x80 {
+            out.push((z as u8 & 0x7f) | 0x80);
+            z >>= 7;
+        }
+        out.push(z as u8);
+        out
+    }
+
+    /// The tail of a v2 record: null key, the value, then `headers` as the header count and
+    /// headers; preceded by a few other bytes. Returns the buffer and where the value starts.
+    fn v2_record(value: &[u8], headers: &[u8]) -> (Vec<u8>, usize) {
+        let mut buffer = vec![0x10, 0x00, 0x02, 0x01]; // attributes, deltas, null key
+        buffer.extend(zigzag_varint(value.len() as i64));
+        let at = buffer.len();
+        buffer.extend_from_slice(value);
+        buffer.extend_from_slice(headers);
+        (buffer, at)
+    }
+
+    /// A v0/v1 message ending the buffer: key length -1, value length, value.
+    fn v1_message(value: &[u8]) -> (Vec<u8>, usize) {
+        let mut buffer = vec![0; 12]; // offset
+        buffer.extend_from_slice(&[0xff; 4]); // null key
+        buffer.extend_from_slice(&(value.len() as i32).to_be_bytes());
+        let at = buffer.len();
+        buffer.extend_from_slice(value);
+        (buffer, at)
+    }
+
+    #[test]
+    fn a_v2_record_without_headers_is_told_in_place() {
+        for len in [1, 63, 64, 100, 8191, 8192, 1 << 20] {
+            let (buffer, at) = v2_record(&vec![b'x'; len], &[0]);
+            // SAFETY: the message points into `buffer`, laid out as librdkafka's would be.
+            assert!(unsafe { surely_headerless(&message(&buffer, at, len)) }, "length {len}");
+        }
+    }
+
+    #[test]
+    fn headers_an_empty_value_and_old_formats_take_librdkafkas_way() {
+        let mut header = zigzag_varint(1);
+        header.extend(zigzag_varint(1));
+        header.extend_from_slice(b"h");
+        header.extend(zigzag_varint(-1));
+        let (buffer, at) = v2_record(b"value", &header);
+        // SAFETY: as above.
+        assert!(!unsafe { surely_headerless(&message(&buffer, at, 5)) });
+        let (buffer, at) = v2_record(b"", &[0]);
+        // SAFETY: as above.
+        assert!(!unsafe { surely_headerless(&message(&buffer, at, 0)) });
+        // A v1 message's value ends the buffer: its length must not pass for a v2 varint, for
+        // no length (each varint size checked at its ends; the byte after is never read).
+        for len in [1, 2, 63, 64, 127, 128, 255, 256, 8191, 8192, 32768, 65535, 1 << 20, (1 << 21) - 1] {
+            let (buffer, at) = v1_message(&vec![0; len]);
+            // SAFETY: as above.
+            assert!(!unsafe { surely_headerless(&message(&buffer, at, len)) }, "length {len}");
+        }
     }
 }

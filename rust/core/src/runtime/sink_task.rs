@@ -359,9 +359,15 @@ impl Driver {
         let read = messages.iter().map(ChunkSlice::len).sum();
         self.setup.metrics.read(read);
         let mut records = Vec::with_capacity(read);
+        // The topic of the previous message: messages come in runs of one topic, and a chunk
+        // shares one name among its messages, so the recorder is asked once per run.
+        let mut topic: Option<&Arc<str>> = None;
         for slice in &messages {
             for (n, message) in slice.iter().enumerate() {
-                self.setup.active_topics.record(message.topic());
+                if !topic.is_some_and(|t| Arc::ptr_eq(t, message.topic_arc())) {
+                    topic = Some(message.topic_arc());
+                    self.setup.active_topics.record(message.topic());
+                }
                 next.advance(&message);
                 if let Some(record) = self.convert(slice, n, message)? {
                     records.push(record);
