@@ -119,6 +119,11 @@ struct SourceSide {
 /// A converted record with its source partition and offset (for `submitted`).
 type Converted = (OutgoingRecord, Arc<serde_json::Value>, serde_json::Value);
 
+/// The task's record as polled, for `commit_records` (only when the task wants them). Boxed: a
+/// batch's records move through several vectors, and an unboxed `None` still made each element
+/// carry (and copy) a whole record's size.
+type Kept = Option<Box<SourceRecord>>;
+
 /// What the chain did with one polled record.
 enum Transformed {
     Record(SourceRecord),
@@ -184,7 +189,7 @@ impl TaskShared {
     fn record_failed(&self, ticket: Ticket, error: &dyn std::fmt::Display) {
         let kept = self.kept.lock().expect("kept lock").remove(&ticket);
         if self.tolerate_errors {
-            self.skipped(kept);
+            self.skipped(kept.map(Box::new));
             // Kafka Connect with errors.tolerance=all: the failure is reported and the record
             // counts as done so that its offset can be committed.
             warn!(task = %self.control.id, "skipping a record Kafka rejected (errors.tolerance=all): {error}");
@@ -211,9 +216,9 @@ impl TaskShared {
 
     /// A record skipped under `errors.tolerance=all` goes to `commit_records` without metadata,
     /// as Kafka Connect calls `commitRecord(record, null)` (`WorkerSourceTask.recordDropped`).
-    fn skipped(&self, kept: Option<SourceRecord>) {
+    fn skipped(&self, kept: Kept) {
         if let Some(record) = kept {
-            self.acked.lock().expect("acked lock").push((record, None));
+            self.acked.lock().expect("acked lock").push((*record, None));
         }
     }
 }
@@ -518,7 +523,7 @@ impl Driver {
         let mut converted = Vec::with_capacity(batch.len());
         if self.setup.transforms.is_empty() {
             for (index, record) in batch.into_iter().enumerate() {
-                let keep = self.wants_records.then(|| record.clone());
+                let keep = self.wants_records.then(|| Box::new(record.clone()));
                 self.convert_into(index, record, keep, &mut converted)?;
             }
         } else {
@@ -565,7 +570,7 @@ impl Driver {
                 None => (Ticket::from_token(number as usize), Some(Box::new((partition, offset)))),
             };
             if let (Some(kept), Some(record)) = (kept.as_mut(), keep) {
-                kept.insert(ticket, record);
+                kept.insert(ticket, *record);
             }
             self.unsent.push_back(Unsent::Record(outgoing, ticket, dispatch));
             if let Some((_, commit)) = boundaries.next_if(|(at, _)| *at == index) {
@@ -603,8 +608,8 @@ impl Driver {
         &mut self,
         index: usize,
         record: SourceRecord,
-        keep: Option<SourceRecord>,
-        converted: &mut Vec<(Converted, Option<SourceRecord>, usize)>,
+        keep: Kept,
+        converted: &mut Vec<(Converted, Kept, usize)>,
     ) -> Result<()> {
         match self.convert(record) {
             Ok(done) => {
@@ -625,13 +630,13 @@ impl Driver {
     /// each outcome the record as polled when the task wants `commit_records` (Kafka hands the
     /// pre-transform record to `commitRecord`). A record whose fields never became Connect data
     /// skips the chain and fails in its converter's stage, as before.
-    fn transform(&mut self, batch: Vec<SourceRecord>) -> Vec<(Transformed, Option<SourceRecord>)> {
+    fn transform(&mut self, batch: Vec<SourceRecord>) -> Vec<(Transformed, Kept)> {
         let mut keeps = Vec::with_capacity(batch.len());
         let mut sides = Vec::with_capacity(batch.len());
         let mut records = Vec::with_capacity(batch.len());
         let mut unconvertible = Vec::new();
         for record in batch {
-            keeps.push(self.wants_records.then(|| record.clone()));
+            keeps.push(self.wants_records.then(|| Box::new(record.clone())));
             if record.unconvertible.is_some() {
                 sides.push(None);
                 unconvertible.push(record);
