@@ -59,11 +59,11 @@ def register(cls: type) -> str:
 
 def add_plugin_path(paths: str) -> None:
     """Adds ``plugin.path`` directories (comma-separated): importable, and scanned for connectors."""
+    from pathlib import Path  # only where plugin.path is set (see the imports above)
+
     for part in paths.split(","):
         if not part.strip():
             continue
-        from pathlib import Path
-
         directory = Path(part.strip()).resolve()
         if directory not in _plugin_paths:
             _plugin_paths.append(directory)

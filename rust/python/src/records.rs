@@ -230,10 +230,7 @@ pub fn to_core_batch(batch: &Bound<'_, PyAny>, keep: bool) -> PyResult<Vec<Sourc
         let key = field(r.key.bind(py), key_schema.as_ref(), Stage::KeyConverter, &mut failed);
         // Not when a failure will print the record (its key's, or possibly its headers').
         let movable = sole_record && failed.is_none() && r.headers.bind(py).is_none();
-        let value = match movable.then(|| take_unshared(r.value.bind(py), value_schema.as_ref(), 1)).flatten() {
-            Some(value) => value,
-            None => field(r.value.bind(py), value_schema.as_ref(), Stage::ValueConverter, &mut failed),
-        };
+        let value = value_field(r.value.bind(py), value_schema.as_ref(), movable.then_some(1), &mut failed);
         let headers = headers(r.headers.bind(py), &mut failed).map_err(place)?;
         let unconvertible = failed.map(|(stage, err)| {
             Box::new(Unconvertible {
@@ -272,6 +269,21 @@ pub(crate) fn field(
         failed.get_or_insert((stage, err));
         Value::Null
     })
+}
+
+/// A record's value as `field` converts it, or, when `held` says how many references account for
+/// all of a Struct value's (the caller found nothing else holding its batch), that Struct's
+/// contents moved out instead of copied (`take_unshared`).
+pub(crate) fn value_field(
+    obj: &Bound<'_, PyAny>,
+    schema: Option<&SchemaRef>,
+    held: Option<isize>,
+    failed: &mut Option<(Stage, PyErr)>,
+) -> Value {
+    match held.and_then(|held| take_unshared(obj, schema, held)) {
+        Some(value) => value,
+        None => field(obj, schema, Stage::ValueConverter, failed),
+    }
 }
 
 /// A Python exception as the runtime reports it: class, message and the traceback with its causes.

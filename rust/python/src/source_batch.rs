@@ -16,9 +16,9 @@ use ferroconnect_core::runtime::record::{SourceRecord, Unconvertible};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyIterator, PyList, PyString, PyTuple};
 
-use crate::data::{references, take_unshared};
+use crate::data::references;
 use crate::errors::DataError;
-use crate::records::{field, headers, in_batch, reported, to_json, PySourceRecord};
+use crate::records::{field, headers, in_batch, reported, to_json, value_field, PySourceRecord};
 
 /// A batch of records of one source partition and one topic, given column by column.
 ///
@@ -330,10 +330,7 @@ pub(crate) fn to_core(batch: &Bound<'_, PySourceBatch>, keep: bool) -> PyResult<
         // Not when a failure will print the record (its key's, or possibly its headers'). Held
         // by the values and by `row`.
         let movable = sole_values && failed.is_none() && row.headers.as_ref().is_none_or(|h| h.is_none());
-        let value = match movable.then(|| take_unshared(&row.value, value_schema.as_ref(), 2)).flatten() {
-            Some(value) => value,
-            None => field(&row.value, value_schema.as_ref(), Stage::ValueConverter, &mut failed),
-        };
+        let value = value_field(&row.value, value_schema.as_ref(), movable.then_some(2), &mut failed);
         let headers = match &row.headers {
             Some(h) => headers(h, &mut failed).map_err(place)?,
             None => Vec::new(),

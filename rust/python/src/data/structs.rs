@@ -158,31 +158,31 @@ fn fill(inner: &mut Struct, values: &Bound<'_, PyAny>) -> PyResult<()> {
         }
         return Ok(());
     }
-    let count = inner.schema.fields.len();
-    let wrong_count = |given: usize| {
-        DataError::new_err(format!("Struct values: the schema has {count} fields, {given} values were given"))
-    };
     if let Ok(tuple) = values.cast::<PyTuple>() {
-        if tuple.len() != count {
-            return Err(wrong_count(tuple.len()));
-        }
-        for (index, value) in tuple.iter().enumerate() {
-            put_at(inner, index, &value)?;
-        }
+        put_in_order(inner, tuple.len(), tuple.iter())
     } else if let Ok(list) = values.cast::<PyList>() {
         // A snapshot: the list could change length while its values are converted.
         let items: Vec<Bound<'_, PyAny>> = list.iter().collect();
-        if items.len() != count {
-            return Err(wrong_count(items.len()));
-        }
-        for (index, value) in items.iter().enumerate() {
-            put_at(inner, index, value)?;
-        }
+        put_in_order(inner, items.len(), items.into_iter())
     } else {
+        Err(DataError::new_err(format!("Struct values must be a dict, tuple or list, not {}", values.get_type())))
+    }
+}
+
+/// `put` of `given` values, one per field in the schema's order.
+fn put_in_order<'py>(
+    inner: &mut Struct,
+    given: usize,
+    values: impl Iterator<Item = Bound<'py, PyAny>>,
+) -> PyResult<()> {
+    let count = inner.schema.fields.len();
+    if given != count {
         return Err(DataError::new_err(format!(
-            "Struct values must be a dict, tuple or list, not {}",
-            values.get_type()
+            "Struct values: the schema has {count} fields, {given} values were given"
         )));
+    }
+    for (index, value) in values.enumerate() {
+        put_at(inner, index, &value)?;
     }
     Ok(())
 }
