@@ -352,3 +352,56 @@ def test_equal_fresh_partitions_share_an_offset_and_json_types_stay_apart(
         except TimeoutError:
             assert stored() == expected
             raise
+
+
+class OffsetShapesTask(fc.SourceTask):
+    """Offsets of every shape, each partition's last one different in shape or key from the one
+    before it: one-key dicts (kept without a map of their own by the runtime) must be stored
+    exactly as a dict of several keys, or a nested one is."""
+
+    def start(self, config: dict[str, str]) -> None:
+        self.topic = config["topic"]
+        self.sent = False
+
+    def poll(self) -> list[fc.SourceRecord] | None:
+        if self.sent:
+            time.sleep(0.05)
+            return None
+        self.sent = True
+        offsets = [
+            ("a", {"o": 1}),
+            ("a", {"o": 2}),
+            ("b", {"o": 1}),
+            ("b", {"x": "2"}),
+            ("c", {"o": 1}),
+            ("c", {"o": 2, "p": 3}),
+            ("d", {"o": 1, "p": 2}),
+            ("d", {"o": {"n": [1, 2.5, None, True]}}),
+            ("f", {"o": -0.0}),
+        ]
+        return [fc.SourceRecord({"p": p}, o, self.topic, value=b"v") for p, o in offsets]
+
+
+class OffsetShapesSource(EqualPartitionsSource):
+    def task_class(self) -> type[fc.SourceTask]:
+        return OffsetShapesTask
+
+
+def test_offsets_of_every_shape_are_stored_as_given(bootstrap_servers: str, topic_name: str) -> None:
+    create_topic(bootstrap_servers, topic_name)
+    with fc.Worker(bootstrap_servers, **{"offset.flush.interval.ms": "100"}) as worker:
+        worker.create_connector("shapes", {"connector.class": OffsetShapesSource, "topic": topic_name})
+
+        def stored() -> dict[str, Any]:
+            return {o["partition"]["p"]: o["offset"] for o in worker.offsets("shapes")}
+
+        expected = {
+            "a": {"o": 2},
+            "b": {"x": "2"},
+            "c": {"o": 2, "p": 3},
+            "d": {"o": {"n": [1, 2.5, None, True]}},
+            "f": {"o": -0.0},
+        }
+        wait_until(lambda: stored().keys() == expected.keys(), timeout=30, what="the offsets of 5 partitions")
+        assert stored() == expected
+        assert json.dumps(stored()["f"]) == '{"o": -0.0}'

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use ferroconnect_core::data::{SchemaRef, Value};
 use ferroconnect_core::errors::Stage;
 use ferroconnect_core::runtime::plugin::ReportedError;
-use ferroconnect_core::runtime::record::{Header, SourceRecord, Unconvertible};
+use ferroconnect_core::runtime::record::{Header, SourceOffset, SourceRecord, Unconvertible};
 use ferroconnect_core::transforms::Record;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
@@ -209,6 +209,7 @@ pub fn to_core_batch(batch: &Bound<'_, PyAny>, keep: bool) -> PyResult<Vec<Sourc
     })?;
     let mut out = Vec::with_capacity(list.len());
     let mut partitions = PartitionCache::default();
+    let mut offsets = OffsetKeys::default();
     // Only the runtime holds the list (the task kept no reference to it), so a record that only
     // the list holds is gone once converted: its Struct value can be moved out, not copied.
     let sole_list = !keep && references(batch) == 1;
@@ -241,7 +242,7 @@ pub fn to_core_batch(batch: &Bound<'_, PyAny>, keep: bool) -> PyResult<Vec<Sourc
         });
         out.push(SourceRecord {
             source_partition: partitions.get(r.source_partition.bind(py)).map_err(place)?,
-            source_offset: to_json(r.source_offset.bind(py)).map_err(place)?,
+            source_offset: offsets.offset(r.source_offset.bind(py)).map_err(place)?,
             topic: r.topic.clone(),
             partition: r.kafka_partition,
             key,
@@ -325,6 +326,35 @@ impl PartitionCache {
         let json = Arc::new(to_json(obj)?);
         self.last = Some((obj.clone().unbind(), json.clone()));
         Ok(json)
+    }
+}
+
+/// Source offsets as the core keeps them: a dict of one key as `SourceOffset::Keyed`, its key
+/// shared with the previous record's when equal (a task's offsets usually all have the same key),
+/// so that a record's offset needs no JSON map of its own; any other offset as its JSON.
+#[derive(Default)]
+pub(crate) struct OffsetKeys {
+    last: Option<Arc<str>>,
+}
+
+impl OffsetKeys {
+    pub(crate) fn offset(&mut self, obj: &Bound<'_, PyAny>) -> PyResult<SourceOffset> {
+        if let Ok(dict) = obj.cast::<PyDict>() {
+            if let (1, Some((key, value))) = (dict.len(), dict.iter().next()) {
+                if let Ok(key) = key.cast::<PyString>() {
+                    return Ok(SourceOffset::Keyed(self.key(key.to_str()?), to_json(&value)?));
+                }
+            }
+        }
+        Ok(SourceOffset::Json(to_json(obj)?))
+    }
+
+    /// `key`, shared: the previous record's when equal.
+    pub(crate) fn key(&mut self, key: &str) -> Arc<str> {
+        match &self.last {
+            Some(last) if **last == *key => last.clone(),
+            _ => self.last.insert(Arc::from(key)).clone(),
+        }
     }
 }
 

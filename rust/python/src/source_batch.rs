@@ -12,13 +12,13 @@ use std::sync::Arc;
 
 use ferroconnect_core::data::{SchemaRef, Value};
 use ferroconnect_core::errors::Stage;
-use ferroconnect_core::runtime::record::{SourceRecord, Unconvertible};
+use ferroconnect_core::runtime::record::{SourceOffset, SourceRecord, Unconvertible};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyIterator, PyList, PyString, PyTuple};
 
 use crate::data::references;
 use crate::errors::DataError;
-use crate::records::{field, headers, in_batch, reported, to_json, value_field, PySourceRecord};
+use crate::records::{field, headers, in_batch, reported, to_json, value_field, OffsetKeys, PySourceRecord};
 
 /// A batch of records of one source partition and one topic, given column by column.
 ///
@@ -284,18 +284,26 @@ impl PySourceBatch {
     }
 }
 
-/// Makes the core's JSON offset of each record: `{offset_key: value}` for a plain value, or the
-/// item itself. (Cloning a one-key template map instead costs more than building it: the
-/// preserve-order map's index table is cloned entry by entry.)
-struct Offsets<'a>(Option<&'a str>);
+/// Makes the core's offset of each record: `{offset_key: value}` for a plain value (kept as
+/// `SourceOffset::Keyed`, the key shared by the batch's records), or the item itself.
+enum Offsets {
+    Keyed(Arc<str>),
+    Items(OffsetKeys),
+}
 
-impl Offsets<'_> {
-    fn json(&self, offset: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
-        let value = to_json(offset)?;
-        let Some(key) = self.0 else { return Ok(value) };
-        let mut map = serde_json::Map::with_capacity(1);
-        map.insert(key.to_owned(), value);
-        Ok(serde_json::Value::Object(map))
+impl Offsets {
+    fn of(offset_key: Option<&str>) -> Self {
+        match offset_key {
+            Some(key) => Offsets::Keyed(Arc::from(key)),
+            None => Offsets::Items(OffsetKeys::default()),
+        }
+    }
+
+    fn offset(&mut self, offset: &Bound<'_, PyAny>) -> PyResult<SourceOffset> {
+        match self {
+            Offsets::Keyed(key) => Ok(SourceOffset::Keyed(key.clone(), to_json(offset)?)),
+            Offsets::Items(keys) => keys.offset(offset),
+        }
     }
 }
 
@@ -313,7 +321,7 @@ pub(crate) fn to_core(batch: &Bound<'_, PySourceBatch>, keep: bool) -> PyResult<
     })?);
     let key_schema: Option<SchemaRef> = crate::data::schema_ref(b.key_schema.bind(py))?;
     let value_schema: Option<SchemaRef> = crate::data::schema_ref(b.value_schema.bind(py))?;
-    let offsets = Offsets(b.offset_key.as_deref());
+    let mut offsets = Offsets::of(b.offset_key.as_deref());
     let mut rows = Rows::of(py, b)?;
     // Only the runtime holds the batch, and only the batch (and `rows`) its values: a Struct that
     // only the values refer to is gone once converted, so it is moved out, not copied.
@@ -337,7 +345,7 @@ pub(crate) fn to_core(batch: &Bound<'_, PySourceBatch>, keep: bool) -> PyResult<
         };
         let timestamp =
             row.timestamp.as_ref().map(|t| t.extract::<Option<i64>>()).transpose().map_err(place)?.flatten();
-        let source_offset = offsets.json(&row.offset).map_err(place)?;
+        let source_offset = offsets.offset(&row.offset).map_err(place)?;
         // The Python record, only where it is needed: for `commit_record`, or to print a record a
         // converter will refuse.
         let record = if keep || failed.is_some() { Some(Bound::new(py, b.record(py, row)?)?) } else { None };

@@ -25,7 +25,7 @@ use crate::runtime::plugin::{
     Config, Connector, ConnectorContext, ConnectorKind, SinkOffsets, SinkTask, SinkTaskContext, SourceTask,
     SourceTaskContext,
 };
-use crate::runtime::record::SourceRecord;
+use crate::runtime::record::{SourceOffset, SourceRecord};
 use crate::runtime::sink_record::{SinkBatch, TopicPartition};
 
 /// Kafka's class names; `FileStreamSource`/`FileStreamSourceConnector` (and the sink's) also work.
@@ -193,6 +193,8 @@ struct SourceState {
     /// Byte position of `pending`'s start in the file (None for stdin).
     position: Option<u64>,
     partition: Arc<serde_json::Value>,
+    /// `"position"`, shared by every record's offset.
+    position_key: Arc<str>,
     committed: Option<u64>,
     value_schema: SchemaRef,
 }
@@ -271,6 +273,7 @@ impl SourceTask for FileStreamSourceTask {
             input,
             pending: Vec::new(),
             partition: Arc::new(partition),
+            position_key: POSITION_FIELD.into(),
             committed,
             value_schema: SchemaBuilder::string().build()?,
         });
@@ -332,7 +335,7 @@ impl SourceTask for FileStreamSourceTask {
             }
             records.push(SourceRecord {
                 source_partition: state.partition.clone(),
-                source_offset: json!({ POSITION_FIELD: state.position }),
+                source_offset: SourceOffset::Keyed(state.position_key.clone(), state.position.into()),
                 topic: state.topic.clone(),
                 partition: None,
                 key_schema: None,

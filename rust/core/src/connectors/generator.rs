@@ -5,7 +5,6 @@
 //! `VerifiableSourceConnector`, each task counts up from its committed offset, so a restart resumes
 //! where the last commit left off; values are the record number in decimal, padded with `x`.
 
-use std::io::Write as _;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -15,7 +14,7 @@ use crate::config::{ConfigDef, ConfigKey, ConfigType, ConfigValue, Importance, V
 use crate::data::Value;
 use crate::error::{Error, Result};
 use crate::runtime::plugin::{Config, Connector, ConnectorContext, ConnectorKind, SourceTask, SourceTaskContext};
-use crate::runtime::record::SourceRecord;
+use crate::runtime::record::{SourceOffset, SourceRecord};
 
 /// The class name (`connector.class`); `GeneratorSourceConnector` and `GeneratorSource` also work.
 pub const CLASS: &str = "ferroconnect.connectors.GeneratorSourceConnector";
@@ -24,6 +23,8 @@ const TOPIC: &str = "topic";
 const MESSAGE_SIZE: &str = "message.size";
 const MAX_MESSAGES: &str = "max.messages";
 const BATCH_SIZE: &str = "batch.size";
+/// The offset's one key: the number of the record.
+const SEQNO: &str = "seqno";
 /// Set by the connector in each task's config.
 const TASK_ID: &str = "task.id";
 
@@ -149,6 +150,8 @@ struct Position {
     settings: Settings,
     /// `{"task": <task.id>}`, shared by every record of the task.
     partition: Arc<serde_json::Value>,
+    /// `"seqno"`, shared by every record's offset.
+    seqno_key: Arc<str>,
     next: u64,
 }
 
@@ -172,9 +175,11 @@ impl GeneratorTask {
 
 /// A value of `size` bytes that starts with `seqno` in decimal.
 fn payload(seqno: u64, size: usize) -> Vec<u8> {
-    let mut value = Vec::with_capacity(size.max(20));
-    write!(value, "{seqno}").expect("writing to a Vec cannot fail");
-    value.resize(size.max(value.len()), b'x');
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(seqno).as_bytes();
+    let mut value = Vec::with_capacity(size.max(digits.len()));
+    value.extend_from_slice(digits);
+    value.resize(size.max(digits.len()), b'x');
     value
 }
 
@@ -189,9 +194,9 @@ impl SourceTask for GeneratorTask {
         let task: u32 = task.parse().map_err(|_| Error::config(TASK_ID, format!("not a task number: {task:?}")))?;
         let partition = json!({ "task": task });
         let committed = context.offset_reader.offsets(std::slice::from_ref(&partition))?;
-        let next = committed.first().and_then(|o| o.as_ref()?.get("seqno")?.as_u64()).map_or(0, |last| last + 1);
+        let next = committed.first().and_then(|o| o.as_ref()?.get(SEQNO)?.as_u64()).map_or(0, |last| last + 1);
         *self.position.lock().expect("position lock") =
-            Some(Position { settings, partition: Arc::new(partition), next });
+            Some(Position { settings, partition: Arc::new(partition), seqno_key: SEQNO.into(), next });
         Ok(())
     }
 
@@ -211,7 +216,7 @@ impl SourceTask for GeneratorTask {
         let batch = (position.next..position.next + count)
             .map(|seqno| SourceRecord {
                 source_partition: position.partition.clone(),
-                source_offset: json!({ "seqno": seqno }),
+                source_offset: SourceOffset::Keyed(position.seqno_key.clone(), seqno.into()),
                 topic: settings.topic.clone(),
                 partition: None,
                 key_schema: None,

@@ -28,6 +28,7 @@ use crate::kafka::producer::{is_queue_full, OutgoingRecord, Producer};
 use crate::offsets::{offset_key, OffsetStore};
 use crate::runtime::connector_config::TransactionBoundary;
 use crate::runtime::plugin::TransactionContext;
+use crate::runtime::record::SourceOffset;
 use crate::runtime::task_control::TaskId;
 
 /// The token of the offsets records a transaction carries: not a record of the task, so the
@@ -79,7 +80,7 @@ pub struct Transactions {
     open: bool,
     /// The newest offset per source partition of records handed to the producer since the last
     /// commit (kept across an abort: those offsets are committed anyway).
-    offsets: HashMap<String, (Arc<serde_json::Value>, serde_json::Value)>,
+    offsets: HashMap<String, (Arc<serde_json::Value>, SourceOffset)>,
     last_commit: Instant,
 }
 
@@ -136,7 +137,7 @@ impl Transactions {
     }
 
     /// A record the producer accepted: its offset is committed with the transaction.
-    pub fn dispatched(&mut self, partition: Arc<serde_json::Value>, offset: serde_json::Value) {
+    pub fn dispatched(&mut self, partition: Arc<serde_json::Value>, offset: SourceOffset) {
         self.offsets.insert(partition.to_string(), (partition, offset));
     }
 
@@ -202,7 +203,7 @@ impl Transactions {
                 topic: self.setup.offsets_topic.clone(),
                 partition: Some(partition_for_key(&key, self.setup.offsets_partitions)),
                 key: Some(key),
-                value: Some(serde_json::to_vec(offset).expect("JSON values serialize")),
+                value: Some(serde_json::to_vec(&offset.to_json()).expect("JSON values serialize")),
                 timestamp: None,
                 headers: Vec::new(),
             };
@@ -215,7 +216,7 @@ impl Transactions {
         if let Some(worker) = &self.setup.worker_offsets {
             // After the commit, not when the records are acknowledged as Kafka's callback does:
             // the worker's topic never holds an offset whose transaction was aborted.
-            let copy: Vec<_> = offsets.into_values().map(|(p, o)| (p.as_ref().clone(), Some(o))).collect();
+            let copy: Vec<_> = offsets.into_values().map(|(p, o)| (p.as_ref().clone(), Some(o.into_json()))).collect();
             worker.put_in_background(&self.connector, &copy);
         }
         Ok(())

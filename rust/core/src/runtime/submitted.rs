@@ -12,6 +12,8 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
+use crate::runtime::record::SourceOffset;
+
 /// One submitted record: its submission number, which the producer carries as its token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Ticket(u64);
@@ -32,7 +34,7 @@ impl Ticket {
 struct PartitionQueue {
     partition: Arc<serde_json::Value>,
     /// (submission number, source offset), oldest first.
-    entries: VecDeque<(u64, serde_json::Value)>,
+    entries: VecDeque<(u64, SourceOffset)>,
 }
 
 /// Submitted-but-uncommitted records of one task, by source partition.
@@ -52,7 +54,7 @@ pub struct SubmittedRecords {
 
 impl SubmittedRecords {
     /// Records one record before it is sent.
-    pub fn submit(&mut self, partition: &Arc<serde_json::Value>, offset: serde_json::Value) -> Ticket {
+    pub fn submit(&mut self, partition: &Arc<serde_json::Value>, offset: SourceOffset) -> Ticket {
         let slot = self.slot_for(partition);
         let seq = self.base + self.acked.len() as u64;
         self.slots[slot as usize].entries.push_back((seq, offset));
@@ -111,7 +113,7 @@ impl SubmittedRecords {
                 last = self.slots[index].entries.pop_front().map(|(_, offset)| offset);
             }
             if let Some(offset) = last {
-                out.push((serde_json::Value::clone(&self.slots[index].partition), offset));
+                out.push((serde_json::Value::clone(&self.slots[index].partition), offset.into_json()));
             }
         }
         // The oldest record is at the front of its partition's queue, so once acknowledged it was
@@ -139,10 +141,10 @@ mod tests {
         let mut s = SubmittedRecords::default();
         let a = Arc::new(json!({"f": "a"}));
         let b = Arc::new(json!({"f": "b"}));
-        let a1 = s.submit(&a, json!(1));
-        let a2 = s.submit(&a, json!(2));
-        let b1 = s.submit(&b, json!(10));
-        let a3 = s.submit(&a, json!(3));
+        let a1 = s.submit(&a, json!(1).into());
+        let a2 = s.submit(&a, json!(2).into());
+        let b1 = s.submit(&b, json!(10).into());
+        let a3 = s.submit(&a, json!(3).into());
         s.ack(a2);
         s.ack(b1);
         assert_eq!(s.committable(), vec![(json!({"f": "b"}), json!(10))]);
@@ -160,13 +162,13 @@ mod tests {
     fn tickets_round_trip_through_tokens_and_late_acks_are_ignored() {
         let mut s = SubmittedRecords::default();
         let p = Arc::new(json!({"p": 0}));
-        let first = s.submit(&p, json!(0));
+        let first = s.submit(&p, json!(0).into());
         s.ack(Ticket::from_token(first.token()));
         assert_eq!(s.committable(), vec![(json!({"p": 0}), json!(0))]);
         // Released: a duplicate report for it changes nothing.
         s.ack(first);
         assert_eq!(s.pending(), 0);
-        let second = s.submit(&p, json!(1));
+        let second = s.submit(&p, json!(1).into());
         assert_eq!(second.token(), first.token() + 1);
         assert_eq!(s.pending(), 1);
     }
@@ -176,7 +178,8 @@ mod tests {
         let mut s = SubmittedRecords::default();
         let parts = [json!({"p": 0}), json!({"p": 1}), json!({"p": 2})];
         // A fresh Arc per record: equal partitions are matched by value, not by pointer.
-        let tickets: Vec<_> = (0..30).map(|i| (i % 3, s.submit(&Arc::new(parts[i % 3].clone()), json!(i)))).collect();
+        let tickets: Vec<_> =
+            (0..30).map(|i| (i % 3, s.submit(&Arc::new(parts[i % 3].clone()), json!(i).into()))).collect();
         // Acknowledge everything of partition 1 and 2, backwards; partition 0 only its first half.
         for (p, t) in tickets.iter().rev() {
             if *p != 0 || t.0 < 15 {
