@@ -81,6 +81,10 @@ pub struct Transactions {
     /// The newest offset per source partition of records handed to the producer since the last
     /// commit (kept across an abort: those offsets are committed anyway).
     offsets: HashMap<String, (Arc<serde_json::Value>, SourceOffset)>,
+    /// The newest offset of the partition dispatched last, kept out of `offsets` until another
+    /// partition comes or the transaction ends: a batch's records usually share one partition
+    /// (one `Arc`), so a record costs a pointer comparison, not the partition's JSON text and a hash.
+    current: Option<(Arc<serde_json::Value>, SourceOffset)>,
     last_commit: Instant,
 }
 
@@ -92,6 +96,7 @@ impl Transactions {
             connector: task.connector.clone(),
             open: false,
             offsets: HashMap::new(),
+            current: None,
             last_commit: Instant::now(),
         }
     }
@@ -138,7 +143,20 @@ impl Transactions {
 
     /// A record the producer accepted: its offset is committed with the transaction.
     pub fn dispatched(&mut self, partition: Arc<serde_json::Value>, offset: SourceOffset) {
-        self.offsets.insert(partition.to_string(), (partition, offset));
+        match &mut self.current {
+            Some((last, newest)) if Arc::ptr_eq(last, &partition) => *newest = offset,
+            _ => {
+                self.settle();
+                self.current = Some((partition, offset));
+            }
+        }
+    }
+
+    /// Moves the current partition's newest offset into `offsets`.
+    fn settle(&mut self) {
+        if let Some((partition, offset)) = self.current.take() {
+            self.offsets.insert(partition.to_string(), (partition, offset));
+        }
     }
 
     /// At the end of a batch: whether the boundary says to commit (`Some(true)`), abort
@@ -182,6 +200,7 @@ impl Transactions {
             }
         }
         self.last_commit = Instant::now();
+        self.settle();
         if !self.open && self.offsets.is_empty() {
             return Ok(false);
         }
