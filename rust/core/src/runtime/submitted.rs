@@ -66,7 +66,7 @@ impl SubmittedRecords {
     fn slot_for(&mut self, partition: &Arc<serde_json::Value>) -> u32 {
         if let Some(last) = self.last_slot {
             let known = &self.slots[last as usize].partition;
-            if Arc::ptr_eq(known, partition) || **known == **partition {
+            if Arc::ptr_eq(known, partition) || same_text(known, partition) {
                 return last;
             }
         }
@@ -131,10 +131,40 @@ impl SubmittedRecords {
     }
 }
 
+/// Whether two JSON values print as the same text, which is what a partition's offset is stored
+/// under: unlike `==`, `0.0` and `-0.0` differ, and so do two maps with their keys in another order.
+fn same_text(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value as J;
+    match (a, b) {
+        (J::Number(x), J::Number(y)) if x.is_f64() || y.is_f64() => {
+            x.is_f64() && y.is_f64() && x.as_f64().map(f64::to_bits) == y.as_f64().map(f64::to_bits)
+        }
+        (J::Array(x), J::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_text(x, y)),
+        (J::Object(x), J::Object(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|((kx, x), (ky, y))| kx == ky && same_text(x, y))
+        }
+        _ => a == b,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn partitions_that_print_differently_stay_apart() {
+        let mut s = SubmittedRecords::default();
+        let parts = [json!({"p": 0.0}), json!({"p": -0.0}), json!({"a": 1, "b": 2}), json!({"b": 2, "a": 1})];
+        let tickets: Vec<_> = parts.iter().map(|p| s.submit(&Arc::new(p.clone()), json!(1).into())).collect();
+        for ticket in tickets {
+            s.ack(ticket);
+        }
+        let texts: Vec<String> = s.committable().iter().map(|(p, _)| p.to_string()).collect();
+        assert_eq!(texts, [r#"{"p":0.0}"#, r#"{"p":-0.0}"#, r#"{"a":1,"b":2}"#, r#"{"b":2,"a":1}"#]);
+        assert!(same_text(&json!([1, {"x": 1.5}]), &json!([1, {"x": 1.5}])));
+        assert!(!same_text(&json!(1), &json!(1.0)));
+    }
 
     #[test]
     fn commits_only_the_acknowledged_prefix_per_partition() {
