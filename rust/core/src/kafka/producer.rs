@@ -27,11 +27,17 @@ use crate::error::{Error, Result};
 /// equivalents, and copying Java's 16 KiB batches onto one in-flight request would cut throughput
 /// for no compatibility gain.
 ///
-/// The queue of records not yet acknowledged is bounded as the Java client's `buffer.memory` bounds
-/// it: 32 MiB of record bytes (`buffer.memory` is read as `queue.buffering.max.kbytes`), and at
-/// most 10,000 records, one full librdkafka batch. librdkafka's own bounds (1 GiB, 100,000 records)
-/// let a source task at full speed hold about 45 MiB more for no throughput (measured with 100 B
-/// records: 1M records at the same rate, peak RSS 90-126 -> 46-51 MiB; docs/architecture.md).
+/// The queue of records not yet acknowledged holds two of librdkafka's batches: at most 20,000
+/// records (two of `batch.num.messages`' 10,000) and 8 MiB (`batch.size` is 1 MB, and a record may
+/// be up to `message.max.bytes`, 1 MB: `queue_kbytes_for`). With one request in flight (Kafka
+/// Connect's `max.in.flight.requests.per.connection=1`), one batch is out while the next fills, so
+/// each response is followed at once by a full request. With room for one batch only (10,000
+/// records, our bound before), the request after each response carried just the records that came
+/// during the round trip: 180 requests for 1M records of 100 B instead of 130, and 0.8 s instead
+/// of 1.1 for the ceiling (docs/benchmarks.md). librdkafka's own bounds (1 GiB, 100,000 records)
+/// and the Java client's `buffer.memory` (32 MiB) let a task at full speed hold tens of MiB more
+/// for no throughput: the Java default is a deliberate difference (docs/compatibility.md), and a
+/// worker's `producer.buffer.memory` is still read as `queue.buffering.max.kbytes`.
 ///
 /// One deliberate difference: `enable.idempotence=true` (Kafka Connect sets `false`). Connect relies
 /// on `max.in.flight.requests.per.connection=1` to keep each partition's records in order; the Java
@@ -44,9 +50,8 @@ pub const CONNECT_PRODUCER_DEFAULTS: &[(&str, &str)] = &[
     ("max.in.flight.requests.per.connection", "1"),
     // Java's Integer.MAX_VALUE: never give up on a record; librdkafka's upper bound too.
     ("delivery.timeout.ms", "2147483647"),
-    // Java's buffer.memory default, 32 MiB.
-    ("queue.buffering.max.kbytes", "32768"),
-    ("queue.buffering.max.messages", "10000"),
+    ("queue.buffering.max.kbytes", "8192"),
+    ("queue.buffering.max.messages", "20000"),
 ];
 
 /// `settings` laid over [`CONNECT_PRODUCER_DEFAULTS`], Java-only keys left out, `buffer.memory`
@@ -60,7 +65,21 @@ fn librdkafka_settings(settings: &HashMap<String, String>) -> Result<HashMap<Str
     merged.extend(
         settings.iter().filter(|(k, _)| !JAVA_ONLY_KEYS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())),
     );
+    if !settings.contains_key("buffer.memory") && !settings.contains_key("queue.buffering.max.kbytes") {
+        if let Some(kbytes) = merged.get("message.max.bytes").and_then(|max| queue_kbytes_for(max)) {
+            merged.insert("queue.buffering.max.kbytes".into(), kbytes);
+        }
+    }
     Ok(merged)
+}
+
+/// The default queue bound in KiB when `message.max.bytes` is raised: room for two records of
+/// that size (a record larger than the queue's bound would wait for room forever; librdkafka
+/// refuses larger records at once). None when the default bound already has that room.
+fn queue_kbytes_for(message_max_bytes: &str) -> Option<String> {
+    let max: u64 = message_max_bytes.trim().parse().ok()?;
+    let needed = (2 * max).div_ceil(1024);
+    (needed > 8192).then(|| needed.min(i32::MAX as u64).to_string())
 }
 
 /// Java's `buffer.memory` (bytes) as librdkafka's `queue.buffering.max.kbytes`, the same bound
@@ -440,15 +459,20 @@ mod tests {
         assert!(err.contains("buffer.memory") && err.contains("lots"), "{err}");
     }
 
-    /// `buffer.memory` reaches librdkafka as `queue.buffering.max.kbytes`, unless that is set too.
+    /// `buffer.memory` reaches librdkafka as `queue.buffering.max.kbytes`, unless that is set too;
+    /// the default bound grows with `message.max.bytes`.
     #[test]
     fn producer_settings_take_buffer_memory() {
         let kbytes = |pairs: &[(&str, &str)]| {
             let settings = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
             librdkafka_settings(&settings).unwrap()["queue.buffering.max.kbytes"].clone()
         };
-        assert_eq!(kbytes(&[]), "32768");
+        assert_eq!(kbytes(&[]), "8192");
         assert_eq!(kbytes(&[("buffer.memory", "1048576")]), "1024");
+        // Room for two of the largest records librdkafka will take, when that is raised.
+        assert_eq!(kbytes(&[("message.max.bytes", "1000000")]), "8192");
+        assert_eq!(kbytes(&[("message.max.bytes", "20971520")]), "40960");
+        assert_eq!(kbytes(&[("message.max.bytes", "20971520"), ("buffer.memory", "1048576")]), "1024");
         assert_eq!(kbytes(&[("buffer.memory", "1048576"), ("queue.buffering.max.kbytes", "2048")]), "2048");
         let settings = HashMap::from([("buffer.memory".to_string(), "x".to_string())]);
         assert!(librdkafka_settings(&settings).is_err());
