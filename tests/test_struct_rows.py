@@ -80,6 +80,8 @@ def test_a_tuple_a_list_and_a_dict_give_the_bytes_of_the_struct() -> None:
         assert converter.from_connect_data("t", ROW, values) == expected
         assert converter.from_connect_data("t", ROW, list(values)) == expected
         assert converter.from_connect_data("t", ROW, as_dict(values)) == expected
+        shuffled = dict(reversed(as_dict(values).items()))
+        assert converter.from_connect_data("t", ROW, shuffled) == expected
     # Fields a dict leaves out are unset, as in Struct(schema, dict): optional ones and defaults.
     partial = {"id": 1, "score": 0.5, "tags": [], "amount": 1, "born": 0}
     assert converter.from_connect_data("t", ROW, partial) == converter.from_connect_data(
@@ -134,8 +136,9 @@ def test_rows_that_do_not_fit_are_refused_naming_the_field() -> None:
     nested_wrong = (*good[:-1], ("Boston", "02115"))
     null_required = (None, *good[1:])
     unknown = {**as_dict(good), "colour": "red"}
+    missing = {k: v for k, v in as_dict(good).items() if k != "score"}
     refusals = _refusals(
-        [good, good[:-1], wrong_type, nested_wrong, null_required, as_dict(good), unknown, (*good, 1)]
+        [good, good[:-1], wrong_type, nested_wrong, null_required, as_dict(good), unknown, (*good, 1), missing]
     )
     assert refusals[0] is None and refusals[5] is None
     stages = {r[0] for r in refusals if r is not None}
@@ -147,6 +150,7 @@ def test_rows_that_do_not_fit_are_refused_naming_the_field() -> None:
     assert messages[4] == 'Invalid value: null used for required field: "id", schema type: INT64'
     assert messages[6] == "colour is not a valid field name"
     assert messages[7] == "Struct values: the schema has 8 fields, 9 values were given"
+    assert messages[8] == 'Invalid value: null used for required field: "score", schema type: FLOAT64'
 
 
 def test_a_key_may_be_a_row_too() -> None:

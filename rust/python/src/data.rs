@@ -252,7 +252,7 @@ fn struct_of(obj: &Bound<'_, PyAny>, schema: &SchemaRef, path: &ValuePath<'_>) -
     structs::fill(&mut out, obj, path)?;
     // Values given in order set every field, each checked by its `put`; a dict may leave some out.
     if by_name {
-        out.validate().map_err(|e| DataError::new_err(format!("{e}{}", place(path))))?;
+        structs::check_unset(&out, path)?;
     }
     Ok(Value::Struct(out))
 }

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use ferroconnect_core::data::{SchemaRef, SchemaType, Struct, Value, ValuePath};
+use ferroconnect_core::data::{validate_value, SchemaRef, SchemaType, Struct, Value, ValuePath};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
@@ -127,10 +127,15 @@ pub(crate) fn references(obj: &Bound<'_, PyAny>) -> isize {
 /// `path` is where the struct itself sits in a record's value (the root for a `Struct` of its
 /// own), so that errors name a nested field by its whole path (`address.zip`).
 fn put(inner: &mut Struct, name: &str, value: &Bound<'_, PyAny>, path: &ValuePath<'_>) -> PyResult<()> {
-    let index = inner.schema.field(name).map(|f| f.index).ok_or_else(|| {
-        DataError::new_err(format!("{} is not a valid field name{}", ValuePath::Field(path, name), place(path)))
-    })?;
+    let index = field_index(inner, name, path)?;
     put_at(inner, index, value, path)
+}
+
+/// The index of field `name`, or Kafka's error for no such field.
+fn field_index(inner: &Struct, name: &str, path: &ValuePath<'_>) -> PyResult<usize> {
+    inner.schema.field(name).map(|f| f.index).ok_or_else(|| {
+        DataError::new_err(format!("{} is not a valid field name{}", ValuePath::Field(path, name), place(path)))
+    })
 }
 
 /// `put` of the field at `index` (the schema's field order), without looking its name up again.
@@ -157,11 +162,20 @@ fn put_at(inner: &mut Struct, index: usize, value: &Bound<'_, PyAny>, path: &Val
 /// for `put`.
 pub(super) fn fill(inner: &mut Struct, values: &Bound<'_, PyAny>, path: &ValuePath<'_>) -> PyResult<()> {
     if let Ok(dict) = values.cast::<PyDict>() {
+        // A row's dict is mostly written in the schema's field order: each name is first compared
+        // with the field after the previous one's, before the search by name.
+        let mut next = 0;
         for (name, value) in dict.iter() {
             let name = name.cast::<PyString>().map_err(|_| {
                 DataError::new_err(format!("Struct field names must be str, not {}{}", name.get_type(), place(path)))
             })?;
-            put(inner, name.to_str()?, &value, path)?;
+            let name = name.to_str()?;
+            let index = match inner.schema.fields.get(next) {
+                Some(field) if field.name == name => next,
+                _ => field_index(inner, name, path)?,
+            };
+            put_at(inner, index, &value, path)?;
+            next = index + 1;
         }
         return Ok(());
     }
@@ -178,6 +192,18 @@ pub(super) fn fill(inner: &mut Struct, values: &Bound<'_, PyAny>, path: &ValuePa
             place(path)
         )))
     }
+}
+
+/// Kafka's `validate` of a struct whose set fields were each checked by `put`: what is left is that
+/// no required field without a default is unset (Kafka's error for the first that is).
+pub(super) fn check_unset(inner: &Struct, path: &ValuePath<'_>) -> PyResult<()> {
+    for (field, value) in inner.iter() {
+        if value.is_null() && !field.schema.optional && field.schema.default.is_none() {
+            validate_value(&field.schema, value, Some(&field.name))
+                .map_err(|e| DataError::new_err(format!("{e}{}", place(path))))?;
+        }
+    }
+    Ok(())
 }
 
 /// `put` of `given` values, one per field in the schema's order.
