@@ -41,9 +41,9 @@ Python process's; peak RSS is the JVM's ``VmHWM`` (start-up included, heap ``-Xm
 The Java task's second half alone is printed too: the JIT's work is mostly in the first.
 
 Usage: ``python benches/struct_records.py [--records N] [--java on|off] [--variants V,...]
-[--bootstrap HOST:PORT | --embedded]`` (``--variants`` runs only the source variants named, e.g.
-``batch,rows``, and no sink) (CI smoke-runs it, Java included, with a small N on the test session's broker; see
-bench_broker.py).
+[--bootstrap HOST:PORT | --embedded]``; ``--variants`` runs only the source variants named, in
+that order (e.g. ``batch,rows``), and no sink or Java row. CI smoke-runs it, Java included, with a
+small N on the test session's broker (see bench_broker.py).
 """
 
 from __future__ import annotations

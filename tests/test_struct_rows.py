@@ -97,7 +97,7 @@ def test_a_tuple_for_another_schema_keeps_its_meaning() -> None:
     assert converter.from_connect_data("t", None, (1, "b")) == b'[1,"b"]'
     with pytest.raises(fc.DataError, match="Invalid value for schema with type STRING: tuple"):
         converter.from_connect_data("t", fc.Schema.STRING, ("a",))
-    with pytest.raises(fc.DataError, match='schema "test.Row" with type STRUCT: str'):
+    with pytest.raises(fc.DataError, match=r'schema "test\.Row" with type STRUCT: str'):
         converter.from_connect_data("t", ROW, "a row")
 
 
@@ -138,7 +138,17 @@ def test_rows_that_do_not_fit_are_refused_naming_the_field() -> None:
     unknown = {**as_dict(good), "colour": "red"}
     missing = {k: v for k, v in as_dict(good).items() if k != "score"}
     refusals = _refusals(
-        [good, good[:-1], wrong_type, nested_wrong, null_required, as_dict(good), unknown, (*good, 1), missing]
+        [
+            good,
+            good[:-1],
+            wrong_type,
+            nested_wrong,
+            null_required,
+            as_dict(good),
+            unknown,
+            (*good, 1),
+            missing,
+        ]
     )
     assert refusals[0] is None and refusals[5] is None
     stages = {r[0] for r in refusals if r is not None}
@@ -185,7 +195,9 @@ class RowsTask(fc.SourceTask):
         self.polls += 1
         if self.bad and self.polls == 1:
             values = [row(0), row(1)[:-1], (*row(2)[:2], "high", *row(2)[3:]), row(3)]
-            return fc.SourceBatch({"p": 0}, self.topic, values, [0, 1, 2, 3], offset_key="n", value_schema=ROW)
+            return fc.SourceBatch(
+                {"p": 0}, self.topic, values, [0, 1, 2, 3], offset_key="n", value_schema=ROW
+            )
         if self.bad or self.polls > 3:
             time.sleep(0.05)
             return None
