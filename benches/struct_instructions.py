@@ -8,6 +8,9 @@ inside a worker, run in a loop in this process.
 - ``build tuple``: ``Struct(SCHEMA, (...))`` in one call, values in field order;
 - ``to JSON``: ``JsonConverter.from_connect_data`` of a built Struct (the Python → Rust conversion
   that a source's ``poll`` batch goes through, then the envelope);
+- ``tuple to JSON``: the same of the row's values as a tuple in field order, no ``Struct`` (a
+  ``rows`` record's value);
+- ``dict to JSON``: the same of the row's values as a dict by field name (a ``dict_rows`` value);
 - ``from JSON + get``: ``JsonConverter.to_connect_data`` of one record's bytes, then
   ``value.get("id")`` (what a sink's ``put`` sees);
 - ``from JSON + to_dict``: the same, then ``value.to_dict()`` (all ten fields).
@@ -30,7 +33,16 @@ import ferroconnect as fc
 import struct_records
 
 SCHEMA = struct_records.SCHEMA
-STEPS = ["build put", "build values", "build tuple", "to JSON", "from JSON + get", "from JSON + to_dict"]
+STEPS = [
+    "build put",
+    "build values",
+    "build tuple",
+    "to JSON",
+    "tuple to JSON",
+    "dict to JSON",
+    "from JSON + get",
+    "from JSON + to_dict",
+]
 
 
 def step(name: str) -> Callable[[int], None]:
@@ -38,6 +50,7 @@ def step(name: str) -> Callable[[int], None]:
     converter = fc.JsonConverter()
     row = struct_records.row_put(7)
     data = converter.from_connect_data("t", SCHEMA, row)
+    values_tuple, values_dict = struct_records.values_tuple(7), struct_records.values_dict(7)
 
     def run(n: int) -> None:
         if name == "build put":
@@ -52,6 +65,12 @@ def step(name: str) -> Callable[[int], None]:
         elif name == "to JSON":
             for _ in range(n):
                 converter.from_connect_data("t", SCHEMA, row)
+        elif name == "tuple to JSON":
+            for _ in range(n):
+                converter.from_connect_data("t", SCHEMA, values_tuple)
+        elif name == "dict to JSON":
+            for _ in range(n):
+                converter.from_connect_data("t", SCHEMA, values_dict)
         elif name == "from JSON + get":
             for _ in range(n):
                 converter.to_connect_data("t", data).value.get("id")

@@ -13,6 +13,9 @@ compete for the CPU. Source variants:
 - ``values``: each Struct built in ``poll`` in one call, ``Struct(schema, {...})``;
 - ``tuple``: the same from a tuple of the values in field order, ``Struct(schema, (...))``;
 - ``batch``: Structs built as by ``tuple``, returned column-wise in a ``SourceBatch`` (int offsets);
+- ``rows``: the same ``SourceBatch`` with each value a plain tuple of the field values, no
+  ``Struct`` (the value schema says how to convert it);
+- ``dict_rows``: a ``SourceRecord`` per row whose value is a plain dict of field names to values;
 - ``prebuilt``: the same 1000 records returned by every ``poll`` (the conversion alone).
 
 Sink variants read what ``prebuilt`` wrote: ``get`` reads one field of each value
@@ -37,9 +40,10 @@ over the same window (``getProcessCpuTime``, every thread: JIT and GC included),
 Python process's; peak RSS is the JVM's ``VmHWM`` (start-up included, heap ``-Xms256m -Xmx1g``).
 The Java task's second half alone is printed too: the JIT's work is mostly in the first.
 
-Usage: ``python benches/struct_records.py [--records N] [--java on|off] [--bootstrap HOST:PORT |
---embedded]`` (CI smoke-runs it, Java included, with a small N on the test session's broker; see
-bench_broker.py).
+Usage: ``python benches/struct_records.py [--records N] [--java on|off] [--variants V,...]
+[--bootstrap HOST:PORT | --embedded]``; ``--variants`` runs only the source variants named, in
+that order (e.g. ``batch,rows``), and no sink or Java row. CI smoke-runs it, Java included, with a
+small N on the test session's broker (see bench_broker.py).
 """
 
 from __future__ import annotations
@@ -86,6 +90,8 @@ SOURCES = {
     "values": "source: Struct(schema, dict) → JSON → Kafka",
     "tuple": "source: Struct(schema, tuple) → JSON → Kafka",
     "batch": "source: tuple Structs in a SourceBatch → Kafka",
+    "rows": "source: tuples in a SourceBatch → Kafka",
+    "dict_rows": "source: dict values, SourceRecords → Kafka",
     "prebuilt": "source: prebuilt Structs → JSON → Kafka",
 }
 SINKS = {
@@ -143,10 +149,28 @@ def row_values(i: int) -> fc.Struct:
 
 def row_tuple(i: int) -> fc.Struct:
     """The same row, built in one call from its values in field order."""
-    return fc.Struct(
-        SCHEMA,
-        (i, f"name {i}", i % 100, i / 3, i % 2 == 0, i % 1000, b"0123456789", ["a", "b"], AMOUNT, BORN),
-    )
+    return fc.Struct(SCHEMA, values_tuple(i))
+
+
+def values_tuple(i: int) -> tuple[object, ...]:
+    """The row's values in field order: a record's value as it is (no ``Struct``) for ``rows``."""
+    return (i, f"name {i}", i % 100, i / 3, i % 2 == 0, i % 1000, b"0123456789", ["a", "b"], AMOUNT, BORN)
+
+
+def values_dict(i: int) -> dict[str, object]:
+    """The row's values by field name: a record's value as it is (no ``Struct``) for ``dict_rows``."""
+    return {
+        "id": i,
+        "name": f"name {i}",
+        "age": i % 100,
+        "score": i / 3,
+        "active": i % 2 == 0,
+        "small": i % 1000,
+        "blob": b"0123456789",
+        "tags": ["a", "b"],
+        "amount": AMOUNT,
+        "born": BORN,
+    }
 
 
 def build_cost_us(build: Callable[[int], fc.Struct]) -> float:
@@ -164,9 +188,17 @@ def run_source(variant: str, bootstrap: str, topic: str, n: int) -> dict[str, fl
     """Runs one source variant until Kafka has acknowledged and committed all ``n`` records."""
     done = threading.Event()
     marks: dict[str, float] = {}
-    build = {"put": row_put, "values": row_values, "tuple": row_tuple, "batch": row_tuple}.get(variant)
+    builders: dict[str, Callable[[int], object]] = {
+        "put": row_put,
+        "values": row_values,
+        "tuple": row_tuple,
+        "batch": row_tuple,
+        "rows": values_tuple,
+        "dict_rows": values_dict,
+    }
+    build = builders.get(variant)
 
-    def record(i: int, value: fc.Struct) -> fc.SourceRecord:
+    def record(i: int, value: object) -> fc.SourceRecord:
         return fc.SourceRecord({"t": topic}, {"i": i}, topic, value_schema=SCHEMA, value=value)
 
     class RowTask(fc.SourceTask):
@@ -184,7 +216,7 @@ def run_source(variant: str, bootstrap: str, topic: str, n: int) -> dict[str, fl
             self.sent += BATCH
             if build is None:
                 return self.prebuilt
-            if variant == "batch":
+            if variant in ("batch", "rows"):
                 rows = range(first, first + BATCH)
                 values = [build(i) for i in rows]
                 return fc.SourceBatch(
@@ -300,9 +332,15 @@ def main() -> None:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--topic", help=argparse.SUPPRESS)
     parser.add_argument("--java", choices=["on", "off"], default="on", help="the Java Connect rows")
+    parser.add_argument(
+        "--variants", help="only these source variants, comma-separated, in this order (no sinks)"
+    )
     bench_broker.add_arguments(parser)
     args = parser.parse_args()
     n = max(BATCH, args.records // BATCH * BATCH)
+    unknown = set((args.variants or "").split(",")) - set(SOURCES) - {""}
+    if unknown:
+        parser.error(f"unknown variants {sorted(unknown)}: choose from {', '.join(SOURCES)}")
     if args.child:
         args.records = n
         child(args)
@@ -310,9 +348,12 @@ def main() -> None:
     topic = f"rows-{uuid.uuid4().hex[:8]}"
     results: dict[str, dict[str, float]] = {}
     with bench_broker.broker(args) as broker:
-        # The sinks read what prebuilt wrote.
-        runs = [(f"source/{v}", f"{topic}-{v}") for v in ("put", "values", "tuple", "batch")]
-        runs += [("source/prebuilt", topic)] + [(f"sink/{v}", topic) for v in SINKS]
+        if args.variants:
+            runs = [(f"source/{v}", f"{topic}-{v}") for v in args.variants.split(",")]
+        else:
+            # The sinks read what prebuilt wrote.
+            runs = [(f"source/{v}", f"{topic}-{v}") for v in SOURCES if v != "prebuilt"]
+            runs += [("source/prebuilt", topic)] + [(f"sink/{v}", topic) for v in SINKS]
         for run, variant_topic in runs:
             out = subprocess.run(
                 [
@@ -325,7 +366,7 @@ def main() -> None:
                 check=True,
             ).stdout
             results[run] = json.loads(out.strip().splitlines()[-1])
-        if args.java == "on":
+        if args.java == "on" and not args.variants:
             java_topics = {"source/j_put": f"{topic}-jput", "source/j_prebuilt": f"{topic}-jprebuilt"}
             for run in JAVA:
                 results[run] = run_java(run, broker.bootstrap_servers, java_topics.get(run, topic), n)

@@ -91,7 +91,14 @@ def test_transform_chain_benchmark_smoke_runs_java_and_ours(bootstrap_servers: s
 def test_struct_records_benchmark_smoke_runs(bootstrap_servers: str) -> None:
     java = _java_connect_missing() is None
     out = _run("struct_records.py", 2000, bootstrap_servers, "--java", "on" if java else "off")
-    labels = ("source: Struct.put x10", "source: Struct(schema, dict)", "source: prebuilt", "sink:   Kafka")
+    labels = (
+        "source: Struct.put x10",
+        "source: Struct(schema, dict)",
+        "source: tuples in a SourceBatch",
+        "source: dict values",
+        "source: prebuilt",
+        "sink:   Kafka",
+    )
     for label in labels:
         assert label in out, out
     assert "CPU µs/record" in out

@@ -296,7 +296,9 @@ def apply_transforms(config: dict[str, str], records: list[dict[str, Any]]) -> l
 
 # --- data model and converters (begin) ---
 # Values of a schema in Python: INT8..INT64 -> int, FLOAT32/FLOAT64 -> float, BOOLEAN -> bool,
-# STRING -> str, BYTES -> bytes, ARRAY -> list, MAP -> dict, STRUCT -> Struct; logical types:
+# STRING -> str, BYTES -> bytes, ARRAY -> list, MAP -> dict, STRUCT -> Struct (given to the runtime
+# or a converter, a STRUCT value may also be what Struct(schema, values) takes: a tuple or list of
+# the field values in field order, or a dict by field name); logical types:
 # Decimal -> decimal.Decimal, Date -> datetime.date, Time -> datetime.time,
 # Timestamp -> datetime.datetime (UTC, timezone-aware; naive ones are taken as UTC).
 from typing import Any as _Any

@@ -151,7 +151,9 @@ class SourceTask:
 
         A :class:`SourceBatch` (records of one source partition and topic, given as a list of
         values and a list of offsets) may be returned instead of a list: the same records, with
-        no Python object built per record.
+        no Python object built per record. With a STRUCT ``value_schema``, each value may be the
+        row itself, a tuple of the field values in the schema's order (or a dict by field name),
+        instead of a :class:`Struct`: converted by the schema with the checks of ``Struct.put``.
         """
         raise NotImplementedError("source tasks must implement poll()")
 

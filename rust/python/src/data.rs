@@ -232,7 +232,10 @@ fn bytes_of(obj: &Bound<'_, PyAny>) -> Option<Value> {
     }
 }
 
-/// A `Struct` (same schema required) or a dict of field values (validated).
+/// A `Struct` (same schema required), or what `Struct(schema, values)` takes: a dict of field
+/// values (fields left out must be optional or have a default), or a tuple or list of one value
+/// per field in the schema's order. The latter let a task hand a row over without building a
+/// Python `Struct` for it; each value is checked as `Struct.put` checks it.
 fn struct_of(obj: &Bound<'_, PyAny>, schema: &SchemaRef, path: &ValuePath<'_>) -> PyResult<Value> {
     if let Ok(s) = obj.cast::<PyStruct>() {
         let s = s.borrow();
@@ -241,16 +244,16 @@ fn struct_of(obj: &Bound<'_, PyAny>, schema: &SchemaRef, path: &ValuePath<'_>) -
         }
         return Ok(Value::Struct(s.inner.clone()));
     }
-    let dict = obj.cast::<PyDict>().map_err(|_| mismatch(schema, obj, path))?;
-    let mut out = Struct::new(schema.clone()).py_err()?;
-    for (k, v) in dict.iter() {
-        let name: String = k.extract().map_err(|_| mismatch(schema, obj, path))?;
-        let field = schema.field(&name).ok_or_else(|| {
-            DataError::new_err(format!("{} is not a valid field name{}", ValuePath::Field(path, &name), place(path)))
-        })?;
-        out.values[field.index] = guided(&v, &field.schema, &ValuePath::Field(path, &name))?;
+    let by_name = obj.is_instance_of::<PyDict>();
+    if !(by_name || obj.is_instance_of::<PyTuple>() || obj.is_instance_of::<PyList>()) {
+        return Err(mismatch(schema, obj, path));
     }
-    out.validate().map_err(|e| DataError::new_err(format!("{e}{}", place(path))))?;
+    let mut out = Struct::new(schema.clone()).py_err()?;
+    structs::fill(&mut out, obj, path)?;
+    // Values given in order set every field, each checked by its `put`; a dict may leave some out.
+    if by_name {
+        structs::check_unset(&out, path)?;
+    }
     Ok(Value::Struct(out))
 }
 

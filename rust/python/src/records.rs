@@ -35,11 +35,15 @@ pub struct PySourceRecord {
     pub kafka_partition: Option<i32>,
     /// The key's `Schema`, or None for a schemaless key.
     pub key_schema: Py<PyAny>,
-    /// The key: Connect data matching `key_schema` (None for no key).
+    /// The key: Connect data matching `key_schema` (None for no key); for a STRUCT schema a `Struct`,
+    /// or its field values as a tuple or list in field order or a dict by name (see `value`).
     pub key: Py<PyAny>,
     /// The value's `Schema`, or None for a schemaless value.
     pub value_schema: Py<PyAny>,
-    /// The value: Connect data matching `value_schema` (None for a tombstone).
+    /// The value: Connect data matching `value_schema` (None for a tombstone). For a STRUCT schema,
+    /// a `Struct`, or what `Struct(schema, values)` takes: a tuple or list of the field values in the
+    /// schema's order, or a dict of field names to values, converted by the schema with the checks
+    /// of `Struct.put` and no Python `Struct` built (a Python convenience: Kafka's takes a Struct).
     pub value: Py<PyAny>,
     /// Milliseconds since the epoch, or None for the time the producer sends it.
     pub timestamp: Option<i64>,

@@ -27,6 +27,9 @@ use crate::records::{field, headers, in_batch, reported, to_json, value_field, O
 /// argument is also an attribute. `poll` may return one instead of a list of `SourceRecord`: the
 /// same records, with no Python object per record. Record `i` has `values[i]`, `offsets[i]` and,
 /// where given, `keys[i]`, `timestamps[i]` and `headers[i]`; the sequences must be equally long.
+/// With a STRUCT `value_schema` (or `key_schema`), a value (key) may be a tuple of the field
+/// values in the schema's order instead of a `Struct`: `SourceBatch(p, topic, [(1, "Ada"), (2,
+/// "Grace")], [1, 2], offset_key="n", value_schema=schema)`.
 #[pyclass(name = "SourceBatch", module = "ferroconnect._core", frozen)]
 pub struct PySourceBatch {
     /// Where all the records come from in the source system (a dict, e.g. `{"file": "in.txt"}`).
@@ -35,7 +38,10 @@ pub struct PySourceBatch {
     /// The Kafka topic to write them to.
     #[pyo3(get)]
     pub topic: String,
-    /// A sequence of values, one per record (Connect data matching `value_schema`).
+    /// A sequence of values, one per record (Connect data matching `value_schema`). With a STRUCT
+    /// schema each may be a `Struct` or a row: a tuple of the field values in the schema's order
+    /// (or a list, or a dict by field name), converted by the schema with the checks of
+    /// `Struct.put` and no Python `Struct` built, the cheapest way to hand over Struct rows.
     #[pyo3(get)]
     pub values: Py<PyAny>,
     /// A sequence of source offsets, one per record: dicts, or with `offset_key` plain values that

@@ -1,15 +1,17 @@
 //! `Struct` for Python: a structured value of a STRUCT schema, checked on every `put`
 //! (`Struct(schema).put("name", "Barbara Liskov").put("age", 75)`), or built in one call from a
 //! dict or a tuple (`Struct(schema, {"name": "Barbara Liskov", "age": 75})`), which checks each
-//! value as `put` does but crosses into Rust once instead of once per field.
+//! value as `put` does but crosses into Rust once instead of once per field. The same dict, tuple or
+//! list is what a record's value (or key, or a nested field) may be in place of a `Struct` when its
+//! schema is a STRUCT: `fill` builds both, so both check alike.
 
 use std::sync::Arc;
 
-use ferroconnect_core::data::{SchemaRef, SchemaType, Struct, Value, ValuePath};
+use ferroconnect_core::data::{validate_value, SchemaRef, SchemaType, Struct, Value, ValuePath};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
-use super::{guided, schema_ref, to_py, PySchema};
+use super::{guided, place, schema_ref, to_py, PySchema};
 use crate::errors::{DataError, IntoPyResult};
 
 /// A structured value (Kafka Connect's `Struct`). `put` converts and validates the value against
@@ -31,7 +33,7 @@ impl PyStruct {
         let schema = schema_ref(schema)?.ok_or_else(|| DataError::new_err("Struct needs a schema"))?;
         let mut inner = Struct::new(schema).py_err()?;
         if let Some(values) = values {
-            fill(&mut inner, values)?;
+            fill(&mut inner, values, &ValuePath::Root)?;
         }
         Ok(PyStruct { inner })
     }
@@ -43,7 +45,7 @@ impl PyStruct {
 
     /// Sets field `name` to `value` and returns this struct (for chaining).
     fn put<'py>(mut slf: PyRefMut<'py, Self>, name: &str, value: &Bound<'py, PyAny>) -> PyResult<PyRefMut<'py, Self>> {
-        put(&mut slf.inner, name, value)?;
+        put(&mut slf.inner, name, value, &ValuePath::Root)?;
         Ok(slf)
     }
 
@@ -78,7 +80,7 @@ impl PyStruct {
     }
 
     fn __setitem__(&mut self, name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
-        put(&mut self.inner, name, value)
+        put(&mut self.inner, name, value, &ValuePath::Root)
     }
 
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
@@ -122,15 +124,24 @@ pub(crate) fn references(obj: &Bound<'_, PyAny>) -> isize {
 }
 
 /// `put` of one Python value: converted along the field's schema, then checked (Kafka's `put`).
-fn put(inner: &mut Struct, name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
-    let index = inner.schema.field_or_err(name).py_err()?.index;
-    put_at(inner, index, value)
+/// `path` is where the struct itself sits in a record's value (the root for a `Struct` of its
+/// own), so that errors name a nested field by its whole path (`address.zip`).
+fn put(inner: &mut Struct, name: &str, value: &Bound<'_, PyAny>, path: &ValuePath<'_>) -> PyResult<()> {
+    let index = field_index(inner, name, path)?;
+    put_at(inner, index, value, path)
+}
+
+/// The index of field `name`, or Kafka's error for no such field.
+fn field_index(inner: &Struct, name: &str, path: &ValuePath<'_>) -> PyResult<usize> {
+    inner.schema.field(name).map(|f| f.index).ok_or_else(|| {
+        DataError::new_err(format!("{} is not a valid field name{}", ValuePath::Field(path, name), place(path)))
+    })
 }
 
 /// `put` of the field at `index` (the schema's field order), without looking its name up again.
-fn put_at(inner: &mut Struct, index: usize, value: &Bound<'_, PyAny>) -> PyResult<()> {
+fn put_at(inner: &mut Struct, index: usize, value: &Bound<'_, PyAny>, path: &ValuePath<'_>) -> PyResult<()> {
     let field = &inner.schema.fields[index];
-    let converted = guided(value, &field.schema, &ValuePath::field(&field.name))?;
+    let converted = guided(value, &field.schema, &ValuePath::Field(path, &field.name))?;
     // `guided` makes a value of the field's type or fails, so a non-null value of a plain
     // primitive schema (no name: not a logical type) needs no second check; null (allowed only
     // for optional fields), logical types (a Decimal's bytes, a Time's range) and containers
@@ -141,32 +152,58 @@ fn put_at(inner: &mut Struct, index: usize, value: &Bound<'_, PyAny>) -> PyResul
     if trusted {
         inner.values[index] = converted;
     } else {
-        inner.put_at(index, converted).py_err()?;
+        inner.put_at(index, converted).map_err(|e| DataError::new_err(format!("{e}{}", place(path))))?;
     }
     Ok(())
 }
 
-/// The constructor's `values`: a dict of field names to values, or a tuple or list of one value per
-/// field in the schema's order; each value is `put`.
-fn fill(inner: &mut Struct, values: &Bound<'_, PyAny>) -> PyResult<()> {
+/// Fills a struct from a dict of field names to values (fields left out stay unset), or from a
+/// tuple or list of one value per field in the schema's order; each value is `put`. `path` as
+/// for `put`.
+pub(super) fn fill(inner: &mut Struct, values: &Bound<'_, PyAny>, path: &ValuePath<'_>) -> PyResult<()> {
     if let Ok(dict) = values.cast::<PyDict>() {
+        // A row's dict is mostly written in the schema's field order: each name is first compared
+        // with the field after the previous one's, before the search by name.
+        let mut next = 0;
         for (name, value) in dict.iter() {
-            let name = name
-                .cast::<PyString>()
-                .map_err(|_| DataError::new_err(format!("Struct field names must be str, not {}", name.get_type())))?;
-            put(inner, name.to_str()?, &value)?;
+            let name = name.cast::<PyString>().map_err(|_| {
+                DataError::new_err(format!("Struct field names must be str, not {}{}", name.get_type(), place(path)))
+            })?;
+            let name = name.to_str()?;
+            let index = match inner.schema.fields.get(next) {
+                Some(field) if field.name == name => next,
+                _ => field_index(inner, name, path)?,
+            };
+            put_at(inner, index, &value, path)?;
+            next = index + 1;
         }
         return Ok(());
     }
     if let Ok(tuple) = values.cast::<PyTuple>() {
-        put_in_order(inner, tuple.len(), tuple.iter())
+        put_in_order(inner, tuple.len(), tuple.iter(), path)
     } else if let Ok(list) = values.cast::<PyList>() {
         // A snapshot: the list could change length while its values are converted.
         let items: Vec<Bound<'_, PyAny>> = list.iter().collect();
-        put_in_order(inner, items.len(), items.into_iter())
+        put_in_order(inner, items.len(), items.into_iter(), path)
     } else {
-        Err(DataError::new_err(format!("Struct values must be a dict, tuple or list, not {}", values.get_type())))
+        Err(DataError::new_err(format!(
+            "Struct values must be a dict, tuple or list, not {}{}",
+            values.get_type(),
+            place(path)
+        )))
     }
+}
+
+/// Kafka's `validate` of a struct whose set fields were each checked by `put`: what is left is that
+/// no required field without a default is unset (Kafka's error for the first that is).
+pub(super) fn check_unset(inner: &Struct, path: &ValuePath<'_>) -> PyResult<()> {
+    for (field, value) in inner.iter() {
+        if value.is_null() && !field.schema.optional && field.schema.default.is_none() {
+            validate_value(&field.schema, value, Some(&field.name))
+                .map_err(|e| DataError::new_err(format!("{e}{}", place(path))))?;
+        }
+    }
+    Ok(())
 }
 
 /// `put` of `given` values, one per field in the schema's order.
@@ -174,15 +211,17 @@ fn put_in_order<'py>(
     inner: &mut Struct,
     given: usize,
     values: impl Iterator<Item = Bound<'py, PyAny>>,
+    path: &ValuePath<'_>,
 ) -> PyResult<()> {
     let count = inner.schema.fields.len();
     if given != count {
         return Err(DataError::new_err(format!(
-            "Struct values: the schema has {count} fields, {given} values were given"
+            "Struct values: the schema has {count} fields, {given} values were given{}",
+            place(path)
         )));
     }
     for (index, value) in values.enumerate() {
-        put_at(inner, index, &value)?;
+        put_at(inner, index, &value, path)?;
     }
     Ok(())
 }
