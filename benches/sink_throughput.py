@@ -52,7 +52,9 @@ import uuid
 from typing import Any
 
 import bench_broker
-import jvm_connectors
+
+# `jvm_connectors` is imported where the Java rows run, not here: its imports (urllib, http.client,
+# email) are 9 MiB of RSS that every child process, whose peak RSS is a result, would count.
 
 RECORD = b"x" * 100
 # The runtime's own consumer defaults (kafka/consumer.rs: librdkafka's prefetch queue bounded, a
@@ -176,6 +178,8 @@ def child(variant: str, bootstrap: str, topic: str, n: int) -> None:
 
 def measure_java(bootstrap: str, topic: str, n: int) -> dict[str, Any]:
     """j: Java Connect runs in a process of its own, its task times itself (see the docstring)."""
+    import jvm_connectors
+
     connector = {"connector.class": "NoopSinkConnector", "topics": topic}
     marks = jvm_connectors.run_standalone(bootstrap, JAVA_WORKER, connector, n)
     return {
@@ -243,6 +247,8 @@ VARIANTS = {
 
 
 def run(bootstrap: str, n: int, broker: str, repeat: int, metrics: str, only: list[str] | None) -> None:
+    import jvm_connectors
+
     topic = f"bench-sink-{uuid.uuid4().hex[:8]}"
     started = time.monotonic()
     # In a child too: Linux keeps a parent's peak RSS in its children's ru_maxrss across exec.

@@ -68,7 +68,9 @@ from pathlib import Path
 from typing import Any
 
 import bench_broker
-import jvm_connectors
+
+# `jvm_connectors` is imported where the Java rows run, not here: its imports (urllib, http.client,
+# email) are 9 MiB of RSS that every child process, whose peak RSS is a result, would count.
 
 RECORD = b"x" * 100
 BATCH = 1000
@@ -334,6 +336,8 @@ def cpu_seconds(pid: int | None) -> float:
 
 def measure_java(variant: str, bootstrap: str, n: int, broker_pid: int | None) -> dict[str, Any]:
     """j or jb: Java Connect runs in a process of its own, its task times itself (see the docstring)."""
+    import jvm_connectors
+
     broker_before = cpu_seconds(broker_pid)
     connector = {"connector.class": "ByteSourceConnector", "topic": f"bench-{variant}"}
     worker = {**JAVA_WORKER, **JAVA_PRODUCER[variant]}

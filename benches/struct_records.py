@@ -64,7 +64,9 @@ from collections.abc import Callable
 
 import bench_broker
 import ferroconnect as fc
-import jvm_connectors
+
+# `jvm_connectors` is imported where the Java rows run, not here: its imports (urllib, http.client,
+# email) are 9 MiB of RSS that every child process, whose peak RSS is a result, would count.
 
 BATCH = 1000
 SCHEMA = (
@@ -292,6 +294,8 @@ def settings() -> dict[str, str]:
 
 def run_java(run: str, bootstrap: str, topic: str, n: int) -> dict[str, float]:
     """One Java anchor run (see the docstring) in a JVM of its own; its figures as a child's."""
+    import jvm_connectors
+
     _, connector_class, extra, _ = JAVA[run]
     side = run.split("/")[0]
     worker = settings()  # schemas.enable is true in Kafka's standalone properties
@@ -325,6 +329,8 @@ def child(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
+    import jvm_connectors
+
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
