@@ -28,16 +28,17 @@ use crate::error::{Error, Result};
 /// for no compatibility gain.
 ///
 /// The queue of records not yet acknowledged holds two of librdkafka's batches: at most 20,000
-/// records (two of `batch.num.messages`' 10,000) and 8 MiB (`batch.size` is 1 MB, and a record may
-/// be up to `message.max.bytes`, 1 MB: `queue_kbytes_for`). With one request in flight (Kafka
-/// Connect's `max.in.flight.requests.per.connection=1`), one batch is out while the next fills, so
-/// each response is followed at once by a full request. With room for one batch only (10,000
-/// records, our bound before), the request after each response carried just the records that came
-/// during the round trip: 180 requests for 1M records of 100 B instead of 130, and 0.8 s instead
-/// of 1.1 for the ceiling (docs/benchmarks.md). librdkafka's own bounds (1 GiB, 100,000 records)
-/// and the Java client's `buffer.memory` (32 MiB) let a task at full speed hold tens of MiB more
-/// for no throughput: the Java default is a deliberate difference (docs/compatibility.md), and a
-/// worker's `producer.buffer.memory` is still read as `queue.buffering.max.kbytes`.
+/// records (two of `batch.num.messages`' 10,000) and 2 MiB of record bytes (two of `batch.size`'s
+/// 1 MB; room for two records of `message.max.bytes` when that is raised: `queue_kbytes_for`).
+/// With one request in flight (Kafka Connect's `max.in.flight.requests.per.connection=1`), one
+/// batch is out while the next fills, so each response is followed at once by a full request.
+/// With room for one batch only (10,000 records, our bound before), the request after each
+/// response carried just the records that came during the round trip: 180 requests for 1M
+/// records of 100 B instead of 130, and about a fifth less throughput (docs/benchmarks.md). More
+/// room buys no throughput and costs memory: the Java client's `buffer.memory` (32 MiB, which a
+/// worker's `producer.buffer.memory` still sets, as `queue.buffering.max.kbytes`) held 9 MiB more
+/// at full speed with 1 KiB Struct records, librdkafka's own bounds (1 GiB, 100,000 records) about
+/// 45 MiB more with 100 B records; the default is a deliberate difference (docs/compatibility.md).
 ///
 /// One deliberate difference: `enable.idempotence=true` (Kafka Connect sets `false`). Connect relies
 /// on `max.in.flight.requests.per.connection=1` to keep each partition's records in order; the Java
@@ -55,7 +56,7 @@ pub const CONNECT_PRODUCER_DEFAULTS: &[(&str, &str)] = &[
     ("max.in.flight.requests.per.connection", "1"),
     // Java's Integer.MAX_VALUE: never give up on a record; librdkafka's upper bound too.
     ("delivery.timeout.ms", "2147483647"),
-    ("queue.buffering.max.kbytes", "8192"),
+    ("queue.buffering.max.kbytes", "2048"),
     ("queue.buffering.max.messages", "20000"),
 ];
 
@@ -84,7 +85,7 @@ fn librdkafka_settings(settings: &HashMap<String, String>) -> Result<HashMap<Str
 fn queue_kbytes_for(message_max_bytes: &str) -> Option<String> {
     let max: u64 = message_max_bytes.trim().parse().ok()?;
     let needed = (2 * max).div_ceil(1024);
-    (needed > 8192).then(|| needed.min(i32::MAX as u64).to_string())
+    (needed > 2048).then(|| needed.min(i32::MAX as u64).to_string())
 }
 
 /// Java's `buffer.memory` (bytes) as librdkafka's `queue.buffering.max.kbytes`, the same bound
@@ -472,13 +473,13 @@ mod tests {
             let settings = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
             librdkafka_settings(&settings).unwrap()["queue.buffering.max.kbytes"].clone()
         };
-        assert_eq!(kbytes(&[]), "8192");
+        assert_eq!(kbytes(&[]), "2048");
         assert_eq!(kbytes(&[("buffer.memory", "1048576")]), "1024");
         // Room for two of the largest records librdkafka will take, when that is raised.
-        assert_eq!(kbytes(&[("message.max.bytes", "1000000")]), "8192");
+        assert_eq!(kbytes(&[("message.max.bytes", "1000000")]), "2048");
         assert_eq!(kbytes(&[("message.max.bytes", "20971520")]), "40960");
         assert_eq!(kbytes(&[("message.max.bytes", "20971520"), ("buffer.memory", "1048576")]), "1024");
-        assert_eq!(kbytes(&[("buffer.memory", "1048576"), ("queue.buffering.max.kbytes", "2048")]), "2048");
+        assert_eq!(kbytes(&[("buffer.memory", "1048576"), ("queue.buffering.max.kbytes", "4096")]), "4096");
         let settings = HashMap::from([("buffer.memory".to_string(), "x".to_string())]);
         assert!(librdkafka_settings(&settings).is_err());
     }
