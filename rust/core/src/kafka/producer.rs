@@ -29,7 +29,7 @@ use crate::error::{Error, Result};
 ///
 /// The queue of records not yet acknowledged holds two of librdkafka's batches: at most 20,000
 /// records (two of `batch.num.messages`' 10,000) and 2 MiB of record bytes (two of `batch.size`'s
-/// 1 MB; room for two records of `message.max.bytes` when that is raised: `queue_kbytes_for`).
+/// 1 MB; more when the batches or records are allowed to be larger: `room_for_two_batches`).
 /// With one request in flight (Kafka Connect's `max.in.flight.requests.per.connection=1`), one
 /// batch is out while the next fills, so each response is followed at once by a full request.
 /// With room for one batch only (10,000 records, our bound before), the request after each
@@ -71,21 +71,33 @@ fn librdkafka_settings(settings: &HashMap<String, String>) -> Result<HashMap<Str
     merged.extend(
         settings.iter().filter(|(k, _)| !JAVA_ONLY_KEYS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())),
     );
-    if !settings.contains_key("buffer.memory") && !settings.contains_key("queue.buffering.max.kbytes") {
-        if let Some(kbytes) = merged.get("message.max.bytes").and_then(|max| queue_kbytes_for(max)) {
-            merged.insert("queue.buffering.max.kbytes".into(), kbytes);
-        }
-    }
+    room_for_two_batches(settings, &mut merged);
     Ok(merged)
 }
 
-/// The default queue bound in KiB when `message.max.bytes` is raised: room for two records of
-/// that size (a record larger than the queue's bound would wait for room forever; librdkafka
-/// refuses larger records at once). None when the default bound already has that room.
-fn queue_kbytes_for(message_max_bytes: &str) -> Option<String> {
-    let max: u64 = message_max_bytes.trim().parse().ok()?;
-    let needed = (2 * max).div_ceil(1024);
-    (needed > 2048).then(|| needed.min(i32::MAX as u64).to_string())
+/// The queue's default bounds hold two batches (see [`CONNECT_PRODUCER_DEFAULTS`]): when the
+/// worker or connector raises `batch.size`, `message.max.bytes` or `batch.num.messages`, the
+/// bounds grow to two of the largest batch or record (a record larger than the byte bound would
+/// wait for room forever; librdkafka refuses records over `message.max.bytes` at once). Bounds
+/// the worker or connector set are left as they are.
+fn room_for_two_batches(settings: &HashMap<String, String>, merged: &mut HashMap<String, String>) {
+    let number = |merged: &HashMap<String, String>, key: &str| merged.get(key)?.trim().parse::<u64>().ok();
+    let raise = |merged: &mut HashMap<String, String>, bound: &str, needed: Option<u64>| {
+        if let Some(needed) = needed.filter(|needed| number(merged, bound).is_some_and(|now| *needed > now)) {
+            merged.insert(bound.to_owned(), needed.min(i32::MAX as u64).to_string());
+        }
+    };
+    if !settings.contains_key("buffer.memory") && !settings.contains_key("queue.buffering.max.kbytes") {
+        let largest = number(merged, "batch.size").max(number(merged, "message.max.bytes"));
+        raise(merged, "queue.buffering.max.kbytes", largest.map(|bytes| bytes.saturating_mul(2).div_ceil(1024)));
+    }
+    if !settings.contains_key("queue.buffering.max.messages") {
+        raise(
+            merged,
+            "queue.buffering.max.messages",
+            number(merged, "batch.num.messages").map(|count| count.saturating_mul(2)),
+        );
+    }
 }
 
 /// Java's `buffer.memory` (bytes) as librdkafka's `queue.buffering.max.kbytes`, the same bound
@@ -466,7 +478,7 @@ mod tests {
     }
 
     /// `buffer.memory` reaches librdkafka as `queue.buffering.max.kbytes`, unless that is set too;
-    /// the default bound grows with `message.max.bytes`.
+    /// the default bounds grow with the batch and record sizes.
     #[test]
     fn producer_settings_take_buffer_memory() {
         let kbytes = |pairs: &[(&str, &str)]| {
@@ -475,10 +487,20 @@ mod tests {
         };
         assert_eq!(kbytes(&[]), "2048");
         assert_eq!(kbytes(&[("buffer.memory", "1048576")]), "1024");
-        // Room for two of the largest records librdkafka will take, when that is raised.
+        // Room for two of the largest batches or records, when those are raised.
         assert_eq!(kbytes(&[("message.max.bytes", "1000000")]), "2048");
         assert_eq!(kbytes(&[("message.max.bytes", "20971520")]), "40960");
+        assert_eq!(kbytes(&[("batch.size", "4194304"), ("message.max.bytes", "2097152")]), "8192");
         assert_eq!(kbytes(&[("message.max.bytes", "20971520"), ("buffer.memory", "1048576")]), "1024");
+        assert_eq!(kbytes(&[("message.max.bytes", "20971520"), ("queue.buffering.max.kbytes", "4096")]), "4096");
+        let messages = |pairs: &[(&str, &str)]| {
+            let settings = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            librdkafka_settings(&settings).unwrap()["queue.buffering.max.messages"].clone()
+        };
+        assert_eq!(messages(&[]), "20000");
+        assert_eq!(messages(&[("batch.num.messages", "5000")]), "20000");
+        assert_eq!(messages(&[("batch.num.messages", "50000")]), "100000");
+        assert_eq!(messages(&[("batch.num.messages", "50000"), ("queue.buffering.max.messages", "30000")]), "30000");
         assert_eq!(kbytes(&[("buffer.memory", "1048576"), ("queue.buffering.max.kbytes", "4096")]), "4096");
         let settings = HashMap::from([("buffer.memory".to_string(), "x".to_string())]);
         assert!(librdkafka_settings(&settings).is_err());
