@@ -354,14 +354,10 @@ def test_equal_fresh_partitions_share_an_offset_and_json_types_stay_apart(
             raise
 
 
-class OffsetShapesTask(fc.SourceTask):
+class OffsetShapesTask(EqualPartitionsTask):
     """Offsets of every shape, each partition's last one different in shape or key from the one
     before it: one-key dicts (kept without a map of their own by the runtime) must be stored
-    exactly as a dict of several keys, or a nested one is."""
-
-    def start(self, config: dict[str, str]) -> None:
-        self.topic = config["topic"]
-        self.sent = False
+    exactly as a dict of several keys or a nested one is."""
 
     def poll(self) -> list[fc.SourceRecord] | None:
         if self.sent:

@@ -481,10 +481,12 @@ mod tests {
     /// the default bounds grow with the batch and record sizes.
     #[test]
     fn producer_settings_take_buffer_memory() {
-        let kbytes = |pairs: &[(&str, &str)]| {
+        let bound = |key: &str, pairs: &[(&str, &str)]| {
             let settings = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-            librdkafka_settings(&settings).unwrap()["queue.buffering.max.kbytes"].clone()
+            librdkafka_settings(&settings).unwrap()[key].clone()
         };
+        let kbytes = |pairs: &[(&str, &str)]| bound("queue.buffering.max.kbytes", pairs);
+        let messages = |pairs: &[(&str, &str)]| bound("queue.buffering.max.messages", pairs);
         assert_eq!(kbytes(&[]), "2048");
         assert_eq!(kbytes(&[("buffer.memory", "1048576")]), "1024");
         // Room for two of the largest batches or records, when those are raised.
@@ -493,10 +495,6 @@ mod tests {
         assert_eq!(kbytes(&[("batch.size", "4194304"), ("message.max.bytes", "2097152")]), "8192");
         assert_eq!(kbytes(&[("message.max.bytes", "20971520"), ("buffer.memory", "1048576")]), "1024");
         assert_eq!(kbytes(&[("message.max.bytes", "20971520"), ("queue.buffering.max.kbytes", "4096")]), "4096");
-        let messages = |pairs: &[(&str, &str)]| {
-            let settings = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-            librdkafka_settings(&settings).unwrap()["queue.buffering.max.messages"].clone()
-        };
         assert_eq!(messages(&[]), "20000");
         assert_eq!(messages(&[("batch.num.messages", "5000")]), "20000");
         assert_eq!(messages(&[("batch.num.messages", "50000")]), "100000");
