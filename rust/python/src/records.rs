@@ -354,7 +354,7 @@ impl OffsetKeys {
     }
 
     /// `key`, shared: the previous record's when equal.
-    pub(crate) fn key(&mut self, key: &str) -> Arc<str> {
+    fn key(&mut self, key: &str) -> Arc<str> {
         match &self.last {
             Some(last) if **last == *key => last.clone(),
             _ => self.last.insert(Arc::from(key)).clone(),

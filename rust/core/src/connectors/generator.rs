@@ -177,9 +177,10 @@ impl GeneratorTask {
 fn payload(seqno: u64, size: usize) -> Vec<u8> {
     let mut digits = itoa::Buffer::new();
     let digits = digits.format(seqno).as_bytes();
-    let mut value = Vec::with_capacity(size.max(digits.len()));
+    let len = size.max(digits.len());
+    let mut value = Vec::with_capacity(len);
     value.extend_from_slice(digits);
-    value.resize(size.max(digits.len()), b'x');
+    value.resize(len, b'x');
     value
 }
 
