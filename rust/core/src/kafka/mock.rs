@@ -38,6 +38,11 @@ pub enum MockCommand {
     BrokerUp {
         broker_id: i32,
     },
+    /// The broker's answers are held back this long: a slow network or a loaded broker.
+    BrokerRoundTripTime {
+        broker_id: i32,
+        delay: Duration,
+    },
 }
 
 type Reply = mpsc::Sender<Result<()>>;
@@ -138,6 +143,7 @@ fn apply<C: rdkafka::ClientContext>(cluster: &MockCluster<'_, C>, command: MockC
         MockCommand::ClearRequestErrors { api_key } => cluster.clear_request_errors(api_key_of(api_key)?),
         MockCommand::BrokerDown { broker_id } => cluster.broker_down(broker_id)?,
         MockCommand::BrokerUp { broker_id } => cluster.broker_up(broker_id)?,
+        MockCommand::BrokerRoundTripTime { broker_id, delay } => cluster.broker_round_trip_time(broker_id, delay)?,
     }
     Ok(())
 }
