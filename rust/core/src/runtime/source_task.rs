@@ -119,6 +119,19 @@ struct SourceSide {
 /// A converted record with its source partition and offset (for `submitted`).
 type Converted = (OutgoingRecord, Arc<serde_json::Value>, SourceOffset);
 
+/// A polled batch on its way into `unsent`.
+struct Enqueuing {
+    /// The task's commit and abort requests on records of the batch, by index, not yet queued.
+    boundaries: std::iter::Peekable<std::vec::IntoIter<(usize, bool)>>,
+    /// The source partition and offset of each queued record, in order, for `submitted`
+    /// (at-least-once tasks only).
+    tracked: Vec<(Arc<serde_json::Value>, SourceOffset)>,
+    /// The queued records the task wants in `commit_records`, by ticket.
+    kept: Vec<(Ticket, SourceRecord)>,
+    /// The submission number of the batch's first record.
+    first: u64,
+}
+
 /// The task's record as polled, for `commit_records` (only when the task wants them). Boxed: a
 /// batch's records move through several vectors, and an unboxed `None` still made each element
 /// carry (and copy) a whole record's size.
@@ -518,18 +531,22 @@ impl Driver {
         // With connector-defined boundaries, the requests that name a record, by its place in the
         // batch: looked up before the transforms, which see (and may drop) other records.
         let boundaries = self.record_boundaries(&batch)?;
-        // Convert without holding the submitted lock: the delivery thread takes it per record.
-        // Each converted record comes with its place in the batch.
-        let mut converted = Vec::with_capacity(batch.len());
+        let mut enqueuing = Enqueuing {
+            boundaries: boundaries.into_iter().peekable(),
+            tracked: Vec::with_capacity(if self.eos.is_none() { batch.len() } else { 0 }),
+            kept: Vec::new(),
+            first: self.submitted,
+        };
+        self.unsent.reserve(batch.len() + 1);
         if self.setup.transforms.is_empty() {
             for (index, record) in batch.into_iter().enumerate() {
                 let keep = self.wants_records.then(|| Box::new(record.clone()));
-                self.convert_into(index, record, keep, &mut converted)?;
+                self.convert_into(index, record, keep, &mut enqueuing)?;
             }
         } else {
             for (index, (outcome, keep)) in self.transform(batch).into_iter().enumerate() {
                 match outcome {
-                    Transformed::Record(record) => self.convert_into(index, record, keep, &mut converted)?,
+                    Transformed::Record(record) => self.convert_into(index, record, keep, &mut enqueuing)?,
                     // Dropped by a transform: not produced, and (as in Kafka's WorkerSourceTask,
                     // whose `recordDropped` only calls `commitRecord(record, null)`) not tracked,
                     // so its offset is committed only by a later record of its source partition.
@@ -541,47 +558,30 @@ impl Driver {
                 }
             }
         }
-        if let Some(eos) = &self.eos {
-            for ((outgoing, _, _), _, _) in &converted {
-                eos.check_topic(&outgoing.topic)?;
-            }
-        }
-        let mut submitted = match &self.shared.acknowledgements {
-            Acknowledgements::Offsets(submitted) => Some(submitted.lock().expect("submitted lock")),
-            Acknowledgements::Count(unacknowledged) => {
-                unacknowledged.fetch_add(converted.len(), Ordering::Relaxed);
-                None
-            }
-        };
-        let mut kept = self.wants_records.then(|| self.shared.kept.lock().expect("kept lock"));
-        self.unsent.reserve(converted.len() + 1);
-        let first = self.submitted;
-        self.submitted += converted.len() as u64;
-        let mut boundaries = boundaries.into_iter().peekable();
-        for (number, ((outgoing, partition, offset), keep, index)) in (first..).zip(converted) {
-            // A request on a record dropped or skipped before this one applies here.
-            while let Some((_, commit)) = boundaries.next_if(|(at, _)| *at < index) {
-                self.unsent.push_back(Unsent::Boundary(commit));
-            }
-            // An exactly-once task's offsets go with its transaction, not through `submitted`.
-            let (ticket, dispatch) = match submitted.as_mut() {
-                Some(submitted) => (submitted.submit(&partition, offset), None),
-                // Numbered in submission order all the same: `kept` finds records by their ticket.
-                None => (Ticket::from_token(number as usize), Some(Box::new((partition, offset)))),
-            };
-            if let (Some(kept), Some(record)) = (kept.as_mut(), keep) {
-                kept.insert(ticket, *record);
-            }
-            self.unsent.push_back(Unsent::Record(outgoing, ticket, dispatch));
-            if let Some((_, commit)) = boundaries.next_if(|(at, _)| *at == index) {
-                self.unsent.push_back(Unsent::Boundary(commit));
-            }
-        }
-        for (_, commit) in boundaries {
+        for (_, commit) in enqueuing.boundaries {
             self.unsent.push_back(Unsent::Boundary(commit));
         }
         if self.eos.is_some() {
             self.unsent.push_back(Unsent::BatchEnd);
+        }
+        // Nothing of the batch was sent yet: its records enter `submitted` before any delivery
+        // report can name them, under one lock for the batch (the delivery thread takes it per
+        // record, so conversion runs without it).
+        let count = (self.submitted - enqueuing.first) as usize;
+        match &self.shared.acknowledgements {
+            Acknowledgements::Offsets(submitted) => {
+                let mut submitted = submitted.lock().expect("submitted lock");
+                for (number, (partition, offset)) in (enqueuing.first..).zip(enqueuing.tracked) {
+                    let ticket = submitted.submit(&partition, offset);
+                    debug_assert_eq!(ticket, Ticket::from_token(number as usize), "tickets follow submission order");
+                }
+            }
+            Acknowledgements::Count(unacknowledged) => {
+                unacknowledged.fetch_add(count, Ordering::Relaxed);
+            }
+        }
+        if !enqueuing.kept.is_empty() {
+            self.shared.kept.lock().expect("kept lock").extend(enqueuing.kept);
         }
         Ok(())
     }
@@ -602,26 +602,50 @@ impl Driver {
         Ok(found)
     }
 
-    /// Converts one record into `converted`, or reports it refused (and skips it when tolerated).
-    /// `keep` is the task's record as polled, for `commit_records`.
+    /// Converts one record and queues it in `unsent`, numbered in submission order (its source
+    /// partition and offset wait in `enqueuing` for `submitted`), or reports it refused (and skips
+    /// it when tolerated). `keep` is the task's record as polled, for `commit_records`.
     fn convert_into(
         &mut self,
         index: usize,
         record: SourceRecord,
         keep: Kept,
-        converted: &mut Vec<(Converted, Kept, usize)>,
+        enqueuing: &mut Enqueuing,
     ) -> Result<()> {
-        match self.convert(record) {
-            Ok(done) => {
-                self.setup.active_topics.record(&done.0.topic);
-                converted.push((done, keep, index));
-            }
+        let (outgoing, partition, offset) = match self.convert(record) {
+            Ok(converted) => converted,
             // Skipped: not submitted, so its offset is not tracked and is committed only by a
             // later record of its source partition (Kafka Connect's WorkerSourceTask).
             Err(refused) => {
                 self.refused(index, *refused)?;
                 self.shared.skipped(keep);
+                return Ok(());
             }
+        };
+        self.setup.active_topics.record(&outgoing.topic);
+        // A request on a record dropped or skipped before this one applies here.
+        while let Some((_, commit)) = enqueuing.boundaries.next_if(|(at, _)| *at < index) {
+            self.unsent.push_back(Unsent::Boundary(commit));
+        }
+        let ticket = Ticket::from_token(self.submitted as usize);
+        self.submitted += 1;
+        // An exactly-once task's offsets go with its transaction, not through `submitted`.
+        let dispatch = match &self.eos {
+            Some(eos) => {
+                eos.check_topic(&outgoing.topic)?;
+                Some(Box::new((partition, offset)))
+            }
+            None => {
+                enqueuing.tracked.push((partition, offset));
+                None
+            }
+        };
+        if let Some(record) = keep {
+            enqueuing.kept.push((ticket, *record));
+        }
+        self.unsent.push_back(Unsent::Record(outgoing, ticket, dispatch));
+        if let Some((_, commit)) = enqueuing.boundaries.next_if(|(at, _)| *at == index) {
+            self.unsent.push_back(Unsent::Boundary(commit));
         }
         Ok(())
     }

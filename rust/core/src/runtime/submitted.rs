@@ -44,7 +44,10 @@ pub struct SubmittedRecords {
     /// Slot of each partition seen, by its JSON text; consulted only when a record's partition
     /// differs from the previous record's (batches usually share one).
     slot_of: HashMap<String, u32>,
-    last_slot: Option<u32>,
+    /// The previous record's partition, as that record carried it, and its slot. Compared by
+    /// pointer first: a task's conversion shares one `Arc` among the records of a batch, but each
+    /// batch brings a new one, which the slot's own (the first seen) would never match.
+    last: Option<(Arc<serde_json::Value>, u32)>,
     /// Whether Kafka acknowledged each record `base..base + acked.len()`; records before `base`
     /// were released.
     acked: VecDeque<bool>,
@@ -64,10 +67,14 @@ impl SubmittedRecords {
     }
 
     fn slot_for(&mut self, partition: &Arc<serde_json::Value>) -> u32 {
-        if let Some(last) = self.last_slot {
-            let known = &self.slots[last as usize].partition;
-            if Arc::ptr_eq(known, partition) || same_text(known, partition) {
-                return last;
+        if let Some((known, slot)) = &self.last {
+            let slot = *slot;
+            if Arc::ptr_eq(known, partition) {
+                return slot;
+            }
+            if same_text(known, partition) {
+                self.last = Some((partition.clone(), slot));
+                return slot;
             }
         }
         let key = partition.to_string();
@@ -80,7 +87,7 @@ impl SubmittedRecords {
                 slot
             }
         };
-        self.last_slot = Some(slot);
+        self.last = Some((partition.clone(), slot));
         slot
     }
 
