@@ -41,7 +41,7 @@ impl DeliveryHandler for Acked {
 fn an_idempotent_producer_gets_its_id_without_waiting_for_the_retry_timer() {
     let bootstrap = real_broker();
     let topic = format!("fc-producer-start-{}", std::process::id());
-    let record = OutgoingRecord { topic: topic.clone(), value: Some(b"x".to_vec()), ..Default::default() };
+    let record = OutgoingRecord { topic: topic.as_str().into(), value: Some(b"x".to_vec()), ..Default::default() };
     // The topic's creation (auto-created by the first record) is not part of a start.
     let warm = Producer::new(&bootstrap, &HashMap::new(), Arc::new(Acked::default())).unwrap();
     send_waiting(&warm, &record, 0).unwrap();

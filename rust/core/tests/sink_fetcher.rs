@@ -128,7 +128,7 @@ fn real_broker_partitions_stay_in_order_across_a_rebalance() {
                 ..OutgoingRecord::default()
             })
         })
-        .map(|r| OutgoingRecord { topic: topic.clone(), ..r })
+        .map(|r| OutgoingRecord { topic: topic.as_str().into(), ..r })
         .collect();
     for outcome in produce_all(&bootstrap, &HashMap::new(), &records, Duration::from_secs(60)).unwrap() {
         outcome.unwrap();
@@ -225,7 +225,7 @@ fn real_broker_headers_keys_and_values_arrive_as_produced() {
         let records: Vec<OutgoingRecord> = cases
             .iter()
             .map(|(key, value, headers)| OutgoingRecord {
-                topic: topic.clone(),
+                topic: topic.as_str().into(),
                 partition: Some(0),
                 key: key.clone(),
                 value: value.clone(),

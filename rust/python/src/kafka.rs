@@ -104,7 +104,7 @@ pub fn produce(
                 _ => r.extract()?,
             };
             Ok(OutgoingRecord {
-                topic: topic.to_owned(),
+                topic: topic.into(),
                 partition,
                 key,
                 value,

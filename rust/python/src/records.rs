@@ -139,7 +139,7 @@ impl PySourceRecord {
         let key_schema = schema_of(self.key_schema.bind(py))?;
         let value_schema = schema_of(self.value_schema.bind(py))?;
         Ok(Record {
-            topic: self.topic.clone(),
+            topic: self.topic.as_str().into(),
             partition: self.kafka_partition,
             key: crate::data::to_value(self.key.bind(py), key_schema.as_ref())?,
             key_schema,
@@ -176,7 +176,7 @@ impl PySourceRecord {
             key_schema: schema(&record.key_schema)?,
             value: crate::data::to_py(py, &record.value, record.value_schema.as_ref())?,
             value_schema: schema(&record.value_schema)?,
-            topic: record.topic,
+            topic: record.topic.to_string(),
             kafka_partition: record.partition,
             timestamp: record.timestamp,
             headers: PyList::new(py, headers)?.into_any().unbind(),
@@ -214,6 +214,7 @@ pub fn to_core_batch(batch: &Bound<'_, PyAny>, keep: bool) -> PyResult<Vec<Sourc
     let mut out = Vec::with_capacity(list.len());
     let mut partitions = PartitionCache::default();
     let mut offsets = OffsetKeys::default();
+    let mut topics = SharedStr::default();
     // Only the runtime holds the list (the task kept no reference to it), so a record that only
     // the list holds is gone once converted: its Struct value can be moved out, not copied.
     let sole_list = !keep && references(batch) == 1;
@@ -247,7 +248,7 @@ pub fn to_core_batch(batch: &Bound<'_, PyAny>, keep: bool) -> PyResult<Vec<Sourc
         out.push(SourceRecord {
             source_partition: partitions.get(r.source_partition.bind(py)).map_err(place)?,
             source_offset: offsets.offset(r.source_offset.bind(py)).map_err(place)?,
-            topic: r.topic.clone(),
+            topic: topics.get(&r.topic),
             partition: r.kafka_partition,
             key,
             key_schema,
@@ -338,7 +339,7 @@ impl PartitionCache {
 /// so that a record's offset needs no JSON map of its own; any other offset as its JSON.
 #[derive(Default)]
 pub(crate) struct OffsetKeys {
-    last: Option<Arc<str>>,
+    keys: SharedStr,
 }
 
 impl OffsetKeys {
@@ -346,18 +347,27 @@ impl OffsetKeys {
         if let Ok(dict) = obj.cast::<PyDict>() {
             if let (1, Some((key, value))) = (dict.len(), dict.iter().next()) {
                 if let Ok(key) = key.cast::<PyString>() {
-                    return Ok(SourceOffset::Keyed(self.key(key.to_str()?), to_json(&value)?));
+                    return Ok(SourceOffset::Keyed(self.keys.get(key.to_str()?), to_json(&value)?));
                 }
             }
         }
         Ok(SourceOffset::Json(to_json(obj)?))
     }
+}
 
-    /// `key`, shared: the previous record's when equal.
-    fn key(&mut self, key: &str) -> Arc<str> {
+/// Strings shared with the previous one when equal: the records of a batch usually name one topic,
+/// and their offsets one key, which are then shared instead of copied per record.
+#[derive(Default)]
+pub(crate) struct SharedStr {
+    last: Option<Arc<str>>,
+}
+
+impl SharedStr {
+    /// `text` as an `Arc`: the previous one's when equal.
+    pub(crate) fn get(&mut self, text: &str) -> Arc<str> {
         match &self.last {
-            Some(last) if **last == *key => last.clone(),
-            _ => self.last.insert(Arc::from(key)).clone(),
+            Some(last) if **last == *text => last.clone(),
+            _ => self.last.insert(Arc::from(text)).clone(),
         }
     }
 }

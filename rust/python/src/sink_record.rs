@@ -388,7 +388,7 @@ impl PySinkRecord {
         let fields = self.fields(py)?;
         let core = self.core();
         Ok(Record {
-            topic: core.topic.to_string(),
+            topic: core.topic.clone(),
             partition: Some(core.partition),
             key_schema: fields.key_schema,
             key: fields.key,
@@ -409,7 +409,7 @@ pub(crate) fn from_transform_records(py: Python<'_>, records: Vec<Record>) -> Py
         records
             .into_iter()
             .map(|r| SinkRecord {
-                topic: Arc::from(r.topic),
+                topic: r.topic,
                 partition: r.partition.unwrap_or(-1),
                 offset: r.offset.unwrap_or(-1),
                 key_schema: r.key_schema,

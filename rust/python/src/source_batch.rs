@@ -328,6 +328,7 @@ pub(crate) fn to_core(batch: &Bound<'_, PySourceBatch>, keep: bool) -> PyResult<
     let key_schema: Option<SchemaRef> = crate::data::schema_ref(b.key_schema.bind(py))?;
     let value_schema: Option<SchemaRef> = crate::data::schema_ref(b.value_schema.bind(py))?;
     let mut offsets = Offsets::of(b.offset_key.as_deref());
+    let topic: Arc<str> = b.topic.as_str().into();
     let mut rows = Rows::of(py, b)?;
     // Only the runtime holds the batch, and only the batch (and `rows`) its values: a Struct that
     // only the values refer to is gone once converted, so it is moved out, not copied.
@@ -366,7 +367,7 @@ pub(crate) fn to_core(batch: &Bound<'_, PySourceBatch>, keep: bool) -> PyResult<
         out.push(SourceRecord {
             source_partition: source_partition.clone(),
             source_offset,
-            topic: b.topic.clone(),
+            topic: topic.clone(),
             partition: b.kafka_partition,
             key,
             key_schema: key_schema.clone(),

@@ -249,7 +249,7 @@ impl KafkaLog {
     /// local queue is waited out.
     pub fn send_async(&self, key: &[u8], value: Option<&[u8]>, done: DeliveryCallback) -> Result<()> {
         let record = OutgoingRecord {
-            topic: self.topic.clone(),
+            topic: self.topic.as_str().into(),
             key: Some(key.to_vec()),
             value: value.map(<[u8]>::to_vec),
             ..OutgoingRecord::default()

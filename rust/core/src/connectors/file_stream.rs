@@ -185,7 +185,8 @@ enum Input {
 
 struct SourceState {
     filename: Option<String>,
-    topic: String,
+    /// Shared by the records.
+    topic: Arc<str>,
     batch_size: usize,
     input: Input,
     /// Bytes read but not yet part of a whole line.
@@ -268,7 +269,7 @@ impl SourceTask for FileStreamSourceTask {
         *self.state.lock().unwrap_or_else(|p| p.into_inner()) = Some(SourceState {
             position: filename.as_ref().map(|_| committed.unwrap_or(0)),
             filename,
-            topic: string_setting(&values, TOPIC),
+            topic: string_setting(&values, TOPIC).into(),
             batch_size,
             input,
             pending: Vec::new(),

@@ -72,7 +72,8 @@ fn config_def() -> Result<ConfigDef> {
 
 /// What a task (or the connector, to validate) reads from its config.
 struct Settings {
-    topic: String,
+    /// Shared by the records.
+    topic: std::sync::Arc<str>,
     message_size: usize,
     max_messages: Option<u64>,
     batch_size: usize,
@@ -87,7 +88,7 @@ impl Settings {
             _ => unreachable!("{key} is defined as a number"),
         };
         let topic = match values.get(TOPIC) {
-            Some(ConfigValue::String(topic)) => topic.clone(),
+            Some(ConfigValue::String(topic)) => topic.as_str().into(),
             _ => unreachable!("topic is a required string"),
         };
         // The validators above keep these non-negative (max.messages: -1 or more).

@@ -59,7 +59,7 @@ impl DeadLetterQueue {
             headers.extend(context_headers(message, context).into_iter().map(|(k, v)| (k, Some(v.into_bytes()))));
         }
         let record = OutgoingRecord {
-            topic: self.topic.clone(),
+            topic: self.topic.as_str().into(),
             partition: None,
             key: message.key.clone(),
             value: message.value.clone(),

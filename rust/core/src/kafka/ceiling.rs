@@ -46,7 +46,7 @@ pub fn produce_copies(
     let started = Instant::now();
     let handler = Arc::new(Count::default());
     let producer = Producer::new(bootstrap_servers, settings, handler.clone())?;
-    let record = OutgoingRecord { topic: topic.to_owned(), value: Some(value.to_vec()), ..OutgoingRecord::default() };
+    let record = OutgoingRecord { topic: topic.into(), value: Some(value.to_vec()), ..OutgoingRecord::default() };
     for token in 0..count {
         send_waiting(&producer, &record, token)?;
     }

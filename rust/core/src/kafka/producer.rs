@@ -176,7 +176,8 @@ pub trait DeliveryHandler: Send + Sync {
 /// A record's serialized form, ready to send.
 #[derive(Debug, Clone, Default)]
 pub struct OutgoingRecord {
-    pub topic: String,
+    /// Shared with the record it was converted from.
+    pub topic: std::sync::Arc<str>,
     pub partition: Option<i32>,
     pub key: Option<Vec<u8>>,
     pub value: Option<Vec<u8>>,

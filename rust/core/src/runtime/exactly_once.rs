@@ -219,7 +219,7 @@ impl Transactions {
         for (partition, offset) in self.offsets.values() {
             let key = offset_key(&self.connector, partition).into_bytes();
             let record = OutgoingRecord {
-                topic: self.setup.offsets_topic.clone(),
+                topic: self.setup.offsets_topic.as_str().into(),
                 partition: Some(partition_for_key(&key, self.setup.offsets_partitions)),
                 key: Some(key),
                 value: Some(serde_json::to_vec(&offset.to_json()).expect("JSON values serialize")),

@@ -88,7 +88,8 @@ pub struct SourceRecord {
     /// converted once and shared instead of copied per record.
     pub source_partition: Arc<serde_json::Value>,
     pub source_offset: SourceOffset,
-    pub topic: String,
+    /// Shared: a task usually sends a batch to one topic, whose name is then shared, not copied.
+    pub topic: Arc<str>,
     pub partition: Option<i32>,
     pub key_schema: Option<SchemaRef>,
     pub key: Value,
@@ -141,7 +142,7 @@ impl SourceRecord {
         SourceRecord {
             source_partition: Arc::new(source_partition),
             source_offset: source_offset.into(),
-            topic: topic.to_owned(),
+            topic: topic.into(),
             partition: None,
             key_schema: None,
             key: Value::Null,

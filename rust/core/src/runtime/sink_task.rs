@@ -494,7 +494,7 @@ impl Driver {
                 original,
             } = record;
             plain.push(Record {
-                topic: topic.to_string(),
+                topic: topic.clone(),
                 partition: Some(partition),
                 key_schema,
                 key,
@@ -511,8 +511,7 @@ impl Driver {
         for (outcome, side) in outcomes.into_iter().zip(sides) {
             match outcome {
                 Ok(Some(record)) => delivered.push(SinkRecord {
-                    // The topic is shared by the records of a batch: kept unless a transform renamed it.
-                    topic: if *side.topic == *record.topic { side.topic } else { Arc::from(record.topic) },
+                    topic: record.topic,
                     partition: record.partition.unwrap_or(side.partition),
                     offset: side.offset,
                     key_schema: record.key_schema,

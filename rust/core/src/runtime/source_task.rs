@@ -46,7 +46,7 @@ const DATA_EXCEPTION: &str = "org.apache.kafka.connect.errors.DataException";
 /// A record a converter refused, with where it came from.
 struct Refused {
     failure: Unconvertible,
-    topic: String,
+    topic: Arc<str>,
     source_partition: Arc<serde_json::Value>,
     source_offset: SourceOffset,
 }

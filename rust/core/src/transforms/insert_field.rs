@@ -140,7 +140,7 @@ impl Specs {
     fn insertions(&self, record: &Record) -> Result<Vec<(&str, Value)>> {
         let mut out = Vec::new();
         if let Some(spec) = &self.topic {
-            out.push((spec.name.as_str(), Value::from(record.topic.as_str())));
+            out.push((spec.name.as_str(), Value::from(&*record.topic)));
         }
         if let (Some(spec), Some(partition)) = (&self.partition, record.partition) {
             out.push((spec.name.as_str(), Value::Int32(partition)));

@@ -123,7 +123,7 @@ mod tests {
 
         fn test_batch(&mut self, records: &[&Record]) -> Vec<Result<bool>> {
             self.batches.lock().unwrap().push(records.len());
-            let mut out: Vec<_> = records.iter().map(|r| Ok(r.topic == "a")).collect();
+            let mut out: Vec<_> = records.iter().map(|r| Ok(&*r.topic == "a")).collect();
             if self.short {
                 out.pop();
             }
@@ -135,7 +135,7 @@ mod tests {
 
     impl Transformation for Upper {
         fn apply(&mut self, mut record: Record) -> Result<Option<Record>> {
-            record.topic = record.topic.to_uppercase();
+            record.topic = record.topic.to_uppercase().into();
             Ok(Some(record))
         }
     }
@@ -155,7 +155,8 @@ mod tests {
     #[test]
     fn a_stage_tests_its_records_in_one_predicate_batch() {
         let (mut chain, batches) = chain(false);
-        let topics: Vec<String> = chain.apply_batch(records()).into_iter().map(|o| o.unwrap().unwrap().topic).collect();
+        let topics: Vec<String> =
+            chain.apply_batch(records()).into_iter().map(|o| o.unwrap().unwrap().topic.to_string()).collect();
         assert_eq!(topics, ["A", "b", "A"]);
         assert_eq!(*batches.lock().unwrap(), [3]);
     }
@@ -164,7 +165,7 @@ mod tests {
     fn a_record_a_predicate_left_untested_fails() {
         let (mut chain, _) = chain(true);
         let outcomes = chain.apply_batch(records());
-        assert_eq!(outcomes[0].as_ref().unwrap().as_ref().unwrap().topic, "A");
+        assert_eq!(&*outcomes[0].as_ref().unwrap().as_ref().unwrap().topic, "A");
         let failure = outcomes[2].as_ref().unwrap_err();
         assert_eq!(failure.class, "Upper");
         assert!(failure.error.to_string().contains("left a record untested"), "{}", failure.error);

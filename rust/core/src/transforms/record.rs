@@ -7,7 +7,8 @@ use crate::runtime::record::Header;
 /// run; a sink record after its converters ran.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
-    pub topic: String,
+    /// Shared: a batch's records usually name one topic.
+    pub topic: std::sync::Arc<str>,
     /// `None`: the producer picks (source records that name no partition).
     pub partition: Option<i32>,
     pub key_schema: Option<SchemaRef>,
@@ -24,7 +25,7 @@ impl Record {
     /// A schemaless record with only a topic and a value (tests, examples).
     pub fn new(topic: &str, value: Value) -> Self {
         Record {
-            topic: topic.to_owned(),
+            topic: topic.into(),
             partition: None,
             key_schema: None,
             key: Value::Null,

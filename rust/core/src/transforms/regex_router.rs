@@ -38,7 +38,7 @@ pub(crate) fn make(props: &Config) -> Result<Box<dyn Transformation>> {
 impl Transformation for RegexRouter {
     fn apply(&mut self, mut record: Record) -> Result<Option<Record>> {
         if self.regex.matches(&record.topic) {
-            record.topic = self.regex.replace_first(&record.topic, &self.replacement)?;
+            record.topic = self.regex.replace_first(&record.topic, &self.replacement)?.into();
         }
         Ok(Some(record))
     }
@@ -54,7 +54,7 @@ mod tests {
         let props: Config =
             [("regex".to_owned(), regex.to_owned()), ("replacement".to_owned(), replacement.to_owned())].into();
         let record = Record { partition: Some(0), offset: Some(0), ..Record::new(topic, Value::Null) };
-        make(&props).unwrap().apply(record).unwrap().unwrap().topic
+        make(&props).unwrap().apply(record).unwrap().unwrap().topic.to_string()
     }
 
     #[test]

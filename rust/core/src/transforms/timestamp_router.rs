@@ -61,7 +61,7 @@ impl Transformation for TimestampRouter {
         let formatted = format.format(timestamp);
         // Two passes, as Kafka: a topic containing "${timestamp}" gets it replaced too.
         let with_topic = self.topic_format.replace("${topic}", &record.topic);
-        record.topic = with_topic.replace("${timestamp}", &formatted);
+        record.topic = with_topic.replace("${timestamp}", &formatted).into();
         Ok(Some(record))
     }
 }
@@ -98,7 +98,7 @@ mod tests {
     fn route(props: &[(&str, &str)], topic: &str, timestamp: Option<i64>) -> Result<String> {
         let props: Config = props.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let record = Record { partition: Some(0), timestamp, ..Record::new(topic, Value::Null) };
-        Ok(make(&props)?.apply(record)?.unwrap().topic)
+        Ok(make(&props)?.apply(record)?.unwrap().topic.to_string())
     }
 
     #[test]

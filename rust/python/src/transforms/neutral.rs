@@ -40,7 +40,7 @@ pub fn record_in(n: &Json) -> Result<Record> {
         headers.push(Header { key: key.to_owned(), schema, value });
     }
     Ok(Record {
-        topic: n["topic"].as_str().ok_or_else(|| bad("topic", n))?.to_owned(),
+        topic: n["topic"].as_str().ok_or_else(|| bad("topic", n))?.into(),
         partition: n["partition"].as_i64().map(|p| p as i32),
         key: value_in(key_schema.as_ref(), &n["key"])?,
         key_schema,
@@ -205,7 +205,7 @@ pub fn record_out(record: &Record) -> Json {
         .map(|h| json!({"key": h.key, "schema": schema_out(h.schema.as_ref()), "value": value_out(h.schema.as_ref(), &h.value)}))
         .collect();
     json!({
-        "topic": record.topic,
+        "topic": &*record.topic,
         "partition": record.partition,
         "offset": record.offset,
         "key_schema": schema_out(record.key_schema.as_ref()),

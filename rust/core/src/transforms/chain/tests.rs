@@ -14,7 +14,7 @@ struct Suffix(String);
 
 impl Transformation for Suffix {
     fn apply(&mut self, mut record: Record) -> Result<Option<Record>> {
-        record.topic.push_str(&self.0);
+        record.topic = format!("{}{}", record.topic, self.0).into();
         Ok(Some(record))
     }
 }
@@ -57,10 +57,10 @@ struct TopicIs(String);
 
 impl Predicate for TopicIs {
     fn test(&mut self, record: &Record) -> Result<bool> {
-        if record.topic == "boom" {
+        if &*record.topic == "boom" {
             return Err(Error::data("predicate failed"));
         }
-        Ok(record.topic == self.0)
+        Ok(*record.topic == *self.0)
     }
 }
 
@@ -127,7 +127,7 @@ fn summary(outcomes: Vec<Outcome>) -> Vec<String> {
     outcomes
         .into_iter()
         .map(|o| match o {
-            Ok(Some(r)) => r.topic,
+            Ok(Some(r)) => r.topic.to_string(),
             Ok(None) => "dropped".into(),
             Err(f) => format!("failed by {}: {}", f.class, f.error),
         })
@@ -308,7 +308,7 @@ impl Transformation for Flaky {
             self.fails -= 1;
             return Err(Error::Retriable("busy".into()));
         }
-        record.topic.push_str("-ok");
+        record.topic = format!("{}-ok", record.topic).into();
         Ok(Some(record))
     }
 }
