@@ -16,7 +16,13 @@ compete for the CPU. Source variants:
 - ``rows``: the same ``SourceBatch`` with each value a plain tuple of the field values, no
   ``Struct`` (the value schema says how to convert it);
 - ``dict_rows``: a ``SourceRecord`` per row whose value is a plain dict of field names to values;
-- ``prebuilt``: the same 1000 records returned by every ``poll`` (the conversion alone).
+- ``prebuilt``: the same 1000 records returned by every ``poll`` (the conversion alone);
+- ``rows_lz4``: ``rows`` with ``producer.compression.type=lz4`` (Kafka Connect's default is none);
+- ``ceiling``: what bounds them all on this broker: one row's JSON (924 bytes, of which the schema
+  envelope is ~700) sent ``N`` times by ferroconnect's producer with the worker's producer settings
+  and nothing else per record (``source_throughput.py``'s c with these bytes). With one partition
+  and one request in flight, a request of ~1 MB per round trip, the broker's byte rate sets it;
+  each variant's ratio to it is printed (``rows/ceiling``).
 
 Sink variants read what ``prebuilt`` wrote: ``get`` reads one field of each value
 (``record.value.get("id")``), ``to_dict`` reads all ten (``record.value.to_dict()``).
@@ -95,7 +101,11 @@ SOURCES = {
     "rows": "source: tuples in a SourceBatch → Kafka",
     "dict_rows": "source: dict values, SourceRecords → Kafka",
     "prebuilt": "source: prebuilt Structs → JSON → Kafka",
+    "rows_lz4": "source: rows, producer compression lz4",
+    "ceiling": "ceiling: the rows' JSON bytes, producer alone",
 }
+#: The variants `ceiling` bounds: the same bytes through the same producer, with more work.
+BOUNDED = ("put", "values", "tuple", "batch", "rows", "dict_rows", "prebuilt")
 SINKS = {
     "get": 'sink:   Kafka → JSON → value.get("id")',
     "to_dict": "sink:   Kafka → JSON → value.to_dict()",
@@ -182,6 +192,7 @@ def run_source(variant: str, bootstrap: str, topic: str, n: int) -> dict[str, fl
         "tuple": row_tuple,
         "batch": row_tuple,
         "rows": values_tuple,
+        "rows_lz4": values_tuple,
         "dict_rows": values_dict,
     }
     build = builders.get(variant)
@@ -204,7 +215,7 @@ def run_source(variant: str, bootstrap: str, topic: str, n: int) -> dict[str, fl
             self.sent += BATCH
             if build is None:
                 return self.prebuilt
-            if variant in ("batch", "rows"):
+            if variant in ("batch", "rows", "rows_lz4"):
                 rows = range(first, first + BATCH)
                 values = [build(i) for i in rows]
                 return fc.SourceBatch(
@@ -224,11 +235,30 @@ def run_source(variant: str, bootstrap: str, topic: str, n: int) -> dict[str, fl
         def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
             return [{}]
 
-    with fc.Worker(bootstrap, **settings()) as worker:
+    compression = {"producer.compression.type": "lz4"} if variant == "rows_lz4" else {}
+    with fc.Worker(bootstrap, **settings(), **compression) as worker:
         worker.create_connector(f"{topic}-{variant}", {"connector.class": RowSource})
         if not done.wait(600):
             raise TimeoutError("the source did not finish")
     return marks
+
+
+def run_ceiling(bootstrap: str, topic: str, n: int) -> dict[str, float]:
+    """The rows' bound on this broker: ``n`` copies of one row's JSON (924 bytes, the schema
+    envelope included) sent by ferroconnect's producer with the worker's producer settings and
+    nothing else per record (``source_throughput.py``'s c with these bytes)."""
+    from ferroconnect import _core
+
+    value = fc.JsonConverter().from_connect_data(topic, SCHEMA, values_tuple(0))
+    connect_producer = {
+        "acks": "all",
+        "enable.idempotence": "true",
+        "max.in.flight.requests.per.connection": "1",
+        "delivery.timeout.ms": "2147483647",
+    }
+    cpu_start = time.process_time()
+    seconds = _core.produce_copies(bootstrap, topic, value, n, connect_producer)
+    return {"start": 0.0, "end": seconds, "cpu_start": cpu_start, "cpu_end": time.process_time()}
 
 
 def run_sink(variant: str, bootstrap: str, topic: str, n: int) -> dict[str, float]:
@@ -300,8 +330,11 @@ def run_java(run: str, bootstrap: str, topic: str, n: int) -> dict[str, float]:
 def child(args: argparse.Namespace) -> None:
     """One variant in this process: prints its figures as one JSON line."""
     side, variant = args.child.split("/")
-    run = run_source if side == "source" else run_sink
-    marks = run(variant, args.bootstrap, args.topic, args.records)
+    if variant == "ceiling":
+        marks = run_ceiling(args.bootstrap, args.topic, args.records)
+    else:
+        run = run_source if side == "source" else run_sink
+        marks = run(variant, args.bootstrap, args.topic, args.records)
     seconds = marks["end"] - marks["start"]
     print(
         json.dumps(
@@ -377,6 +410,14 @@ def main() -> None:
         print(
             f"{labels[run]:<44}{r['records_per_s']:>12,.0f}"
             f"{r['cpu_us_per_record']:>15.2f}{r['peak_rss_mib']:>14.0f}"
+        )
+    ceiling = results.get("source/ceiling")
+    for variant in (v for v in BOUNDED if ceiling is not None and f"source/{v}" in results):
+        assert ceiling is not None
+        r = results[f"source/{variant}"]
+        print(
+            f"source {variant}/ceiling = {r['records_per_s'] / ceiling['records_per_s']:.2f} "
+            "(against the producer alone sending the same bytes)"
         )
     for run, (*_, ours) in JAVA.items():
         (side, name), java = run.split("/"), results.get(run)

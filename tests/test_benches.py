@@ -97,6 +97,9 @@ def test_struct_records_benchmark_smoke_runs(bootstrap_servers: str) -> None:
         "source: tuples in a SourceBatch",
         "source: dict values",
         "source: prebuilt",
+        "source: rows, producer compression lz4",
+        "ceiling: the rows' JSON bytes",
+        "source rows/ceiling = ",
         "sink:   Kafka",
     )
     for label in labels:
