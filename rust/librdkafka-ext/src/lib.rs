@@ -9,10 +9,14 @@
 //! - [`FetchQueue`]: a sink consumer's messages taken 500 at a time (`rd_kafka_consume_batch_queue`)
 //!   from a queue that carries fetched messages only (`fetch_queue.rs`);
 //! - [`request_broker_metadata`]: a Metadata request for the brokers alone, which an idempotent
-//!   producer needs to get its producer id promptly (`metadata.rs`).
+//!   producer needs to get its producer id promptly (`metadata.rs`);
+//! - [`TopicHandle`]: records sent through a topic handle kept for the producer's life, instead of
+//!   the topic's name copied and looked up per record (`produce.rs`).
 
 mod fetch_queue;
 mod metadata;
+mod produce;
 
 pub use fetch_queue::{FetchQueue, FetchedMessage};
 pub use metadata::request_broker_metadata;
+pub use produce::{Produce, TopicHandle};
