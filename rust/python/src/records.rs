@@ -29,8 +29,10 @@ pub struct PySourceRecord {
     /// The record's position in its source partition (a dict, e.g. `{"position": 42}`), committed
     /// once Kafka acknowledged this record and every one before it in the partition.
     pub source_offset: Py<PyAny>,
-    /// The Kafka topic to write to.
-    pub topic: String,
+    /// The Kafka topic to write to. Kept as the Python string given: a batch's records mostly name
+    /// one string object, which the conversion recognises by identity instead of copying it per
+    /// record (a Rust `String` here cost an allocation and a copy per record).
+    pub topic: Py<PyString>,
     /// The Kafka partition (`partition=` in the constructor), or None for the producer's partitioner.
     pub kafka_partition: Option<i32>,
     /// The key's `Schema`, or None for a schemaless key.
@@ -61,7 +63,7 @@ impl PySourceRecord {
         py: Python<'_>,
         source_partition: Py<PyAny>,
         source_offset: Py<PyAny>,
-        topic: String,
+        topic: Py<PyString>,
         partition: Option<i32>,
         key_schema: Option<Py<PyAny>>,
         key: Option<Py<PyAny>>,
@@ -94,7 +96,7 @@ impl PySourceRecord {
         let mut new = PySourceRecord {
             source_partition: self.source_partition.clone_ref(py),
             source_offset: self.source_offset.clone_ref(py),
-            topic: self.topic.clone(),
+            topic: self.topic.clone_ref(py),
             kafka_partition: self.kafka_partition,
             key_schema: self.key_schema.clone_ref(py),
             key: self.key.clone_ref(py),
@@ -123,7 +125,7 @@ impl PySourceRecord {
             "SourceRecord(source_partition={}, source_offset={}, topic={}, partition={}, key={}, value={}, timestamp={})",
             self.source_partition.bind(py).repr()?,
             self.source_offset.bind(py).repr()?,
-            PyString::new(py, &self.topic).repr()?,
+            self.topic.bind(py).repr()?,
             opt_repr(self.kafka_partition),
             self.key.bind(py).repr()?,
             self.value.bind(py).repr()?,
@@ -139,7 +141,7 @@ impl PySourceRecord {
         let key_schema = schema_of(self.key_schema.bind(py))?;
         let value_schema = schema_of(self.value_schema.bind(py))?;
         Ok(Record {
-            topic: self.topic.as_str().into(),
+            topic: self.topic.bind(py).to_str()?.into(),
             partition: self.kafka_partition,
             key: crate::data::to_value(self.key.bind(py), key_schema.as_ref())?,
             key_schema,
@@ -176,7 +178,7 @@ impl PySourceRecord {
             key_schema: schema(&record.key_schema)?,
             value: crate::data::to_py(py, &record.value, record.value_schema.as_ref())?,
             value_schema: schema(&record.value_schema)?,
-            topic: record.topic.to_string(),
+            topic: PyString::new(py, &record.topic).unbind(),
             kafka_partition: record.partition,
             timestamp: record.timestamp,
             headers: PyList::new(py, headers)?.into_any().unbind(),
@@ -214,7 +216,7 @@ pub fn to_core_batch(batch: &Bound<'_, PyAny>, keep: bool) -> PyResult<Vec<Sourc
     let mut out = Vec::with_capacity(list.len());
     let mut partitions = PartitionCache::default();
     let mut offsets = OffsetKeys::default();
-    let mut topics = SharedStr::default();
+    let mut topics = Topics::default();
     // Only the runtime holds the list (the task kept no reference to it), so a record that only
     // the list holds is gone once converted: its Struct value can be moved out, not copied.
     let sole_list = !keep && references(batch) == 1;
@@ -248,7 +250,7 @@ pub fn to_core_batch(batch: &Bound<'_, PyAny>, keep: bool) -> PyResult<Vec<Sourc
         out.push(SourceRecord {
             source_partition: partitions.get(r.source_partition.bind(py)).map_err(place)?,
             source_offset: offsets.offset(r.source_offset.bind(py)).map_err(place)?,
-            topic: topics.get(&r.topic),
+            topic: topics.get(r.topic.bind(py)).map_err(place)?,
             partition: r.kafka_partition,
             key,
             key_schema,
@@ -369,6 +371,28 @@ impl SharedStr {
             Some(last) if **last == *text => last.clone(),
             _ => self.last.insert(Arc::from(text)).clone(),
         }
+    }
+}
+
+/// A batch's topics as `Arc`s: the previous record's when the record names the same Python string
+/// object (compared by address; the cache holds a reference to it, so the address cannot be reused
+/// meanwhile), else as `SharedStr` finds it.
+#[derive(Default)]
+struct Topics {
+    last: Option<(Py<PyString>, Arc<str>)>,
+    shared: SharedStr,
+}
+
+impl Topics {
+    fn get(&mut self, topic: &Bound<'_, PyString>) -> PyResult<Arc<str>> {
+        if let Some((last, shared)) = &self.last {
+            if last.as_ptr() == topic.as_ptr() {
+                return Ok(shared.clone());
+            }
+        }
+        let shared = self.shared.get(topic.to_str()?);
+        self.last = Some((topic.clone().unbind(), shared.clone()));
+        Ok(shared)
     }
 }
 

@@ -273,7 +273,7 @@ impl PySourceBatch {
         Ok(PySourceRecord {
             source_partition: self.source_partition.clone_ref(py),
             source_offset: self.py_offset(row.offset)?.unbind(),
-            topic: self.topic.clone(),
+            topic: PyString::new(py, &self.topic).unbind(),
             kafka_partition: self.kafka_partition,
             key_schema: self.key_schema.clone_ref(py),
             key: row.key.map_or_else(none, Bound::unbind),

@@ -17,6 +17,8 @@ impl Converter for ByteArrayConverter {
     ) -> Result<Option<Vec<u8>>> {
         match value {
             Value::Bytes(b) if schema.is_none_or(|s| s.schema_type == SchemaType::Bytes) => Ok(Some(b)),
+            // Most keys: no call, no copy of the value (~60 instructions per record).
+            Value::Null if schema.is_none() => Ok(None),
             other => self.from_connect_data(topic, schema, &other),
         }
     }
