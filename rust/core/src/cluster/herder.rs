@@ -322,6 +322,7 @@ impl Cluster {
     /// One round of the group protocol: join, (lead,) sync, then act on the assignment.
     fn rebalance(&self, runtime: &tokio::runtime::Runtime, herder: &mut HerderState) {
         herder.rejoin = false;
+        herder.placed = None;
         self.lock_view().rebalancing = true;
         self.worker.worker_metrics().rebalance_started();
         if self.protocol == ConnectProtocol::Eager {
@@ -450,6 +451,7 @@ impl Cluster {
                 .filter_map(|t| state.task_owner_url(t).map(|u| (t.clone(), u.to_owned())))
                 .collect();
         }
+        herder.placed = Some(leader_snapshot.connectors.iter().map(|(c, n)| (c.clone(), *n as usize)).collect());
         let out = outcome.assignments;
         self.mark_departed_unassigned(&members, joined.generation);
         out.into_iter().map(|(member, assignment)| Ok((member, Bytes::from(assignment.encode()?)))).collect()
@@ -589,8 +591,15 @@ impl Cluster {
             herder.scheduled_rejoin = Some(Instant::now() + Duration::from_millis(assignment.delay_ms as u64));
         }
         let snapshot = self.configs.snapshot();
-        herder.known_connectors = snapshot.connectors.keys().cloned().collect();
-        herder.known_tasks = snapshot.connectors.keys().map(|c| (c.clone(), snapshot.tasks(c).len())).collect();
+        let current: BTreeMap<String, usize> =
+            snapshot.connectors.keys().map(|c| (c.clone(), snapshot.tasks(c).len())).collect();
+        if herder.placed.take().is_some_and(|placed| placed != current) {
+            // Configs read since the leader assigned (a connector created meanwhile) are in the
+            // snapshot now, so their events will not look new: place them in another round.
+            herder.rejoin = true;
+        }
+        herder.known_connectors = current.keys().cloned().collect();
+        herder.known_tasks = current;
         self.reconcile(herder);
         self.lock_view().rebalancing = false;
         self.settled.notify_all();
@@ -951,6 +960,8 @@ struct HerderState {
     /// Connectors and task counts as of the last assignment: a change means a rejoin.
     known_connectors: BTreeSet<String>,
     known_tasks: BTreeMap<String, usize>,
+    /// As leader, the connectors and task counts this round's assignment placed.
+    placed: Option<BTreeMap<String, usize>>,
     /// Connectors whose task configs could not be published yet, with the next attempt's time.
     pending_task_configs: BTreeMap<String, Instant>,
     /// The status last written for each connector (`None`) and task here.
@@ -977,6 +988,7 @@ impl HerderState {
             running_tasks: BTreeMap::new(),
             known_connectors: BTreeSet::new(),
             known_tasks: BTreeMap::new(),
+            placed: None,
             pending_task_configs: BTreeMap::new(),
             published: HashMap::new(),
             published_topics: BTreeSet::new(),
