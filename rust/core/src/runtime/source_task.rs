@@ -108,6 +108,15 @@ enum Unsent {
     Boundary(bool),
 }
 
+/// What became of a record offered to the producer.
+enum Offered {
+    Taken,
+    /// Refused for good, and reported.
+    Refused,
+    /// Not taken now: offer it again after this wait.
+    Later(Duration),
+}
+
 /// What a source record keeps outside the transform chain: where it came from, and the task's
 /// own object for it.
 struct SourceSide {
@@ -564,16 +573,15 @@ impl Driver {
         if self.eos.is_some() {
             self.unsent.push_back(Unsent::BatchEnd);
         }
-        // Nothing of the batch was sent yet: its records enter `submitted` before any delivery
-        // report can name them, under one lock for the batch (the delivery thread takes it per
-        // record, so conversion runs without it).
+        // The batch's records enter `submitted` under one lock (the delivery thread takes it per
+        // record, so conversion runs without it). Those already sent may have been acknowledged
+        // meanwhile, which `submitted` allows for.
         let count = (self.submitted - enqueuing.first) as usize;
         match &self.shared.acknowledgements {
             Acknowledgements::Offsets(submitted) => {
                 let mut submitted = submitted.lock().expect("submitted lock");
                 for (number, (partition, offset)) in (enqueuing.first..).zip(enqueuing.tracked) {
-                    let ticket = submitted.submit(&partition, offset);
-                    debug_assert_eq!(ticket, Ticket::from_token(number as usize), "tickets follow submission order");
+                    submitted.submit(Ticket::from_token(number as usize), &partition, offset);
                 }
             }
             Acknowledgements::Count(unacknowledged) => {
@@ -602,9 +610,10 @@ impl Driver {
         Ok(found)
     }
 
-    /// Converts one record and queues it in `unsent`, numbered in submission order (its source
-    /// partition and offset wait in `enqueuing` for `submitted`), or reports it refused (and skips
-    /// it when tolerated). `keep` is the task's record as polled, for `commit_records`.
+    /// Converts one record and sends it (an at-least-once task's, when nothing waits before it)
+    /// or queues it in `unsent`, numbered in submission order (its source partition and offset
+    /// wait in `enqueuing` for `submitted`), or reports it refused (and skips it when tolerated).
+    /// `keep` is the task's record as polled, for `commit_records`.
     fn convert_into(
         &mut self,
         index: usize,
@@ -642,6 +651,15 @@ impl Driver {
         };
         if let Some(record) = keep {
             enqueuing.kept.push((ticket, *record));
+        }
+        // An at-least-once task's record goes to the producer from here, unless earlier ones
+        // wait: no queueing, no second move. Not for a task that wants `commit_records`, whose
+        // kept records must be in place before any delivery report names them.
+        if self.eos.is_none() && !self.wants_records && self.unsent.is_empty() {
+            match Self::offer(&self.producer, &self.shared, &outgoing, ticket) {
+                Offered::Taken | Offered::Refused => return Ok(()),
+                Offered::Later(wait) => std::thread::sleep(wait),
+            }
         }
         self.unsent.push_back(Unsent::Record(outgoing, ticket, dispatch));
         if let Some((_, commit)) = enqueuing.boundaries.next_if(|(at, _)| *at == index) {
@@ -846,28 +864,41 @@ impl Driver {
             if let Some(eos) = &mut self.eos {
                 eos.begin(&self.producer)?;
             }
-            match self.producer.send(outgoing, ticket.token()) {
-                Ok(()) => {
+            match Self::offer(&self.producer, &self.shared, outgoing, ticket) {
+                Offered::Taken => {
                     if let (Some(eos), Some(dispatch)) = (&mut self.eos, dispatch.take()) {
                         let (partition, offset) = *dispatch;
                         eos.dispatched(partition, offset);
                     }
                 }
-                Err(e) if is_queue_full(&e) => {
-                    // Back-pressure: let librdkafka drain its queue; `poll` waits meanwhile.
-                    std::thread::sleep(Duration::from_millis(1));
+                Offered::Refused => {}
+                Offered::Later(wait) => {
+                    std::thread::sleep(wait);
                     return Ok(());
                 }
-                Err(e) if e.is_retriable() => {
-                    warn!(task = %self.setup.id, "failed to send a record to topic {}, retrying: {e}", outgoing.topic);
-                    std::thread::sleep(SEND_FAILED_BACKOFF);
-                    return Ok(());
-                }
-                Err(e) => self.shared.record_failed(ticket, &format!("sending to topic {}: {e}", outgoing.topic)),
             }
             self.unsent.pop_front();
         }
         Ok(())
+    }
+
+    /// Gives one record to the producer. A refusal that is final is reported here (it fails the
+    /// task, or is skipped when tolerated); a retriable one says how long to wait before the
+    /// record is offered again.
+    fn offer(producer: &Producer, shared: &TaskShared, outgoing: &OutgoingRecord, ticket: Ticket) -> Offered {
+        match producer.send(outgoing, ticket.token()) {
+            Ok(()) => Offered::Taken,
+            // Back-pressure: let librdkafka drain its queue; `poll` waits meanwhile.
+            Err(e) if is_queue_full(&e) => Offered::Later(Duration::from_millis(1)),
+            Err(e) if e.is_retriable() => {
+                warn!(task = %shared.control.id, "failed to send a record to topic {}, retrying: {e}", outgoing.topic);
+                Offered::Later(SEND_FAILED_BACKOFF)
+            }
+            Err(e) => {
+                shared.record_failed(ticket, &format!("sending to topic {}: {e}", outgoing.topic));
+                Offered::Refused
+            }
+        }
     }
 
     fn deliver_commit_records(&mut self) -> Result<()> {

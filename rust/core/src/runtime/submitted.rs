@@ -8,6 +8,11 @@
 //! Records are numbered in submission order (their [`Ticket`]); one window over all numbers not yet
 //! released holds each record's acknowledged flag, so that an acknowledgement (once per record, on
 //! the hot path) is an index into that window: no search, no allocation.
+//!
+//! A record may be acknowledged before it is submitted: the task's thread sends each record as
+//! soon as it is converted and submits the batch's records afterwards, under one lock. Such an
+//! acknowledgement sets the record's flag ahead of its entry, and the entry, once submitted, is
+//! released like any acknowledged one.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -52,18 +57,29 @@ pub struct SubmittedRecords {
     /// were released.
     acked: VecDeque<bool>,
     base: u64,
-    pending: usize,
+    /// Records submitted, and acknowledgements counted (each record's first), since the start.
+    submitted: u64,
+    acknowledged: u64,
 }
 
 impl SubmittedRecords {
-    /// Records one record before it is sent.
-    pub fn submit(&mut self, partition: &Arc<serde_json::Value>, offset: SourceOffset) -> Ticket {
+    /// Records `ticket`'s source partition and offset. Tickets are the records' numbers in the
+    /// order they were sent, from 0; each is submitted once, in that order.
+    pub fn submit(&mut self, ticket: Ticket, partition: &Arc<serde_json::Value>, offset: SourceOffset) {
         let slot = self.slot_for(partition);
-        let seq = self.base + self.acked.len() as u64;
-        self.slots[slot as usize].entries.push_back((seq, offset));
-        self.acked.push_back(false);
-        self.pending += 1;
-        Ticket(seq)
+        self.slots[slot as usize].entries.push_back((ticket.0, offset));
+        self.flag(ticket.0);
+        self.submitted += 1;
+    }
+
+    /// The acknowledged flag of record `seq`, the window grown to hold it; `None` once released.
+    fn flag(&mut self, seq: u64) -> Option<&mut bool> {
+        let index = usize::try_from(seq.checked_sub(self.base)?).expect("window fits in memory");
+        // Usually the next record: one push (`resize` cost three times as much per record).
+        while self.acked.len() <= index {
+            self.acked.push_back(false);
+        }
+        self.acked.get_mut(index)
     }
 
     fn slot_for(&mut self, partition: &Arc<serde_json::Value>) -> u32 {
@@ -91,13 +107,13 @@ impl SubmittedRecords {
         slot
     }
 
-    /// Marks a record acknowledged by Kafka (a second acknowledgement is ignored).
+    /// Marks a record acknowledged by Kafka, submitted or not yet (a second acknowledgement is
+    /// ignored).
     pub fn ack(&mut self, ticket: Ticket) {
-        let Some(index) = ticket.0.checked_sub(self.base) else { return };
-        if let Some(acked) = usize::try_from(index).ok().and_then(|i| self.acked.get_mut(i)) {
+        if let Some(acked) = self.flag(ticket.0) {
             if !*acked {
                 *acked = true;
-                self.pending -= 1;
+                self.acknowledged += 1;
             }
         }
     }
@@ -124,7 +140,8 @@ impl SubmittedRecords {
             }
         }
         // The oldest record is at the front of its partition's queue, so once acknowledged it was
-        // just released above: the acknowledged front of the window can go.
+        // just released above: the acknowledged front of the window can go. (Or it is not
+        // submitted yet: below `base` it reads as acknowledged, and is released when it is.)
         while self.acked.front().is_some_and(|acked| *acked) {
             self.acked.pop_front();
             self.base += 1;
@@ -132,9 +149,10 @@ impl SubmittedRecords {
         out
     }
 
-    /// Records sent but not yet acknowledged.
+    /// Records submitted but not yet acknowledged.
     pub fn pending(&self) -> usize {
-        self.pending
+        // An acknowledgement may come before its record's submission.
+        usize::try_from(self.submitted.saturating_sub(self.acknowledged)).unwrap_or(usize::MAX)
     }
 }
 
@@ -159,11 +177,52 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    impl SubmittedRecords {
+        /// Submits the record numbered next.
+        fn submit_next(&mut self, partition: &Arc<serde_json::Value>, offset: SourceOffset) -> Ticket {
+            let ticket = Ticket(self.submitted);
+            self.submit(ticket, partition, offset);
+            ticket
+        }
+    }
+
+    #[test]
+    fn acknowledgements_before_submission_count_once_submitted() {
+        let mut s = SubmittedRecords::default();
+        let p = Arc::new(json!({"p": 0}));
+        // Records 0..4 sent; 1 and 3 acknowledged before the batch is submitted, then 0.
+        s.ack(Ticket(1));
+        s.ack(Ticket(3));
+        s.ack(Ticket(0));
+        // Released from the window while still unsubmitted: nothing to commit yet.
+        assert!(s.committable().is_empty());
+        assert_eq!(s.pending(), 0);
+        for seq in 0..4 {
+            s.submit(Ticket(seq), &p, json!(seq).into());
+        }
+        assert_eq!(s.pending(), 1);
+        assert_eq!(s.committable(), vec![(json!({"p": 0}), json!(1))]);
+        s.ack(Ticket(2));
+        s.ack(Ticket(2));
+        s.ack(Ticket(0));
+        assert_eq!(s.pending(), 0);
+        assert_eq!(s.committable(), vec![(json!({"p": 0}), json!(3))]);
+        assert!(s.acked.is_empty());
+        // A later record acknowledged ahead of an earlier one, both unsubmitted.
+        s.ack(Ticket(5));
+        s.submit(Ticket(4), &p, json!(4).into());
+        assert!(s.committable().is_empty());
+        s.submit(Ticket(5), &p, json!(5).into());
+        s.ack(Ticket(4));
+        assert_eq!(s.committable(), vec![(json!({"p": 0}), json!(5))]);
+        assert_eq!(s.pending(), 0);
+    }
+
     #[test]
     fn partitions_that_print_differently_stay_apart() {
         let mut s = SubmittedRecords::default();
         let parts = [json!({"p": 0.0}), json!({"p": -0.0}), json!({"a": 1, "b": 2}), json!({"b": 2, "a": 1})];
-        let tickets: Vec<_> = parts.iter().map(|p| s.submit(&Arc::new(p.clone()), json!(1).into())).collect();
+        let tickets: Vec<_> = parts.iter().map(|p| s.submit_next(&Arc::new(p.clone()), json!(1).into())).collect();
         for ticket in tickets {
             s.ack(ticket);
         }
@@ -178,10 +237,10 @@ mod tests {
         let mut s = SubmittedRecords::default();
         let a = Arc::new(json!({"f": "a"}));
         let b = Arc::new(json!({"f": "b"}));
-        let a1 = s.submit(&a, json!(1).into());
-        let a2 = s.submit(&a, json!(2).into());
-        let b1 = s.submit(&b, json!(10).into());
-        let a3 = s.submit(&a, json!(3).into());
+        let a1 = s.submit_next(&a, json!(1).into());
+        let a2 = s.submit_next(&a, json!(2).into());
+        let b1 = s.submit_next(&b, json!(10).into());
+        let a3 = s.submit_next(&a, json!(3).into());
         s.ack(a2);
         s.ack(b1);
         assert_eq!(s.committable(), vec![(json!({"f": "b"}), json!(10))]);
@@ -199,13 +258,13 @@ mod tests {
     fn tickets_round_trip_through_tokens_and_late_acks_are_ignored() {
         let mut s = SubmittedRecords::default();
         let p = Arc::new(json!({"p": 0}));
-        let first = s.submit(&p, json!(0).into());
+        let first = s.submit_next(&p, json!(0).into());
         s.ack(Ticket::from_token(first.token()));
         assert_eq!(s.committable(), vec![(json!({"p": 0}), json!(0))]);
         // Released: a duplicate report for it changes nothing.
         s.ack(first);
         assert_eq!(s.pending(), 0);
-        let second = s.submit(&p, json!(1).into());
+        let second = s.submit_next(&p, json!(1).into());
         assert_eq!(second.token(), first.token() + 1);
         assert_eq!(s.pending(), 1);
     }
@@ -216,7 +275,7 @@ mod tests {
         let parts = [json!({"p": 0}), json!({"p": 1}), json!({"p": 2})];
         // A fresh Arc per record: equal partitions are matched by value, not by pointer.
         let tickets: Vec<_> =
-            (0..30).map(|i| (i % 3, s.submit(&Arc::new(parts[i % 3].clone()), json!(i).into()))).collect();
+            (0..30).map(|i| (i % 3, s.submit_next(&Arc::new(parts[i % 3].clone()), json!(i).into()))).collect();
         // Acknowledge everything of partition 1 and 2, backwards; partition 0 only its first half.
         for (p, t) in tickets.iter().rev() {
             if *p != 0 || t.0 < 15 {
