@@ -100,6 +100,12 @@ fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
+/// Each configured connector with its number of tasks, as the assignor places them (0 while its
+/// task configs are missing or inconsistent).
+fn task_counts(snapshot: &ConfigSnapshot) -> BTreeMap<String, u32> {
+    snapshot.connectors.keys().map(|name| (name.clone(), snapshot.tasks(name).len() as u32)).collect()
+}
+
 /// `host:port` of a REST URL (how Kafka names the worker behind it).
 pub(crate) fn worker_id_of(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
@@ -288,7 +294,7 @@ impl Cluster {
     fn handle(&self, event: Event, herder: &mut HerderState) {
         match event {
             Event::Config(ConfigEvent::ConnectorConfig(name)) => {
-                if !herder.known_connectors.contains(&name) {
+                if !herder.known_tasks.contains_key(&name) {
                     // A new connector: the leader must place it.
                     herder.rejoin = true;
                 }
@@ -305,7 +311,7 @@ impl Cluster {
                 // The set of tasks may have changed: the leader must place them. Tasks running
                 // here with an older config are restarted by `reconcile`.
                 let snapshot = self.configs.snapshot();
-                if herder.known_tasks.get(&name).copied() != Some(snapshot.tasks(&name).len()) {
+                if herder.known_tasks.get(&name).copied() != Some(snapshot.tasks(&name).len() as u32) {
                     herder.rejoin = true;
                 }
             }
@@ -407,25 +413,12 @@ impl Cluster {
         if version >= ConnectProtocol::Sessioned.version() {
             self.ensure_session_key(&snapshot);
         }
-        let mut leader_snapshot = assignor::ConfigSnapshot {
-            offset: snapshot.offset,
-            connectors: snapshot
-                .connectors
-                .keys()
-                .map(|name| (name.clone(), snapshot.tasks(name).len() as u32))
-                .collect(),
-        };
+        let mut leader_snapshot =
+            assignor::ConfigSnapshot { offset: snapshot.offset, connectors: task_counts(&snapshot) };
         let refresh = || {
             let _ = self.configs.read_to_end(self.config.worker_sync_timeout);
             let fresh = self.configs.snapshot();
-            assignor::ConfigSnapshot {
-                offset: fresh.offset,
-                connectors: fresh
-                    .connectors
-                    .keys()
-                    .map(|name| (name.clone(), fresh.tasks(name).len() as u32))
-                    .collect(),
-            }
+            assignor::ConfigSnapshot { offset: fresh.offset, connectors: task_counts(&fresh) }
         };
         let group = assignor::JoinedGroup {
             leader_id: &joined.member_id,
@@ -451,7 +444,7 @@ impl Cluster {
                 .filter_map(|t| state.task_owner_url(t).map(|u| (t.clone(), u.to_owned())))
                 .collect();
         }
-        herder.placed = Some(leader_snapshot.connectors.iter().map(|(c, n)| (c.clone(), *n as usize)).collect());
+        herder.placed = Some(leader_snapshot.connectors);
         let out = outcome.assignments;
         self.mark_departed_unassigned(&members, joined.generation);
         out.into_iter().map(|(member, assignment)| Ok((member, Bytes::from(assignment.encode()?)))).collect()
@@ -590,15 +583,12 @@ impl Cluster {
         if assignment.delay_ms > 0 {
             herder.scheduled_rejoin = Some(Instant::now() + Duration::from_millis(assignment.delay_ms as u64));
         }
-        let snapshot = self.configs.snapshot();
-        let current: BTreeMap<String, usize> =
-            snapshot.connectors.keys().map(|c| (c.clone(), snapshot.tasks(c).len())).collect();
+        let current = task_counts(&self.configs.snapshot());
         if herder.placed.take().is_some_and(|placed| placed != current) {
             // Configs read since the leader assigned (a connector created meanwhile) are in the
             // snapshot now, so their events will not look new: place them in another round.
             herder.rejoin = true;
         }
-        herder.known_connectors = current.keys().cloned().collect();
         herder.known_tasks = current;
         self.reconcile(herder);
         self.lock_view().rebalancing = false;
@@ -957,11 +947,10 @@ struct HerderState {
     has_assignment: bool,
     running_connectors: BTreeMap<String, RunningConnector>,
     running_tasks: BTreeMap<ConnectorTaskId, RunningTask>,
-    /// Connectors and task counts as of the last assignment: a change means a rejoin.
-    known_connectors: BTreeSet<String>,
-    known_tasks: BTreeMap<String, usize>,
+    /// Connectors and their task counts as of the last assignment: a change means a rejoin.
+    known_tasks: BTreeMap<String, u32>,
     /// As leader, the connectors and task counts this round's assignment placed.
-    placed: Option<BTreeMap<String, usize>>,
+    placed: Option<BTreeMap<String, u32>>,
     /// Connectors whose task configs could not be published yet, with the next attempt's time.
     pending_task_configs: BTreeMap<String, Instant>,
     /// The status last written for each connector (`None`) and task here.
@@ -986,7 +975,6 @@ impl HerderState {
             has_assignment: false,
             running_connectors: BTreeMap::new(),
             running_tasks: BTreeMap::new(),
-            known_connectors: BTreeSet::new(),
             known_tasks: BTreeMap::new(),
             placed: None,
             pending_task_configs: BTreeMap::new(),
