@@ -1,12 +1,12 @@
 //! The runtime's `tracing` events forwarded to Python's `logging` (embedded use: notebooks,
 //! scripts, tests). The CLI logs to stderr instead (`cli::init_logging`).
 //!
-//! Runtime threads never take the GIL to log: events go into a bounded channel (dropped, and
-//! counted, if Python falls behind), and a Python daemon thread (`ferroconnect._logging`) drains it
-//! with the GIL released while it waits.
+//! Runtime threads never take the GIL to log: events go into a channel bounded by a count (dropped,
+//! and counted, if Python falls behind), and a Python daemon thread (`ferroconnect._logging`)
+//! drains it with the GIL released while it waits.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
@@ -22,13 +22,18 @@ use tracing_subscriber::Layer;
 /// message starts with Kafka's connector context (`[name|task-0] `) when it has one.
 type Record = (u8, String, String, Option<String>, Option<u32>);
 
+/// The most events waiting for Python. Counted beside an unbounded channel rather than given to
+/// `sync_channel`, which allocates and writes every slot up front: 10,000 slots of ~100 bytes,
+/// about 1 MiB of every embedded worker's resident memory, mostly never used.
 const CAPACITY: usize = 10_000;
 
 static RECEIVER: OnceLock<Mutex<Receiver<Record>>> = OnceLock::new();
 static DROPPED: AtomicU64 = AtomicU64::new(0);
+/// Events sent and not yet received.
+static WAITING: AtomicUsize = AtomicUsize::new(0);
 
 struct ForwardLayer {
-    sender: SyncSender<Record>,
+    sender: Sender<Record>,
 }
 
 /// Collects an event's message and its other fields as `key=value`.
@@ -87,8 +92,13 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for ForwardLayer {
             }
             None => (None, None),
         };
-        if let Err(TrySendError::Full(_)) = self.sender.try_send((level, name, text, connector, task)) {
+        // The place is taken before the send, so the count never passes the bound; a send fails
+        // only once the receiver is gone, and then gives its place back.
+        if WAITING.fetch_add(1, Ordering::Relaxed) >= CAPACITY {
+            WAITING.fetch_sub(1, Ordering::Relaxed);
             DROPPED.fetch_add(1, Ordering::Relaxed);
+        } else if self.sender.send((level, name, text, connector, task)).is_err() {
+            WAITING.fetch_sub(1, Ordering::Relaxed);
         }
     }
 }
@@ -97,7 +107,7 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for ForwardLayer {
 /// False if a subscriber was already installed (e.g. the CLI's, or an earlier call).
 #[pyfunction]
 pub fn forward_logs(level: &str) -> bool {
-    let (sender, receiver) = sync_channel(CAPACITY);
+    let (sender, receiver) = channel();
     let filter = std::env::var("FERROCONNECT_LOG").unwrap_or_else(|_| level.to_owned());
     // The core's reloadable filter, so that /admin/loggers changes what is forwarded too.
     let installed = ferroconnect_core::logging::init_with(&filter, Box::new(ForwardLayer { sender }));
@@ -120,6 +130,7 @@ pub fn next_log_records(py: Python<'_>, timeout: f64) -> (Vec<Record>, u64) {
             Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return records,
         }
         records.extend(receiver.try_iter().take(1000));
+        WAITING.fetch_sub(records.len(), Ordering::Relaxed);
         records
     });
     (records, DROPPED.swap(0, Ordering::Relaxed))
