@@ -49,8 +49,8 @@ where a-d count their whole process); peak RSS is the JVM's ``VmHWM``, start-up 
 heap ``java_connect.py`` gives it (``-Xms256m -Xmx1g``). Compare the CPU per record where the
 machine is loaded: it is the figure load moves least.
 
-Usage: ``python benches/source_throughput.py [--records N] [--metrics both|on] [--variants a,ab,...]
-[--bootstrap HOST:PORT | --embedded]``
+Usage: ``python benches/source_throughput.py [--records N] [--repeat N] [--metrics both|on]
+[--variants a,ab,...] [--bootstrap HOST:PORT | --embedded]``
 (CI smoke-runs it with a small N on the test session's broker, j and jb included).
 """
 
@@ -60,6 +60,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -380,6 +381,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="median of this many interleaved runs per variant"
+    )
     parser.add_argument("--child")
     parser.add_argument("--metrics", choices=["both", "on"], default="both")
     parser.add_argument(
@@ -409,13 +413,20 @@ def main() -> None:
         # the produce path): af measured first took 1.6-2.2 broker CPU seconds, 0.7-1.2 after c.
         warm_up = measure("c", broker.bootstrap_servers, n, broker.pid)
         print(f"# broker warmed up by c's job, untimed: {warm_up['broker_cpu_s']:.2f} broker CPU s")
-        results = {v: measure(v, broker.bootstrap_servers, n, broker.pid) for v in variants}
+        # Interleaved, so that a variant is not always the one measured first after the warm-up.
+        runs: dict[str, list[dict[str, Any]]] = {v: [] for v in variants}
+        for _ in range(max(1, args.repeat)):
+            for v in variants:
+                runs[v].append(measure(v, broker.bootstrap_servers, n, broker.pid))
+    results = {v: median(rs) for v, rs in runs.items()}
+    if args.repeat > 1:
+        print(f"# median of {args.repeat} interleaved runs per variant")
     header = f"{'variant':<38}{'records/s':>12}{'CPU s':>8}{'CPU µs/rec':>11}{'peak RSS MiB':>14}"
     print(f"{header}{'broker CPU s':>14}")
     for v, r in results.items():
         print(
             f"{VARIANTS[v]:<38}{r['records_per_s']:>12,.0f}{r['cpu_s']:>8.2f}{r['cpu_s'] / n * 1e6:>11.2f}"
-            f"{r['peak_rss_mib']:>14.1f}{r['broker_cpu_s']:>14.2f}"
+            f"{r['peak_rss_mib']:>14.1f}{r['broker_cpu_s']:>14.2f}{spread(runs[v])}"
         )
     if any(v in JAVA_PRODUCER for v in results):
         print("# j, jb: CPU over the timed window only (JVM start-up excluded); peak RSS with start-up")
@@ -423,6 +434,22 @@ def main() -> None:
             print(f"# {v} second half of the records alone (JIT-compiled): {results[v]['second_half']}")
     for line in ratios(results):
         print(line)
+
+
+def median(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each numeric figure's median over the runs (the others, e.g. Java's texts, from the first)."""
+    return {
+        k: statistics.median(r[k] for r in runs) if isinstance(v, (int, float)) else v
+        for k, v in runs[0].items()
+    }
+
+
+def spread(runs: list[dict[str, Any]]) -> str:
+    """The runs' lowest and highest records/s, when there were several."""
+    if len(runs) < 2:
+        return ""
+    rates = sorted(r["records_per_s"] for r in runs)
+    return f"   (runs: {rates[0]:,.0f} .. {rates[-1]:,.0f})"
 
 
 #: The ratios printed, each with its target: (numerator, denominator, note).
