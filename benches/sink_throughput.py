@@ -43,7 +43,6 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import threading
@@ -52,6 +51,7 @@ import uuid
 from typing import Any
 
 import bench_broker
+from interleaved import median, spread
 
 # `jvm_connectors` is imported where the Java rows run, not here: its imports (urllib, http.client,
 # email) are 9 MiB of RSS that every child process, whose peak RSS is a result, would count.
@@ -270,15 +270,12 @@ def run(bootstrap: str, n: int, broker: str, repeat: int, metrics: str, only: li
     for _ in range(repeat):
         for v in variants:
             runs[v].append(measure(v, bootstrap, topic, n))
-    results = {v: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for v, rs in runs.items()}
+    results = {v: median(rs) for v, rs in runs.items()}
     print(f"{'variant':<34}{'records/s':>12}{'CPU s':>8}{'peak RSS MiB':>14}")
     for v, r in results.items():
-        spread = ""
-        if repeat > 1:
-            rates = sorted(x["records_per_s"] for x in runs[v])
-            spread = f"   (runs: {rates[0]:,.0f} .. {rates[-1]:,.0f})"
         print(
-            f"{VARIANTS[v]:<34}{r['records_per_s']:>12,.0f}{r['cpu_s']:>8.2f}{r['peak_rss_mib']:>14.1f}{spread}"
+            f"{VARIANTS[v]:<34}{r['records_per_s']:>12,.0f}{r['cpu_s']:>8.2f}{r['peak_rss_mib']:>14.1f}"
+            f"{spread(runs[v])}"
         )
     if "j" in results:
         print("# j: CPU over the timed window only (JVM start-up excluded); peak RSS with start-up")

@@ -60,7 +60,6 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -69,6 +68,7 @@ from pathlib import Path
 from typing import Any
 
 import bench_broker
+from interleaved import median, spread
 
 # `jvm_connectors` is imported where the Java rows run, not here: its imports (urllib, http.client,
 # email) are 9 MiB of RSS that every child process, whose peak RSS is a result, would count.
@@ -434,22 +434,6 @@ def main() -> None:
             print(f"# {v} second half of the records alone (JIT-compiled): {results[v]['second_half']}")
     for line in ratios(results):
         print(line)
-
-
-def median(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Each numeric figure's median over the runs (the others, e.g. Java's texts, from the first)."""
-    return {
-        k: statistics.median(r[k] for r in runs) if isinstance(v, (int, float)) else v
-        for k, v in runs[0].items()
-    }
-
-
-def spread(runs: list[dict[str, Any]]) -> str:
-    """The runs' lowest and highest records/s, when there were several."""
-    if len(runs) < 2:
-        return ""
-    rates = sorted(r["records_per_s"] for r in runs)
-    return f"   (runs: {rates[0]:,.0f} .. {rates[-1]:,.0f})"
 
 
 #: The ratios printed, each with its target: (numerator, denominator, note).
