@@ -300,6 +300,107 @@ def test_a_task_thread_keeps_its_python_thread_state_across_calls(bootstrap_serv
     assert set(_ThreadLocalTask.seen[:3]) == {("set in start", True)}
 
 
+class _ThreadBoundTask(fc.SourceTask):
+    """Sends 5 batches of 100 records and notes the thread of every call into it: `poll` runs one
+    batch ahead of the sending (on another thread), yet `commit` and `commit_record` must come on
+    the task's own thread, where `start` ran, as before (thread-bound state such as an sqlite
+    connection made in `start` keeps working in all of them)."""
+
+    calls: ClassVar[list[tuple[str, bool]]] = []
+
+    def start(self, config: dict[str, str]) -> None:
+        self.thread = threading.get_ident()
+        self.topic = config["topic"]
+        self.sent = 0
+
+    def _note(self, call: str) -> None:
+        _ThreadBoundTask.calls.append((call, threading.get_ident() == self.thread))
+
+    def poll(self) -> list[fc.SourceRecord] | None:
+        self._note("poll")
+        if self.sent >= 5:
+            time.sleep(0.01)
+            return None
+        first, self.sent = self.sent * 100, self.sent + 1
+        offsets = range(first, first + 100)
+        return [fc.SourceRecord({"p": 0}, {"o": o}, self.topic, value=str(o)) for o in offsets]
+
+    def commit(self) -> None:
+        self._note("commit")
+
+    def commit_record(self, record: fc.SourceRecord, metadata: Any) -> None:
+        self._note("commit_record")
+
+
+class _ThreadBoundSource(fc.SourceConnector):
+    def start(self, config: dict[str, str]) -> None:
+        self.settings = config
+
+    def task_class(self) -> type[fc.SourceTask]:
+        return _ThreadBoundTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [dict(self.settings)]
+
+
+def test_commit_and_commit_record_run_on_the_task_thread_while_poll_runs_ahead(
+    bootstrap_servers: str, topic_name: str
+) -> None:
+    _ThreadBoundTask.calls.clear()
+    calls = _ThreadBoundTask.calls
+    with fc.Worker(bootstrap_servers, offset_flush_interval_ms=100) as worker:
+        worker.create_connector("thread-bound", {"connector.class": _ThreadBoundSource, "topic": topic_name})
+        wait_until(
+            lambda: sum(c == "commit_record" for c, _ in calls) == 500 and ("commit", True) in calls,
+            what="500 commit_record calls and a commit",
+        )
+        assert worker.status("thread-bound")["tasks"][0]["state"] == "RUNNING"
+    assert read_values(bootstrap_servers, topic_name, 500) == [str(o) for o in range(500)]
+    assert {call for call, _ in calls} == {"poll", "commit", "commit_record"}
+    assert all(same for _, same in calls), [call for call, same in calls if not same][:5]
+
+
+class _LastBatchTask(fc.SourceTask):
+    """`poll` blocks until `stop`, then returns one batch: the batch a poll returns after the stop
+    request is still sent (as in Kafka Connect, whose loop sends what its last poll returned)."""
+
+    def start(self, config: dict[str, str]) -> None:
+        self.topic = config["topic"]
+        self.stopped = threading.Event()
+        self.returned = False
+
+    def poll(self) -> list[fc.SourceRecord] | None:
+        self.stopped.wait(20)
+        if self.returned:
+            return None
+        self.returned = True
+        return [fc.SourceRecord({"p": 0}, {"o": o}, self.topic, value=f"last {o}") for o in range(3)]
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+
+class _LastBatchSource(fc.SourceConnector):
+    def start(self, config: dict[str, str]) -> None:
+        self.settings = config
+
+    def task_class(self) -> type[fc.SourceTask]:
+        return _LastBatchTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [dict(self.settings)]
+
+
+def test_the_batch_a_poll_returns_after_stop_is_still_sent(bootstrap_servers: str, topic_name: str) -> None:
+    with fc.Worker(bootstrap_servers, task_shutdown_graceful_timeout_ms=10_000) as worker:
+        worker.create_connector("last-batch", {"connector.class": _LastBatchSource, "topic": topic_name})
+        wait_until(
+            lambda: [t["state"] for t in worker.status("last-batch")["tasks"]] == ["RUNNING"],
+            what="the task running",
+        )
+    assert read_values(bootstrap_servers, topic_name, 3) == ["last 0", "last 1", "last 2"]
+
+
 class EqualPartitionsTask(fc.SourceTask):
     """Fresh partition dicts for every record: equal ones share a stored offset, while `1`, `1.0`
     and `True` (equal to Python) stay apart, as their JSON does."""

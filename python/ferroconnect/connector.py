@@ -123,8 +123,11 @@ class SourceConnector(Connector):
 class SourceTask:
     """A source task: :meth:`poll` returns batches of :class:`SourceRecord` or a :class:`SourceBatch`.
 
-    The runtime runs each task on its own thread and calls :meth:`poll` in a loop. :meth:`stop` is
-    called from another thread and must make a blocked :meth:`poll` return. ``poll``, ``start``,
+    The runtime runs each task on its own thread and calls :meth:`poll` in a loop, one batch ahead
+    of the sending: while a batch is converted and sent (on a thread of the runtime's), ``poll``
+    makes the next. :meth:`start`, :meth:`poll`, :meth:`commit` and :meth:`commit_record` are all
+    called on the task's own thread. :meth:`stop` is called from another thread and must make a
+    blocked :meth:`poll` return. ``poll``, ``start``,
     ``commit`` and ``stop`` may be ``async def``: they then run on an asyncio loop owned by the
     task's thread.
 

@@ -1,11 +1,14 @@
-//! Runs one source task on its own OS thread (Kafka Connect's `WorkerSourceTask`).
+//! Runs one source task (Kafka Connect's `WorkerSourceTask`) on its own OS thread, and an
+//! at-least-once task's sending on a second one.
 //!
 //! The loop: poll the task for a batch, run it through the connector's transforms (skipped
 //! entirely when there are none), convert each record's key, value and headers, send them,
 //! and every `offset.flush.interval.ms` store the offsets whose records Kafka acknowledged (see
-//! `submitted`). When librdkafka's queue is full the unsent records wait and `poll` is not called:
-//! back-pressure, nothing dropped. `stop` comes from another thread (the worker): it sets the stop
-//! flag and calls the task's `stop`, which must make a blocked `poll` return.
+//! `submitted`). An at-least-once task polls one batch ahead: its thread calls `poll` while the
+//! sending thread converts and sends the batch before (`Driver::run_polling_ahead`). When
+//! librdkafka's queue is full the unsent records wait and `poll` is not called beyond that one
+//! batch: back-pressure, nothing dropped. `stop` comes from another thread (the worker): it sets
+//! the stop flag and calls the task's `stop`, which must make a blocked `poll` return.
 //!
 //! Producer errors: librdkafka retries retriable errors itself (Kafka Connect's defaults give it
 //! `delivery.timeout.ms` = forever), so an error in a delivery report is final and fails the task
@@ -17,7 +20,8 @@
 //! delivery report marks it acknowledged by index (see `submitted`).
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -64,6 +68,23 @@ impl Refused {
 
 /// Kafka Connect's back-off after a retriable error from `send` (`SEND_FAILED_BACKOFF_MS`).
 const SEND_FAILED_BACKOFF: Duration = Duration::from_millis(100);
+
+/// How long the sending thread of a task that polls ahead waits for a batch before it looks at
+/// acknowledgements, delivery failures and a stop request again (an offset flush due sooner
+/// shortens the wait).
+const POLL_AHEAD_TICK: Duration = Duration::from_millis(500);
+
+/// A batch (or the error) `poll` returned, handed from the polling thread to the sending one.
+type PolledBatch = Result<Vec<SourceRecord>>;
+
+/// What the loop got for its next batch.
+enum Next {
+    Batch(Vec<SourceRecord>),
+    /// Nothing yet (`poll` returned `None`, or nothing came within a tick).
+    Nothing,
+    /// A task that polls ahead was asked to stop and its last batch is in.
+    Finished,
+}
 
 /// Everything a source task's thread needs.
 pub struct SourceTaskSetup {
@@ -177,6 +198,9 @@ pub struct TaskShared {
     metrics: Option<Arc<TaskMetrics>>,
     /// Records Kafka refused and `errors.tolerance=all` skipped: acknowledged, not written.
     skipped_deliveries: AtomicU64,
+    /// Offsets were stored and the task's `commit` is due: set by the sending thread of a task
+    /// that polls ahead, which leaves the call to the task's own thread (`tell_task`).
+    commit_due: AtomicBool,
 }
 
 impl TaskShared {
@@ -196,6 +220,7 @@ impl TaskShared {
         Arc::new(TaskShared {
             metrics,
             skipped_deliveries: AtomicU64::new(0),
+            commit_due: AtomicBool::new(false),
             control: TaskControl::new(id, worker_id),
             acknowledgements,
             kept: Mutex::new(HashMap::new()),
@@ -284,6 +309,53 @@ pub struct RunningSourceTask {
     stop_call: Option<std::thread::JoinHandle<()>>,
 }
 
+/// The polling half of a task that polls ahead (`Driver::run_polling_ahead`), on the task's
+/// thread: hands each batch (or the task's error, which ends it) to the sending thread, until a
+/// stop request or until the sending thread is done.
+fn poll_ahead(
+    task: &dyn SourceTask,
+    shared: &TaskShared,
+    metrics: &TaskMetrics,
+    sending_done: &AtomicBool,
+    hand_over: &SyncSender<PolledBatch>,
+) {
+    while !sending_done.load(Ordering::Relaxed) && shared.control.wait_while_paused() {
+        if let Err(e) = tell_task(task, shared) {
+            let _ = hand_over.send(Err(e));
+            return;
+        }
+        let started = Instant::now();
+        match task.poll() {
+            Ok(None) => {}
+            Ok(Some(batch)) => {
+                metrics.polled(batch.len(), started.elapsed());
+                if hand_over.send(Ok(batch)).is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                let _ = hand_over.send(Err(e));
+                return;
+            }
+        }
+    }
+}
+
+/// What the sending thread of a task that polls ahead left for the task's own thread: the
+/// acknowledged records for `commit_records`, then `commit` after an offset commit.
+fn tell_task(task: &dyn SourceTask, shared: &TaskShared) -> Result<()> {
+    if shared.keeps_records {
+        let acked = std::mem::take(&mut *shared.acked.lock().expect("acked lock"));
+        if !acked.is_empty() {
+            task.commit_records(acked)?;
+        }
+    }
+    if shared.commit_due.swap(false, Ordering::AcqRel) {
+        task.commit()?;
+    }
+    Ok(())
+}
+
 impl RunningSourceTask {
     /// A task that could not even be created: no thread, FAILED with `trace`.
     pub fn failed(id: TaskId, worker_id: &str, trace: String) -> Self {
@@ -367,6 +439,9 @@ struct Driver {
     wants_records: bool,
     /// The transactions of an exactly-once task.
     eos: Option<Transactions>,
+    /// Where an at-least-once task's batches come from: its own thread polls one batch ahead
+    /// of this one (see `run_polling_ahead`).
+    polled: Option<Receiver<PolledBatch>>,
     /// Records submitted to the producer so far, and how many of them were acknowledged (or
     /// failed) at the last count: for `source-record-write-*`.
     submitted: u64,
@@ -386,6 +461,7 @@ impl Driver {
             last_flush: Instant::now(),
             wants_records,
             eos,
+            polled: None,
             submitted: 0,
             written: 0,
         }
@@ -409,7 +485,62 @@ impl Driver {
         }
         self.shared.control.set_started();
         info!(task = %self.setup.id, "source task started");
-        let outcome = self.run_loop();
+        if self.eos.is_some() {
+            let outcome = self.run_loop();
+            self.finish(outcome);
+        } else {
+            self.run_polling_ahead();
+        }
+    }
+
+    /// An at-least-once task's loop on two threads: this one (the task's, where `start` ran)
+    /// calls `poll` while a second converts and sends the batch polled before. One batch ahead
+    /// at most: the hand-over waits until the sending thread takes the batch, which it does only
+    /// when the previous one is all with the producer, so back-pressure still stops `poll`.
+    /// Why: `poll` (Python building records and their conversion to Connect data, under the
+    /// GIL) and the converters and producer (Rust, without it) each took about half of a
+    /// record's time on the one thread.
+    ///
+    /// Kafka Connect semantics kept: batches are sent in the order polled, a record's offset is
+    /// stored only once it and all before it of its partition are acknowledged, and the batch a
+    /// `poll` returns after a stop request is still sent. Every call into the task stays on its
+    /// own thread (`commit` and `commit_record` between two polls, `tell_task`), so a Python
+    /// task's thread-bound state (a `threading.local`, an sqlite connection) still works; only
+    /// the connector's transforms run on the sending thread. An exactly-once task stays on one
+    /// thread: a transaction boundary its `poll` asks for belongs to the batch it returns.
+    fn run_polling_ahead(mut self) {
+        let task = self.setup.task.clone();
+        let shared = self.shared.clone();
+        let metrics = self.setup.metrics.clone();
+        let (hand_over, polled) = sync_channel(1);
+        self.polled = Some(polled);
+        let sending_done = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            let sender_task = task.clone();
+            let done = &sending_done;
+            let body = move || {
+                let outcome = self.run_loop();
+                done.store(true, Ordering::Relaxed);
+                self.finish(outcome);
+            };
+            let spawned = std::thread::Builder::new()
+                .name(format!("task-send-{}", shared.control.id))
+                .spawn_scoped(scope, in_current_span(move || sender_task.run_thread(Box::new(body))));
+            if let Err(e) = spawned {
+                shared.control.fail(format!("could not start the sending thread of task {}: {e}", shared.control.id));
+                return;
+            }
+            poll_ahead(&*task, &shared, &metrics, &sending_done, &hand_over);
+        });
+        // The final offset commit (`finish`) is the last the task hears of.
+        if let Err(e) = tell_task(&*task, &shared) {
+            warn!(task = %shared.control.id, "offset commit at shutdown failed: {e}");
+        }
+    }
+
+    /// The end of the task's loop, graceful or failed: the final offset commit (or transaction),
+    /// then the task's status.
+    fn finish(mut self, outcome: Result<()>) {
         if self.eos.is_some() {
             self.finish_transactions(outcome.is_ok());
         } else {
@@ -430,7 +561,11 @@ impl Driver {
 
     fn run_loop(&mut self) -> Result<()> {
         loop {
-            if self.shared.control.stopping() {
+            // Polling ahead, a stop ends the loop once the batches `poll` returned are sent
+            // (`Next::Finished`), unless records wait for the producer: those a stop abandons,
+            // unsent and uncommitted, as with one thread.
+            let polling_ahead = self.polled.is_some();
+            if self.shared.control.stopping() && (!polling_ahead || !self.unsent.is_empty()) {
                 return Ok(());
             }
             if let Some(failure) = self.shared.failure.lock().expect("failure lock").take() {
@@ -445,29 +580,54 @@ impl Driver {
                 // Kafka commits before pausing: no transaction hangs open (and times out) meanwhile.
                 self.final_transaction()?;
             }
-            if !self.shared.control.wait_while_paused() {
+            if !self.shared.control.wait_while_paused() && !polling_ahead {
                 return Ok(());
             }
             if !self.unsent.is_empty() {
                 self.send_unsent()?;
                 continue;
             }
-            let started = Instant::now();
-            let Some(batch) = self.setup.task.poll()? else {
-                // Kafka's `batchDispatched` after an empty poll too: an interval boundary that
-                // passed while the source is idle commits what is open.
-                if self.eos.is_some() {
-                    self.unsent.push_back(Unsent::BatchEnd);
-                    self.send_unsent()?;
+            let batch = match self.next_batch()? {
+                Next::Batch(batch) => batch,
+                Next::Nothing => {
+                    // Kafka's `batchDispatched` after an empty poll too: an interval boundary
+                    // that passed while the source is idle commits what is open.
+                    if self.eos.is_some() {
+                        self.unsent.push_back(Unsent::BatchEnd);
+                        self.send_unsent()?;
+                    }
+                    // Idle: acknowledgements still advance `source-record-write-*` and free memory.
+                    self.release_acknowledged();
+                    continue;
                 }
-                // Idle: acknowledgements still advance `source-record-write-*` and free memory.
-                self.release_acknowledged();
-                continue;
+                Next::Finished => return Ok(()),
             };
-            self.setup.metrics.polled(batch.len(), started.elapsed());
             self.convert_batch(batch)?;
             self.send_unsent()?;
             self.release_acknowledged();
+        }
+    }
+
+    /// The next batch: polled here, or taken from the thread that polls ahead. That one is
+    /// waited for up to a tick (less when an offset flush is due first).
+    fn next_batch(&mut self) -> Result<Next> {
+        let Some(polled) = &self.polled else {
+            let started = Instant::now();
+            return Ok(match self.setup.task.poll()? {
+                Some(batch) => {
+                    self.setup.metrics.polled(batch.len(), started.elapsed());
+                    Next::Batch(batch)
+                }
+                None => Next::Nothing,
+            });
+        };
+        let until_flush = self.setup.flush_interval.saturating_sub(self.last_flush.elapsed());
+        match polled.recv_timeout(until_flush.min(POLL_AHEAD_TICK)) {
+            Ok(batch) => batch.map(Next::Batch),
+            // A `poll` that a stop did not end within a tick is not waited for.
+            Err(RecvTimeoutError::Timeout) if self.shared.control.stopping() => Ok(Next::Finished),
+            Err(RecvTimeoutError::Timeout) => Ok(Next::Nothing),
+            Err(RecvTimeoutError::Disconnected) => Ok(Next::Finished),
         }
     }
 
@@ -902,7 +1062,8 @@ impl Driver {
     }
 
     fn deliver_commit_records(&mut self) -> Result<()> {
-        if !self.wants_records {
+        // Polling ahead, the task's own thread delivers them (`tell_task`).
+        if !self.wants_records || self.polled.is_some() {
             return Ok(());
         }
         let acked = std::mem::take(&mut *self.shared.acked.lock().expect("acked lock"));
@@ -927,6 +1088,10 @@ impl Driver {
             Ok(()) => {
                 debug!(task = %self.setup.id, partitions = offsets.len(), "committed source offsets");
                 self.unstored.clear();
+                if self.polled.is_some() {
+                    self.shared.commit_due.store(true, Ordering::Release);
+                    return Ok(());
+                }
                 self.deliver_commit_records()?;
                 self.setup.task.commit()
             }
