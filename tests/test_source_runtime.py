@@ -300,6 +300,21 @@ def test_a_task_thread_keeps_its_python_thread_state_across_calls(bootstrap_serv
     assert set(_ThreadLocalTask.seen[:3]) == {("set in start", True)}
 
 
+class _OneTaskSource(fc.SourceConnector):
+    """One task of the class a subclass names (``task``), given the connector's config."""
+
+    task: ClassVar[type[fc.SourceTask]]
+
+    def start(self, config: dict[str, str]) -> None:
+        self.settings = config
+
+    def task_class(self) -> type[fc.SourceTask]:
+        return self.task
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [dict(self.settings)]
+
+
 class _ThreadBoundTask(fc.SourceTask):
     """Sends 5 batches of 100 records and notes the thread of every call into it: `poll` runs one
     batch ahead of the sending (on another thread), yet `commit` and `commit_record` must come on
@@ -332,15 +347,8 @@ class _ThreadBoundTask(fc.SourceTask):
         self._note("commit_record")
 
 
-class _ThreadBoundSource(fc.SourceConnector):
-    def start(self, config: dict[str, str]) -> None:
-        self.settings = config
-
-    def task_class(self) -> type[fc.SourceTask]:
-        return _ThreadBoundTask
-
-    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
-        return [dict(self.settings)]
+class _ThreadBoundSource(_OneTaskSource):
+    task = _ThreadBoundTask
 
 
 def test_commit_and_commit_record_run_on_the_task_thread_while_poll_runs_ahead(
@@ -380,15 +388,8 @@ class _LastBatchTask(fc.SourceTask):
         self.stopped.set()
 
 
-class _LastBatchSource(fc.SourceConnector):
-    def start(self, config: dict[str, str]) -> None:
-        self.settings = config
-
-    def task_class(self) -> type[fc.SourceTask]:
-        return _LastBatchTask
-
-    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
-        return [dict(self.settings)]
+class _LastBatchSource(_OneTaskSource):
+    task = _LastBatchTask
 
 
 def test_the_batch_a_poll_returns_after_stop_is_still_sent(bootstrap_servers: str, topic_name: str) -> None:
@@ -421,15 +422,8 @@ class EqualPartitionsTask(fc.SourceTask):
         ]
 
 
-class EqualPartitionsSource(fc.SourceConnector):
-    def start(self, config: dict[str, str]) -> None:
-        self.settings = config
-
-    def task_class(self) -> type[fc.SourceTask]:
-        return EqualPartitionsTask
-
-    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
-        return [dict(self.settings)]
+class EqualPartitionsSource(_OneTaskSource):
+    task = EqualPartitionsTask
 
 
 def test_equal_fresh_partitions_share_an_offset_and_json_types_stay_apart(
