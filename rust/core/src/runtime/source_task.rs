@@ -344,16 +344,24 @@ fn poll_ahead(
 /// What the sending thread of a task that polls ahead left for the task's own thread: the
 /// acknowledged records for `commit_records`, then `commit` after an offset commit.
 fn tell_task(task: &dyn SourceTask, shared: &TaskShared) -> Result<()> {
-    if shared.keeps_records {
-        let acked = std::mem::take(&mut *shared.acked.lock().expect("acked lock"));
-        if !acked.is_empty() {
-            task.commit_records(acked)?;
-        }
-    }
+    deliver_commit_records(task, shared)?;
     if shared.commit_due.swap(false, Ordering::AcqRel) {
         task.commit()?;
     }
     Ok(())
+}
+
+/// Hands the records acknowledged (or skipped) since the last call to the task's
+/// `commit_records`, when it wants them.
+fn deliver_commit_records(task: &dyn SourceTask, shared: &TaskShared) -> Result<()> {
+    if !shared.keeps_records {
+        return Ok(());
+    }
+    let acked = std::mem::take(&mut *shared.acked.lock().expect("acked lock"));
+    if acked.is_empty() {
+        return Ok(());
+    }
+    task.commit_records(acked)
 }
 
 impl RunningSourceTask {
@@ -1063,14 +1071,10 @@ impl Driver {
 
     fn deliver_commit_records(&mut self) -> Result<()> {
         // Polling ahead, the task's own thread delivers them (`tell_task`).
-        if !self.wants_records || self.polled.is_some() {
+        if self.polled.is_some() {
             return Ok(());
         }
-        let acked = std::mem::take(&mut *self.shared.acked.lock().expect("acked lock"));
-        if acked.is_empty() {
-            return Ok(());
-        }
-        self.setup.task.commit_records(acked)
+        deliver_commit_records(&*self.setup.task, &self.shared)
     }
 
     /// Stores the offsets of acknowledged records, then calls the task's `commit`.
