@@ -311,13 +311,14 @@ pub struct RunningSourceTask {
 
 /// The polling half of a task that polls ahead (`Driver::run_polling_ahead`), on the task's
 /// thread: hands each batch (or the task's error, which ends it) to the sending thread, until a
-/// stop request or until the sending thread is done.
+/// stop request or until the sending thread is done. Its return drops `hand_over`, which tells
+/// the sending thread that no batch is coming.
 fn poll_ahead(
     task: &dyn SourceTask,
     shared: &TaskShared,
     metrics: &TaskMetrics,
     sending_done: &AtomicBool,
-    hand_over: &SyncSender<PolledBatch>,
+    hand_over: SyncSender<PolledBatch>,
 ) {
     while !sending_done.load(Ordering::Relaxed) && shared.control.wait_while_paused() {
         if let Err(e) = tell_task(task, shared) {
@@ -538,7 +539,7 @@ impl Driver {
                 shared.control.fail(format!("could not start the sending thread of task {}: {e}", shared.control.id));
                 return;
             }
-            poll_ahead(&*task, &shared, &metrics, &sending_done, &hand_over);
+            poll_ahead(&*task, &shared, &metrics, &sending_done, hand_over);
         });
         // The final offset commit (`finish`) is the last the task hears of.
         if let Err(e) = tell_task(&*task, &shared) {
@@ -617,7 +618,8 @@ impl Driver {
     }
 
     /// The next batch: polled here, or taken from the thread that polls ahead. That one is
-    /// waited for up to a tick (less when an offset flush is due first).
+    /// waited for up to a tick (less when an offset flush is due first); once a stop was
+    /// requested, for a whole tick, so that a `poll` the stop ends hands its batch over.
     fn next_batch(&mut self) -> Result<Next> {
         let Some(polled) = &self.polled else {
             let started = Instant::now();
@@ -629,12 +631,19 @@ impl Driver {
                 None => Next::Nothing,
             });
         };
-        let until_flush = self.setup.flush_interval.saturating_sub(self.last_flush.elapsed());
-        match polled.recv_timeout(until_flush.min(POLL_AHEAD_TICK)) {
+        // Known before the wait: a stop that comes during it gets the next wait, a whole tick.
+        let stopping = self.shared.control.stopping();
+        let wait = if stopping {
+            POLL_AHEAD_TICK
+        } else {
+            self.setup.flush_interval.saturating_sub(self.last_flush.elapsed()).min(POLL_AHEAD_TICK)
+        };
+        match polled.recv_timeout(wait) {
             Ok(batch) => batch.map(Next::Batch),
             // A `poll` that a stop did not end within a tick is not waited for.
-            Err(RecvTimeoutError::Timeout) if self.shared.control.stopping() => Ok(Next::Finished),
+            Err(RecvTimeoutError::Timeout) if stopping => Ok(Next::Finished),
             Err(RecvTimeoutError::Timeout) => Ok(Next::Nothing),
+            // The polling thread is done: every batch it polled was taken.
             Err(RecvTimeoutError::Disconnected) => Ok(Next::Finished),
         }
     }
