@@ -214,3 +214,105 @@ proptest! {
         prop_assert!(s.put("nope", Value::Null).is_err());
     }
 }
+
+/// An envelope's payload, read by a converter that read this schema's text last (so the payload
+/// is read guided by the schema, `json/guided.rs`) and by one that did not (the general path):
+/// `Debug` of both results, values or errors.
+fn read_both_ways(schema: &SchemaRef, value: &Value, payload: &[u8]) -> (String, String) {
+    let converter = JsonConverter::new(JsonConfig::default());
+    let canonical = converter.from_connect_data("t", Some(schema), value).unwrap().unwrap();
+    let bare = JsonConverter::new(JsonConfig { schemas_enable: false, ..JsonConfig::default() });
+    let canonical_payload = bare.from_connect_data("t", Some(schema), value).unwrap().unwrap_or_default();
+    let schema_end = canonical.len() - 1 - canonical_payload.len() - b",\"payload\":".len();
+    let mut variant = canonical[..schema_end].to_vec();
+    variant.extend_from_slice(b",\"payload\":");
+    variant.extend_from_slice(payload);
+    variant.push(b'}');
+    converter.to_connect_data("t", Some(&canonical)).unwrap();
+    let guided = converter.to_connect_data("t", Some(&variant));
+    let general = JsonConverter::new(JsonConfig::default()).to_connect_data("t", Some(&variant));
+    (format!("{guided:?}"), format!("{general:?}"))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_payload_read_guided_by_its_schema_reads_as_by_the_general_path(
+        (schema, value) in schema_and_value(),
+        edits in prop::collection::vec((any::<prop::sample::Index>(), 0u8..3, prop::sample::select(&b" {}[]\",:-0159.eaxn\\"[..])), 0..3),
+    ) {
+        let bare = JsonConverter::new(JsonConfig { schemas_enable: false, ..JsonConfig::default() });
+        let mut payload = bare.from_connect_data("t", Some(&schema), &value).unwrap().unwrap_or_else(|| b"null".to_vec());
+        for (at, kind, byte) in edits {
+            let i = at.index(payload.len() + 1);
+            match kind {
+                0 => payload.insert(i, byte),
+                1 if i < payload.len() => { payload.remove(i); }
+                _ if i < payload.len() => payload[i] = byte,
+                _ => {}
+            }
+        }
+        let (guided, general) = read_both_ways(&schema, &value, &payload);
+        prop_assert_eq!(guided, general);
+    }
+}
+
+#[test]
+fn payloads_in_other_forms_read_guided_as_by_the_general_path() {
+    let inner = SchemaBuilder::struct_().field("x", Schema::of(SchemaType::Int32)).optional().build().unwrap();
+    let schema = SchemaBuilder::struct_()
+        .field("id", Schema::of(SchemaType::Int64))
+        .field("tags", SchemaBuilder::array(Schema::of(SchemaType::String)).build().unwrap())
+        .field("inner", inner.clone())
+        .field("m", SchemaBuilder::map(Schema::of(SchemaType::String), Schema::of(SchemaType::Int8)).build().unwrap())
+        .field("d", Arc::new(logical::decimal_schema(2, false)))
+        .field("o", SchemaBuilder::new(SchemaType::Int16).optional().default_value(Value::Int16(7)).build().unwrap())
+        .build()
+        .unwrap();
+    let value = Value::Struct(Struct {
+        schema: schema.clone(),
+        values: vec![
+            Value::Int64(1),
+            Value::Array(vec![Value::String("a".into())]),
+            Value::Struct(Struct { schema: inner, values: vec![Value::Int32(2)] }),
+            Value::Map(vec![(Value::String("k".into()), Value::Int8(3))]),
+            Value::Bytes(vec![0x01, 0x00]),
+            Value::Int16(4),
+        ],
+    });
+    let payloads = [
+        // the canonical form, and with spacing
+        r#"{"id":1,"tags":["a"],"inner":{"x":2},"m":{"k":3},"d":"AQA=","o":4}"#,
+        r#" { "id" : 1 , "tags" : [ "a" , "b" ] , "inner" : { "x" : 2 } , "m" : { } , "d" : "AQA=" , "o" : 4 } "#,
+        // keys in another order, missing, repeated, extra, escaped
+        r#"{"tags":["a"],"id":1,"inner":{"x":2},"m":{"k":3},"d":"AQA=","o":4}"#,
+        r#"{"id":1,"tags":["a"],"inner":null,"m":{"k":3},"d":"AQA="}"#,
+        r#"{"id":1,"tags":["a"],"inner":{"x":2},"m":{"k":3},"d":"AQA=","o":4,"o":5}"#,
+        r#"{"id":1,"tags":["a"],"inner":{"x":2,"y":0},"m":{"k":3},"d":"AQA=","o":4}"#,
+        r#"{"\u0069d":1,"tags":["a"],"inner":{"x":2},"m":{"k":3},"d":"AQA=","o":null}"#,
+        // values Kafka reads leniently, or refuses
+        r#"{"id":007,"tags":[],"inner":{"x":2.9},"m":{"k":3,"k":4},"d":1.5,"o":4}"#,
+        r#"{"id":99999999999999999999,"tags":["a"],"inner":{"x":2},"m":{"k":3},"d":"AQA=","o":4}"#,
+        r#"{"id":1,"tags":[null],"inner":{"x":2},"m":{"k":3},"d":"AQA=","o":4}"#,
+        r#"{"id":1,"tags":["a",],"inner":{"x":2},"m":{"k":3},"d":"AQA=","o":4}"#,
+        r#"{"id":1,"tags":"a","inner":{"x":2},"m":{"k":3},"d":"AQA=","o":4}"#,
+        r#"{"id":1,"tags":["a"],"inner":{"x":2},"m":{"k":3},"d":"AQA=","o":4"#,
+        r#"{"id":1,"tags":["a"],"inner":{"x":2},"m":{"k":3},"d":"AQA=","o":4}}"#,
+        r#"{}"#,
+        r#"null"#,
+        r#"[1]"#,
+    ];
+    for payload in payloads {
+        let (guided, general) = read_both_ways(&schema, &value, payload.as_bytes());
+        assert_eq!(guided, general, "payload {payload}");
+    }
+    let deep = format!("{}1{}", "[".repeat(1200), "]".repeat(1200));
+    let nested = SchemaBuilder::struct_().field("a", Schema::of(SchemaType::Int32)).build().unwrap();
+    let (guided, general) = read_both_ways(
+        &nested,
+        &Value::Struct(Struct { schema: nested.clone(), values: vec![Value::Int32(1)] }),
+        deep.as_bytes(),
+    );
+    assert_eq!(guided, general);
+}

@@ -5,6 +5,7 @@
 //!
 //! - `parse.rs`: JSON text → nodes (Jackson's leniencies);
 //! - `read.rs`: nodes → schemas and values;
+//! - `guided.rs`: JSON text → values of a known schema, without nodes (the usual payload);
 //! - `write.rs`: schemas and values → JSON bytes.
 //!
 //! Schemas are cached both ways, as Kafka does: written schema JSON by schema identity (the cache
@@ -12,6 +13,7 @@
 //! text. A source that changes its schema mid-stream gets a new entry; nothing goes stale. An
 //! envelope whose schema text is the one read last has only its payload parsed.
 
+mod guided;
 mod parse;
 mod read;
 mod write;
@@ -200,15 +202,21 @@ impl JsonConverter {
             let payload = rest.strip_prefix(&**text)?.strip_prefix(MIDDLE)?;
             (schema.clone(), data.len() - payload.len())
         };
-        let (node, end) = parse::parse_member_value(data, payload_at).ok()?;
-        let close = parse::skip_whitespace(data, end);
-        if data.get(close) != Some(&b'}') {
+        // The payload is one level deep, inside the envelope.
+        let mut parser = parse::Parser::at(data, payload_at, 1);
+        let guided = schema.as_ref().and_then(|s| guided::read_guided(&mut parser, s, &self.config));
+        let value = match guided {
+            Some(value) => Ok(value),
+            None => {
+                parser = parse::Parser::at(data, payload_at, 1);
+                let node = parser.value(None).ok()?;
+                read::read_value(schema.as_ref(), Some(&node), &self.config)
+            }
+        };
+        if !parser.consume(b'}') {
             return None;
         }
-        Some(
-            read::read_value(schema.as_ref(), Some(&node), &self.config)
-                .map(|value| SchemaAndValue::new(schema, value)),
-        )
+        Some(value.map(|value| SchemaAndValue::new(schema, value)))
     }
 
     fn parse_schema(&self, raw: &[u8]) -> Result<Option<SchemaRef>> {

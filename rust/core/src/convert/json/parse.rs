@@ -83,44 +83,77 @@ pub fn parse_skipping<'a>(input: &'a [u8], skip: Option<&'a str>) -> Result<Docu
     Ok(Document { root: Some(root), member_spans: spans })
 }
 
-/// Parses the value of an object member that starts at byte `at` of `input` (nested one level
-/// deep, as in the envelope), and returns it with the position just after it.
-pub fn parse_member_value(input: &[u8], at: usize) -> Result<(Node<'_>, usize)> {
-    let mut p = Parser { input, pos: at, depth: 1, skip_key: None };
-    let node = p.value(None)?;
-    Ok((node, p.pos))
-}
-
-/// The position of the first byte at or after `at` that is not JSON whitespace.
-pub fn skip_whitespace(input: &[u8], at: usize) -> usize {
-    let mut p = Parser { input, pos: at, depth: 0, skip_key: None };
-    p.skip_ws();
-    p.pos
-}
-
-struct Parser<'a> {
+/// A position in JSON text, moved forward as values are read (`guided.rs` reads with it too).
+pub(super) struct Parser<'a> {
     input: &'a [u8],
-    pos: usize,
+    pub(super) pos: usize,
     depth: usize,
     skip_key: Option<&'a str>,
 }
 
 impl<'a> Parser<'a> {
+    /// A parser at byte `at` of `input`, `depth` containers deep (the nesting limit counts them).
+    pub(super) fn at(input: &'a [u8], at: usize, depth: usize) -> Self {
+        Parser { input, pos: at, depth, skip_key: None }
+    }
+
+    /// Moves past `byte` if it is next (after whitespace); false, not moving, if another is.
+    pub(super) fn consume(&mut self, byte: u8) -> bool {
+        self.skip_ws();
+        let found = self.peek() == Some(byte);
+        if found {
+            self.pos += 1;
+        }
+        found
+    }
+
+    /// Moves past the object key `"name"` if it is next, spelled exactly so (no escapes). A
+    /// name that JSON would have to escape never matches, so what matches is the key itself.
+    pub(super) fn consume_key(&mut self, name: &str) -> bool {
+        self.skip_ws();
+        let name = name.as_bytes();
+        let end = self.pos + 1 + name.len();
+        let found = self.input.get(self.pos) == Some(&b'"')
+            && self.input.get(self.pos + 1..end) == Some(name)
+            && self.input.get(end) == Some(&b'"')
+            && !name.iter().any(|&b| b == b'"' || b == b'\\' || b < 0x20);
+        if found {
+            self.pos = end + 1;
+        }
+        found
+    }
+
+    /// Enters an object or array whose opening bracket is next: false when the nesting limit is
+    /// passed (the bracket is then left unread).
+    pub(super) fn open(&mut self) -> bool {
+        if self.depth >= MAX_DEPTH {
+            return false;
+        }
+        self.depth += 1;
+        self.pos += 1;
+        true
+    }
+
+    /// Leaves the object or array whose closing bracket was just read.
+    pub(super) fn close(&mut self) {
+        self.depth -= 1;
+    }
+
     fn error(&self, what: &str) -> Error {
         Error::data(format!("{what} at byte {}", self.pos))
     }
 
-    fn skip_ws(&mut self) {
+    pub(super) fn skip_ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.input.get(self.pos) {
             self.pos += 1;
         }
     }
 
-    fn peek(&self) -> Option<u8> {
+    pub(super) fn peek(&self) -> Option<u8> {
         self.input.get(self.pos).copied()
     }
 
-    fn value(&mut self, spans: Option<&mut Vec<(usize, usize)>>) -> Result<Node<'a>> {
+    pub(super) fn value(&mut self, spans: Option<&mut Vec<(usize, usize)>>) -> Result<Node<'a>> {
         self.skip_ws();
         match self.peek() {
             None => Err(self.error("Unexpected end of input")),
