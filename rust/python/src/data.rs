@@ -50,6 +50,11 @@ fn time_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
 fn datetime_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
     DATETIME.import(py, "datetime", "datetime")
 }
+
+/// `isinstance(obj, ty)`, with the usual case (exactly `ty`) told by comparing one pointer.
+fn is_a(obj: &Bound<'_, PyAny>, ty: &Bound<'_, PyType>) -> PyResult<bool> {
+    Ok(obj.get_type().is(ty) || obj.is_instance(ty)?)
+}
 fn utc(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
     UTC.get_or_try_init(py, || Ok::<_, PyErr>(py.import("datetime")?.getattr("timezone")?.getattr("utc")?.unbind()))
         .map(|u| u.bind(py))
@@ -186,22 +191,22 @@ fn guided(obj: &Bound<'_, PyAny>, schema: &SchemaRef, path: &ValuePath<'_>) -> P
         SchemaType::Bytes => bytes_of(obj).ok_or_else(|| mismatch(schema, obj, path))?,
         SchemaType::Array => {
             let element = schema.value_schema.as_ref();
-            let items: Vec<Bound<'_, PyAny>> = if let Ok(list) = obj.cast::<PyList>() {
-                list.iter().collect()
+            let convert = |(i, item): (usize, Bound<'_, PyAny>)| {
+                let item_path = ValuePath::Item(path, &i);
+                match element {
+                    Some(e) => guided(&item, e, &item_path),
+                    None => schemaless(&item, &item_path),
+                }
+            };
+            // A list's iterator reads its length at each step, so one that a value's conversion
+            // changes (a `__str__` of a Decimal subclass could) ends where the list does.
+            if let Ok(list) = obj.cast::<PyList>() {
+                Value::Array(list.iter().enumerate().map(convert).collect::<PyResult<_>>()?)
             } else if let Ok(tuple) = obj.cast::<PyTuple>() {
-                tuple.iter().collect()
+                Value::Array(tuple.iter().enumerate().map(convert).collect::<PyResult<_>>()?)
             } else {
                 return Err(mismatch(schema, obj, path));
-            };
-            let mut out = Vec::with_capacity(items.len());
-            for (i, item) in items.iter().enumerate() {
-                let item_path = ValuePath::Item(path, &i);
-                out.push(match element {
-                    Some(e) => guided(item, e, &item_path)?,
-                    None => schemaless(item, &item_path)?,
-                });
             }
-            Value::Array(out)
         }
         SchemaType::Map => {
             let dict = obj.cast::<PyDict>().map_err(|_| mismatch(schema, obj, path))?;
@@ -218,6 +223,27 @@ fn guided(obj: &Bound<'_, PyAny>, schema: &SchemaRef, path: &ValuePath<'_>) -> P
         }
         SchemaType::Struct => struct_of(obj, schema, path)?,
     })
+}
+
+/// Whether `value`, made by `guided` for `schema`, is already what Kafka's validation would
+/// accept, so a struct field can take it without that second walk. `guided` makes a value of the
+/// schema's type or fails; it leaves to validation nulls (allowed only where optional), a
+/// Decimal's bytes and a Time's range (checked there), and nested structs (unset fields). A Date
+/// or Timestamp is any INT32 or INT64, and an array of unnamed primitives only needs its nulls
+/// checked.
+pub(crate) fn checked_by_conversion(schema: &Schema, value: &Value) -> bool {
+    let primitive = |s: &Schema| s.name.is_none() && s.schema_type.is_primitive();
+    match value {
+        Value::Null | Value::Map(_) | Value::Struct(_) => false,
+        Value::Array(items) => schema
+            .value_schema
+            .as_deref()
+            .is_some_and(|element| primitive(element) && (element.optional || items.iter().all(|v| !v.is_null()))),
+        Value::Int32(_) | Value::Int64(_) if schema.name.is_some() => {
+            matches!(LogicalType::of(schema), Some(LogicalType::Date | LogicalType::Timestamp))
+        }
+        _ => primitive(schema),
+    }
 }
 
 fn bytes_of(obj: &Bound<'_, PyAny>) -> Option<Value> {
@@ -274,7 +300,7 @@ fn from_logical(
                 let scale = core_logical::decimal_scale(schema).ok()?;
                 ferroconnect_core::data::decimal::unscaled_bytes_of_plain(text, scale).map(Value::Bytes)
             };
-            let decimal = if obj.is_instance(decimal_type(py)?)? {
+            let decimal = if is_a(obj, decimal_type(py)?)? {
                 // A Decimal's text keeps its digits and exponent exactly (`12.340`, `1.2E+5`) and
                 // costs one C call, where `as_tuple()` builds a tuple of digits.
                 let text = obj.str()?;
@@ -301,10 +327,11 @@ fn from_logical(
             if is_int {
                 return Ok(Value::Int32(int_in(obj, schema, path, i32::MIN.into(), i32::MAX.into())? as i32));
             }
-            if !obj.is_instance(date_type(py)?)? {
+            let date = date_type(py)?;
+            if !is_a(obj, date)? {
                 return Err(mismatch(schema, obj, path));
             }
-            if obj.is_instance(datetime_type(py)?)? {
+            if !obj.get_type().is(date) && obj.is_instance(datetime_type(py)?)? {
                 let (_, ms) = datetime_millis(obj)?;
                 if ms.rem_euclid(MILLIS_PER_DAY) != 0 {
                     return Err(DataError::new_err(format!(

@@ -7,11 +7,11 @@
 
 use std::sync::Arc;
 
-use ferroconnect_core::data::{validate_value, SchemaRef, SchemaType, Struct, Value, ValuePath};
+use ferroconnect_core::data::{validate_value, SchemaRef, Struct, Value, ValuePath};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
-use super::{guided, place, schema_ref, to_py, PySchema};
+use super::{checked_by_conversion, guided, place, schema_ref, to_py, PySchema};
 use crate::errors::{DataError, IntoPyResult};
 
 /// A structured value (Kafka Connect's `Struct`). `put` converts and validates the value against
@@ -142,14 +142,7 @@ fn field_index(inner: &Struct, name: &str, path: &ValuePath<'_>) -> PyResult<usi
 fn put_at(inner: &mut Struct, index: usize, value: &Bound<'_, PyAny>, path: &ValuePath<'_>) -> PyResult<()> {
     let field = &inner.schema.fields[index];
     let converted = guided(value, &field.schema, &ValuePath::Field(path, &field.name))?;
-    // `guided` makes a value of the field's type or fails, so a non-null value of a plain
-    // primitive schema (no name: not a logical type) needs no second check; null (allowed only
-    // for optional fields), logical types (a Decimal's bytes, a Time's range) and containers
-    // (a nested Struct's unset fields) go through Kafka's validation.
-    let trusted = field.schema.name.is_none()
-        && !converted.is_null()
-        && !matches!(field.schema.schema_type, SchemaType::Array | SchemaType::Map | SchemaType::Struct);
-    if trusted {
+    if checked_by_conversion(&field.schema, &converted) {
         inner.values[index] = converted;
     } else {
         inner.put_at(index, converted).map_err(|e| DataError::new_err(format!("{e}{}", place(path))))?;
