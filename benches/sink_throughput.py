@@ -262,10 +262,10 @@ def run(bootstrap: str, n: int, broker: str, repeat: int, metrics: str, only: li
     variants = [v for v in VARIANTS if metrics == "both" or v not in ("a0", "b0")]
     if only:
         variants = [v for v in variants if v in only]
-    # Untimed: the first variant measured on a fresh broker paid its warm-up (the JVM compiling
+    # Untimed: the first variants measured on a fresh broker paid its warm-up (the JVM compiling
     # the fetch path).
-    measure("c", bootstrap, topic, n)
-    print("# broker warmed up by c's job, untimed")
+    warmed = bench_broker.warm_up(lambda: measure("c", bootstrap, topic, n)["records_per_s"])
+    print(f"# {bench_broker.describe_warm_up(warmed)} of c")
     runs: dict[str, list[dict[str, Any]]] = {v: [] for v in variants}
     for _ in range(repeat):
         for v in variants:

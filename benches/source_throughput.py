@@ -409,10 +409,12 @@ def main() -> None:
             if unknown:
                 parser.error(f"unknown variants: {', '.join(sorted(unknown))}")
             variants = [v for v in variants if v in chosen]
-        # Untimed: the first variant measured on a fresh broker paid its warm-up (the JVM compiling
+        # Untimed: the first variants measured on a fresh broker paid its warm-up (the JVM compiling
         # the produce path): af measured first took 1.6-2.2 broker CPU seconds, 0.7-1.2 after c.
-        warm_up = measure("c", broker.bootstrap_servers, n, broker.pid)
-        print(f"# broker warmed up by c's job, untimed: {warm_up['broker_cpu_s']:.2f} broker CPU s")
+        warmed = bench_broker.warm_up(
+            lambda: measure("c", broker.bootstrap_servers, n, broker.pid)["records_per_s"]
+        )
+        print(f"# {bench_broker.describe_warm_up(warmed)} of c")
         # Interleaved, so that a variant is not always the one measured first after the warm-up.
         runs: dict[str, list[dict[str, Any]]] = {v: [] for v in variants}
         for _ in range(max(1, args.repeat)):

@@ -396,9 +396,7 @@ def main() -> None:
             ).stdout
             return dict(json.loads(out.strip().splitlines()[-1]))
 
-        # Untimed: the first variant measured on a fresh broker paid its warm-up (the JVM
-        # compiling the produce path).
-        run_child("source/ceiling", f"{topic}-warmup")
+        warmed = bench_broker.warm_up(lambda: run_child("source/ceiling", f"{topic}-warmup")["records_per_s"])
         for run, variant_topic in runs:
             results[run] = run_child(run, variant_topic)
         if args.java == "on" and not args.variants:
@@ -408,7 +406,7 @@ def main() -> None:
     print(f"# {n} records, 10-field Structs, JsonConverter with schemas, {broker.label}")
     print(
         f"# machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
-        f"load average {os.getloadavg()[0]:.2f}; broker warmed up by one untimed ceiling run"
+        f"load average {os.getloadavg()[0]:.2f}; {bench_broker.describe_warm_up(warmed)} of the ceiling"
     )
     print(f"building one Struct in Python: put x10 {build_cost_us(row_put):.1f} µs, ", end="")
     print(f"Struct(schema, dict) {build_cost_us(row_values):.1f} µs, ", end="")

@@ -347,7 +347,7 @@ fn from_logical(
         LogicalType::Time => {
             let ms = if is_int {
                 int_in(obj, schema, path, i32::MIN.into(), i32::MAX.into())?
-            } else if obj.is_instance(time_type(py)?)? {
+            } else if is_a(obj, time_type(py)?)? {
                 let (h, m, s, us): (i64, i64, i64, i64) = (
                     obj.getattr(intern!(obj.py(), "hour"))?.extract()?,
                     obj.getattr(intern!(obj.py(), "minute"))?.extract()?,
@@ -366,10 +366,10 @@ fn from_logical(
             if is_int {
                 return Ok(Value::Int64(int_in(obj, schema, path, i64::MIN, i64::MAX)?));
             }
-            if obj.is_instance(datetime_type(py)?)? {
+            if is_a(obj, datetime_type(py)?)? {
                 return Ok(Value::Int64(datetime_millis(obj)?.1));
             }
-            if obj.is_instance(date_type(py)?)? {
+            if is_a(obj, date_type(py)?)? {
                 let ordinal: i64 = obj.call_method0(intern!(obj.py(), "toordinal"))?.extract()?;
                 return Ok(Value::Int64((ordinal - EPOCH_ORDINAL) * MILLIS_PER_DAY));
             }

@@ -126,10 +126,10 @@ impl<'a> Parser<'a> {
     /// Enters an object or array whose opening bracket is next: false when the nesting limit is
     /// passed (the bracket is then left unread).
     pub(super) fn open(&mut self) -> bool {
-        if self.depth >= MAX_DEPTH {
+        if self.enter().is_err() {
+            self.depth -= 1;
             return false;
         }
-        self.depth += 1;
         self.pos += 1;
         true
     }
