@@ -60,7 +60,7 @@ def broker(args: argparse.Namespace) -> Iterator[BenchBroker]:
             yield BenchBroker(kafka.bootstrap_servers, label, kafka.pid)
 
 
-def warm_up(run_once: Callable[[], float], *, rise: float = 0.05, max_rounds: int = 15) -> list[float]:
+def warm_up(run_once: Callable[[], float], *, rise: float = 0.02, max_rounds: int = 20) -> list[float]:
     """Repeat an untimed job until the broker is warm; return the job's rate in each round.
 
     A fresh broker speeds up over its first few million records while its JVM compiles the produce
@@ -86,3 +86,19 @@ def describe_warm_up(rates: list[float]) -> str:
     """One line for a bench's header: how many untimed rounds warmed the broker, and their rates."""
     shown = ", ".join(f"{r / 1000:,.0f}k" for r in rates)
     return f"broker warmed up by {len(rates)} untimed rounds ({shown} records/s)"
+
+
+def describe_drift(before: float, after: float, tolerance: float = 0.2) -> str:
+    """One line for a bench's header: the same untimed job's rate before and after the measured
+    variants, with a warning when they differ by more than ``tolerance``.
+
+    On a VM that hands freed memory back to its host (Firecracker's free page reporting), the
+    broker's writes slow to about half once its page cache grows past memory the guest still holds:
+    records/s measured after that point are not comparable with those before it, ratios between
+    neighbouring runs still are (docs/benchmarks.md, "A broker that slows down").
+    """
+    line = f"the same job after the variants: {after / 1000:,.0f}k records/s"
+    line += f" (last warm-up round {before / 1000:,.0f}k)"
+    if min(before, after) < (1 - tolerance) * max(before, after):
+        line += "; WARNING: the broker's speed changed during the run, compare neighbouring runs only"
+    return line

@@ -396,9 +396,14 @@ def main() -> None:
             ).stdout
             return dict(json.loads(out.strip().splitlines()[-1]))
 
+        # Rounds of all the records: rounds of a quarter stopped rising at half the rate (their
+        # fixed costs weigh four times as much), and the variants measured after them ran slow.
         warmed = bench_broker.warm_up(lambda: run_child("source/ceiling", f"{topic}-warmup")["records_per_s"])
         for run, variant_topic in runs:
             results[run] = run_child(run, variant_topic)
+        # The broker's speed can change within a run (docs/benchmarks.md, "A broker that slows
+        # down"): the ceiling once more, untimed, says whether it did.
+        after = run_child("source/ceiling", f"{topic}-after")["records_per_s"]
         if args.java == "on" and not args.variants:
             java_topics = {"source/j_put": f"{topic}-jput", "source/j_prebuilt": f"{topic}-jprebuilt"}
             for run in JAVA:
@@ -408,6 +413,7 @@ def main() -> None:
         f"# machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
         f"load average {os.getloadavg()[0]:.2f}; {bench_broker.describe_warm_up(warmed)} of the ceiling"
     )
+    print(f"# {bench_broker.describe_drift(warmed[-1], after)}")
     print(f"building one Struct in Python: put x10 {build_cost_us(row_put):.1f} µs, ", end="")
     print(f"Struct(schema, dict) {build_cost_us(row_values):.1f} µs, ", end="")
     print(f"Struct(schema, tuple) {build_cost_us(row_tuple):.1f} µs")
