@@ -13,6 +13,8 @@ pub const DECIMAL_NAME: &str = "org.apache.kafka.connect.data.Decimal";
 pub const DATE_NAME: &str = "org.apache.kafka.connect.data.Date";
 pub const TIME_NAME: &str = "org.apache.kafka.connect.data.Time";
 pub const TIMESTAMP_NAME: &str = "org.apache.kafka.connect.data.Timestamp";
+/// The package of the four logical types' classes, which starts each of their names.
+const LOGICAL_PACKAGE: &str = "org.apache.kafka.connect.data.";
 /// The Decimal schema parameter holding the scale.
 pub const SCALE_PARAMETER: &str = "scale";
 
@@ -31,11 +33,13 @@ impl LogicalType {
     /// The logical type of `schema`: its name must be the logical name and its type the logical
     /// type's base type (a schema named like Date over STRING is treated as a plain STRING).
     pub fn of(schema: &Schema) -> Option<LogicalType> {
-        let logical = match schema.name.as_deref()? {
-            DECIMAL_NAME => LogicalType::Decimal,
-            DATE_NAME => LogicalType::Date,
-            TIME_NAME => LogicalType::Time,
-            TIMESTAMP_NAME => LogicalType::Timestamp,
+        // Asked for every field of every record on both converter paths: the shared package
+        // prefix is compared once, then a short suffix (where four whole names were compared).
+        let logical = match schema.name.as_deref()?.strip_prefix(LOGICAL_PACKAGE)? {
+            "Decimal" => LogicalType::Decimal,
+            "Date" => LogicalType::Date,
+            "Time" => LogicalType::Time,
+            "Timestamp" => LogicalType::Timestamp,
             _ => return None,
         };
         (schema.schema_type == logical.base_type()).then_some(logical)
@@ -184,5 +188,17 @@ mod tests {
         let fake = Schema { name: Some(DATE_NAME.into()), ..Schema::primitive(SchemaType::String) };
         assert_eq!(LogicalType::of(&fake), None);
         assert_eq!(decimal_scale(&decimal_schema(2, false)).unwrap(), 2);
+    }
+
+    #[test]
+    fn logical_type_is_told_by_its_whole_name() {
+        for logical in [LogicalType::Decimal, LogicalType::Date, LogicalType::Time, LogicalType::Timestamp] {
+            let named = |name: &str| Schema { name: Some(name.into()), ..Schema::primitive(logical.base_type()) };
+            assert_eq!(LogicalType::of(&named(logical.name())), Some(logical));
+            let suffix = logical.name().rsplit('.').next().unwrap();
+            for other in [suffix.to_owned(), format!("{}x", logical.name()), format!("x{}", logical.name())] {
+                assert_eq!(LogicalType::of(&named(&other)), None, "{other}");
+            }
+        }
     }
 }
