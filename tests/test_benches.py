@@ -101,6 +101,8 @@ def test_struct_records_benchmark_smoke_runs(bootstrap_servers: str) -> None:
         "ceiling: the rows' JSON bytes",
         "source rows/ceiling = ",
         "sink:   Kafka",
+        "untimed rounds (",
+        "the same job after the variants: ",
     )
     for label in labels:
         assert label in out, out
@@ -142,3 +144,28 @@ def test_rebalance_benchmark_smoke_runs(bootstrap_servers: str) -> None:
     rows = {line.split("  ")[0]: line.split()[-1] for line in out.splitlines() if not line.startswith("#")}
     assert {"join (3rd worker)", "peak RSS of worker 0, MiB"} <= set(rows), out
     assert all(float(ratio) > 0 for label, ratio in rows.items() if label != "scenario"), out
+
+
+def test_warm_up_repeats_until_two_rounds_in_a_row_stop_rising() -> None:
+    sys.path.insert(0, str(BENCHES))
+    import bench_broker
+
+    def rounds(rates: list[float]) -> list[float]:
+        it = iter(rates)
+        return bench_broker.warm_up(lambda: next(it))
+
+    # Rising, then two rounds within 2 % of the best before them.
+    assert rounds([100, 300, 400, 405, 390, 999]) == [100, 300, 400, 405, 390]
+    # A round that rises again resets the count.
+    assert rounds([100, 200, 201, 300, 299, 301, 5]) == [100, 200, 201, 300, 299, 301]
+    # Never flat: stops at max_rounds.
+    assert len(bench_broker.warm_up(iter(range(1, 100)).__next__, max_rounds=20)) == 20
+
+
+def test_drift_warns_only_beyond_its_tolerance() -> None:
+    sys.path.insert(0, str(BENCHES))
+    import bench_broker
+
+    assert "WARNING" not in bench_broker.describe_drift(500_000, 420_000)
+    assert "WARNING" in bench_broker.describe_drift(500_000, 390_000)
+    assert "WARNING" in bench_broker.describe_drift(200_000, 500_000)
