@@ -63,10 +63,11 @@ def broker(args: argparse.Namespace) -> Iterator[BenchBroker]:
 def warm_up(run_once: Callable[[], float], *, rise: float = 0.02, max_rounds: int = 20) -> list[float]:
     """Repeat an untimed job until the broker is warm; return the job's rate in each round.
 
-    A fresh broker speeds up over its first few million records while its JVM compiles the produce
-    and fetch paths: one 200k-record Struct ceiling run went 220k -> 508k records/s over ten rounds,
-    and the ``rows`` source measured after a single round read 40 % low. So one round is not enough:
-    the job repeats until two rounds in a row are less than ``rise`` above the best before them.
+    A fresh broker speeds up over its first two million records or so while its JVM compiles the
+    produce and fetch paths: 200k-row rounds of the Struct ceiling went from 154k to 548k records/s
+    in ten rounds, and the ``rows`` source measured after a single round read 40 % low. So one
+    round is not enough: the job repeats until two rounds in a row are less than ``rise`` above the
+    best before them.
 
     Args:
         run_once: runs the job once and returns its records per second.
@@ -95,7 +96,7 @@ def describe_drift(before: float, after: float, tolerance: float = 0.2) -> str:
     On a VM that hands freed memory back to its host (Firecracker's free page reporting), the
     broker's writes slow to about half once its page cache grows past memory the guest still holds:
     records/s measured after that point are not comparable with those before it, ratios between
-    neighbouring runs still are (docs/benchmarks.md, "A broker that slows down").
+    neighbouring runs still are (docs/benchmarks.md, "What moves the figures on this machine").
     """
     line = f"the same job after the variants: {after / 1000:,.0f}k records/s"
     line += f" (last warm-up round {before / 1000:,.0f}k)"

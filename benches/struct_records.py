@@ -401,8 +401,8 @@ def main() -> None:
         warmed = bench_broker.warm_up(lambda: run_child("source/ceiling", f"{topic}-warmup")["records_per_s"])
         for run, variant_topic in runs:
             results[run] = run_child(run, variant_topic)
-        # The broker's speed can change within a run (docs/benchmarks.md, "A broker that slows
-        # down"): the ceiling once more, untimed, says whether it did.
+        # The broker's speed can change within a run (docs/benchmarks.md, "What moves the figures
+        # on this machine"): the ceiling once more, untimed, says whether it did.
         after = run_child("source/ceiling", f"{topic}-after")["records_per_s"]
         if args.java == "on" and not args.variants:
             java_topics = {"source/j_put": f"{topic}-jput", "source/j_prebuilt": f"{topic}-jprebuilt"}
