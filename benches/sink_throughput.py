@@ -250,6 +250,7 @@ def run(bootstrap: str, n: int, broker: str, repeat: int, metrics: str, only: li
     import jvm_connectors
 
     topic = f"bench-sink-{uuid.uuid4().hex[:8]}"
+    probe = bench_broker.speed_probe()
     started = time.monotonic()
     # In a child too: Linux keeps a parent's peak RSS in its children's ru_maxrss across exec.
     measure("prefill", bootstrap, topic, n)
@@ -271,6 +272,7 @@ def run(bootstrap: str, n: int, broker: str, repeat: int, metrics: str, only: li
         for v in variants:
             runs[v].append(measure(v, bootstrap, topic, n))
     results = {v: median(rs) for v, rs in runs.items()}
+    print(f"# {bench_broker.describe_speed(probe, bench_broker.speed_probe())}")
     print(f"{'variant':<34}{'records/s':>12}{'CPU s':>8}{'peak RSS MiB':>14}")
     for v, r in results.items():
         print(

@@ -396,6 +396,7 @@ def main() -> None:
         child(args.child, args.bootstrap, args.records)
         return
     n = max(BATCH, args.records // BATCH * BATCH)
+    probe = bench_broker.speed_probe()
     with bench_broker.broker(args) as broker:
         print(f"# source throughput: {n} records of {len(RECORD)} B, {broker.label}")
         machine = f"{platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}"
@@ -421,6 +422,7 @@ def main() -> None:
             for v in variants:
                 runs[v].append(measure(v, broker.bootstrap_servers, n, broker.pid))
     results = {v: median(rs) for v, rs in runs.items()}
+    print(f"# {bench_broker.describe_speed(probe, bench_broker.speed_probe())}")
     if args.repeat > 1:
         print(f"# median of {args.repeat} interleaved runs per variant")
     header = f"{'variant':<38}{'records/s':>12}{'CPU s':>8}{'CPU µs/rec':>11}{'peak RSS MiB':>14}"

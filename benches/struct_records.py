@@ -375,6 +375,7 @@ def main() -> None:
 
     topic = f"rows-{uuid.uuid4().hex[:8]}"
     results: dict[str, dict[str, float]] = {}
+    probe = bench_broker.speed_probe()
     with bench_broker.broker(args) as broker:
         if args.variants:
             runs = [(f"source/{v}", f"{topic}-{v}") for v in args.variants.split(",")]
@@ -414,6 +415,7 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.2f}; {bench_broker.describe_warm_up(warmed)} of the ceiling"
     )
     print(f"# {bench_broker.describe_drift(warmed[-1], after)}")
+    print(f"# {bench_broker.describe_speed(probe, bench_broker.speed_probe())}")
     print(f"building one Struct in Python: put x10 {build_cost_us(row_put):.1f} µs, ", end="")
     print(f"Struct(schema, dict) {build_cost_us(row_values):.1f} µs, ", end="")
     print(f"Struct(schema, tuple) {build_cost_us(row_tuple):.1f} µs")

@@ -53,6 +53,7 @@ def test_source_throughput_benchmark_smoke_runs(bootstrap_servers: str) -> None:
     out = _run("source_throughput.py", 20000, bootstrap_servers, *(() if java else ("--variants", ours)))
     for ratio in ("a/c", "b/c", "a/d", "a/d1", "af/d0", "ab/d0", "ab/af", "a/a0", "b/b0"):
         assert f"{ratio} = " in out, ratio
+    assert "untimed rounds (" in out and "speed probe (10M Python additions): " in out
     if java:
         for ratio in ("a/j", "af/j", "ab/j", "b/j", "ab/jb", "b/jb"):
             assert f"{ratio} = " in out, ratio
@@ -64,6 +65,7 @@ def test_sink_throughput_benchmark_smoke_runs(bootstrap_servers: str) -> None:
     out = _run("sink_throughput.py", 20000, bootstrap_servers, *(() if java else ("--variants", ours)))
     assert "a/c = " in out and "b/d = " in out and "a/d = " in out and "b/c2 = " in out
     assert "metrics on/off: a/a0 = " in out
+    assert "untimed rounds (" in out and "speed probe (10M Python additions): " in out
     if java:
         assert "a/j = " in out and "b/j = " in out, out
 
@@ -103,6 +105,7 @@ def test_struct_records_benchmark_smoke_runs(bootstrap_servers: str) -> None:
         "sink:   Kafka",
         "untimed rounds (",
         "the same job after the variants: ",
+        "speed probe (10M Python additions): ",
     )
     for label in labels:
         assert label in out, out
