@@ -592,7 +592,11 @@ DEVIATIONS = [
     Explanation(
         "integer out of its type's range refused on read",
         "an integer out of its schema type's range",
-        matches=lambda d: d.stage == "read" and _only_ours_refuses(d) and "out of range" in d.ours["message"],
+        # Also read back without a schema: an integer past 64 bits (a NUMERIC Decimal written
+        # schemaless) is wrapped to its low 64 bits by Kafka.
+        matches=lambda d: (
+            d.stage in ("read", "back") and _only_ours_refuses(d) and "out of range" in d.ours["message"]
+        ),
     ),
     Explanation(
         "Date/Timestamp outside Python's datetime",
