@@ -301,7 +301,14 @@ def unavailable(reason: str) -> NoReturn:
 
 
 def draw_examples(strategy: st.SearchStrategy[Any], count: int) -> list[Any]:
-    """``count`` examples of ``strategy``, the same on every run (hypothesis with a fixed seed)."""
+    """``count`` examples of ``strategy`` (hypothesis with a fixed seed).
+
+    The same on every run of the same tests, but not across test selections: hypothesis also draws
+    from the constants of the local modules loaded so far (``_get_local_constants``), so a full
+    run, a single file, or a new constant anywhere in ``tests/`` draws other examples. A test
+    that compares them with a reference must classify every difference it can meet, not only
+    those of the examples one run drew.
+    """
     drawn: list[Any] = []
 
     @settings(
