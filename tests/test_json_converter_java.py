@@ -29,6 +29,7 @@ import decimal
 import json
 import math
 import os
+import pathlib
 import re
 import struct
 from collections.abc import Callable, Iterator
@@ -736,5 +737,16 @@ def test_every_deviation_is_documented() -> None:
         assert deviation.doc in text, f"no row in docs/compatibility.md for {deviation.name!r}"
 
 
-def test_generated_cases_are_deterministic() -> None:
-    assert generated_cases(20) == generated_cases(20)
+def test_generated_cases_are_deterministic(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = generated_cases(200)
+    assert generated_cases(200) == before
+    # A module loaded meanwhile, full of constants, must not change them: hypothesis would draw
+    # from its constants (neutral_form._without_local_constants).
+    (tmp_path / "fc_constants_probe.py").write_text(
+        "VALUES = "
+        + repr([f"constant {i}" for i in range(200)] + list(range(-(10**6), -(10**6) + 200)))
+        + "\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    __import__("fc_constants_probe")
+    assert generated_cases(200) == before

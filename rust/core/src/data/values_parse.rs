@@ -418,20 +418,18 @@ fn align(source: Option<SchemaRef>, value: Value, target: &SchemaRef) -> Result<
 fn align_nested(value: Value, target: &SchemaRef) -> Result<Value> {
     Ok(match value {
         Value::Array(items) => match &target.value_schema {
-            Some(element) => Value::Array(
-                items.into_iter().map(|v| align(infer(&v), v, element).map(|(_, v)| v)).collect::<Result<_>>()?,
-            ),
+            Some(element) => Value::Array(items.into_iter().map(|v| align_kept(v, element)).collect::<Result<_>>()?),
             None => Value::Array(items),
         },
         Value::Map(entries) => {
             let mut out = Vec::with_capacity(entries.len());
             for (k, v) in entries {
                 let k = match &target.key_schema {
-                    Some(ks) => align(infer(&k), k, ks)?.1,
+                    Some(ks) => align_kept(k, ks)?,
                     None => k,
                 };
                 let v = match &target.value_schema {
-                    Some(vs) => align(infer(&v), v, vs)?.1,
+                    Some(vs) => align_kept(v, vs)?,
                     None => v,
                 };
                 out.push((k, v));
@@ -440,6 +438,25 @@ fn align_nested(value: Value, target: &SchemaRef) -> Result<Value> {
         }
         other => other,
     })
+}
+
+/// A value inside a nested array or map, aligned to its element schema where that loses nothing.
+/// Kafka does not convert inside nested arrays and maps at all (`convertToArray` returns a list as
+/// it is), and the merged schema of nested arrays is the last one's, however narrow:
+/// `[[9223372036854775807], [0]]` has the element schema `ARRAY<INT8>`. A narrowing that would
+/// wrap or round the value (or any other change of its number) keeps it as parsed, as Kafka does.
+fn align_kept(value: Value, element: &SchemaRef) -> Result<Value> {
+    let (before_int, before_float) = (value.as_i64(), value.as_f64());
+    let kept = value.clone();
+    let aligned = align(infer(&value), value, element)?.1;
+    let same = match (before_int, aligned.as_i64()) {
+        (Some(a), Some(b)) => a == b,
+        _ => match (before_float, aligned.as_f64()) {
+            (Some(a), Some(b)) => a == b || (a.is_nan() && b.is_nan()),
+            _ => true,
+        },
+    };
+    Ok(if same { aligned } else { kept })
 }
 
 /// The plain schema of a nested parsed value (its logical type is not known any more).
@@ -588,5 +605,31 @@ mod tests {
         assert_eq!(parse("[1, null]"), (Some(SchemaType::String), Value::from("[1, null]")));
         assert_eq!(parse("[1,"), (Some(SchemaType::String), Value::from("[1,")));
         assert_eq!(parse(""), (Some(SchemaType::String), Value::from("")));
+    }
+
+    #[test]
+    fn nested_arrays_keep_values_their_merged_schema_would_narrow() {
+        // The inner arrays' merged schema is the last one's (`ARRAY<INT8>` for `[0]`): Kafka keeps
+        // the longs as they are; so do we, widened again once the outer array merges to INT64.
+        let (_, value) = parse("[[[-9223372036854775808, 9223372036854775807], [0]], [[-9223372036854775808, 2585]]]");
+        let expected = Value::Array(vec![
+            Value::Array(vec![
+                Value::Array(vec![Value::Int64(i64::MIN), Value::Int64(i64::MAX)]),
+                Value::Array(vec![Value::Int64(0)]),
+            ]),
+            Value::Array(vec![Value::Array(vec![Value::Int64(i64::MIN), Value::Int64(2585)])]),
+        ]);
+        assert_eq!(value, expected);
+        let (_, value) = parse("[[1.5], [2]]");
+        assert_eq!(
+            value,
+            Value::Array(vec![Value::Array(vec![Value::Float32(1.5)]), Value::Array(vec![Value::Int8(2)])])
+        );
+        // A lossless widening still applies.
+        let (_, value) = parse("[[1], [300]]");
+        assert_eq!(
+            value,
+            Value::Array(vec![Value::Array(vec![Value::Int16(1)]), Value::Array(vec![Value::Int16(300)])])
+        );
     }
 }
