@@ -446,17 +446,15 @@ fn align_nested(value: Value, target: &SchemaRef) -> Result<Value> {
 /// `[[9223372036854775807], [0]]` has the element schema `ARRAY<INT8>`. A narrowing that would
 /// wrap or round the value (or any other change of its number) keeps it as parsed, as Kafka does.
 fn align_kept(value: Value, element: &SchemaRef) -> Result<Value> {
-    let (before_int, before_float) = (value.as_i64(), value.as_f64());
-    let kept = value.clone();
-    let aligned = align(infer(&value), value, element)?.1;
+    // Only a number can change; anything else (a nested array or map) is aligned without a copy.
+    let Some(before) = value.as_f64() else { return Ok(align(infer(&value), value, element)?.1) };
+    let before_int = value.as_i64();
+    let aligned = align(infer(&value), value.clone(), element)?.1;
     let same = match (before_int, aligned.as_i64()) {
         (Some(a), Some(b)) => a == b,
-        _ => match (before_float, aligned.as_f64()) {
-            (Some(a), Some(b)) => a == b || (a.is_nan() && b.is_nan()),
-            _ => true,
-        },
+        _ => aligned.as_f64().is_none_or(|b| b == before || (b.is_nan() && before.is_nan())),
     };
-    Ok(if same { aligned } else { kept })
+    Ok(if same { aligned } else { value })
 }
 
 /// The plain schema of a nested parsed value (its logical type is not known any more).

@@ -126,11 +126,19 @@ impl<'a> Parser<'a> {
     /// Enters an object or array whose opening bracket is next: false when the nesting limit is
     /// passed (the bracket is then left unread).
     pub(super) fn open(&mut self) -> bool {
-        if self.enter().is_err() {
-            self.depth -= 1;
+        if !self.deeper() {
             return false;
         }
         self.pos += 1;
+        true
+    }
+
+    /// One level deeper, unless that passes the nesting limit: the one place the limit is checked.
+    fn deeper(&mut self) -> bool {
+        if self.depth >= MAX_DEPTH {
+            return false;
+        }
+        self.depth += 1;
         true
     }
 
@@ -219,8 +227,7 @@ impl<'a> Parser<'a> {
     }
 
     fn enter(&mut self) -> Result<()> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
+        if !self.deeper() {
             return Err(self.error("Document nesting depth exceeds the maximum allowed (1000)"));
         }
         Ok(())
